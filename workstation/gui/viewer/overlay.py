@@ -1,0 +1,190 @@
+"""Painting on top of the image: four-corner annotations, orientation letters, scale bar and measurements.
+
+Everything is painted in widget pixels from the canvas' ``drawForeground``: cheap, always crisp at any zoom, and
+left out of an export "without annotations" by one flag. Measurements are always painted (they are content).
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6 import QtCore, QtGui
+
+from workstation.gui.viewer.measure import Measurement
+from workstation.gui.viewer.orientation import edge_letters
+from workstation.gui.viewer.series import fmt_date, patient_line
+
+Qt = QtCore.Qt
+TEXT = QtGui.QColor(235, 235, 200)
+SHADOW = QtGui.QColor(0, 0, 0, 220)
+MEASURE = QtGui.QColor(80, 230, 80)
+DRAFT = QtGui.QColor(255, 210, 60)
+NICE_MM = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
+
+
+def _text(p: QtGui.QPainter, rect: QtCore.QRectF, flags, text: str) -> None:
+    p.setPen(SHADOW)
+    p.drawText(rect.translated(1, 1), flags, text)
+    p.setPen(TEXT)
+    p.drawText(rect, flags, text)
+
+
+def corner_texts(vp) -> dict[str, list[str]]:
+    """The four corners' lines for a viewport (also what tests read)."""
+    h = vp.header
+    st = vp.state
+    tl = [patient_line(h), h.get("PatientID", ""), h.get("InstitutionName", "")]
+    tr = [f"{fmt_date(h.get('StudyDate', ''))}", h.get("StudyDescription", ""),
+          f"Se {h.get('SeriesNumber', '')}  {h.get('SeriesDescription', '')}".strip()]
+    bl = [f"Im {st.frame + 1}/{st.n_frames}"]
+    if vp.stack is not None:
+        geo = vp.stack.geometry(st.frame)
+        loc = []
+        if geo.slice_location is not None:
+            loc.append(f"Loc {float(geo.slice_location):.1f} mm")
+        if geo.slice_thickness:
+            loc.append(f"Thk {float(geo.slice_thickness):.1f} mm")
+        if loc:
+            bl.append("  ".join(loc))
+    pr = vp.probe
+    if pr:
+        line = f"({pr['column']}, {pr['row']})  stored {pr['stored']}"
+        if "value" in pr:
+            line += f"  = {pr['value']:.1f} {pr['unit']}".rstrip()
+        bl.append(line)
+        if "position_mm" in pr:
+            bl.append("pos " + ", ".join(f"{v:.1f}" for v in pr["position_mm"]) + " mm")
+    br = []
+    if vp.presentation is not None and not vp.presentation.is_color:
+        br.append(f"W {st.width:.0f}  L {st.center:.0f}" + ("  inv" if st.invert else ""))
+    br.append(f"Zoom {vp.effective_zoom() * 100:.0f}%" + (f"  rot {st.rotation}°" if st.rotation else ""))
+    if st.playing:
+        br.append(f"Cine {st.fps:.0f} fps")
+    if vp.current_array() is None:
+        br.append("loading…")
+    br.append(f"Tool: {st.tool}")
+    return {"top_left": [x for x in tl if x], "top_right": [x for x in tr if x], "bottom_left": bl,
+            "bottom_right": br}
+
+
+def orientation_texts(vp) -> dict[str, str] | None:
+    if vp.stack is None:
+        return None
+    geo = vp.stack.geometry(vp.state.frame)
+    st = vp.state
+    return edge_letters(geo.image_orientation, st.rotation, st.flip_h, st.flip_v)
+
+
+def scale_bar(vp) -> tuple[float, float] | None:
+    """(length in mm, length in screen pixels) of the scale bar, or None without pixel spacing."""
+    sp = vp.spacing()
+    if not sp:
+        return None
+    px_per_mm = vp.effective_zoom() / sp[1]
+    target = vp.canvas.width() / 5.0
+    best = NICE_MM[0]
+    for mm in NICE_MM:
+        if mm * px_per_mm <= target:
+            best = mm
+    return float(best), best * px_per_mm
+
+
+def paint_overlay(vp, p: QtGui.QPainter, annotations: bool) -> None:
+    p.setRenderHint(QtGui.QPainter.Antialiasing, True)
+    _paint_measurements(vp, p)
+    if not annotations:
+        return
+    w, h = vp.canvas.width(), vp.canvas.height()
+    font = QtGui.QFont(p.font())
+    font.setPixelSize(12)
+    p.setFont(font)
+    m = 6
+    texts = corner_texts(vp)
+    area = QtCore.QRectF(m, m, w - 2 * m, h - 2 * m)
+    _text(p, area, Qt.AlignLeft | Qt.AlignTop, "\n".join(texts["top_left"]))
+    _text(p, area, Qt.AlignRight | Qt.AlignTop, "\n".join(texts["top_right"]))
+    _text(p, area, Qt.AlignLeft | Qt.AlignBottom, "\n".join(texts["bottom_left"]))
+    _text(p, area, Qt.AlignRight | Qt.AlignBottom, "\n".join(texts["bottom_right"]))
+    letters = orientation_texts(vp)
+    if letters:
+        big = QtGui.QFont(font)
+        big.setPixelSize(15)
+        big.setBold(True)
+        p.setFont(big)
+        _text(p, QtCore.QRectF(0, m, w, 20), Qt.AlignHCenter | Qt.AlignTop, letters["top"])
+        _text(p, QtCore.QRectF(0, h - 20 - m, w, 20), Qt.AlignHCenter | Qt.AlignBottom, letters["bottom"])
+        _text(p, QtCore.QRectF(m, 0, 40, h), Qt.AlignLeft | Qt.AlignVCenter, letters["left"])
+        _text(p, QtCore.QRectF(w - 40 - m, 0, 40, h), Qt.AlignRight | Qt.AlignVCenter, letters["right"])
+        p.setFont(font)
+    bar = scale_bar(vp)
+    if bar:
+        mm, px = bar
+        y = h - 34
+        x0 = (w - px) / 2
+        pen = QtGui.QPen(TEXT, 2)
+        p.setPen(pen)
+        p.drawLine(QtCore.QPointF(x0, y), QtCore.QPointF(x0 + px, y))
+        for x in (x0, x0 + px):
+            p.drawLine(QtCore.QPointF(x, y - 4), QtCore.QPointF(x, y + 4))
+        _text(p, QtCore.QRectF(x0 - 40, y - 18, px + 80, 14), Qt.AlignHCenter | Qt.AlignBottom, f"{mm:g} mm")
+
+
+def _paint_measurements(vp, p: QtGui.QPainter) -> None:
+    items = vp.measurements.on(vp.frame_key)
+    draft = vp._draft
+    if draft is not None:
+        items = items + [draft]
+    if not items:
+        return
+    font = QtGui.QFont(p.font())
+    font.setPixelSize(12)
+    p.setFont(font)
+    values, unit = _modality_values(vp)
+    for m in items:
+        color = DRAFT if m is draft else MEASURE
+        p.setPen(QtGui.QPen(color, 1.5))
+        p.setBrush(Qt.NoBrush)
+        pts = [vp.widget_point(pt) for pt in m.points]
+        if m.kind == "angle" and m is draft and len(m.points) == 2 and getattr(vp, "_hover", None) is not None:
+            pts.append(QtCore.QPointF(vp._hover))
+        if m.kind in ("distance", "angle"):
+            for a, b in zip(pts, pts[1:]):
+                p.drawLine(a, b)
+            for q in pts:
+                p.drawEllipse(q, 2.5, 2.5)
+        else:
+            r = QtCore.QRectF(pts[0], pts[-1]).normalized()
+            if m.kind == "rectangle":
+                p.drawRect(r)
+            else:
+                p.drawEllipse(r)
+        if m.kind == "angle" and len(m.points) < 3:
+            continue
+        label = m.label(vp.spacing(), values, unit)
+        anchor = pts[-1] if m.kind != "angle" else pts[1]
+        rect = QtCore.QRectF(anchor.x() + 8, anchor.y() + 4, 260, 60)
+        p.setPen(SHADOW)
+        p.drawText(rect.translated(1, 1), Qt.AlignLeft | Qt.AlignTop, label)
+        p.setPen(color)
+        p.drawText(rect, Qt.AlignLeft | Qt.AlignTop, label)
+
+
+def _modality_values(vp):
+    arr = vp.current_array()
+    if arr is None or vp.presentation is None or vp.presentation.is_color:
+        return None, ""
+    cached = getattr(vp, "_modality_cache", None)
+    if cached is not None and cached[0] is arr:
+        return cached[1], vp.presentation.unit
+    values = vp.presentation.to_modality(arr)
+    vp._modality_cache = (arr, values)
+    return values, vp.presentation.unit
+
+
+def measurement_label(vp, m: Measurement) -> str:
+    """The label a measurement shows in this viewport (used by tests and the status bar)."""
+    values, unit = _modality_values(vp)
+    return m.label(vp.spacing(), values, unit)
+
+
+__all__ = ["corner_texts", "orientation_texts", "paint_overlay", "scale_bar", "measurement_label", "math"]

@@ -1,0 +1,164 @@
+"""Opening what the viewer shows: image stacks plus the header facts the annotations need (Qt-free).
+
+The viewer never decodes here; it reads headers and builds :class:`workstation.imaging.Stack` objects (frames are
+decoded lazily by the stack's executor). Everything here may run in a worker thread.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pydicom
+
+from workstation import imaging
+
+HEADER_KEYWORDS = (
+    "PatientName", "PatientID", "PatientSex", "PatientAge", "PatientBirthDate", "StudyDate", "StudyTime",
+    "StudyDescription", "SeriesNumber", "SeriesDescription", "InstitutionName", "Modality", "SOPClassUID",
+    "SeriesInstanceUID", "StudyInstanceUID", "FrameOfReferenceUID", "Manufacturer", "BodyPartExamined",
+)
+
+# Non-image SOP classes we recognise by name when imaging's describe_object is not enough.
+ENCAPSULATED_PDF = "1.2.840.10008.5.1.4.1.1.104.1"
+
+
+@dataclass
+class SeriesEntry:
+    """One thumbnail in the strip: an image stack, or a non-image object with a description."""
+
+    title: str
+    header: dict
+    stack: "imaging.Stack | None" = None
+    message: str = ""                       # for non-image objects: what it is
+    document_path: str | None = None        # a file holding an encapsulated PDF, if any
+    paths: list[str] = field(default_factory=list)
+
+    @property
+    def is_image(self) -> bool:
+        return self.stack is not None
+
+
+def read_header(path: str | os.PathLike) -> dict:
+    """The annotation-relevant header values of one file as plain strings (missing values are "")."""
+    ds = pydicom.dcmread(os.fspath(path), stop_before_pixels=True, force=True)
+    out = {}
+    for kw in HEADER_KEYWORDS:
+        v = ds.get(kw, "")
+        out[kw] = "" if v is None else str(v)
+    return out
+
+
+def _age(header: dict) -> str:
+    age = header.get("PatientAge", "")
+    if age:
+        return age.lstrip("0") or age
+    return ""
+
+
+def patient_line(header: dict) -> str:
+    sex = header.get("PatientSex", "")
+    age = _age(header)
+    extra = " ".join(x for x in (sex, age) if x)
+    return str(header.get("PatientName", "")).replace("^", " ").strip() + (f"  {extra}" if extra else "")
+
+
+def fmt_date(value: str) -> str:
+    v = (value or "").strip()
+    if len(v) == 8 and v.isdigit():
+        return f"{v[:4]}-{v[4:6]}-{v[6:]}"
+    return v
+
+
+def open_entries(paths: Sequence[str | os.PathLike], executor=None, memory_budget: int | None = None
+                 ) -> list[SeriesEntry]:
+    """Open one group of files (a series, or any files) as thumbnail entries: stacks first, then non-images."""
+    paths = [os.fspath(p) for p in paths]
+    kwargs = {"executor": executor}
+    if memory_budget:
+        kwargs["memory_budget"] = memory_budget
+    entries: list[SeriesEntry] = []
+    try:
+        stacks = imaging.open_series(paths, **kwargs)
+    except imaging.NotAnImageError as exc:
+        stacks = []
+        non_image_message = str(exc)
+    else:
+        non_image_message = ""
+    image_paths: set[str] = set()
+    for stack in stacks:
+        src = stack.source(0)
+        header = read_header(src.path)
+        members = {os.fspath(stack.source(i).path) for i in range(len(stack))}
+        image_paths |= members
+        title = f"{header.get('SeriesNumber', '')} {header.get('SeriesDescription', '') or header['Modality']}"
+        entries.append(SeriesEntry(title=title.strip() or "series", header=header, stack=stack,
+                                   paths=sorted(members)))
+    for p in paths:
+        if p in image_paths:
+            continue
+        entries.append(non_image_entry(p, non_image_message))
+    return entries
+
+
+def non_image_entry(path: str, fallback: str = "") -> SeriesEntry:
+    """An entry for a file without pixel data: say what it is; keep an encapsulated PDF in a temp file."""
+    try:
+        ds = pydicom.dcmread(path, force=True)
+    except Exception as exc:  # noqa: BLE001 - unreadable files are shown, not raised
+        return SeriesEntry(title=Path(path).name, header={}, message=f"Cannot read {Path(path).name}: {exc}",
+                           paths=[path])
+    header = {kw: str(ds.get(kw, "") or "") for kw in HEADER_KEYWORDS}
+    try:
+        what = imaging.describe_object(ds)
+    except Exception:  # noqa: BLE001
+        what = fallback or f"{header.get('Modality', '')} object without images"
+    doc = None
+    if str(ds.get("SOPClassUID", "")) == ENCAPSULATED_PDF or "EncapsulatedDocument" in ds:
+        data = bytes(ds.EncapsulatedDocument)
+        if data.endswith(b"\x00"):
+            data = data.rstrip(b"\x00") if not data.rstrip(b"\x00").endswith(b"%%EOF") else data.rstrip(b"\x00")
+        fd, doc = tempfile.mkstemp(suffix=".pdf", prefix="workstation-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    title = f"{header.get('SeriesNumber', '')} {header.get('Modality', '') or 'object'}".strip()
+    return SeriesEntry(title=title, header=header, message=str(what), document_path=doc, paths=[path])
+
+
+def slice_position(stack, index: int) -> float | None:
+    """Position of a frame along its stack normal (mm), or None without geometry."""
+    geo = stack.geometry(index)
+    normal = getattr(stack, "normal", None) or getattr(geo, "normal", None)
+    if geo.image_position is None or normal is None:
+        return None
+    return float(sum(a * b for a, b in zip(geo.image_position, normal)))
+
+
+def nearest_frame(stack, position: float) -> int | None:
+    """The frame of ``stack`` whose slice position is closest to ``position`` (sync by position)."""
+    best, best_d = None, None
+    for i in range(len(stack)):
+        p = slice_position(stack, i)
+        if p is None:
+            return None
+        d = abs(p - position)
+        if best_d is None or d < best_d:
+            best, best_d = i, d
+    return best
+
+
+def flatten(items: Iterable) -> list[list[str]]:
+    """Normalise the viewer's input: a flat list of paths is one group; nested lists are one group each."""
+    groups: list[list[str]] = []
+    loose: list[str] = []
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            groups.append([os.fspath(p) for p in item])
+        else:
+            loose.append(os.fspath(item))
+    if loose:
+        groups.insert(0, loose)
+    return groups

@@ -1,0 +1,74 @@
+"""The thumbnail strip: one icon per series of the study, dragged into a viewport to show it there."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from workstation import imaging
+from workstation.gui.viewer.viewport import SERIES_MIME
+
+Qt = QtCore.Qt
+ICON = 96
+
+
+def thumbnail_image(entry) -> QtGui.QImage:
+    """A small picture of a series' middle frame at its default window (call in a worker: it decodes)."""
+    img = QtGui.QImage(ICON, ICON, QtGui.QImage.Format_RGB888)
+    img.fill(QtGui.QColor(30, 30, 30))
+    if entry.stack is None:
+        return img
+    stack = entry.stack
+    i = len(stack) // 2
+    arr = stack.get_frame(i, timeout=30)
+    pres = stack.presentation(i)
+    rgb = imaging.render(pres, arr, None if not pres.is_color else None)
+    rgb = np.ascontiguousarray(rgb)
+    if rgb.ndim == 2:
+        rgb = np.ascontiguousarray(np.repeat(rgb[:, :, None], 3, axis=2))
+    h, w = rgb.shape[:2]
+    q = QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format_RGB888).copy()
+    return q.scaled(ICON, ICON, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+
+
+class ThumbnailStrip(QtWidgets.QListWidget):
+    """Series thumbnails; each item's data is its index in the window's entry list (the drag payload)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setViewMode(QtWidgets.QListView.IconMode)
+        self.setFlow(QtWidgets.QListView.TopToBottom)
+        self.setWrapping(False)
+        self.setIconSize(QtCore.QSize(ICON, ICON))
+        self.setMovement(QtWidgets.QListView.Static)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QtWidgets.QAbstractItemView.DragOnly)
+        self.setFixedWidth(ICON + 40)
+        self.setSpacing(4)
+        self.setWordWrap(True)
+
+    def add_entry(self, index: int, entry) -> QtWidgets.QListWidgetItem:
+        n = len(entry.stack) if entry.stack is not None else 0
+        text = entry.title + (f"\n{n} im" if n else f"\n{entry.header.get('Modality', '') or 'object'}")
+        pix = QtGui.QPixmap(ICON, ICON)
+        pix.fill(QtGui.QColor(30, 30, 30))
+        item = QtWidgets.QListWidgetItem(QtGui.QIcon(pix), text)
+        item.setData(Qt.UserRole, index)
+        item.setToolTip(entry.message or entry.title)
+        self.addItem(item)
+        return item
+
+    def set_thumbnail(self, index: int, image: QtGui.QImage) -> None:
+        for row in range(self.count()):
+            item = self.item(row)
+            if item.data(Qt.UserRole) == index:
+                item.setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(image)))
+
+    def mimeData(self, items):
+        mime = QtCore.QMimeData()
+        if items:
+            mime.setData(SERIES_MIME, QtCore.QByteArray(str(items[0].data(Qt.UserRole)).encode()))
+        return mime
+
+    def mimeTypes(self):
+        return [SERIES_MIME]

@@ -1,0 +1,412 @@
+"""ViewerWindow: viewports in a 1x1/1x2/2x1/2x2 grid, a series thumbnail strip, a tag browser and the tool bar.
+
+Opening never happens on the GUI thread: headers are read and stacks built in a superqt worker; frames are decoded
+by the stacks' executor. The window shows the first file of the first series as soon as it alone is open, then
+swaps in the sorted stack (so the first frame does not wait for a 2,000-file series to be sorted).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import create_worker
+
+from workstation.gui.viewer.series import (
+    SeriesEntry, flatten, nearest_frame, open_entries, slice_position,
+)
+from workstation.gui.viewer.state import TOOLS
+from workstation.gui.viewer.tag_browser import TagBrowser
+from workstation.gui.viewer.thumbnails import ThumbnailStrip, thumbnail_image
+from workstation.gui.viewer.viewport import StackViewport
+
+Qt = QtCore.Qt
+LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2)}
+TOOL_LABELS = {"window": "W/L", "zoom": "Zoom", "pan": "Pan", "distance": "Distance", "angle": "Angle",
+               "rectangle": "Rectangle", "ellipse": "Ellipse", "probe": "Probe"}
+
+
+class ViewerWindow(QtWidgets.QMainWindow):
+    """The image viewer.
+
+    Parameters
+    ----------
+    items: file paths (one group, split into series/stacks by the imaging core) and/or lists of paths (one group
+        per list, e.g. one per series from the database browser).
+    settings: the workstation Settings (optional; only ``memory_budget``-like attributes are read if present).
+    executor: a ``concurrent.futures`` executor for decoding; one is created (and shut down on close) if omitted.
+
+    Signals: ``loaded()`` once every group is open (``entries`` is complete).
+    """
+
+    loaded = QtCore.Signal()
+    firstFrameShown = QtCore.Signal()
+
+    def __init__(self, items=(), settings=None, parent=None, executor=None, layout: str = "1x1"):
+        super().__init__(parent)
+        self.setWindowTitle("Viewer")
+        self.resize(1400, 900)
+        self.settings = settings
+        self._own_executor = executor is None
+        self.executor = executor or ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)),
+                                                       thread_name_prefix="viewer-decode")
+        self.entries: list[SeriesEntry] = []
+        self.viewports: list[StackViewport] = []
+        self.active: StackViewport | None = None
+        self.sync_enabled = True
+        self._syncing = False
+        self._positions: dict[int, list] = {}
+        self._workers = []
+        self._quick_entry: SeriesEntry | None = None
+        self.is_loaded = False
+
+        self.grid_host = QtWidgets.QWidget(self)
+        self.grid = QtWidgets.QGridLayout(self.grid_host)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(2)
+        self.setCentralWidget(self.grid_host)
+
+        self.thumbnails = ThumbnailStrip(self)
+        self.thumbnails.itemDoubleClicked.connect(
+            lambda item: self.show_entry(self.viewports.index(self.active), item.data(Qt.UserRole)))
+        dock = QtWidgets.QDockWidget("Series", self)
+        dock.setObjectName("series_dock")
+        dock.setWidget(self.thumbnails)
+        dock.setFeatures(QtWidgets.QDockWidget.DockWidgetMovable)
+        self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+
+        self.tags = TagBrowser(self)
+        self.tags_dock = QtWidgets.QDockWidget("Tags", self)
+        self.tags_dock.setObjectName("tags_dock")
+        self.tags_dock.setWidget(self.tags)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.tags_dock)
+        self.tags_dock.hide()
+        self.tags_dock.visibilityChanged.connect(lambda _v: self._refresh_tags())
+
+        self._build_toolbar()
+        self.set_layout(layout)
+        self.statusBar().showMessage("Opening…")
+        self._groups = flatten(items)
+        if self._groups:
+            self._open_groups(self._groups)
+
+    # -- opening -------------------------------------------------------------------------------------------------
+    def _budget(self):
+        return getattr(self.settings, "memory_budget", None) if self.settings is not None else None
+
+    def _open_groups(self, groups):
+        first = groups[0][:1]
+        if first and len(groups[0]) > 1:
+            quick = create_worker(open_entries, first, executor=self.executor)
+            quick.returned.connect(self._on_quick)
+            quick.errored.connect(lambda exc: None)
+            self._start(quick)
+        worker = create_worker(self._open_all, groups)
+        worker.returned.connect(self._on_opened)
+        worker.errored.connect(self._on_open_error)
+        self._start(worker)
+
+    def _start(self, worker):
+        self._workers.append(worker)
+        worker.finished.connect(lambda w=worker: self._workers.remove(w) if w in self._workers else None)
+        worker.start()
+
+    def _open_all(self, groups):
+        out = []
+        for g in groups:
+            out.extend(open_entries(g, executor=self.executor, memory_budget=self._budget()))
+        return out
+
+    def _on_quick(self, entries):
+        if self.is_loaded or not entries or entries[0].stack is None:
+            return
+        self._quick_entry = entries[0]
+        self.viewports[0].set_entry(entries[0])
+        self._set_active(self.viewports[0])
+        self.firstFrameShown.emit()
+
+    def _on_open_error(self, exc):
+        self.statusBar().showMessage(f"Cannot open: {exc}")
+        self.viewports[0].show_message(f"Cannot open these files:\n{exc}")
+        self.is_loaded = True
+        self.loaded.emit()
+
+    def _on_opened(self, entries):
+        self.entries = list(entries)
+        self.is_loaded = True
+        for i, e in enumerate(self.entries):
+            self.thumbnails.add_entry(i, e)
+        quick = self._quick_entry
+        for k, vp in enumerate(self.viewports):
+            if k < len(self.entries):
+                frame = None
+                if k == 0 and quick is not None:
+                    frame = _matching_frame(self.entries[0], quick)
+                self.show_entry(k, k, frame=frame)
+        if quick is not None and quick.stack is not None:
+            quick.stack.close()
+        self._quick_entry = None
+        if self.viewports:
+            self._set_active(self.viewports[0])
+        self.statusBar().showMessage(f"{len(self.entries)} series", 5000)
+        self._make_thumbnails()
+        self.loaded.emit()
+
+    def _make_thumbnails(self):
+        def gen():
+            for i, e in enumerate(list(self.entries)):
+                try:
+                    yield i, thumbnail_image(e)
+                except Exception:  # noqa: BLE001 - a missing thumbnail is not an error
+                    continue
+
+        worker = create_worker(gen)
+        worker.yielded.connect(lambda t: self.thumbnails.set_thumbnail(*t))
+        self._start(worker)
+
+    # -- layout ----------------------------------------------------------------------------------------------------
+    def set_layout(self, name: str) -> None:
+        """Arrange 1x1, 1x2, 2x1 or 2x2 viewports (existing viewports keep their series)."""
+        rows, cols = LAYOUTS[name]
+        self.layout_name = name
+        need = rows * cols
+        while len(self.viewports) < need:
+            vp = StackViewport(self.grid_host)
+            vp.activated.connect(lambda v=vp: self._set_active(v))
+            vp.frameChanged.connect(lambda _f, v=vp: self._on_frame(v))
+            vp.seriesDropped.connect(lambda idx, v=vp: self.show_entry(self.viewports.index(v), idx))
+            vp.probeChanged.connect(self._on_probe)
+            vp.viewChanged.connect(lambda ch, v=vp: self._on_view_changed(v, ch))
+            self.viewports.append(vp)
+            k = len(self.viewports) - 1
+            if k < len(self.entries):
+                self.show_entry(k, k)
+        for vp in self.viewports:
+            self.grid.removeWidget(vp)
+            vp.hide()
+        for k in range(need):
+            vp = self.viewports[k]
+            self.grid.addWidget(vp, k // cols, k % cols)
+            vp.show()
+        for k in range(need, len(self.viewports)):
+            self.viewports[k].stop_cine()
+        if self.active is None or self.viewports.index(self.active) >= need:
+            self._set_active(self.viewports[0])
+
+    @property
+    def visible_viewports(self) -> list[StackViewport]:
+        rows, cols = LAYOUTS[self.layout_name]
+        return self.viewports[: rows * cols]
+
+    def show_entry(self, viewport_index: int, entry_index: int, frame: int | None = None) -> None:
+        """Show series ``entry_index`` (of :attr:`entries`) in viewport ``viewport_index``."""
+        if not 0 <= entry_index < len(self.entries):
+            return
+        vp = self.viewports[viewport_index]
+        entry = self.entries[entry_index]
+        vp.set_entry(entry)
+        if frame is not None and entry.stack is not None:
+            vp.state.update(frame=frame)
+        self._set_active(vp)
+
+    def _set_active(self, vp: StackViewport) -> None:
+        if self.active is not None and self.active is not vp:
+            self.active.set_active(False)
+        self.active = vp
+        vp.set_active(True)
+        self._sync_toolbar()
+        self._refresh_tags()
+
+    # -- sync ------------------------------------------------------------------------------------------------------
+    def _positions_of(self, stack):
+        key = id(stack)
+        if key not in self._positions:
+            self._positions[key] = [slice_position(stack, i) for i in range(len(stack))]
+        return self._positions[key]
+
+    def _on_frame(self, source: StackViewport) -> None:
+        if source is self.active:
+            self._refresh_tags()
+        if self._syncing or not self.sync_enabled or source.stack is None:
+            return
+        geo = source.stack.geometry(source.state.frame)
+        uid = geo.frame_of_reference_uid
+        pos = slice_position(source.stack, source.state.frame)
+        if not uid or pos is None:
+            return
+        self._syncing = True
+        try:
+            for vp in self.visible_viewports:
+                if vp is source or vp.stack is None or vp.stack is source.stack:
+                    continue
+                if vp.stack.geometry(vp.state.frame).frame_of_reference_uid != uid:
+                    continue
+                positions = self._positions_of(vp.stack)
+                if any(p is None for p in positions):
+                    continue
+                target = min(range(len(positions)), key=lambda i: abs(positions[i] - pos))
+                vp.state.update(frame=target)
+        finally:
+            self._syncing = False
+
+    # -- toolbar ---------------------------------------------------------------------------------------------------
+    def _build_toolbar(self):
+        tb = self.addToolBar("Viewer")
+        tb.setObjectName("viewer_toolbar")
+        self.tool_actions: dict[str, QtGui.QAction] = {}
+        group = QtGui.QActionGroup(self)
+        group.setExclusive(True)
+        for tool in TOOLS:
+            act = QtGui.QAction(TOOL_LABELS[tool], self, checkable=True)
+            act.triggered.connect(lambda _c=False, t=tool: self.set_tool(t))
+            group.addAction(act)
+            tb.addAction(act)
+            self.tool_actions[tool] = act
+        tb.addSeparator()
+        self.layout_box = QtWidgets.QComboBox(self)
+        self.layout_box.addItems(list(LAYOUTS))
+        self.layout_box.currentTextChanged.connect(self.set_layout)
+        tb.addWidget(self.layout_box)
+        tb.addSeparator()
+
+        def add(label, fn, shortcut=None, checkable=False):
+            act = QtGui.QAction(label, self, checkable=checkable)
+            act.triggered.connect(fn)
+            tb.addAction(act)
+            return act
+
+        self.preset_button = QtWidgets.QToolButton(self)
+        self.preset_button.setText("Presets")
+        self.preset_button.setPopupMode(QtWidgets.QToolButton.InstantPopup)
+        self.preset_menu = QtWidgets.QMenu(self)
+        self.preset_menu.aboutToShow.connect(self._fill_presets)
+        self.preset_button.setMenu(self.preset_menu)
+        tb.addWidget(self.preset_button)
+        add("Auto", lambda: self.active and self.active.auto_window())
+        add("Invert", lambda: self.active and self.active.state.toggle_invert())
+        add("Rotate", lambda: self.active and self.active.state.rotate(1))
+        add("Flip H", lambda: self.active and self.active.state.flip_horizontal())
+        add("Flip V", lambda: self.active and self.active.state.flip_vertical())
+        add("Fit", lambda: self.active and self.active.state.fit())
+        add("1:1", lambda: self.active and self.active.state.one_to_one())
+        add("Reset", lambda: self.active and self.active.reset())
+        tb.addSeparator()
+        self.play_action = add("Play", lambda: self.active and self.active.toggle_cine(), checkable=True)
+        self.fps_box = QtWidgets.QSpinBox(self)
+        self.fps_box.setRange(1, 120)
+        self.fps_box.setSuffix(" fps")
+        self.fps_box.setValue(15)
+        self.fps_box.valueChanged.connect(lambda v: self.active and self.active.state.update(fps=v))
+        tb.addWidget(self.fps_box)
+        tb.addSeparator()
+        self.overlay_action = add("Overlay", lambda c: self.active and self.active.state.update(overlay=c),
+                                  checkable=True)
+        self.overlay_action.setChecked(True)
+        self.sync_action = add("Sync", lambda c: setattr(self, "sync_enabled", bool(c)), checkable=True)
+        self.sync_action.setChecked(True)
+        add("Tags", lambda: self.tags_dock.setVisible(not self.tags_dock.isVisible()))
+        add("Export PNG…", self.export_dialog)
+        add("Copy", lambda: self.active and self.active.copy_to_clipboard(True))
+
+    def set_tool(self, tool: str) -> None:
+        """Select the left-button tool in every viewport (tools stay selected until changed)."""
+        for vp in self.viewports:
+            vp.state.update(tool=tool)
+        self._sync_toolbar()
+
+    def _sync_toolbar(self):
+        if self.active is None or not hasattr(self, "tool_actions"):
+            return
+        st = self.active.state
+        self.tool_actions[st.tool].setChecked(True)
+        self.play_action.setChecked(st.playing)
+        self.overlay_action.setChecked(st.overlay)
+        self.fps_box.blockSignals(True)
+        self.fps_box.setValue(int(round(st.fps)))
+        self.fps_box.blockSignals(False)
+
+    def _on_view_changed(self, vp, changed):
+        if "tool" in changed and not getattr(self, "_tool_sync", False):
+            # A shortcut typed in one viewport selects the tool everywhere, like the tool bar does.
+            self._tool_sync = True
+            try:
+                self.set_tool(vp.state.tool)
+            finally:
+                self._tool_sync = False
+        if vp is self.active and changed & {"playing", "fps", "overlay", "tool"}:
+            self._sync_toolbar()
+
+    def _fill_presets(self):
+        self.preset_menu.clear()
+        if self.active is None:
+            return
+        for i, p in enumerate(self.active.presets()):
+            w = p.window
+            key = f"  [{i + 1}]" if i < 9 else ""
+            act = self.preset_menu.addAction(f"{p.name}  (W {w.width:g} L {w.center:g}){key}")
+            act.triggered.connect(lambda _c=False, k=i: self.active.apply_preset(k))
+
+    def _on_probe(self, info: dict):
+        if not info:
+            return
+        text = f"x {info['column']} y {info['row']}  stored {info['stored']}"
+        if "value" in info:
+            text += f"  value {info['value']:.1f} {info['unit']}"
+        if "position_mm" in info:
+            text += "  at (" + ", ".join(f"{v:.1f}" for v in info["position_mm"]) + ") mm"
+        self.statusBar().showMessage(text)
+
+    def _refresh_tags(self):
+        if not self.tags_dock.isVisible() or self.active is None or self.active.stack is None:
+            if self.active is not None and self.active.entry is not None and self.active.stack is None \
+                    and self.tags_dock.isVisible() and self.active.entry.paths:
+                self.tags.load_path(self.active.entry.paths[0])
+            return
+        src = self.active.stack.source(self.active.state.frame)
+        self.tags.load_path(src.path)
+
+    # -- export --------------------------------------------------------------------------------------------------
+    def export_png(self, path: str, annotations: bool = True) -> bool:
+        """Save the active viewport as PNG."""
+        return self.active is not None and self.active.render_png(path, annotations)
+
+    def export_dialog(self):
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export view", "view.png", "PNG (*.png)")
+        if not path:
+            return
+        ann = QtWidgets.QMessageBox.question(self, "Export", "Include annotations?") == \
+            QtWidgets.QMessageBox.Yes
+        self.export_png(path, ann)
+
+    def closeEvent(self, ev):
+        for vp in self.viewports:
+            vp.stop_cine()
+        for w in list(self._workers):
+            try:
+                w.quit()
+            except Exception:  # noqa: BLE001
+                pass
+        for e in self.entries:
+            if e.stack is not None:
+                try:
+                    e.stack.close()
+                except Exception:  # noqa: BLE001
+                    pass
+        if self._own_executor:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+        super().closeEvent(ev)
+
+
+def _matching_frame(entry: SeriesEntry, quick: SeriesEntry) -> int | None:
+    """The frame of the full stack showing the same instance the quick preview showed."""
+    if entry.stack is None or quick.stack is None:
+        return None
+    try:
+        uid = quick.stack.source(0).sop_instance_uid
+        for i in range(len(entry.stack)):
+            if entry.stack.source(i).sop_instance_uid == uid:
+                return i
+    except Exception:  # noqa: BLE001
+        return None
+    return None
