@@ -60,6 +60,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self._workers = []
         self._quick_entry: SeriesEntry | None = None
         self.is_loaded = False
+        self._closed = False
 
         self.grid_host = QtWidgets.QWidget(self)
         self.grid = QtWidgets.QGridLayout(self.grid_host)
@@ -119,6 +120,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
         return out
 
     def _on_quick(self, entries):
+        if self._closed:
+            return
         if self.is_loaded or not entries or entries[0].stack is None:
             return
         self._quick_entry = entries[0]
@@ -127,12 +130,16 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.firstFrameShown.emit()
 
     def _on_open_error(self, exc):
+        if self._closed:
+            return
         self.statusBar().showMessage(f"Cannot open: {exc}")
         self.viewports[0].show_message(f"Cannot open these files:\n{exc}")
         self.is_loaded = True
         self.loaded.emit()
 
     def _on_opened(self, entries):
+        if self._closed:
+            return
         self.entries = list(entries)
         self.is_loaded = True
         for i, e in enumerate(self.entries):
@@ -162,8 +169,12 @@ class ViewerWindow(QtWidgets.QMainWindow):
                     continue
 
         worker = create_worker(gen)
-        worker.yielded.connect(lambda t: self.thumbnails.set_thumbnail(*t))
+        worker.yielded.connect(self._on_thumbnail)
         self._start(worker)
+
+    def _on_thumbnail(self, item):
+        if not self._closed:
+            self.thumbnails.set_thumbnail(*item)
 
     # -- layout ----------------------------------------------------------------------------------------------------
     def set_layout(self, name: str) -> None:
@@ -380,8 +391,10 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.export_png(path, ann)
 
     def closeEvent(self, ev):
+        self._closed = True
         for vp in self.viewports:
             vp.stop_cine()
+            vp.set_stack(None)
         for w in list(self._workers):
             try:
                 w.quit()

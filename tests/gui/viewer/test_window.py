@@ -1,0 +1,176 @@
+"""The viewer window: layouts, thumbnail drag and drop, synchronized scrolling, tags, non-image objects."""
+
+from __future__ import annotations
+
+import pydicom
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from conftest import write_ct_series
+from helpers import key, wheel
+from workstation.gui.viewer.tag_browser import dataset_rows
+from workstation.gui.viewer.viewport import SERIES_MIME
+
+Qt = QtCore.Qt
+
+
+def _two_series(tmp_path, same_for=True):
+    for_uid = pydicom.uid.generate_uid()
+    a = write_ct_series(tmp_path / "a", 10, thickness=2.0, frame_of_reference=for_uid, series_number=1)
+    b = write_ct_series(tmp_path / "b", 20, thickness=1.0, frame_of_reference=for_uid if same_for else None,
+                        series_number=2)
+    return a, b
+
+
+def test_layouts(open_viewer, tmp_path):
+    a, b = _two_series(tmp_path)
+    win = open_viewer([a, b])
+    assert len(win.entries) == 2
+    assert win.thumbnails.count() == 2
+    for name, n in (("1x2", 2), ("2x1", 2), ("2x2", 4), ("1x1", 1)):
+        win.layout_box.setCurrentText(name)
+        assert len(win.visible_viewports) == n
+        assert all(vp.isVisible() for vp in win.visible_viewports)
+    win.set_layout("1x2")
+    assert win.viewports[1].stack is win.entries[1].stack
+
+
+def test_drop_thumbnail_into_viewport(open_viewer, tmp_path, qtbot):
+    a, b = _two_series(tmp_path)
+    win = open_viewer([a, b], layout="1x2")
+    right = win.viewports[1]
+    right.set_entry(win.entries[0])
+    mime = win.thumbnails.mimeData([win.thumbnails.item(1)])
+    assert mime.hasFormat(SERIES_MIME)
+    target = right.canvas.viewport()
+    pos = QtCore.QPointF(target.width() / 2, target.height() / 2)
+    enter = QtGui.QDragEnterEvent(pos.toPoint(), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QtWidgets.QApplication.sendEvent(target, enter)
+    assert enter.isAccepted()
+    drop = QtGui.QDropEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QtWidgets.QApplication.sendEvent(target, drop)
+    assert right.stack is win.entries[1].stack
+    assert win.active is right
+
+
+def test_synchronized_scrolling_by_position(open_viewer, tmp_path, qtbot):
+    a, b = _two_series(tmp_path)
+    win = open_viewer([a, b], layout="1x2")
+    left, right = win.viewports[0], win.viewports[1]
+    assert right.stack is win.entries[1].stack
+    thick = left if left.state.n_frames == 10 else right
+    thin = right if thick is left else left
+    thick.state.update(frame=0)
+    wheel(thick, -3)  # 3 slices of 2 mm = 6 mm
+    assert thick.state.frame == 3
+    assert thin.state.frame == 6  # 1 mm slices: same position
+    win.sync_action.trigger()
+    assert not win.sync_enabled
+    wheel(thick, -1)
+    assert thin.state.frame == 6
+
+
+def test_no_sync_across_frames_of_reference(open_viewer, tmp_path):
+    a, b = _two_series(tmp_path, same_for=False)
+    win = open_viewer([a, b], layout="1x2")
+    left, right = win.viewports
+    f = right.state.frame
+    wheel(left, -2)
+    assert right.state.frame == f
+
+
+def test_tool_selection_is_shared_and_sticky(open_viewer, tmp_path):
+    a, b = _two_series(tmp_path)
+    win = open_viewer([a, b], layout="1x2")
+    key(win.viewports[0], Qt.Key_T)
+    assert all(vp.state.tool == "rectangle" for vp in win.viewports)
+    assert win.tool_actions["rectangle"].isChecked()
+    win.tool_actions["ellipse"].trigger()
+    assert all(vp.state.tool == "ellipse" for vp in win.viewports)
+
+
+def test_tag_browser_tree_filter_private(open_viewer, testdata, qtbot):
+    win = open_viewer([testdata("CT_small.dcm")])
+    win.tags_dock.show()
+    qtbot.waitUntil(lambda: win.tags.tree.topLevelItemCount() > 10)
+    rows = win.tags.visible_rows()
+    assert ("(0010,0010)", "Patient's Name") in rows
+    assert any(name.startswith("[private]") for tag, name in rows if tag.startswith("(0009,"))
+    win.tags.filter.setText("patient's name")
+    rows = win.tags.visible_rows()
+    assert ("(0010,0010)", "Patient's Name") in rows
+    assert all("(0008,0060)" != tag for tag, _ in rows)
+    win.tags.filter.setText("")
+    assert len(win.tags.visible_rows()) > 20
+
+
+def test_sequences_are_nested():
+    from pydicom.dataset import Dataset
+
+    ds = Dataset()
+    ds.PatientName = "A^B"
+    item = Dataset()
+    item.CodeValue = "123"
+    ds.ProcedureCodeSequence = [item]
+    rows = list(dataset_rows(ds))
+    depths = {name: depth for depth, tag, name, *_ in rows}
+    assert depths["Procedure Code Sequence"] == 0 and depths["Item 1"] == 1 and depths["Code Value"] == 2
+
+
+def test_non_image_objects_say_what_they_are(open_viewer, testdata):
+    win = open_viewer([testdata("test-SR.dcm")], wait_image=False)
+    vp = win.active
+    assert vp.stack is None
+    assert vp.message
+    assert vp._label.isVisible() and not vp.canvas.isVisible()
+
+
+def test_encapsulated_pdf_opens_in_system_viewer(open_viewer, tmp_path, monkeypatch):
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.Modality, ds.PatientName, ds.MIMETypeOfEncapsulatedDocument = "DOC", "Doc^Patient", "application/pdf"
+    ds.EncapsulatedDocument = pdf + b"\x00"
+    path = tmp_path / "doc.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    opened = []
+    monkeypatch.setattr(QtGui.QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url) or True))
+    win = open_viewer([[str(path)]], wait_image=False)
+    vp = win.active
+    assert vp.stack is None and vp.document_path
+    assert vp._doc_button.isVisible()
+    vp._doc_button.click()
+    assert opened and opened[0].toLocalFile() == vp.document_path
+    with open(vp.document_path, "rb") as fh:
+        assert fh.read().startswith(b"%PDF")
+
+
+def test_color_image_shows_without_window(open_viewer, testdata):
+    win = open_viewer([testdata("US1_J2KR.dcm")])
+    vp = win.active
+    assert vp.presentation.is_color
+    assert vp.current_array().shape[-1] == 3
+    c = vp.state.center
+    vp.drag_window(50, 50)
+    assert vp.state.center == c
+
+
+def test_run_viewer_in_running_app(qtbot, ct_series):
+    from workstation.gui.viewer.launch import expand_paths, open_viewer, run_viewer
+
+    assert run_viewer([ct_series]) == 0  # an application exists: shows and returns
+    win = open_viewer([ct_series])
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.is_loaded, timeout=10000)
+    assert len(expand_paths([str(__import__("pathlib").Path(ct_series[0]).parent)])) == 12
+    for w in QtWidgets.QApplication.topLevelWidgets():
+        if w.__class__.__name__ == "ViewerWindow":
+            w.close()
