@@ -153,6 +153,13 @@ def test_encapsulated_pdf_opens_in_system_viewer(open_viewer, tmp_path, monkeypa
         assert fh.read().startswith(b"%PDF")
 
 
+def test_file_without_window_gets_an_auto_window(open_viewer, testdata):
+    win = open_viewer([testdata("CT_small.dcm")])
+    vp = win.active
+    arr = vp.presentation.to_modality(vp.current_array())
+    assert vp.state.width <= float(arr.max() - arr.min()) * 1.5 + 1
+
+
 def test_color_image_shows_without_window(open_viewer, testdata):
     win = open_viewer([testdata("US1_J2KR.dcm")])
     vp = win.active

@@ -56,7 +56,7 @@ def corner_texts(vp) -> dict[str, list[str]]:
             bl.append("pos " + ", ".join(f"{v:.1f}" for v in pr["position_mm"]) + " mm")
     br = []
     if vp.presentation is not None and not vp.presentation.is_color:
-        br.append(f"W {st.width:.0f}  L {st.center:.0f}" + ("  inv" if st.invert else ""))
+        br.append(f"W {st.width + 0.0:.0f}  L {round(st.center) + 0.0:.0f}" + ("  inv" if st.invert else ""))
     br.append(f"Zoom {vp.effective_zoom() * 100:.0f}%" + (f"  rot {st.rotation}°" if st.rotation else ""))
     if st.playing:
         br.append(f"Cine {st.fps:.0f} fps")

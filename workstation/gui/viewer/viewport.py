@@ -132,6 +132,7 @@ class StackViewport(QtWidgets.QWidget):
         self._drag = None  # (button, last QPointF) while a button is down
         self._draft: Measurement | None = None
         self._direction = 0
+        self._needs_auto = False
         self._auto_center_width = (40.0, 400.0)
 
         self.canvas = _Canvas(self)
@@ -210,11 +211,14 @@ class StackViewport(QtWidgets.QWidget):
         self._apply_view()
 
     def _initial_window(self, pres, frame) -> tuple[float, float]:
+        self._needs_auto = False
         win = pres.default_window() if pres is not None else None
         if win is None and pres is not None and not pres.is_color and self.stack is not None:
             arr = self.stack.frame(frame)
             if arr is not None:
                 win = pres.auto_window(arr)
+            else:
+                self._needs_auto = True  # no window in the file: auto window once the first frame is decoded
         if win is None:
             lo, hi = (pres.stored_range if pres is not None else (0, 255))
             return (lo + hi) / 2, max(1.0, hi - lo)
@@ -277,6 +281,12 @@ class StackViewport(QtWidgets.QWidget):
         self.presentation = pres
         self._array = arr
         self._shown_index = i
+        if self._needs_auto:
+            self._needs_auto = False
+            win = pres.auto_window(arr) if not pres.is_color else None
+            if win is not None:
+                self._auto_center_width = (float(win.center), float(win.width))
+                self.state.update(center=float(win.center), width=float(win.width))
         levels, lut = self._mapping()
         shape_changed = self.image.image is None or self.image.image.shape[:2] != arr.shape[:2]
         self._last_levels, self._last_lut = levels, lut
