@@ -117,8 +117,9 @@ def test_sequences_are_nested():
     assert depths["Procedure Code Sequence"] == 0 and depths["Item 1"] == 1 and depths["Code Value"] == 2
 
 
-def test_non_image_objects_say_what_they_are(open_viewer, testdata):
-    win = open_viewer([testdata("test-SR.dcm")], wait_image=False)
+@pytest.mark.parametrize("name", ["test-SR.dcm", "rtplan.dcm", "waveform_ecg.dcm"])
+def test_non_image_objects_say_what_they_are(open_viewer, testdata, name):
+    win = open_viewer([testdata(name)], wait_image=False)
     vp = win.active
     assert vp.stack is None
     assert vp.message

@@ -6,6 +6,7 @@ import os
 
 import pydicom
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import create_worker
 
 Qt = QtCore.Qt
 MAX_VALUE_CHARS = 200
@@ -68,8 +69,13 @@ class TagBrowser(QtWidgets.QWidget):
         if path is None:
             self.tree.clear()
             return
-        ds = pydicom.dcmread(self.path, stop_before_pixels=True, force=True)
-        self.load_dataset(ds)
+        # Reading a header can take a while (big private blocks, network drives): off the GUI thread.
+        path = self.path
+        worker = create_worker(pydicom.dcmread, path, stop_before_pixels=True, force=True)
+        worker.returned.connect(lambda ds, p=path: self.load_dataset(ds) if p == self.path else None)
+        worker.errored.connect(lambda exc: self.tree.clear())
+        self._worker = worker
+        worker.start()
 
     def load_dataset(self, ds) -> None:
         self.tree.clear()
