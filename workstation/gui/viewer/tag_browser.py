@@ -26,6 +26,10 @@ def _value_text(elem) -> str:
     return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
 
 
+def _read(path: str):
+    return path, pydicom.dcmread(path, stop_before_pixels=True, force=True)
+
+
 def dataset_rows(ds, depth: int = 0):
     """Yield ``(depth, tag_text, name, vr, value, is_private, is_sequence)`` for every element, depth-first."""
     for elem in ds:
@@ -71,11 +75,20 @@ class TagBrowser(QtWidgets.QWidget):
             return
         # Reading a header can take a while (big private blocks, network drives): off the GUI thread.
         path = self.path
-        worker = create_worker(pydicom.dcmread, path, stop_before_pixels=True, force=True)
-        worker.returned.connect(lambda ds, p=path: self.load_dataset(ds) if p == self.path else None)
-        worker.errored.connect(lambda exc: self.tree.clear())
+        worker = create_worker(_read, path)
+        worker.returned.connect(self._on_read)
+        worker.errored.connect(self._on_error)
         self._worker = worker
         worker.start()
+
+    def _on_read(self, result) -> None:
+        path, ds = result
+        if path == self.path:
+            self.load_dataset(ds)
+
+    def _on_error(self, exc) -> None:
+        self.tree.clear()
+        self.tree.addTopLevelItem(QtWidgets.QTreeWidgetItem(["", f"Cannot read: {exc}", "", ""]))
 
     def load_dataset(self, ds) -> None:
         self.tree.clear()
