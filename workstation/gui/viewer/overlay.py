@@ -161,7 +161,10 @@ def _paint_measurements(vp, p: QtGui.QPainter) -> None:
         if m.kind == "angle" and len(m.points) < 3:
             continue
         label = m.label(vp.spacing(), values, unit)
-        anchor = pts[-1] if m.kind != "angle" else pts[1]
+        if m.kind in ("rectangle", "ellipse"):
+            anchor = QtCore.QRectF(pts[0], pts[-1]).normalized().topRight()
+        else:
+            anchor = pts[-1] if m.kind != "angle" else pts[1]
         rect = QtCore.QRectF(anchor.x() + 8, anchor.y() + 4, 260, 60)
         p.setPen(SHADOW)
         p.drawText(rect.translated(1, 1), Qt.AlignLeft | Qt.AlignTop, label)

@@ -45,6 +45,8 @@ class ThumbnailStrip(QtWidgets.QListWidget):
         self.setDragDropMode(QtWidgets.QAbstractItemView.DragOnly)
         self.setFixedWidth(ICON + 40)
         self.setSpacing(4)
+        self.setGridSize(QtCore.QSize(ICON + 24, ICON + 40))
+        self.setUniformItemSizes(True)
         self.setWordWrap(True)
 
     def add_entry(self, index: int, entry) -> QtWidgets.QListWidgetItem:
