@@ -128,6 +128,23 @@ def non_image_entry(path: str, fallback: str = "") -> SeriesEntry:
     return SeriesEntry(title=title, header=header, message=str(what), document_path=doc, paths=[path])
 
 
+def source_uid(src) -> str | None:
+    """SOPInstanceUID of a FrameSource, whatever the attribute's spelling."""
+    for name in ("sop_instance_uid", "SOPInstanceUID", "uid"):
+        v = getattr(src, name, None)
+        if v:
+            return str(v)
+    return None
+
+
+def source_frame(src) -> int:
+    for name in ("frame", "frame_index", "index"):
+        v = getattr(src, name, None)
+        if isinstance(v, int):
+            return v
+    return 0
+
+
 def slice_position(stack, index: int) -> float | None:
     """Position of a frame along its stack normal (mm), or None without geometry."""
     geo = stack.geometry(index)

@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from workstation import imaging
 from workstation.gui.viewer.measure import POINTS_NEEDED, Measurement, MeasurementStore
 from workstation.gui.viewer.overlay import paint_overlay
+from workstation.gui.viewer.series import source_frame, source_uid
 from workstation.gui.viewer.state import ViewportState, screen_transform
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
@@ -260,8 +261,7 @@ class StackViewport(QtWidgets.QWidget):
         i = self.state.frame
         try:
             src = self.stack.source(i)
-            return (getattr(src, "sop_instance_uid", None) or str(getattr(src, "path", i)),
-                    getattr(src, "frame", getattr(src, "index", 0)))
+            return (source_uid(src) or str(getattr(src, "path", i)), source_frame(src))
         except Exception:  # noqa: BLE001
             return i
 

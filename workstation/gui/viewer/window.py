@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import create_worker
 
 from workstation.gui.viewer.series import (
-    SeriesEntry, flatten, nearest_frame, open_entries, slice_position,
+    SeriesEntry, flatten, open_entries, slice_position, source_uid,
 )
 from workstation.gui.viewer.state import TOOLS
 from workstation.gui.viewer.tag_browser import TagBrowser
@@ -417,9 +417,9 @@ def _matching_frame(entry: SeriesEntry, quick: SeriesEntry) -> int | None:
     if entry.stack is None or quick.stack is None:
         return None
     try:
-        uid = quick.stack.source(0).sop_instance_uid
+        uid = source_uid(quick.stack.source(0))
         for i in range(len(entry.stack)):
-            if entry.stack.source(i).sop_instance_uid == uid:
+            if source_uid(entry.stack.source(i)) == uid:
                 return i
     except Exception:  # noqa: BLE001
         return None
