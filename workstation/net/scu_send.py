@@ -303,7 +303,7 @@ def send(
         if _is_set(cancel):
             break
         try:
-            assoc = open_association(settings, node, contexts)
+            assoc = open_association(settings, node, contexts, fast=True)
         except NetError as exc:
             report.error = str(exc)
             for item in batch:

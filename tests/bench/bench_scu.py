@@ -1,0 +1,140 @@
+"""Benchmark of the DICOM client against dcmtk and Orthanc, measured in the same run.
+
+Run standalone: ``.venv/bin/python -m tests.bench.bench_scu [--count 500] [--size 512] [--repeat 2]``
+
+* send N x size² CT to dcmtk storescp: our ``send`` vs ``storescu`` (target ratio <= 4);
+* C-GET of an N-instance study from Orthanc: our ``retrieve(method="get")`` vs ``getscu`` (target <= 1.5);
+* C-FIND latency on an open association (target <= 10 ms).
+
+Every peer runs with TCP_NODELAY=1; the "naive" send (no TCP_NODELAY on our side, pydicom decode+encode of
+every instance) is measured too, for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.peers import make_ct_series, run_orthanc, run_storescp, run_tool, storescu  # noqa: E402
+from workstation.config import Settings  # noqa: E402
+from workstation.net import client  # noqa: E402
+from workstation.net.client import QuerySession  # noqa: E402
+from workstation.net.scu_retrieve import retrieve  # noqa: E402
+from workstation.net.scu_send import send  # noqa: E402
+
+
+def _naive_send(settings: Settings, node, paths) -> float:
+    """pynetdicom as most people use it: no TCP_NODELAY, dcmread + encode per instance."""
+    from pydicom import dcmread
+    from pynetdicom import AE
+    from pynetdicom.sop_class import CTImageStorage
+
+    ae = AE(ae_title=settings.ae_title)
+    ae.add_requested_context(CTImageStorage)
+    start = time.perf_counter()
+    assoc = ae.associate(node.host, node.port, ae_title=node.ae_title)
+    for p in paths:
+        assoc.send_c_store(dcmread(p))
+    assoc.release()
+    return time.perf_counter() - start
+
+
+def bench_send(work: Path, paths, settings: Settings, repeat: int) -> dict:
+    ours, theirs, naive = [], [], []
+    for i in range(repeat):
+        with run_storescp(work / f"storescu{i}") as peer:
+            t = time.perf_counter()
+            storescu(peer, paths)
+            theirs.append(time.perf_counter() - t)
+        with run_storescp(work / f"ours{i}") as peer:
+            t = time.perf_counter()
+            report = send(settings, peer.node(), paths)
+            ours.append(time.perf_counter() - t)
+            assert report.exit_code == 0, report.summary() + "\n" + peer.log_text()[-2000:] + "\n" + str(
+                [r.message for r in report.results if r.outcome != "sent"][:3])
+            assert len(peer.files()) == len(paths)
+    with run_storescp(work / "naive") as peer:
+        naive.append(_naive_send(settings, peer.node(), paths))
+    best_ours, best_theirs = min(ours), min(theirs)
+    return {"storescu_s": best_theirs, "send_s": best_ours, "ratio": best_ours / best_theirs,
+            "naive_s": naive[0], "naive_ratio": naive[0] / best_theirs}
+
+
+def bench_get(work: Path, paths, settings: Settings, repeat: int) -> dict:
+    import pydicom
+
+    study = pydicom.dcmread(paths[0], stop_before_pixels=True).StudyInstanceUID
+    ours, theirs = [], []
+    with run_orthanc(work / "orthanc") as peer:
+        peer.upload(paths)
+        for i in range(repeat):
+            out = work / f"getscu{i}"
+            out.mkdir()
+            t = time.perf_counter()
+            run_tool("getscu", ["-S", "-aet", "GETSCU", "-aec", peer.ae_title, "-k", "QueryRetrieveLevel=STUDY",
+                                "-k", f"StudyInstanceUID={study}", "-od", out, peer.host, peer.port], timeout=600)
+            theirs.append(time.perf_counter() - t)
+            assert len(list(out.iterdir())) == len(paths)
+
+            dest = work / f"get-ours{i}"
+            dest.mkdir()
+            counter = iter(range(10**9))
+
+            def store(data: bytes, dest=dest, counter=counter) -> None:
+                # Like the archive: write a file per instance (no fsync here, getscu does not either).
+                (dest / f"{next(counter):06d}.dcm").write_bytes(data)
+
+            t = time.perf_counter()
+            result = retrieve(settings, peer.node(), study_uid=study, method="get", store=store)
+            ours.append(time.perf_counter() - t)
+            assert result.ok and result.received == len(paths), result.summary()
+        # C-FIND latency on an open association
+        with QuerySession(settings, peer.node()) as session:
+            session.find("study", {"StudyInstanceUID": study})
+            lat = []
+            for _ in range(50):
+                t = time.perf_counter()
+                rows = session.find("study", {"StudyInstanceUID": study})
+                lat.append(time.perf_counter() - t)
+                assert len(rows) == 1
+    best_ours, best_theirs = min(ours), min(theirs)
+    return {"getscu_s": best_theirs, "get_s": best_ours, "ratio": best_ours / best_theirs,
+            "find_median_ms": statistics.median(lat) * 1000, "find_max_ms": max(lat) * 1000}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=500)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-scu-") as tmp:
+        work = Path(tmp)
+        t = time.perf_counter()
+        paths = make_ct_series(work / "ct", args.count, rows=args.size, columns=args.size)
+        print(f"generated {args.count} x {args.size}² CT in {time.perf_counter() - t:.1f} s", flush=True)
+        settings = Settings(data_dir=work / "ws")
+        s = bench_send(work, paths, settings, args.repeat)
+        print(f"send {args.count} to storescp: storescu {s['storescu_s']:.2f} s, ours {s['send_s']:.2f} s, "
+              f"ratio {s['ratio']:.2f} (target <= 4); naive pynetdicom {s['naive_s']:.2f} s, "
+              f"ratio {s['naive_ratio']:.2f}", flush=True)
+        g = bench_get(work, paths, settings, args.repeat)
+        print(f"C-GET {args.count} from Orthanc: getscu {g['getscu_s']:.2f} s, ours {g['get_s']:.2f} s, "
+              f"ratio {g['ratio']:.2f} (target <= 1.5)", flush=True)
+        print(f"C-FIND on an open association: median {g['find_median_ms']:.2f} ms, "
+              f"max {g['find_max_ms']:.2f} ms (target <= 10 ms)", flush=True)
+        ok = s["ratio"] <= 4 and g["ratio"] <= 1.5 and g["find_median_ms"] <= 10
+        print("targets met" if ok else "TARGETS MISSED")
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

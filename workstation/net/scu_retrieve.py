@@ -1,0 +1,377 @@
+"""C-MOVE and C-GET SCU: retrieve a study, series or instance from a node into the archive.
+
+* **C-MOVE** asks the node to send the instances to a destination AE title (ours by default); they arrive
+  through our Store SCP (``workstation.net.server``), which must be running and known to the node.
+* **C-GET** receives the instances on the same association: we propose the storage SOP classes with SCP role
+  selection, and each C-STORE sub-operation hands the complete encoded file (``event.encoded_dataset``) to the
+  ``store`` callable - normally ``archive.store_bytes``, which writes atomically, so a cancelled or aborted
+  retrieve never leaves half a file.
+
+Cancel sends C-CANCEL; if the node does not finish within a grace period the association is aborted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+from pydicom.dataset import Dataset
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    JPEGLSNearLossless,
+    RLELossless,
+)
+from pynetdicom import evt
+from pynetdicom import sop_class as sc
+from pynetdicom.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
+from pynetdicom.presentation import build_context
+
+from workstation.config import Node, Settings
+from workstation.net.client import (
+    CancelFlag,
+    CancelWatch,
+    NetError,
+    Progress,
+    ProgressCallback,
+    _is_set,
+    node_label,
+    open_association,
+    status_of,
+)
+
+log = logging.getLogger("workstation.net.retrieve")
+
+CANCEL_GRACE = 10.0  # seconds a node gets to honour C-CANCEL before we abort
+
+GET_TRANSFER_SYNTAXES = [
+    ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless, JPEGLosslessSV1, JPEGLSLossless, RLELossless,
+    JPEGBaseline8Bit, JPEGExtended12Bit, JPEG2000, JPEGLSNearLossless, DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+]
+
+# Storage SOP classes proposed for C-GET when the caller does not know better (at most 126 with the Get model).
+GET_STORAGE_CLASSES = [
+    getattr(sc, name) for name in (
+        "CTImageStorage", "EnhancedCTImageStorage", "LegacyConvertedEnhancedCTImageStorage",
+        "MRImageStorage", "EnhancedMRImageStorage", "EnhancedMRColorImageStorage",
+        "LegacyConvertedEnhancedMRImageStorage", "MRSpectroscopyStorage",
+        "UltrasoundImageStorage", "UltrasoundMultiFrameImageStorage", "EnhancedUSVolumeStorage",
+        "ComputedRadiographyImageStorage", "DigitalXRayImageStorageForPresentation",
+        "DigitalXRayImageStorageForProcessing", "DigitalMammographyXRayImageStorageForPresentation",
+        "DigitalMammographyXRayImageStorageForProcessing", "BreastTomosynthesisImageStorage",
+        "DigitalIntraOralXRayImageStorageForPresentation", "XRayAngiographicImageStorage",
+        "EnhancedXAImageStorage", "XRayRadiofluoroscopicImageStorage", "EnhancedXRFImageStorage",
+        "XRay3DAngiographicImageStorage", "XRay3DCraniofacialImageStorage",
+        "NuclearMedicineImageStorage", "PositronEmissionTomographyImageStorage",
+        "EnhancedPETImageStorage", "LegacyConvertedEnhancedPETImageStorage",
+        "SecondaryCaptureImageStorage", "MultiFrameSingleBitSecondaryCaptureImageStorage",
+        "MultiFrameGrayscaleByteSecondaryCaptureImageStorage",
+        "MultiFrameGrayscaleWordSecondaryCaptureImageStorage", "MultiFrameTrueColorSecondaryCaptureImageStorage",
+        "VLEndoscopicImageStorage", "VLMicroscopicImageStorage", "VLPhotographicImageStorage",
+        "VLWholeSlideMicroscopyImageStorage", "OphthalmicPhotography8BitImageStorage",
+        "OphthalmicTomographyImageStorage", "RTImageStorage", "RTDoseStorage", "RTStructureSetStorage",
+        "RTPlanStorage", "RTIonPlanStorage", "SegmentationStorage", "SpatialRegistrationStorage",
+        "ParametricMapStorage", "BasicTextSRStorage", "EnhancedSRStorage", "ComprehensiveSRStorage",
+        "KeyObjectSelectionDocumentStorage", "XRayRadiationDoseSRStorage",
+        "GrayscaleSoftcopyPresentationStateStorage", "EncapsulatedPDFStorage", "RawDataStorage",
+    ) if hasattr(sc, name)
+]
+
+RETRIEVE_STATUS = {
+    0xA701: "out of resources: the node could not count the matches",
+    0xA702: "out of resources: the node could not perform the sub-operations",
+    0xA900: "the identifier does not match the SOP class",
+    0xAA00: "none of the frames requested were found",
+    0xB000: "some sub-operations failed or had warnings",
+    0xFE00: "cancelled",
+}
+
+
+def explain_status(code: int | None, *, destination: str = "", settings: Settings | None = None,
+                   local_host: str = "") -> str:
+    """A readable explanation of a C-MOVE / C-GET final status."""
+    if code is None:
+        return "no final response from the node"
+    if code == 0x0000:
+        return "success"
+    ours = settings is not None and destination == settings.ae_title
+    port = settings.port if settings and ours else "its port"
+    host = local_host or "this computer's address"
+    add = f"add {destination} / {host} / {port} to its configuration"
+    if code == 0xA801:
+        if ours:
+            return f"the PACS does not know this workstation's AE title {destination!r}: {add}"
+        return f"the PACS does not know the move destination {destination!r}: add it to its configuration"
+    if code in RETRIEVE_STATUS:
+        return RETRIEVE_STATUS[code]
+    if code >> 12 == 0xC:
+        text = f"the node was unable to process the request (status 0x{code:04X})"
+        if destination:
+            # Orthanc answers an unknown destination with C000 rather than A801.
+            text += f"; check that it knows the move destination ({add})" if ours else (
+                f"; check that it knows the move destination {destination!r}")
+        return text
+    return f"status 0x{code:04X}"
+
+
+@dataclass
+class RetrieveResult:
+    """Counts and outcome of a retrieve; ``exit_code`` is 0 all done, 2 partly failed, 1 failed."""
+
+    node: str
+    method: str
+    level: str
+    uid: str
+    status: int | None = None
+    completed: int = 0
+    failed: int = 0
+    warning: int = 0
+    remaining: int = 0
+    received: int = 0  # C-GET: instances handed to ``store`` successfully
+    store_errors: list[str] = field(default_factory=list)  # C-GET: local storage failures
+    failed_uids: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0x0000 and not self.failed and not self.cancelled
+
+    @property
+    def exit_code(self) -> int:
+        if self.ok:
+            return 0
+        return 2 if (self.completed or self.received) else 1
+
+    def summary(self) -> str:
+        text = f"{self.method}: {self.completed} completed"
+        if self.warning:
+            text += f", {self.warning} with warnings"
+        if self.failed:
+            text += f", {self.failed} failed"
+        if self.remaining:
+            text += f", {self.remaining} not retrieved"
+        text += f" from {self.node}"
+        if self.cancelled:
+            text += " (cancelled)"
+        if self.message and not self.ok:
+            text += f": {self.message}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_retrieve_identifier(study_uid: str | None, series_uid: str | None, sop_instance_uid: str | None
+                              ) -> tuple[str, str, Dataset]:
+    ds = Dataset()
+    if sop_instance_uid:
+        level, uid = "IMAGE", sop_instance_uid
+    elif series_uid:
+        level, uid = "SERIES", series_uid
+    elif study_uid:
+        level, uid = "STUDY", study_uid
+    else:
+        raise NetError("say what to retrieve: a study, series or instance UID")
+    ds.QueryRetrieveLevel = level
+    if study_uid:
+        ds.StudyInstanceUID = study_uid
+    if series_uid and level in ("SERIES", "IMAGE"):
+        ds.SeriesInstanceUID = series_uid
+    if sop_instance_uid:
+        ds.SOPInstanceUID = sop_instance_uid
+    return level, uid, ds
+
+
+def _complete_identifier(settings: Settings, node: Node, ds: Dataset) -> None:
+    """Hierarchical nodes (dcmqrscp) need the higher-level UIDs; look them up with a C-FIND when missing."""
+    from workstation.net.client import find
+
+    level = ds.QueryRetrieveLevel
+    if level == "STUDY" or ("StudyInstanceUID" in ds and (level == "SERIES" or "SeriesInstanceUID" in ds)):
+        return
+    try:
+        if level == "SERIES":
+            rows = find(settings, node, "series", {"SeriesInstanceUID": ds.SeriesInstanceUID},
+                        keys=["StudyInstanceUID", "SeriesInstanceUID"])
+        else:
+            rows = find(settings, node, "image", {"SOPInstanceUID": ds.SOPInstanceUID},
+                        keys=["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"])
+    except NetError as exc:
+        log.info("could not look up the parent UIDs: %s", exc)
+        return
+    if rows:
+        if rows[0].get("StudyInstanceUID"):
+            ds.StudyInstanceUID = rows[0]["StudyInstanceUID"]
+        if level == "IMAGE" and rows[0].get("SeriesInstanceUID"):
+            ds.SeriesInstanceUID = rows[0]["SeriesInstanceUID"]
+
+
+def _fill_counts(result: RetrieveResult, rsp: Dataset) -> None:
+    for attr, kw in (("remaining", "NumberOfRemainingSuboperations"), ("completed", "NumberOfCompletedSuboperations"),
+                     ("failed", "NumberOfFailedSuboperations"), ("warning", "NumberOfWarningSuboperations")):
+        value = rsp.get(kw)
+        if value is not None:
+            setattr(result, attr, int(value))
+
+
+class _CancelThenAbort:
+    """C-CANCEL now; A-ABORT if the node has not finished after CANCEL_GRACE seconds."""
+
+    def __init__(self, assoc: Any, msg_id: int, context_id: int, grace: float = CANCEL_GRACE):
+        self.assoc, self.msg_id, self.context_id, self.grace = assoc, msg_id, context_id, grace
+        self.timer: threading.Timer | None = None
+
+    def __call__(self) -> None:
+        log.info("sending C-CANCEL")
+        self.assoc.send_c_cancel(self.msg_id, self.context_id)
+        self.timer = threading.Timer(self.grace, self._abort)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _abort(self) -> None:
+        if self.assoc.is_established:
+            log.warning("the node ignored C-CANCEL for %.0f s; aborting", self.grace)
+            self.assoc.abort()
+
+    def stop(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+
+def retrieve(
+    settings: Settings,
+    node: Node,
+    *,
+    study_uid: str | None = None,
+    series_uid: str | None = None,
+    sop_instance_uid: str | None = None,
+    method: str | None = None,
+    store: Callable[[bytes], Any] | None = None,
+    destination: str | None = None,
+    sop_classes: Sequence[str] | None = None,
+    cancel: CancelFlag | None = None,
+    progress: ProgressCallback | None = None,
+) -> RetrieveResult:
+    """Retrieve a study / series / instance from ``node`` by C-MOVE or C-GET (default: the node's method).
+
+    ``store(data: bytes)`` receives each instance of a C-GET as a complete DICOM file (normally
+    ``archive.store_bytes``). ``destination`` is the C-MOVE destination AE title (default: ours).
+    ``sop_classes`` narrows the storage SOP classes proposed for C-GET. Raises :class:`NetError` when no
+    association could be made; a refused or partly failed retrieve is described in the result.
+    """
+    method = (method or node.method or "move").lower()
+    if method not in ("move", "get"):
+        raise NetError(f"unknown retrieve method {method!r}; use move or get")
+    level, uid, identifier = build_retrieve_identifier(study_uid, series_uid, sop_instance_uid)
+    _complete_identifier(settings, node, identifier)
+    result = RetrieveResult(node=node_label(node), method=method, level=level.lower(), uid=uid)
+    handlers = []
+    ext_neg = None
+    if method == "move":
+        model = sc.StudyRootQueryRetrieveInformationModelMove
+        contexts = [build_context(model, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])]
+        destination = destination or settings.ae_title
+    else:
+        if store is None:
+            raise NetError("C-GET needs somewhere to store the received instances")
+        model = sc.StudyRootQueryRetrieveInformationModelGet
+        classes = list(dict.fromkeys(sop_classes or GET_STORAGE_CLASSES))[:126]
+        contexts = [build_context(model, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])]
+        contexts += [build_context(c, GET_TRANSFER_SYNTAXES) for c in classes]
+        ext_neg = []
+        for c in classes:
+            role = SCP_SCU_RoleSelectionNegotiation()
+            role.sop_class_uid = c
+            role.scu_role = False
+            role.scp_role = True
+            ext_neg.append(role)
+        lock = threading.Lock()
+
+        def on_store(event: evt.Event) -> int:
+            try:
+                data = event.encoded_dataset(include_meta=True)
+                store(data)
+            except Exception as exc:  # noqa: BLE001 - report to the node and in the result
+                name = type(exc).__name__
+                with lock:
+                    result.store_errors.append(f"{name}: {exc}")
+                log.warning("storing a C-GET instance failed: %s: %s", name, exc)
+                return 0xA700 if name == "StorageFull" else 0xC000 if name == "InvalidInstance" else 0xC001
+            with lock:
+                result.received += 1
+            return 0x0000
+
+        handlers.append((evt.EVT_C_STORE, on_store))
+
+    assoc = open_association(settings, node, contexts, ext_neg=ext_neg, evt_handlers=handlers, fast=True)
+    local_host = ""
+    try:
+        local_host = assoc.requestor.address_info.address
+    except AttributeError:
+        pass
+    context_id = next(cx.context_id for cx in assoc.accepted_contexts if cx.abstract_syntax == model)
+    msg_id = 1
+    canceller = _CancelThenAbort(assoc, msg_id, context_id)
+    final: Dataset | None = None
+    try:
+        with CancelWatch(cancel, canceller) as watch:
+            if method == "move":
+                responses = assoc.send_c_move(identifier, destination, model, msg_id=msg_id)
+            else:
+                responses = assoc.send_c_get(identifier, model, msg_id=msg_id)
+            for status, ident in responses:
+                code = status_of(status)
+                if code is None:
+                    break
+                _fill_counts(result, status)
+                if code in (0xFF00, 0xFF01):
+                    if progress:
+                        total = result.remaining + result.completed + result.failed + result.warning
+                        done = result.completed + result.failed + result.warning
+                        progress(Progress(done, total or None, result.failed, result.warning,
+                                          f"retrieved {done}/{total}" if total else "retrieving"))
+                    continue
+                final = status
+                result.status = code
+                if code in (0x0000, 0xB000):
+                    result.remaining = 0  # some nodes repeat a stale count in the final response
+                comment = status.get("ErrorComment")
+                if comment:
+                    result.message = str(comment)
+                if ident is not None and "FailedSOPInstanceUIDList" in ident:
+                    value = ident.FailedSOPInstanceUIDList
+                    result.failed_uids = [str(v) for v in (value if isinstance(value, list) or
+                                                           hasattr(value, "__iter__") and not isinstance(value, str)
+                                                           else [value]) if v]
+            result.cancelled = watch.fired or result.status == 0xFE00
+    finally:
+        canceller.stop()
+        if assoc.is_established:
+            assoc.release()
+    if final is None and not result.cancelled:
+        result.message = (f"{node_label(node)} stopped answering the C-{method.upper()} "
+                          f"(no response within {settings.dimse_timeout:g} s, or the association was aborted)")
+    else:
+        comment = result.message
+        result.message = explain_status(result.status, destination=destination or "", settings=settings,
+                                        local_host=local_host)
+        if comment and result.status != 0x0000:
+            result.message += f" (node says: {comment})"
+    if method == "get" and result.store_errors:
+        result.message += f"; {len(result.store_errors)} could not be stored here: {result.store_errors[0]}"
+    if progress:
+        done = result.completed + result.failed + result.warning
+        progress(Progress(done, done + result.remaining, result.failed, result.warning, result.summary()))
+    return result
