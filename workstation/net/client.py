@@ -112,7 +112,8 @@ class _Outcome:
             self.response = primitive
 
 
-def _explain_refusal(node: Node, settings: Settings, outcome: _Outcome, timeout: float) -> str:
+def _explain_refusal(node: Node, settings: Settings, outcome: _Outcome, timeout: float,
+                     assoc: Association | None = None, elapsed: float = 0.0) -> str:
     where = node_label(node)
     if not outcome.connected:
         try:
@@ -125,7 +126,11 @@ def _explain_refusal(node: Node, settings: Settings, outcome: _Outcome, timeout:
         )
     rsp = outcome.response
     if rsp is None:
-        return f"{where} accepted the connection but did not answer the association request within {timeout:g} s"
+        if elapsed >= timeout * 0.9:
+            return f"{where} accepted the connection but did not answer the association request within {timeout:g} s"
+        if assoc is not None and assoc.is_rejected:
+            return f"{where} rejected the association (check its AE title {node.ae_title!r} and that it knows ours)"
+        return f"{where} closed the connection during association negotiation (check the AE titles on both sides)"
     if rsp.result == 0x00:
         return f"{where} accepted the association but none of the proposed services (SOP classes / transfer syntaxes)"
     reason = rsp.reason_str
@@ -167,17 +172,27 @@ def open_association(
     """
     if len(contexts) > 128:
         raise ValueError("at most 128 presentation contexts per association")
-    ae = make_ae(settings)
-    outcome = _Outcome()
-    handlers = [(evt.EVT_CONN_OPEN, outcome.on_open), (evt.EVT_ACSE_RECV, outcome.on_acse)]
-    handlers += list(evt_handlers or [])
-    log.info("associating with %s", node_label(node))
-    assoc = ae.associate(
-        node.host, node.port, contexts=list(contexts), ae_title=node.ae_title, max_pdu=settings.max_pdu,
-        ext_neg=ext_neg, evt_handlers=handlers,
-    )
-    if not assoc.is_established:
-        raise NetError(_explain_refusal(node, settings, outcome, settings.acse_timeout))
+    for attempt in (1, 2, 3):
+        ae = make_ae(settings)
+        outcome = _Outcome()
+        handlers = [(evt.EVT_CONN_OPEN, outcome.on_open), (evt.EVT_ACSE_RECV, outcome.on_acse)]
+        handlers += list(evt_handlers or [])
+        log.info("associating with %s", node_label(node))
+        start = time.monotonic()
+        assoc = ae.associate(
+            node.host, node.port, contexts=list(contexts), ae_title=node.ae_title, max_pdu=settings.max_pdu,
+            ext_neg=ext_neg, evt_handlers=handlers,
+        )
+        if assoc.is_established:
+            break
+        elapsed = time.monotonic() - start
+        if (attempt < 3 and outcome.connected and outcome.response is None and not assoc.is_rejected
+                and elapsed < settings.acse_timeout * 0.5):
+            # A peer that closes its socket right after an A-ASSOCIATE-RJ (dcmqrscp does) can make pynetdicom
+            # see the close before the RJ; asking again usually gets the real reason.
+            log.info("connection closed during negotiation; asking once more for the reason")
+            continue
+        raise NetError(_explain_refusal(node, settings, outcome, settings.acse_timeout, assoc, elapsed))
     if fast:
         # A private attribute, stable since pynetdicom 1.x; without it nothing breaks, transfers are just slower.
         if hasattr(assoc.dul, "_run_loop_delay"):

@@ -361,8 +361,14 @@ def retrieve(
         if assoc.is_established:
             assoc.release()
     if final is None and not result.cancelled:
-        result.message = (f"{node_label(node)} stopped answering the C-{method.upper()} "
-                          f"(no response within {settings.dimse_timeout:g} s, or the association was aborted)")
+        if assoc.is_aborted:
+            result.message = (
+                f"{node_label(node)} aborted the association during the C-{method.upper()}; it may not allow "
+                f"{settings.ae_title!r} to retrieve: add {settings.ae_title} / {local_host or 'this computer'} / "
+                f"{settings.port} to its configuration")
+        else:
+            result.message = (f"{node_label(node)} stopped answering the C-{method.upper()} "
+                              f"(no response within {settings.dimse_timeout:g} s)")
     else:
         comment = result.message
         result.message = explain_status(result.status, destination=destination or "", settings=settings,

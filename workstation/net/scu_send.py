@@ -244,7 +244,7 @@ def _send_one(assoc: Any, item: _Item) -> None:
         ds = dcmread(item.path, force=not item.has_meta)
         if ds.file_meta.get("TransferSyntaxUID") and ds.file_meta.TransferSyntaxUID.is_compressed:
             try:
-                ds.decompress()
+                ds.decompress(generate_instance_uid=False)  # same instance, new encoding: keep the UID
             except Exception as exc:  # noqa: BLE001 - any decoder failure is this instance's failure
                 result.outcome = "failed"
                 result.message = f"the node refused {UID(ts).name} and decompressing failed: {exc}"
