@@ -148,10 +148,12 @@ def source_frame(src) -> int:
 def slice_position(stack, index: int) -> float | None:
     """Position of a frame along its stack normal (mm), or None without geometry."""
     geo = stack.geometry(index)
-    normal = getattr(stack, "normal", None) or getattr(geo, "normal", None)
+    normal = getattr(stack, "normal", None)
+    if normal is None:
+        normal = getattr(geo, "normal", None)
     if geo.image_position is None or normal is None:
         return None
-    return float(sum(a * b for a, b in zip(geo.image_position, normal)))
+    return float(sum(float(a) * float(b) for a, b in zip(geo.image_position, normal)))
 
 
 def nearest_frame(stack, position: float) -> int | None:

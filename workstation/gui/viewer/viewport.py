@@ -214,6 +214,11 @@ class StackViewport(QtWidgets.QWidget):
     def _initial_window(self, pres, frame) -> tuple[float, float]:
         self._needs_auto = False
         win = pres.default_window() if pres is not None else None
+        self._voi_function = getattr(win, "function", None)
+        if win is not None and not hasattr(win, "center"):
+            # A VOI LUT Sequence: the viewer works with center/width, so start from the full range instead.
+            full = getattr(pres, "full_range_window", None)
+            win = full() if full else None
         if win is None and pres is not None and not pres.is_color and self.stack is not None:
             arr = self.stack.frame(frame)
             if arr is not None:
@@ -302,7 +307,10 @@ class StackViewport(QtWidgets.QWidget):
         pres = self.presentation
         if pres is None or pres.is_color:
             return None, None
-        m = pres.display_mapping(imaging.Window(self.state.center, self.state.width), invert=self.state.invert)
+        fn = getattr(self, "_voi_function", None)
+        win = (imaging.Window(self.state.center, self.state.width, fn) if fn is not None
+               else imaging.Window(self.state.center, self.state.width))
+        m = pres.display_mapping(win, invert=self.state.invert)
         return tuple(m.levels), m.lut
 
     def _apply_window(self) -> None:
