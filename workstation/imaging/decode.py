@@ -1,0 +1,169 @@
+"""Frame decoding with one preferred decoder per transfer syntax and fallback to the others.
+
+pydicom 3 registers its decoders (``gdcm``, ``pylibjpeg``, ``pydicom`` for RLE and native data) per transfer
+syntax. We keep an ordered preference per syntax (fastest first, from ``tests/bench/bench_imaging.py``) and, when a
+decoder raises on a file, try the next available one; the decoder that worked is remembered for that file so a
+multi-frame file does not fail over once per frame.
+
+Frames come back *as stored*: BitsStored masked, signed pixels sign-extended (pydicom does both), YBR converted
+to RGB, palette color expanded to RGB, color reduced to uint8.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.pixels import get_decoder
+from pydicom.uid import UID
+
+from workstation.imaging.errors import DecodeError
+
+log = logging.getLogger(__name__)
+
+# Fastest first, measured by tests/bench/bench_imaging.py on this project's CI box (see the report there).
+# gdcm wins on JPEG baseline/extended/lossless and JPEG-LS; pylibjpeg (openjpeg) on JPEG 2000; pydicom's own
+# RLE decoder is as fast as pylibjpeg-rle on small frames and never missing.
+_DEFAULT_ORDER: dict[str, list[str]] = {
+    "1.2.840.10008.1.2.4.50": ["gdcm", "pylibjpeg"],  # JPEG baseline
+    "1.2.840.10008.1.2.4.51": ["gdcm", "pylibjpeg"],  # JPEG extended
+    "1.2.840.10008.1.2.4.57": ["gdcm", "pylibjpeg"],  # JPEG lossless P14
+    "1.2.840.10008.1.2.4.70": ["gdcm", "pylibjpeg"],  # JPEG lossless SV1
+    "1.2.840.10008.1.2.4.80": ["gdcm", "pylibjpeg"],  # JPEG-LS lossless
+    "1.2.840.10008.1.2.4.81": ["gdcm", "pylibjpeg"],  # JPEG-LS near-lossless
+    "1.2.840.10008.1.2.4.90": ["pylibjpeg", "gdcm"],  # JPEG 2000 lossless
+    "1.2.840.10008.1.2.4.91": ["pylibjpeg", "gdcm"],  # JPEG 2000
+    "1.2.840.10008.1.2.5": ["pylibjpeg", "pydicom"],  # RLE
+}
+_order_lock = threading.Lock()
+_order: dict[str, list[str]] = {k: list(v) for k, v in _DEFAULT_ORDER.items()}
+
+NATIVE = "native"  # the decoder name reported for uncompressed syntaxes (pydicom reads them itself)
+
+
+def available_decoders(transfer_syntax_uid: str) -> list[str]:
+    """Names of the decoders installed for a transfer syntax (``["native"]`` for uncompressed ones)."""
+    uid = UID(transfer_syntax_uid)
+    if not uid.is_compressed:
+        return [NATIVE]
+    try:
+        return list(get_decoder(uid).available_plugins)
+    except NotImplementedError:
+        return []
+
+
+def decoder_order(transfer_syntax_uid: str) -> list[str]:
+    """The decoders that will be tried for this syntax, in order (only those available)."""
+    avail = available_decoders(transfer_syntax_uid)
+    with _order_lock:
+        preferred = list(_order.get(str(transfer_syntax_uid), []))
+    return [n for n in preferred if n in avail] + [n for n in avail if n not in preferred]
+
+
+def set_decoder_order(transfer_syntax_uid: str, names: list[str]) -> None:
+    """Prefer these decoders (first = tried first) for a transfer syntax; others follow."""
+    with _order_lock:
+        _order[str(transfer_syntax_uid)] = list(names)
+
+
+def read_header(path: str | Path) -> Dataset:
+    """Read a file's dataset without the pixel data (raises pydicom's errors for non-DICOM files)."""
+    return pydicom.dcmread(str(path), stop_before_pixels=True)
+
+
+def _transfer_syntax(ds: Dataset) -> str:
+    meta = getattr(ds, "file_meta", None)
+    ts = meta.get("TransferSyntaxUID") if meta is not None else None
+    return str(ts) if ts else pydicom.uid.ImplicitVRLittleEndian
+
+
+# Which decoder last worked for a path: a multi-frame file should not fail over once per frame.
+_worked: dict[str, str] = {}
+
+
+def decode_frame(
+    path: str | Path,
+    index: int = 0,
+    decoder: str | None = None,
+    *,
+    header: Dataset | None = None,
+) -> np.ndarray:
+    """Decode frame ``index`` of a file, as stored (color as RGB uint8).
+
+    ``decoder`` forces one decoder (no fallback); otherwise the preferred order for the file's transfer syntax is
+    tried until one succeeds. ``header`` (the file's dataset without pixels) saves a re-read for palette and
+    color handling. Raises :class:`DecodeError` when every decoder fails.
+    """
+    path = str(path)
+    if header is None:
+        header = read_header(path)
+    ts = _transfer_syntax(header)
+    uid = UID(ts)
+    if decoder is not None:
+        names = [decoder]
+    else:
+        names = decoder_order(ts)
+        last = _worked.get(path)
+        if last in names:
+            names.remove(last)
+            names.insert(0, last)
+    if not names:
+        raise DecodeError(f"no decoder installed for transfer syntax {uid.name} ({ts})")
+    errors: list[str] = []
+    for name in names:
+        try:
+            arr = _decode_with(path, index, name, uid)
+        except Exception as exc:  # noqa: BLE001 - any decoder failure means: try the next one
+            errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            log.debug("decoder %s failed on %s frame %d: %s", name, path, index, exc)
+            continue
+        _worked[path] = name
+        return postprocess(arr, header)
+    raise DecodeError(f"cannot decode frame {index} of {Path(path).name} ({uid.name}): " + "; ".join(errors))
+
+
+def _decode_with(path: str, index: int, name: str, uid: UID) -> np.ndarray:
+    plugin = "" if name == NATIVE else name
+    if uid == pydicom.uid.DeflatedExplicitVRLittleEndian:
+        # The file-based reader cannot seek inside a deflated stream: inflate the whole dataset.
+        ds = pydicom.dcmread(path)
+        return ds.pixel_array if int(ds.get("NumberOfFrames", 1) or 1) == 1 else ds.pixel_array[index]
+    nframes_kw: dict[str, Any] = {}
+    return pydicom.pixels.pixel_array(path, index=index, decoding_plugin=plugin, **nframes_kw)
+
+
+def postprocess(arr: np.ndarray, ds: Dataset) -> np.ndarray:
+    """Palette color -> RGB, color -> uint8 RGB; monochrome left as decoded."""
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip()
+    if photometric == "PALETTE COLOR":
+        from pydicom.pixels import apply_color_lut
+
+        rgb = apply_color_lut(arr, ds)
+        # Palette entries are 8 or 16 bits (LUT Descriptor bits); scale 16-bit entries to 8 bits.
+        bits = int(ds.RedPaletteColorLookupTableDescriptor[2])
+        if rgb.dtype != np.uint8:
+            rgb = (rgb.astype(np.uint32) >> (bits - 8)).astype(np.uint8) if bits > 8 else rgb.astype(np.uint8)
+        return np.ascontiguousarray(rgb)
+    if arr.ndim == 3 and int(ds.get("SamplesPerPixel", 1)) > 1:
+        if arr.dtype != np.uint8:
+            bits = int(ds.get("BitsStored", arr.dtype.itemsize * 8))
+            if arr.dtype.kind == "f":
+                arr = np.clip(arr, 0, 1) * 255.0 + 0.5
+            elif bits > 8:
+                arr = arr.astype(np.uint64) >> (bits - 8)
+            arr = arr.astype(np.uint8)
+        return np.ascontiguousarray(arr)
+    return arr
+
+
+def frame_count(ds: Dataset) -> int:
+    """Number of frames in a dataset (1 when NumberOfFrames is absent or invalid)."""
+    try:
+        return max(1, int(ds.get("NumberOfFrames", 1) or 1))
+    except (TypeError, ValueError):
+        return 1

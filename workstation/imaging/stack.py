@@ -1,0 +1,357 @@
+"""A sorted stack of frames with lazy decoding, a memory-bounded cache and directional prefetch.
+
+When the whole stack fits the memory budget, frames land in one preallocated ``(n, rows, cols[, 3])`` volume
+(1.0x the raw size; ``np.stack`` of decoded slices would peak at 2x), filled as they are decoded. Otherwise an
+LRU of per-frame arrays is kept under the budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from workstation.imaging.decode import decode_frame
+from workstation.imaging.errors import DecodeError, ImagingError
+from workstation.imaging.geometry import FrameGeometry
+from workstation.imaging.presentation import Presentation
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MEMORY_BUDGET = 1 << 30  # bytes per open_series call
+DEFAULT_PREFETCH = 24  # frames ahead in the scroll direction (and a few behind)
+
+FrameListener = Callable[["Stack", int], None]
+
+
+@dataclass(frozen=True)
+class FrameSource:
+    """Where a frame comes from: file path, frame index in that file, SOPInstanceUID."""
+
+    path: str
+    frame: int
+    sop_instance_uid: str
+
+
+def stored_dtype(ds: Dataset) -> np.dtype:
+    """The numpy dtype frames of this dataset decode to (uint8 RGB for color)."""
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip()
+    if int(ds.get("SamplesPerPixel", 1) or 1) > 1 or photometric == "PALETTE COLOR":
+        return np.dtype(np.uint8)
+    if "FloatPixelData" in ds:
+        return np.dtype(np.float32)
+    if "DoubleFloatPixelData" in ds:
+        return np.dtype(np.float64)
+    bits = int(ds.get("BitsAllocated", 16) or 16)
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    if bits <= 8:
+        return np.dtype(np.int8 if signed else np.uint8)
+    if bits <= 16:
+        return np.dtype(np.int16 if signed else np.uint16)
+    return np.dtype(np.int32 if signed else np.uint32)
+
+
+class Stack:
+    """Frames of one geometric stack, sorted; frames are decoded on demand.
+
+    Not built directly: use :func:`workstation.imaging.open_series`. Thread-safe. Listeners are called from
+    worker threads as ``callback(stack, index)`` when a frame is ready (or failed: see :meth:`frame_error`).
+    """
+
+    def __init__(
+        self,
+        sources: list[FrameSource],
+        headers: dict[str, Dataset],
+        geometries: list[FrameGeometry],
+        *,
+        executor: Executor | None = None,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        normal: np.ndarray | None = None,
+        description: str = "",
+    ):
+        if not sources:
+            raise ImagingError("empty stack")
+        self._sources = list(sources)
+        self._headers = headers
+        self._geometries = list(geometries)
+        self.normal = normal
+        self.description = description
+        first = headers[sources[0].path]
+        self.rows = int(first.Rows)
+        self.columns = int(first.Columns)
+        self.photometric = str(first.get("PhotometricInterpretation", "MONOCHROME2")).strip()
+        self.is_color = not self.photometric.startswith("MONOCHROME")
+        self.samples_per_pixel = 3 if self.is_color else 1
+        self.dtype = stored_dtype(first)
+        self.frame_shape: tuple[int, ...] = (self.rows, self.columns) + ((3,) if self.is_color else ())
+        self.frame_bytes = int(np.prod(self.frame_shape)) * self.dtype.itemsize
+        self.memory_budget = int(memory_budget)
+        self._lock = threading.RLock()
+        self._own_executor = executor is None
+        self._executor: Executor = executor or ThreadPoolExecutor(
+            max_workers=min(4, os.cpu_count() or 2), thread_name_prefix="imaging-decode"
+        )
+        self._pending: dict[int, Future] = {}
+        self._errors: dict[int, Exception] = {}
+        self._listeners: list[FrameListener] = []
+        self._presentations: dict[tuple[str, int], Presentation] = {}
+        self._closed = False
+        # Cache: a volume when the whole stack fits the budget, else an LRU.
+        self._volume: np.ndarray | None = None
+        self._present: np.ndarray | None = None
+        self._lru: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lru_bytes = 0
+        self.fits_budget = len(self._sources) * self.frame_bytes <= self.memory_budget
+
+    # -- description -------------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    @property
+    def frame_count(self) -> int:
+        return len(self._sources)
+
+    @property
+    def raw_bytes(self) -> int:
+        """Size of all frames as stored in memory."""
+        return len(self._sources) * self.frame_bytes
+
+    @property
+    def slice_spacing(self) -> float | None:
+        """Mean distance between consecutive frame positions along the normal (None when unknown)."""
+        if self.normal is None or len(self) < 2:
+            return None
+        d = [g.position_along(self.normal) for g in self._geometries]
+        if any(v is None for v in d):
+            return None
+        return float(abs(d[-1] - d[0]) / (len(d) - 1))  # type: ignore[operator]
+
+    def source(self, index: int) -> FrameSource:
+        return self._sources[index]
+
+    def header(self, index: int) -> Dataset:
+        """The dataset (without pixel data) of the file holding frame ``index``."""
+        return self._headers[self._sources[index].path]
+
+    def geometry(self, index: int) -> FrameGeometry:
+        return self._geometries[index]
+
+    def presentation(self, index: int = 0) -> Presentation:
+        """Presentation of frame ``index`` (cached per file and frame)."""
+        src = self._sources[index]
+        key = (src.path, src.frame)
+        with self._lock:
+            pres = self._presentations.get(key)
+        if pres is None:
+            pres = Presentation.from_dataset(self._headers[src.path], src.frame)
+            with self._lock:
+                self._presentations[key] = pres
+        return pres
+
+    # -- listeners ---------------------------------------------------------------------------------------------
+    def add_listener(self, callback: FrameListener) -> None:
+        with self._lock:
+            self._listeners.append(callback)
+
+    def remove_listener(self, callback: FrameListener) -> None:
+        with self._lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+    # -- cache -------------------------------------------------------------------------------------------------
+    def is_cached(self, index: int) -> bool:
+        with self._lock:
+            if self._present is not None and self._present[index]:
+                return True
+            return index in self._lru
+
+    def cached_bytes(self) -> int:
+        with self._lock:
+            if self._present is not None:
+                return int(self._present.sum()) * self.frame_bytes
+            return self._lru_bytes
+
+    def _lookup(self, index: int) -> np.ndarray | None:
+        with self._lock:
+            if self._present is not None and self._present[index]:
+                return self._volume[index]  # type: ignore[index]
+            arr = self._lru.get(index)
+            if arr is not None:
+                self._lru.move_to_end(index)
+            return arr
+
+    def _store(self, index: int, arr: np.ndarray) -> np.ndarray:
+        if arr.shape != self.frame_shape:
+            raise DecodeError(f"frame {index} has shape {arr.shape}, expected {self.frame_shape}")
+        with self._lock:
+            if self.fits_budget:
+                if self._volume is None:
+                    # np.empty commits pages only as they are written: memory grows with the cached frames.
+                    self._volume = np.empty((len(self),) + self.frame_shape, dtype=self.dtype)
+                    self._volume.flags.writeable = True
+                    self._present = np.zeros(len(self), dtype=bool)
+                self._volume[index] = arr
+                self._present[index] = True  # type: ignore[index]
+                view = self._volume[index]
+                view.flags.writeable = False
+                return view
+            arr = np.ascontiguousarray(arr, dtype=self.dtype)
+            arr.flags.writeable = False
+            if index not in self._lru:
+                self._lru_bytes += arr.nbytes
+            self._lru[index] = arr
+            self._lru.move_to_end(index)
+            while self._lru_bytes > self.memory_budget and len(self._lru) > 1:
+                _, old = self._lru.popitem(last=False)
+                self._lru_bytes -= old.nbytes
+            return arr
+
+    def _decode(self, index: int) -> np.ndarray:
+        src = self._sources[index]
+        arr = decode_frame(src.path, src.frame, header=self._headers[src.path])
+        if arr.dtype != self.dtype:
+            arr = arr.astype(self.dtype)
+        return arr
+
+    def _job(self, index: int) -> np.ndarray:
+        try:
+            if self._closed:
+                raise ImagingError("stack closed")
+            cached = self._lookup(index)
+            if cached is not None:
+                return cached
+            try:
+                arr = self._store(index, self._decode(index))
+            except Exception as exc:
+                with self._lock:
+                    self._errors[index] = exc
+                log.warning("frame %d of %s: %s", index, self._sources[index].path, exc)
+                raise
+            return arr
+        finally:
+            with self._lock:
+                self._pending.pop(index, None)
+                listeners = list(self._listeners)
+            for cb in listeners:
+                try:
+                    cb(self, index)
+                except Exception:  # noqa: BLE001 - a listener must not kill the decoder thread
+                    log.exception("frame listener failed")
+
+    def _submit(self, index: int) -> Future:
+        with self._lock:
+            fut = self._pending.get(index)
+            if fut is None:
+                fut = self._executor.submit(self._job, index)
+                self._pending[index] = fut
+            return fut
+
+    # -- access ------------------------------------------------------------------------------------------------
+    def frame(self, index: int) -> np.ndarray | None:
+        """Frame ``index`` as stored if decoded, else None (its decoding is queued; listeners will be told)."""
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        arr = self._lookup(index)
+        if arr is None and index not in self._errors and not self._closed:
+            self._submit(index)
+        return arr
+
+    def frame_error(self, index: int) -> Exception | None:
+        """The error that stopped frame ``index`` from decoding, if any."""
+        with self._lock:
+            return self._errors.get(index)
+
+    def get_frame(self, index: int, timeout: float | None = None) -> np.ndarray:
+        """Frame ``index``, decoding it if needed (blocking). Raises DecodeError / TimeoutError."""
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        arr = self._lookup(index)
+        if arr is not None:
+            return arr
+        with self._lock:
+            self._errors.pop(index, None)
+        return self._submit(index).result(timeout)
+
+    def prefetch(self, index: int, direction: int = 1, count: int | None = None) -> None:
+        """Queue decoding around ``index``: ``count`` frames ahead in ``direction`` (+1/-1) and a quarter behind;
+        direction 0 alternates both sides. Queued frames outside the new window are cancelled if not started."""
+        n = len(self)
+        budget_frames = max(1, self.memory_budget // max(1, self.frame_bytes))
+        count = min(count if count is not None else DEFAULT_PREFETCH, budget_frames // 2 or 1, n)
+        wanted: list[int] = [index]
+        if direction == 0:
+            for k in range(1, count + 1):
+                wanted += [index + k, index - k]
+        else:
+            step = 1 if direction > 0 else -1
+            wanted += [index + step * k for k in range(1, count + 1)]
+            wanted += [index - step * k for k in range(1, count // 4 + 1)]
+        wanted = [i for i in wanted if 0 <= i < n]
+        keep = set(wanted)
+        with self._lock:
+            for i, fut in list(self._pending.items()):
+                if i not in keep and fut.cancel():
+                    self._pending.pop(i, None)
+        for i in wanted:
+            if self._lookup(i) is None and i not in self._errors:
+                self._submit(i)
+
+    def volume(self, progress: Callable[[int, int], None] | None = None,
+               cancel: Callable[[], bool] | None = None) -> np.ndarray:
+        """All frames in one (n, rows, cols[, 3]) read-only array (decodes what is missing; blocking).
+
+        Raises ImagingError when the stack does not fit the memory budget.
+        """
+        if not self.fits_budget:
+            raise ImagingError(
+                f"stack of {self.raw_bytes / 2**20:.0f} MiB does not fit the memory budget "
+                f"({self.memory_budget / 2**20:.0f} MiB)"
+            )
+        missing = [i for i in range(len(self)) if not self.is_cached(i)]
+        futures = [self._submit(i) for i in missing]
+        done = len(self) - len(missing)
+        for fut in futures:
+            if cancel is not None and cancel():
+                for f in futures:
+                    f.cancel()
+                raise ImagingError("cancelled")
+            fut.result()
+            done += 1
+            if progress is not None:
+                progress(done, len(self))
+        with self._lock:
+            if self._volume is None:  # zero missing frames can only mean an empty stack
+                raise ImagingError("no frames")
+            vol = self._volume.view()
+        vol.flags.writeable = False
+        return vol
+
+    def close(self) -> None:
+        """Drop the cache and stop an executor this stack owns."""
+        self._closed = True
+        with self._lock:
+            for fut in self._pending.values():
+                fut.cancel()
+            self._pending.clear()
+            self._lru.clear()
+            self._lru_bytes = 0
+            self._volume = None
+            self._present = None
+        if self._own_executor:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def __repr__(self) -> str:
+        return (f"<Stack {self.description!r} {len(self)}x{self.rows}x{self.columns} {self.photometric} "
+                f"{self.dtype}>")
+
+
+def indices_by_distance(n: int, center: int) -> Iterable[int]:
+    """0..n-1 ordered by distance from ``center`` (for loading outward from the shown frame)."""
+    return sorted(range(n), key=lambda i: abs(i - center))
