@@ -1,0 +1,368 @@
+"""The local archive: managed storage + index behind one object that the CLI, the network node and the GUI share.
+
+Write order, as Orthanc does it: the file first (temp, fsync, rename), then the index row; if the row fails, the
+file goes. Delete order: files to the trash, then rows, then the trash is emptied. Whatever a crash leaves
+between two steps is found and repaired by :meth:`Archive.check`, which runs at open when no other process has
+the archive open.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from workstation.archive.index import Index, InstanceRecord
+from workstation.archive.lock import ArchiveLock
+from workstation.archive.storage import Storage, StorageFull, is_disk_full
+from workstation.config import Settings
+from workstation.dicom.header import NotDicom, Unusable, read_header
+
+log = logging.getLogger(__name__)
+
+
+class ArchiveError(Exception):
+    """The archive cannot be opened or used; the message is for the user."""
+
+
+class InvalidInstance(Exception):
+    """Received data that cannot be archived (not DICOM, no UIDs, truncated); the message says why."""
+
+
+@dataclass
+class StoreOutcome:
+    sop_instance_uid: str
+    path: Path
+    status: str  # "stored" | "duplicate" | "replaced"
+
+
+@dataclass
+class ArchiveEvent:
+    """What changed: ``kind`` "added" or "removed"; ``instances`` as (study, series, sop) UID triples."""
+
+    kind: str
+    instances: list[tuple[str, str, str]]
+
+    @property
+    def study_uids(self) -> set[str]:
+        return {i[0] for i in self.instances}
+
+    @property
+    def series_uids(self) -> set[str]:
+        return {i[1] for i in self.instances}
+
+
+@dataclass
+class CheckReport:
+    temp_files_removed: int = 0
+    trash_restored: int = 0
+    trash_emptied: int = 0
+    rows_without_file: list[str] = field(default_factory=list)
+    files_indexed: list[str] = field(default_factory=list)
+    files_unreadable: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.temp_files_removed or self.trash_restored or self.trash_emptied or self.rows_without_file
+                    or self.files_indexed or self.files_unreadable)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "temp_files_removed": self.temp_files_removed,
+            "trash_restored": self.trash_restored,
+            "trash_emptied": self.trash_emptied,
+            "rows_without_file": self.rows_without_file,
+            "files_indexed": self.files_indexed,
+            "files_unreadable": self.files_unreadable,
+        }
+
+
+Listener = Callable[[ArchiveEvent], None]
+
+
+class Archive:
+    """Index + storage of one data dir. Thread-safe; several processes may open the same archive."""
+
+    def __init__(self, settings: Settings, *, check: bool = True):
+        self.settings = settings
+        self.data_dir = Path(settings.data_dir)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.storage = Storage(self.data_dir / "storage")
+            self._lock = ArchiveLock(self.data_dir / ".lock")
+            first_user, crashed = self._lock.acquire()
+            self.index = Index(self.data_dir / "index.sqlite")
+        except (OSError, sqlite3.Error) as exc:
+            raise ArchiveError(f"cannot open the archive in {self.data_dir}: {exc}") from None
+        self._listeners: list[Listener] = []
+        self._listeners_lock = threading.Lock()
+        self.last_check: CheckReport | None = None
+        if check and first_user:
+            # Nobody else has the archive open, so temp files and the trash are leftovers. A full check (every
+            # file against every row) only after an unclean stop: it costs a walk of the storage.
+            self.last_check = self.check(full=crashed)
+            if not self.last_check.clean:
+                log.warning("startup check repaired the archive: %s", self.last_check.to_dict())
+
+    @classmethod
+    def open(cls, settings: Settings, *, check: bool = True) -> "Archive":
+        return cls(settings, check=check)
+
+    def close(self) -> None:
+        self.index.close()
+        self._lock.release()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- listeners -------------------------------------------------------------------------------------------
+    def add_listener(self, callback: Listener) -> None:
+        with self._listeners_lock:
+            self._listeners.append(callback)
+
+    def remove_listener(self, callback: Listener) -> None:
+        with self._listeners_lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+    def _announce(self, kind: str, instances: list[tuple[str, str, str]]) -> None:
+        if not instances:
+            return
+        event = ArchiveEvent(kind, instances)
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for callback in listeners:
+            try:
+                callback(event)
+            except Exception:  # noqa: BLE001 - a broken listener must not break a store
+                log.exception("archive listener failed")
+
+    # --- paths -----------------------------------------------------------------------------------------------
+    def path_of(self, sop_uid: str, linked_path: str | None) -> Path:
+        return Path(linked_path) if linked_path else self.storage.path_for(sop_uid)
+
+    def instance_path(self, sop_instance_uid: str) -> Path | None:
+        loc = self.index.instance_location(sop_instance_uid)
+        if loc is None:
+            return None
+        return self.path_of(sop_instance_uid, loc[1])
+
+    # --- receiving -------------------------------------------------------------------------------------------
+    def store_bytes(self, data: bytes, *, source: str = "", fsync: bool = True) -> StoreOutcome:
+        """Archive one complete DICOM file given as bytes (file meta included): durable and indexed on return."""
+        try:
+            header = read_header(data, name=source or "<received>")
+        except (NotDicom, Unusable) as exc:
+            raise InvalidInstance(str(exc)) from None
+        return self.store_header(header, data, fsync=fsync)
+
+    def store_header(self, header: Any, data: bytes, *, fsync: bool = True) -> StoreOutcome:
+        """Store ``data`` whose header was already parsed (``workstation.dicom.header.Header``)."""
+        attrs = header.attributes
+        sop_uid = attrs["SOPInstanceUID"]
+        overwrite = self.settings.duplicate_policy == "overwrite"
+        existed = self.index.has_instance(sop_uid)
+        if existed and not overwrite:
+            return StoreOutcome(sop_uid, self.instance_path(sop_uid) or self.storage.path_for(sop_uid), "duplicate")
+        path = self.storage.write_bytes(sop_uid, data, fsync=fsync)
+        try:
+            added, dups = self.index.add([InstanceRecord(attrs, len(data))], replace=overwrite)
+        except sqlite3.Error as exc:
+            # The row failed: the file must go too, or it would be a file without its row.
+            if not existed:
+                _unlink(path)
+            if "full" in str(exc).lower():
+                raise StorageFull(28, "no space left for the archive's index", str(self.index.path)) from None
+            raise
+        if dups:
+            return StoreOutcome(sop_uid, path, "duplicate")
+        self._announce("added", [(attrs["StudyInstanceUID"], attrs["SeriesInstanceUID"], sop_uid)])
+        return StoreOutcome(sop_uid, path, "replaced" if existed else "stored")
+
+    def add_records(self, records: list[InstanceRecord]) -> tuple[list[str], list[str]]:
+        """Index already-written files (the importer's batches); announces what was added."""
+        added, dups = self.index.add(records, replace=self.settings.duplicate_policy == "overwrite")
+        if added:
+            added_set = set(added)
+            self._announce(
+                "added",
+                [
+                    (r.attributes["StudyInstanceUID"], r.attributes["SeriesInstanceUID"], r.attributes["SOPInstanceUID"])
+                    for r in records
+                    if r.attributes["SOPInstanceUID"] in added_set
+                ],
+            )
+        return added, dups
+
+    def import_paths(self, paths: Iterable[str | os.PathLike[str]], **kwargs: Any) -> Any:
+        """Import files, folders, ZIPs and DICOMDIR media; see :func:`workstation.archive.importer.import_paths`."""
+        from workstation.archive.importer import import_paths
+
+        return import_paths(self, paths, **kwargs)
+
+    # --- reading ---------------------------------------------------------------------------------------------
+    def query(self, level: str, filters: dict[str, str] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+        """Rows at a level with DICOM matching; instance rows carry ``path`` (absolute, str)."""
+        rows = self.index.query(level, filters, **kwargs)
+        if rows and "SOPInstanceUID" in rows[0]:
+            for row in rows:
+                row["path"] = str(self.path_of(row["SOPInstanceUID"], row.pop("linked_path", None)))
+        return rows
+
+    def lookup(self, identifier: str) -> list[dict[str, Any]]:
+        rows = self.index.lookup(identifier)
+        for row in rows:
+            if row["level"] == "instance":
+                row["path"] = str(self.path_of(row["SOPInstanceUID"], row.pop("linked_path", None)))
+        return rows
+
+    # --- deleting --------------------------------------------------------------------------------------------
+    def delete(self, level: str, uid: str) -> int:
+        """Delete a patient (PatientID), study, series or instance: rows and managed files together.
+
+        Linked files (indexed in place) are the user's: their rows go, the files stay.
+        """
+        targets = self.index.instances_for(level, uid)
+        if not targets:
+            return 0
+        trashed: list[tuple[Path, Path]] = []
+        try:
+            for sop_uid, linked in targets:
+                if linked:
+                    continue
+                original = self.storage.path_for(sop_uid)
+                moved = self.storage.move_to_trash(original)
+                if moved is not None:
+                    trashed.append((moved, original))
+            removed = self.index.remove([sop for sop, _ in targets])
+        except BaseException:
+            for moved, original in trashed:
+                try:
+                    self.storage.restore_from_trash(moved, original)
+                except OSError:
+                    log.exception("could not restore %s from the trash", original)
+            raise
+        self.storage.empty_trash([m for m, _ in trashed])
+        self._announce("removed", removed)
+        return len(removed)
+
+    # --- consistency -----------------------------------------------------------------------------------------
+    def check(self, full: bool = True, progress: Callable[[int, int], None] | None = None) -> CheckReport:
+        """Find and repair what a crash can leave. Never deletes a stored instance file.
+
+        * temp files of interrupted writes are removed;
+        * trashed files whose rows still exist go back, the others are removed (an interrupted delete);
+        * with ``full``: rows whose file is gone are removed, files without a row are indexed (an interrupted
+          store: the file was complete and synced before its row was due).
+        """
+        report = CheckReport()
+        report.temp_files_removed = self.storage.remove_temp_files()
+        for trashed in list(self.storage.trash_dir.iterdir()):
+            key = trashed.name.split(".")[0]
+            # The trash name keeps the storage key; whether a row still names it decides restore vs. empty.
+            original = self.storage.root / key[:2] / key[2:4] / f"{key}.dcm"
+            restored = False
+            if key and len(key) == 40:
+                try:
+                    header = read_header(trashed)
+                    sop = header.sop_instance_uid
+                    if self.index.has_instance(sop) and not original.exists():
+                        self.storage.restore_from_trash(trashed, original)
+                        report.trash_restored += 1
+                        restored = True
+                except (NotDicom, Unusable, OSError):
+                    pass
+            if not restored:
+                report.trash_emptied += self.storage.empty_trash([trashed])
+        if not full:
+            return report
+        known: dict[str, str | None] = dict(self.index.all_instances())
+        missing = [sop for sop, linked in known.items() if not self.path_of(sop, linked).exists()]
+        if missing:
+            removed = self.index.remove(missing)
+            report.rows_without_file = missing
+            self._announce("removed", removed)
+        managed_keys = {self.storage.key(sop): sop for sop, linked in known.items() if not linked}
+        orphans = [f for f in self.storage.iter_files() if f.stem not in managed_keys]
+        records: list[InstanceRecord] = []
+        for n, f in enumerate(orphans):
+            if progress:
+                progress(n, len(orphans))
+            try:
+                header = read_header(f)
+            except (NotDicom, Unusable) as exc:
+                # Not ours to delete: a file we cannot read stays where it is, reported.
+                report.files_unreadable.append(f"{f}: {exc}")
+                continue
+            if self.storage.path_for(header.sop_instance_uid) != f:
+                report.files_unreadable.append(f"{f}: its name does not match its SOPInstanceUID")
+                continue
+            records.append(InstanceRecord(header.attributes, f.stat().st_size))
+            report.files_indexed.append(header.sop_instance_uid)
+        if records:
+            self.add_records(records)
+        return report
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Build a new index from the files in storage alone (linked files are re-read from the old index if they
+        still exist), then swap it in. Never deletes a file."""
+        if not self._lock.try_exclusive():
+            raise ArchiveError("the archive is open in another process (app or serve): close it before a rebuild")
+        new_path = self.data_dir / "index.sqlite.rebuild"
+        for suffix in ("", "-wal", "-shm"):
+            _unlink(Path(str(new_path) + suffix))
+        linked = [(sop, p) for sop, p in self.index.all_instances() if p]
+        new_index = Index(new_path)
+        files = list(self.storage.iter_files())
+        indexed, unreadable = 0, []
+        batch: list[InstanceRecord] = []
+        sources: list[tuple[Path, bool]] = [(f, False) for f in files] + [(Path(p), True) for _, p in linked]
+        for n, (f, is_linked) in enumerate(sources):
+            if progress:
+                progress(n, len(sources))
+            try:
+                header = read_header(f)
+            except (NotDicom, Unusable) as exc:
+                unreadable.append(f"{f}: {exc}")
+                continue
+            batch.append(InstanceRecord(header.attributes, f.stat().st_size, str(f) if is_linked else None))
+            if len(batch) >= 500:
+                indexed += len(new_index.add(batch)[0])
+                batch = []
+        if batch:
+            indexed += len(new_index.add(batch)[0])
+        new_index.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        new_index.close()
+        self.index.close()
+        for suffix in ("-wal", "-shm"):
+            _unlink(Path(str(self.index.path) + suffix))
+        os.replace(new_path, self.index.path)
+        self.index = Index(self.index.path)
+        self._lock.downgrade()
+        return {"indexed": indexed, "unreadable": unreadable, "files": len(files), "linked": len(linked)}
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "ArchiveEvent",
+    "CheckReport",
+    "InvalidInstance",
+    "StorageFull",
+    "StoreOutcome",
+    "is_disk_full",
+]

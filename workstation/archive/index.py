@@ -1,0 +1,537 @@
+"""The SQLite index: patients, studies, series and instances, with counters kept up to date on every write.
+
+One connection per thread (WAL mode), writes serialized per process and kept short; other processes (a CLI next to
+the running app) wait on SQLite's busy timeout. Managed files are not named in the index: their path is derived
+from the SOPInstanceUID, which keeps the index under 1 KB per instance; linked files keep their absolute path.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from workstation.archive.matching import ATTRIBUTES, LEVELS, QueryError, condition, fold, normalize_level
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS patients (
+    pk INTEGER PRIMARY KEY,
+    patient_id TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    name TEXT,
+    name_key TEXT NOT NULL,
+    birth_date TEXT,
+    sex TEXT,
+    UNIQUE (patient_id, issuer, name_key)
+);
+CREATE INDEX IF NOT EXISTS patients_name ON patients (name_key);
+CREATE TABLE IF NOT EXISTS studies (
+    pk INTEGER PRIMARY KEY,
+    patient_pk INTEGER NOT NULL REFERENCES patients (pk),
+    study_uid TEXT NOT NULL UNIQUE,
+    study_date TEXT,
+    study_time TEXT,
+    description TEXT,
+    accession TEXT,
+    referring TEXT,
+    referring_key TEXT,
+    study_id TEXT,
+    modalities TEXT,
+    num_series INTEGER NOT NULL DEFAULT 0,
+    num_instances INTEGER NOT NULL DEFAULT 0,
+    received REAL
+);
+CREATE INDEX IF NOT EXISTS studies_patient ON studies (patient_pk);
+CREATE INDEX IF NOT EXISTS studies_date ON studies (study_date);
+CREATE INDEX IF NOT EXISTS studies_accession ON studies (accession);
+CREATE INDEX IF NOT EXISTS studies_received ON studies (received);
+CREATE TABLE IF NOT EXISTS series (
+    pk INTEGER PRIMARY KEY,
+    study_pk INTEGER NOT NULL REFERENCES studies (pk),
+    series_uid TEXT NOT NULL UNIQUE,
+    number INTEGER,
+    description TEXT,
+    modality TEXT,
+    body_part TEXT,
+    num_instances INTEGER NOT NULL DEFAULT 0,
+    received REAL
+);
+CREATE INDEX IF NOT EXISTS series_study ON series (study_pk);
+CREATE INDEX IF NOT EXISTS series_modality ON series (modality);
+CREATE TABLE IF NOT EXISTS instances (
+    pk INTEGER PRIMARY KEY,
+    series_pk INTEGER NOT NULL REFERENCES series (pk),
+    sop_uid TEXT NOT NULL UNIQUE,
+    sop_class TEXT,
+    instance_number INTEGER,
+    transfer_syntax TEXT,
+    frames INTEGER,
+    rows INTEGER,
+    columns INTEGER,
+    size INTEGER,
+    received REAL,
+    linked_path TEXT
+);
+CREATE INDEX IF NOT EXISTS instances_series ON instances (series_pk);
+"""
+
+_PATIENT_COLS = "p.patient_id, p.issuer, p.name, p.birth_date, p.sex"
+_STUDY_COLS = (
+    "st.study_uid, st.study_date, st.study_time, st.description, st.accession, st.referring, st.study_id, "
+    "st.modalities, st.num_series, st.num_instances, st.received"
+)
+_SERIES_COLS = "se.series_uid, se.number, se.description, se.modality, se.body_part, se.num_instances, se.received"
+_INSTANCE_COLS = (
+    "i.sop_uid, i.sop_class, i.instance_number, i.transfer_syntax, i.frames, i.rows, i.columns, i.size, "
+    "i.received, i.linked_path"
+)
+_FROM = {
+    "patient": "patients p",
+    "study": "studies st JOIN patients p ON p.pk = st.patient_pk",
+    "series": "series se JOIN studies st ON st.pk = se.study_pk JOIN patients p ON p.pk = st.patient_pk",
+    "instance": "instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = se.study_pk "
+    "JOIN patients p ON p.pk = st.patient_pk",
+}
+_ORDER = {
+    "patient": "p.name_key, p.patient_id",
+    "study": "st.study_date DESC, st.study_time DESC, st.pk DESC",
+    "series": "st.pk, se.number, se.pk",
+    "instance": "se.pk, i.instance_number, i.pk",
+}
+
+
+@dataclass
+class InstanceRecord:
+    """What the index stores for one instance (attributes keyed by DICOM keywords)."""
+
+    attributes: dict[str, Any]
+    size: int
+    linked_path: str | None = None  # None: managed file, path derived from the UID
+
+
+@dataclass
+class Change:
+    """What a write did, for listeners: instance UIDs added and removed, with their series and studies."""
+
+    added: list[tuple[str, str, str]]  # (study_uid, series_uid, sop_uid)
+    removed: list[tuple[str, str, str]]
+
+
+class Index:
+    """The archive's SQLite index."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        con = self.connection()
+        with self._write_lock:
+            con.executescript(_SCHEMA)
+            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                con.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(
+                    f"the index {self.path} was written by a newer version (schema {row[0]})"
+                )
+            con.commit()
+
+    # --- connections -----------------------------------------------------------------------------------------
+    def connection(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
+            con.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable in WAL mode except for the last transactions on power loss; a C-STORE success
+            # is only sent after a commit, so use FULL for the index too.
+            con.execute("PRAGMA synchronous=FULL")
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("PRAGMA cache_size=-16000")
+            self._local.con = con
+            with self._connections_lock:
+                self._connections.append(con)
+        return con
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for con in self._connections:
+                try:
+                    con.close()
+                except sqlite3.Error:
+                    pass
+            self._connections.clear()
+        self._local = threading.local()
+
+    def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        con = self.connection()
+        with self._write_lock:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(con)
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+            return result
+
+    # --- reads -----------------------------------------------------------------------------------------------
+    def has_instance(self, sop_uid: str) -> bool:
+        return self.connection().execute("SELECT 1 FROM instances WHERE sop_uid = ?", (sop_uid,)).fetchone() is not None
+
+    def existing_instances(self, sop_uids: Iterable[str]) -> set[str]:
+        uids = list(sop_uids)
+        found: set[str] = set()
+        con = self.connection()
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            q = f"SELECT sop_uid FROM instances WHERE sop_uid IN ({','.join('?' * len(chunk))})"
+            found.update(r[0] for r in con.execute(q, chunk))
+        return found
+
+    def instance_location(self, sop_uid: str) -> tuple[bool, str | None] | None:
+        """(exists, linked_path) for an instance, or None when unknown."""
+        row = self.connection().execute("SELECT linked_path FROM instances WHERE sop_uid = ?", (sop_uid,)).fetchone()
+        return None if row is None else (True, row[0])
+
+    def query(
+        self,
+        level: str,
+        filters: dict[str, str] | None = None,
+        *,
+        search: str | None = None,
+        limit: int | None = None,
+        received_since: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows at ``level`` matching ``filters`` (DICOM matching) and an optional free-text ``search``."""
+        level = normalize_level(level)
+        depth = LEVELS.index(level)
+        where: list[str] = []
+        params: list[Any] = []
+        for keyword, value in (filters or {}).items():
+            attr = ATTRIBUTES.get(keyword)
+            if attr is None or value is None:
+                continue
+            if LEVELS.index(attr.level) > depth:
+                # A lower-level key at a higher level: match through an EXISTS over the children.
+                sub = _exists_below(level, attr.level)
+                cond = condition(attr, str(value))
+                if cond is not None:
+                    where.append(sub.format(cond=cond[0]))
+                    params.extend(cond[1])
+                continue
+            cond = condition(attr, str(value))
+            if cond is not None:
+                where.append(cond[0])
+                params.extend(cond[1])
+        if search and search.strip():
+            for word in search.split():
+                like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                cols = ["p.name_key", "p.patient_id"]
+                if depth >= 1:
+                    cols += ["st.accession", "st.description", "st.study_id"]
+                where.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")")
+                params.extend([like.casefold() if c == "p.name_key" else like for c in cols])
+        if received_since is not None and depth >= 1:
+            where.append("st.received >= ?")
+            params.append(received_since)
+        cols = {
+            "patient": _PATIENT_COLS + ", p.pk",
+            "study": _PATIENT_COLS + ", " + _STUDY_COLS,
+            "series": _PATIENT_COLS + ", " + _STUDY_COLS + ", " + _SERIES_COLS,
+            "instance": _PATIENT_COLS + ", " + _STUDY_COLS + ", " + _SERIES_COLS + ", " + _INSTANCE_COLS,
+        }[level]
+        sql = f"SELECT {cols} FROM {_FROM[level]}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {_ORDER[level]}"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        con = self.connection()
+        rows = con.execute(sql, params).fetchall()
+        out = [_row_dict(level, r) for r in rows]
+        if level == "patient" and out:
+            self._add_patient_counts(con, out, [r[5] for r in rows])
+        return out
+
+    def _add_patient_counts(self, con: sqlite3.Connection, out: list[dict], pks: list[int]) -> None:
+        counts: dict[int, tuple[int, int, int]] = {}
+        for start in range(0, len(pks), 500):
+            chunk = pks[start : start + 500]
+            q = (
+                "SELECT patient_pk, COUNT(*), SUM(num_series), SUM(num_instances) FROM studies "
+                f"WHERE patient_pk IN ({','.join('?' * len(chunk))}) GROUP BY patient_pk"
+            )
+            for pk, n_st, n_se, n_i in con.execute(q, chunk):
+                counts[pk] = (n_st, n_se or 0, n_i or 0)
+        for row, pk in zip(out, pks):
+            n_st, n_se, n_i = counts.get(pk, (0, 0, 0))
+            row["NumberOfPatientRelatedStudies"] = n_st
+            row["NumberOfPatientRelatedSeries"] = n_se
+            row["NumberOfPatientRelatedInstances"] = n_i
+            row["NumberOfInstances"] = n_i
+
+    def count(self, level: str) -> int:
+        table = {"patient": "patients", "study": "studies", "series": "series", "instance": "instances"}[
+            normalize_level(level)
+        ]
+        return self.connection().execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+    def lookup(self, identifier: str) -> list[dict[str, Any]]:
+        """Resources named by ``identifier``: SOP/series/study instance UID, accession number or patient ID."""
+        found: list[dict[str, Any]] = []
+        for level, keyword in (
+            ("instance", "SOPInstanceUID"),
+            ("series", "SeriesInstanceUID"),
+            ("study", "StudyInstanceUID"),
+            ("study", "AccessionNumber"),
+            ("patient", "PatientID"),
+        ):
+            try:
+                rows = self.query(level, {keyword: identifier.replace("*", "").replace("?", "")})
+            except QueryError:
+                continue
+            for row in rows:
+                row = dict(row)
+                row["level"] = level
+                row["matched"] = keyword
+                found.append(row)
+        return found
+
+    def instances_for(self, level: str, uid: str) -> list[tuple[str, str | None]]:
+        """(sop_uid, linked_path) of every instance under a patient (PatientID), study, series or instance."""
+        level = normalize_level(level)
+        keyword = {"patient": "PatientID", "study": "StudyInstanceUID", "series": "SeriesInstanceUID",
+                   "instance": "SOPInstanceUID"}[level]
+        attr = ATTRIBUTES[keyword]
+        sql = f"SELECT i.sop_uid, i.linked_path FROM {_FROM['instance']} WHERE {attr.column} = ?"
+        return [(r[0], r[1]) for r in self.connection().execute(sql, (uid,))]
+
+    def all_instances(self) -> list[tuple[str, str | None]]:
+        return [(r[0], r[1]) for r in self.connection().execute("SELECT sop_uid, linked_path FROM instances")]
+
+    # --- writes ----------------------------------------------------------------------------------------------
+    def add(self, records: list[InstanceRecord], replace: bool = False) -> tuple[list[str], list[str]]:
+        """Insert instance records in one transaction. Returns (added, duplicates) SOPInstanceUIDs.
+
+        With ``replace``, an existing instance is replaced (the "overwrite" duplicate policy); otherwise it is
+        kept and reported as a duplicate.
+        """
+        return self._write(lambda con: self._add(con, records, replace))
+
+    def _add(self, con: sqlite3.Connection, records: list[InstanceRecord], replace: bool) -> tuple[list[str], list[str]]:
+        added: list[str] = []
+        duplicates: list[str] = []
+        now = time.time()
+        patients: dict[tuple, int] = {}
+        studies: dict[str, int] = {}
+        series_cache: dict[str, int] = {}
+        for rec in records:
+            a = rec.attributes
+            sop_uid = a["SOPInstanceUID"]
+            existing = con.execute("SELECT pk FROM instances WHERE sop_uid = ?", (sop_uid,)).fetchone()
+            if existing is not None:
+                if not replace:
+                    duplicates.append(sop_uid)
+                    continue
+                self._remove_instance(con, existing[0])
+                series_cache.clear()
+                studies.clear()
+                patients.clear()
+            # patient
+            name = a.get("PatientName") or ""
+            pkey = (a.get("PatientID") or "", a.get("IssuerOfPatientID") or "", fold(name))
+            patient_pk = patients.get(pkey)
+            if patient_pk is None:
+                row = con.execute(
+                    "SELECT pk FROM patients WHERE patient_id = ? AND issuer = ? AND name_key = ?", pkey
+                ).fetchone()
+                if row is None:
+                    patient_pk = con.execute(
+                        "INSERT INTO patients (patient_id, issuer, name, name_key, birth_date, sex) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (*pkey[:2], name or None, pkey[2], a.get("PatientBirthDate"), a.get("PatientSex")),
+                    ).lastrowid
+                else:
+                    patient_pk = row[0]
+                patients[pkey] = patient_pk
+            # study
+            study_uid = a["StudyInstanceUID"]
+            study_pk = studies.get(study_uid)
+            if study_pk is None:
+                row = con.execute("SELECT pk FROM studies WHERE study_uid = ?", (study_uid,)).fetchone()
+                if row is None:
+                    referring = a.get("ReferringPhysicianName")
+                    study_pk = con.execute(
+                        "INSERT INTO studies (patient_pk, study_uid, study_date, study_time, description, accession,"
+                        " referring, referring_key, study_id, modalities, received) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)",
+                        (patient_pk, study_uid, a.get("StudyDate"), a.get("StudyTime"), a.get("StudyDescription"),
+                         a.get("AccessionNumber"), referring, fold(referring) if referring else None,
+                         a.get("StudyID"), now),
+                    ).lastrowid
+                else:
+                    study_pk = row[0]
+                studies[study_uid] = study_pk
+            # series
+            series_uid = a["SeriesInstanceUID"]
+            series_pk = series_cache.get(series_uid)
+            if series_pk is None:
+                row = con.execute("SELECT pk FROM series WHERE series_uid = ?", (series_uid,)).fetchone()
+                if row is None:
+                    series_pk = con.execute(
+                        "INSERT INTO series (study_pk, series_uid, number, description, modality, body_part, received)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (study_pk, series_uid, a.get("SeriesNumber"), a.get("SeriesDescription"), a.get("Modality"),
+                         a.get("BodyPartExamined"), now),
+                    ).lastrowid
+                    con.execute("UPDATE studies SET num_series = num_series + 1 WHERE pk = ?", (study_pk,))
+                    self._add_modality(con, study_pk, a.get("Modality"))
+                else:
+                    series_pk = row[0]
+                series_cache[series_uid] = series_pk
+            con.execute(
+                "INSERT INTO instances (series_pk, sop_uid, sop_class, instance_number, transfer_syntax, frames, rows,"
+                " columns, size, received, linked_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (series_pk, sop_uid, a.get("SOPClassUID"), a.get("InstanceNumber"), a.get("TransferSyntaxUID"),
+                 a.get("NumberOfFrames"), a.get("Rows"), a.get("Columns"), rec.size, now, rec.linked_path),
+            )
+            con.execute(
+                "UPDATE series SET num_instances = num_instances + 1, received = ? WHERE pk = ?", (now, series_pk)
+            )
+            con.execute(
+                "UPDATE studies SET num_instances = num_instances + 1, received = ? WHERE pk = ?", (now, study_pk)
+            )
+            added.append(sop_uid)
+        return added, duplicates
+
+    @staticmethod
+    def _add_modality(con: sqlite3.Connection, study_pk: int, modality: str | None) -> None:
+        if not modality:
+            return
+        current = con.execute("SELECT modalities FROM studies WHERE pk = ?", (study_pk,)).fetchone()[0] or ""
+        parts = [m for m in current.split("\\") if m]
+        if modality not in parts:
+            parts.append(modality)
+            con.execute("UPDATE studies SET modalities = ? WHERE pk = ?", ("\\".join(sorted(parts)), study_pk))
+
+    def remove(self, sop_uids: list[str]) -> list[tuple[str, str, str]]:
+        """Delete instance rows (and parents left empty). Returns (study, series, sop) UIDs removed."""
+
+        def run(con: sqlite3.Connection) -> list[tuple[str, str, str]]:
+            removed = []
+            for uid in sop_uids:
+                row = con.execute(
+                    "SELECT i.pk, st.study_uid, se.series_uid FROM instances i JOIN series se ON se.pk = i.series_pk "
+                    "JOIN studies st ON st.pk = se.study_pk WHERE i.sop_uid = ?",
+                    (uid,),
+                ).fetchone()
+                if row is None:
+                    continue
+                self._remove_instance(con, row[0])
+                removed.append((row[1], row[2], uid))
+            return removed
+
+        return self._write(run)
+
+    def _remove_instance(self, con: sqlite3.Connection, instance_pk: int) -> None:
+        series_pk = con.execute("SELECT series_pk FROM instances WHERE pk = ?", (instance_pk,)).fetchone()[0]
+        study_pk, left = con.execute("SELECT study_pk, num_instances FROM series WHERE pk = ?", (series_pk,)).fetchone()
+        con.execute("DELETE FROM instances WHERE pk = ?", (instance_pk,))
+        con.execute("UPDATE studies SET num_instances = num_instances - 1 WHERE pk = ?", (study_pk,))
+        if left <= 1:
+            con.execute("DELETE FROM series WHERE pk = ?", (series_pk,))
+            mods = sorted({r[0] for r in con.execute("SELECT modality FROM series WHERE study_pk = ?", (study_pk,)) if r[0]})
+            con.execute(
+                "UPDATE studies SET num_series = num_series - 1, modalities = ? WHERE pk = ?",
+                ("\\".join(mods), study_pk),
+            )
+            patient_pk, n_series = con.execute(
+                "SELECT patient_pk, num_series FROM studies WHERE pk = ?", (study_pk,)
+            ).fetchone()
+            if n_series <= 0:
+                con.execute("DELETE FROM studies WHERE pk = ?", (study_pk,))
+                if con.execute("SELECT 1 FROM studies WHERE patient_pk = ? LIMIT 1", (patient_pk,)).fetchone() is None:
+                    con.execute("DELETE FROM patients WHERE pk = ?", (patient_pk,))
+        else:
+            con.execute("UPDATE series SET num_instances = num_instances - 1 WHERE pk = ?", (series_pk,))
+
+
+def _exists_below(level: str, key_level: str) -> str:
+    """An EXISTS clause matching a lower-level attribute from a higher-level row."""
+    chains = {
+        ("patient", "study"): "EXISTS (SELECT 1 FROM studies st WHERE st.patient_pk = p.pk AND {cond})",
+        ("patient", "series"): "EXISTS (SELECT 1 FROM studies st JOIN series se ON se.study_pk = st.pk "
+        "WHERE st.patient_pk = p.pk AND {cond})",
+        ("patient", "instance"): "EXISTS (SELECT 1 FROM studies st JOIN series se ON se.study_pk = st.pk "
+        "JOIN instances i ON i.series_pk = se.pk WHERE st.patient_pk = p.pk AND {cond})",
+        ("study", "series"): "EXISTS (SELECT 1 FROM series se WHERE se.study_pk = st.pk AND {cond})",
+        ("study", "instance"): "EXISTS (SELECT 1 FROM series se JOIN instances i ON i.series_pk = se.pk "
+        "WHERE se.study_pk = st.pk AND {cond})",
+        ("series", "instance"): "EXISTS (SELECT 1 FROM instances i WHERE i.series_pk = se.pk AND {cond})",
+    }
+    return chains[(level, key_level)]
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts).isoformat(timespec="seconds") if ts else None
+
+
+def _row_dict(level: str, r: tuple) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "PatientID": r[0],
+        "IssuerOfPatientID": r[1] or None,
+        "PatientName": r[2],
+        "PatientBirthDate": r[3],
+        "PatientSex": r[4],
+    }
+    if level == "patient":
+        return d
+    (study_uid, date, tm, desc, acc, ref, sid, mods, n_series, n_inst, received) = r[5:16]
+    d.update(
+        StudyInstanceUID=study_uid,
+        StudyDate=date,
+        StudyTime=tm,
+        StudyDescription=desc,
+        AccessionNumber=acc,
+        ReferringPhysicianName=ref,
+        StudyID=sid,
+        ModalitiesInStudy=[m for m in (mods or "").split("\\") if m],
+    )
+    if level == "study":
+        d.update(NumberOfStudyRelatedSeries=n_series, NumberOfStudyRelatedInstances=n_inst, NumberOfInstances=n_inst,
+                 received=_iso(received))
+        return d
+    (series_uid, number, sdesc, modality, body, s_inst, s_received) = r[16:23]
+    d.update(
+        SeriesInstanceUID=series_uid,
+        SeriesNumber=number,
+        SeriesDescription=sdesc,
+        Modality=modality,
+        BodyPartExamined=body,
+    )
+    if level == "series":
+        d.update(NumberOfSeriesRelatedInstances=s_inst, NumberOfInstances=s_inst, received=_iso(s_received))
+        return d
+    (sop, cls, num, ts, frames, rows, cols, size, received_i, linked) = r[23:33]
+    d.update(
+        SOPInstanceUID=sop,
+        SOPClassUID=cls,
+        InstanceNumber=num,
+        TransferSyntaxUID=ts,
+        NumberOfFrames=frames,
+        Rows=rows,
+        Columns=cols,
+        size=size,
+        received=_iso(received_i),
+        linked_path=linked,
+    )
+    return d

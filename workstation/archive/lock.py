@@ -1,0 +1,63 @@
+"""Who else has the archive open: a shared lock per process, exclusive only to the first one in.
+
+The first process to open an archive may clean up temp files and the trash (nobody else is writing); a marker
+file tells it whether the previous session ended without closing, which calls for a full consistency check.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no cross-process cleanup coordination
+    fcntl = None  # type: ignore[assignment]
+
+
+class ArchiveLock:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.marker = self.path.with_name(".open")
+        self._fd: int | None = None
+
+    def acquire(self) -> tuple[bool, bool]:
+        """Take the shared lock. Returns (first_user, previous_session_crashed)."""
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        first = True
+        if fcntl is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                first = False
+        crashed = first and self.marker.exists()
+        if first:
+            self.marker.touch()
+        if fcntl is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
+        return first, crashed
+
+    def try_exclusive(self) -> bool:
+        if fcntl is None or self._fd is None:
+            return True
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def downgrade(self) -> None:
+        if fcntl is not None and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        # The last one out removes the marker: a clean stop.
+        if self.try_exclusive():
+            try:
+                self.marker.unlink()
+            except FileNotFoundError:
+                pass
+        os.close(self._fd)
+        self._fd = None

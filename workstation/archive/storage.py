@@ -1,0 +1,189 @@
+"""Managed file layout: atomic writes under names derived from UIDs, a trash for deletes, temp-file cleanup.
+
+Layout below ``storage/``::
+
+    ab/cd/abcd....dcm      sha256(SOPInstanceUID)[:40]; never a name or a path taken from a file
+    .tmp/                  files being written (removed by the consistency check)
+    .trash/                files whose rows are being deleted (restored or emptied by the check)
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+
+class StorageFull(OSError):
+    """No space left (or quota exceeded) while writing; nothing partial stays behind."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+class Storage:
+    """The archive's file store."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.tmp_dir = self.root / ".tmp"
+        self.trash_dir = self.root / ".trash"
+        for d in (self.root, self.tmp_dir, self.trash_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self._made_dirs: set[str] = set()
+
+    # --- names -----------------------------------------------------------------------------------------------
+    @staticmethod
+    def key(sop_instance_uid: str) -> str:
+        return hashlib.sha256(sop_instance_uid.encode("utf-8", "surrogateescape")).hexdigest()[:40]
+
+    def path_for(self, sop_instance_uid: str) -> Path:
+        k = self.key(sop_instance_uid)
+        return self.root / k[:2] / k[2:4] / f"{k}.dcm"
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def contains(self, path: Path | str) -> bool:
+        try:
+            Path(path).resolve().relative_to(self.root.resolve())
+            return True
+        except ValueError:
+            return False
+
+    def _ensure_parent(self, path: Path) -> None:
+        parent = str(path.parent)
+        if parent not in self._made_dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(parent)
+
+    def _tmp_path(self) -> Path:
+        return self.tmp_dir / f"{os.getpid()}-{uuid.uuid4().hex}.part"
+
+    # --- writing ---------------------------------------------------------------------------------------------
+    def write_bytes(self, sop_instance_uid: str, data: bytes | memoryview, fsync: bool = True) -> Path:
+        """Write ``data`` as the file of ``sop_instance_uid`` atomically: temp file, fsync, rename."""
+        dest = self.path_for(sop_instance_uid)
+        tmp = self._tmp_path()
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                if fsync:
+                    _datasync(fd)
+            finally:
+                os.close(fd)
+            self._ensure_parent(dest)
+            os.replace(tmp, dest)
+            if fsync:
+                _fsync_dir(dest.parent)
+        except BaseException as exc:
+            _unlink_quietly(tmp)
+            if is_disk_full(exc):
+                raise StorageFull(exc.errno, "no space left on the archive's disk", str(self.root)) from None
+            raise
+        return dest
+
+    def copy_file(self, sop_instance_uid: str, source: Path | BinaryIO, fsync: bool = True) -> Path:
+        """Copy a file (path or open binary file) into storage atomically."""
+        dest = self.path_for(sop_instance_uid)
+        tmp = self._tmp_path()
+        try:
+            if isinstance(source, (str, os.PathLike)):
+                shutil.copyfile(source, tmp)
+                if fsync:
+                    _fsync_path(tmp)
+            else:
+                with open(tmp, "wb") as out:
+                    shutil.copyfileobj(source, out, 1024 * 1024)
+                    out.flush()
+                    if fsync:
+                        _datasync(out.fileno())
+            self._ensure_parent(dest)
+            os.replace(tmp, dest)
+            if fsync:
+                _fsync_dir(dest.parent)
+        except BaseException as exc:
+            _unlink_quietly(tmp)
+            if is_disk_full(exc):
+                raise StorageFull(exc.errno, "no space left on the archive's disk", str(self.root)) from None
+            raise
+        return dest
+
+    # --- deleting --------------------------------------------------------------------------------------------
+    def move_to_trash(self, path: Path) -> Path | None:
+        """Step one of a delete: the file leaves the store but can come back if the index update fails."""
+        target = self.trash_dir / f"{path.name}.{uuid.uuid4().hex[:8]}"
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            return None
+        return target
+
+    def restore_from_trash(self, trashed: Path, original: Path) -> None:
+        self._ensure_parent(original)
+        os.replace(trashed, original)
+
+    def empty_trash(self, paths: list[Path] | None = None) -> int:
+        victims = paths if paths is not None else list(self.trash_dir.iterdir())
+        removed = 0
+        for p in victims:
+            if _unlink_quietly(p):
+                removed += 1
+        return removed
+
+    # --- consistency -----------------------------------------------------------------------------------------
+    def remove_temp_files(self) -> int:
+        return sum(1 for p in list(self.tmp_dir.iterdir()) if _unlink_quietly(p))
+
+    def iter_files(self) -> Iterator[Path]:
+        """Every stored instance file (not temp, not trash)."""
+        for first in sorted(self.root.iterdir()):
+            if first.name.startswith(".") or not first.is_dir():
+                continue
+            for second in sorted(first.iterdir()):
+                if second.is_dir():
+                    for f in second.iterdir():
+                        if f.suffix == ".dcm":
+                            yield f
+
+
+def _datasync(fd: int) -> None:
+    (getattr(os, "fdatasync", None) or os.fsync)(fd)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        _datasync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable (POSIX); directories cannot be opened for fsync on Windows."""
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _unlink_quietly(path: Path) -> bool:
+    try:
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return False

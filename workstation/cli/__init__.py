@@ -1,0 +1,73 @@
+"""The ``workstation`` command line: thin argparse over the core.
+
+Each ``*_cmds.py`` module in this package registers its subcommands with ``register(subparsers)``; a handler is
+``handler(args, ctx) -> int`` and raises :class:`CommandError` for a failure the user should read. Errors are one
+clear line on stderr (and the log, with the traceback); ``--verbose`` shows detail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from typing import Sequence
+
+from workstation import __version__
+from workstation.cli.context import CommandError, Context
+
+log = logging.getLogger("workstation.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workstation",
+        description="DICOM workstation: local archive, viewer and DICOM node. Without a command, opens the GUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"workstation {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="archive folder (index, storage and its own settings.toml); default: $WORKSTATION_DATA_DIR, "
+        "else the per-user data folder",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show detail and tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    package = importlib.import_module(__name__)
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.endswith("_cmds"):
+            importlib.import_module(f"{__name__}.{info.name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        try:
+            # No command opens the GUI (gui_cmds.open_gui); without a GUI module, help.
+            args.func = importlib.import_module(f"{__name__}.gui_cmds").open_gui
+        except ImportError:
+            parser.print_help()
+            return 1
+    ctx = Context(data_dir_option=args.data_dir, verbose=args.verbose)
+    try:
+        return int(args.func(args, ctx) or 0)
+    except CommandError as exc:
+        log.error("%s", exc)
+        print(f"workstation: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("workstation: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        log.exception("command %s failed", args.command)
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
+        print(f"workstation: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        ctx.close()

@@ -1,0 +1,264 @@
+"""Read a DICOM header without pixel data, decide whether it is usable, and extract what the index keeps.
+
+pydicom reads a truncated element without complaint (it returns fewer bytes than the declared length), so the
+completeness check is ours: every element's value must be as long as declared, an undefined-length value must
+end with its delimiter, and native pixel data must be as long as Rows x Columns x Samples x Bits x Frames implies.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pydicom
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID, ImplicitVRLittleEndian
+
+from workstation.dicom.text import decoded_person_name, text_value
+
+# Elements larger than this are not read (pixel data, big private blobs): we only need their position and length.
+_DEFER = 2048
+
+
+class NotDicom(Exception):
+    """The input is not a DICOM file at all (README.TXT, autorun.inf, an executable...)."""
+
+
+class Unusable(Exception):
+    """The input is DICOM but cannot be archived; the message says why."""
+
+
+@dataclass
+class Header:
+    """The parsed header of one instance and the attributes the index keeps."""
+
+    dataset: Dataset
+    attributes: dict[str, Any]
+    transfer_syntax: str
+    has_file_meta: bool
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def sop_instance_uid(self) -> str:
+        return self.attributes["SOPInstanceUID"]
+
+
+# The index's attributes by level. Order matters only for display.
+PATIENT_KEYS = ("PatientID", "IssuerOfPatientID", "PatientName", "PatientBirthDate", "PatientSex")
+STUDY_KEYS = (
+    "StudyInstanceUID",
+    "StudyDate",
+    "StudyTime",
+    "StudyDescription",
+    "AccessionNumber",
+    "ReferringPhysicianName",
+    "StudyID",
+)
+SERIES_KEYS = ("SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "Modality", "BodyPartExamined")
+INSTANCE_KEYS = (
+    "SOPInstanceUID",
+    "SOPClassUID",
+    "InstanceNumber",
+    "TransferSyntaxUID",
+    "NumberOfFrames",
+    "Rows",
+    "Columns",
+)
+_REQUIRED_UIDS = ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+_INT_KEYS = {"SeriesNumber", "InstanceNumber", "NumberOfFrames", "Rows", "Columns"}
+_PN_KEYS = {"PatientName", "ReferringPhysicianName"}
+
+
+def read_header(source: str | os.PathLike[str] | bytes, name: str | None = None) -> Header:
+    """Parse ``source`` (a path or the bytes of a whole file) and check it is complete and archivable.
+
+    Raises NotDicom or Unusable with a reason a user can read.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        size = len(data)
+        fp: BinaryIO = io.BytesIO(data)
+        label = name or "<received>"
+    else:
+        label = name or str(source)
+        try:
+            size = os.path.getsize(source)
+            fp = open(source, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise Unusable(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        if size == 0:
+            raise NotDicom("empty file")
+        return _parse(fp, size, label)
+    finally:
+        fp.close()
+
+
+def _parse(fp: BinaryIO, size: int, label: str) -> Header:
+    head = fp.read(132)
+    fp.seek(0)
+    has_preamble = len(head) == 132 and head[128:132] == b"DICM"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ds = pydicom.dcmread(fp, defer_size=_DEFER, force=not has_preamble)
+        except InvalidDicomError as exc:
+            raise NotDicom(f"not a DICOM file ({exc})") from None
+        except EOFError as exc:
+            if has_preamble:
+                raise Unusable(f"truncated: {exc}") from None
+            raise NotDicom("not a DICOM file") from None
+        except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on garbage
+            if has_preamble:
+                raise Unusable(f"unreadable DICOM: {type(exc).__name__}: {exc}") from None
+            raise NotDicom("not a DICOM file") from None
+        end = fp.tell()
+    if not has_preamble and not _looks_like_dicom(ds):
+        raise NotDicom("not a DICOM file (no preamble and no recognisable DICOM elements)")
+    problems: list[str] = []
+    if _transfer_syntax(ds) == "1.2.840.10008.1.2.1.99":
+        # Deflated: pydicom parsed an inflated copy, so positions are not file offsets. Read values were checked.
+        size = end = 1 << 62
+    _check_complete(ds, size, end, problems)
+    if problems:
+        raise Unusable("truncated: " + "; ".join(problems))
+    transfer_syntax = _transfer_syntax(ds)
+    try:
+        attributes = extract_attributes(ds, transfer_syntax)
+    except Unusable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - odd VRs and broken values must not crash an import
+        raise Unusable(f"unreadable attributes: {type(exc).__name__}: {exc}") from None
+    missing = [k for k in _REQUIRED_UIDS if not attributes.get(k)]
+    if missing:
+        raise Unusable("no " + ", ".join(missing))
+    _check_pixel_length(ds, size, problems)
+    if problems:
+        raise Unusable("truncated: " + "; ".join(problems))
+    has_meta = bool(getattr(ds, "file_meta", None)) and "TransferSyntaxUID" in ds.file_meta
+    return Header(ds, attributes, transfer_syntax, has_meta)
+
+
+def _looks_like_dicom(ds: Dataset) -> bool:
+    """A file read with force=True is DICOM only if it holds real identifying elements."""
+    try:
+        tags = list(ds.keys())
+    except Exception:  # noqa: BLE001
+        return False
+    if not tags:
+        return False
+    keys = {0x00080016, 0x00080018, 0x0020000D, 0x0020000E, 0x00080060, 0x00100020}
+    found = sum(1 for t in tags if int(t) in keys)
+    # Tags must also ascend, as in any real encoding; random bytes rarely manage both.
+    ascending = all(int(a) < int(b) for a, b in zip(tags, tags[1:]))
+    return found >= 2 and ascending
+
+
+def _check_complete(ds: Dataset, size: int, end: int, problems: list[str]) -> None:
+    last_end = 0
+    for tag, elem in ds._dict.items():
+        if isinstance(elem, RawDataElement):
+            if elem.length == 0xFFFFFFFF or elem.value_tell is None:
+                continue
+            declared_end = elem.value_tell + elem.length
+            last_end = max(last_end, declared_end)
+            if elem.value is not None and len(elem.value) < elem.length:
+                problems.append(f"element {tag} has {len(elem.value)} of {elem.length} bytes")
+            elif elem.value is None and declared_end > size:
+                problems.append(f"element {tag} declares {elem.length} bytes, the file ends {declared_end - size} early")
+    # pydicom stops silently when fewer than 8 bytes of an element header remain.
+    trailing = size - end
+    if 0 < trailing < 12 and end >= last_end:
+        problems.append(f"file ends inside an element header ({trailing} stray bytes)")
+
+
+def _check_pixel_length(ds: Dataset, size: int, problems: list[str]) -> None:
+    elem = ds._dict.get(pydicom.tag.Tag(0x7FE00010))
+    if elem is None or getattr(elem, "length", 0xFFFFFFFF) == 0xFFFFFFFF:
+        return
+    ts = UID(_transfer_syntax(ds))
+    if ts.is_compressed:
+        return
+    try:
+        rows = int(ds.get("Rows") or 0)
+        cols = int(ds.get("Columns") or 0)
+        samples = int(ds.get("SamplesPerPixel") or 1)
+        bits = int(ds.get("BitsAllocated") or 0)
+        frames = int(ds.get("NumberOfFrames") or 1) if str(ds.get("NumberOfFrames") or "").strip() else 1
+    except (TypeError, ValueError):
+        return
+    if not (rows and cols and bits):
+        return
+    expected = rows * cols * samples * frames * bits
+    expected = (expected + 7) // 8
+    photometric = str(ds.get("PhotometricInterpretation", ""))
+    if photometric.startswith("YBR_FULL_422") or photometric.startswith("YBR_PARTIAL_422"):
+        expected = expected * 2 // 3
+    if elem.length < expected:
+        problems.append(f"pixel data has {elem.length} bytes, {rows}x{cols}x{samples}x{bits}bit x{frames} needs {expected}")
+
+
+def _transfer_syntax(ds: Dataset) -> str:
+    meta = getattr(ds, "file_meta", None)
+    ts = meta.get("TransferSyntaxUID") if meta is not None else None
+    if ts:
+        return str(ts)
+    # No file meta (old files): pydicom inferred the encoding while reading.
+    if getattr(ds, "original_encoding", None):
+        implicit, little = ds.original_encoding
+    else:
+        implicit, little = ds.is_implicit_VR, ds.is_little_endian
+    if implicit:
+        return str(ImplicitVRLittleEndian)
+    return "1.2.840.10008.1.2.1" if little else "1.2.840.10008.1.2.2"
+
+
+def extract_attributes(ds: Dataset, transfer_syntax: str | None = None) -> dict[str, Any]:
+    """The index attributes of ``ds``: decoded text, ints where the index wants ints, None when absent."""
+    out: dict[str, Any] = {}
+    for key in PATIENT_KEYS + STUDY_KEYS + SERIES_KEYS + INSTANCE_KEYS:
+        if key == "TransferSyntaxUID":
+            continue
+        if key in _PN_KEYS:
+            out[key] = decoded_person_name(ds, key)
+        elif key in _INT_KEYS:
+            out[key] = _int_value(ds, key)
+        else:
+            out[key] = text_value(ds, key)
+    meta = getattr(ds, "file_meta", None)
+    if not out.get("SOPClassUID") and meta is not None:
+        out["SOPClassUID"] = text_value(meta, "MediaStorageSOPClassUID")
+    if not out.get("SOPInstanceUID") and meta is not None:
+        out["SOPInstanceUID"] = text_value(meta, "MediaStorageSOPInstanceUID")
+    out["TransferSyntaxUID"] = transfer_syntax or _transfer_syntax(ds)
+    for key in _REQUIRED_UIDS + ("SOPClassUID",):
+        if out.get(key):
+            out[key] = out[key].strip().rstrip("\x00")
+    for key in _REQUIRED_UIDS:
+        value = out.get(key)
+        if value and (len(value) > 64 or not all(c.isdigit() or c == "." for c in value)):
+            # Not a valid UID (PS3.5 9.1); we still archive it, since the name on disk is hashed.
+            out.setdefault("_warnings", []).append(f"{key} {value[:70]!r} is not a valid UID")
+    return out
+
+
+def _int_value(ds: Dataset, key: str) -> int | None:
+    try:
+        value = ds.get(key)
+    except Exception:  # noqa: BLE001
+        return None
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and not isinstance(value, (str, bytes)):
+            value = list(value)[0]
+        return int(float(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+
