@@ -61,7 +61,7 @@ def corner_texts(vp) -> dict[str, list[str]]:
     if st.playing:
         br.append(f"Cine {st.fps:.0f} fps")
     if vp.current_array() is None:
-        br.append("loading…")
+        br.append(f"cannot decode: {vp.frame_error}"[:120] if vp.frame_error else "loading…")
     br.append(f"Tool: {st.tool}")
     return {"top_left": [x for x in tl if x], "top_right": [x for x in tr if x], "bottom_left": bl,
             "bottom_right": br}

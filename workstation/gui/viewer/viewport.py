@@ -134,6 +134,7 @@ class StackViewport(QtWidgets.QWidget):
         self._draft: Measurement | None = None
         self._direction = 0
         self._needs_auto = False
+        self.frame_error = ""
         self._auto_center_width = (40.0, 400.0)
 
         self.canvas = _Canvas(self)
@@ -214,6 +215,9 @@ class StackViewport(QtWidgets.QWidget):
     def _initial_window(self, pres, frame) -> tuple[float, float]:
         self._needs_auto = False
         win = pres.default_window() if pres is not None else None
+        if pres is not None and hasattr(pres, "file_windows") and not pres.file_windows \
+                and not getattr(pres, "voi_luts", None):
+            win = None  # no window in the file: min/max of the image (as Horos does), not the full stored range
         self._voi_function = getattr(win, "function", None)
         if win is not None and not hasattr(win, "center"):
             # A VOI LUT Sequence: the viewer works with center/width, so start from the full range instead.
@@ -280,8 +284,11 @@ class StackViewport(QtWidgets.QWidget):
         arr = self.stack.frame(i)
         self.stack.prefetch(i, direction=self._direction)
         if arr is None:
-            self.canvas.viewport().update()  # the annotations say "loading"
+            err = getattr(self.stack, "frame_error", lambda _i: None)(i)
+            self.frame_error = str(err) if err is not None else ""
+            self.canvas.viewport().update()  # the annotations say "loading" (or why not)
             return
+        self.frame_error = ""
         pres = self.stack.presentation(i)
         self.presentation = pres
         self._array = arr
