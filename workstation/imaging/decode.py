@@ -72,8 +72,24 @@ def set_decoder_order(transfer_syntax_uid: str, names: list[str]) -> None:
 
 
 def read_header(path: str | Path) -> Dataset:
-    """Read a file's dataset without the pixel data (raises pydicom's errors for non-DICOM files)."""
-    return pydicom.dcmread(str(path), stop_before_pixels=True)
+    """Read a file's dataset without the pixel data (raises pydicom's errors for non-DICOM files).
+
+    Files without File Meta Information (old ACR-NEMA style) are read with ``force`` when they parse to a
+    dataset with a SOP Class or image attributes; the transfer syntax is then taken from how they parsed.
+    """
+    try:
+        return pydicom.dcmread(str(path), stop_before_pixels=True)
+    except pydicom.errors.InvalidDicomError:
+        ds = pydicom.dcmread(str(path), stop_before_pixels=True, force=True)
+        if not any(k in ds for k in ("SOPClassUID", "Rows", "Modality")):
+            raise
+        implicit, little = getattr(ds, "original_encoding", (True, True))
+        ts = (pydicom.uid.ImplicitVRLittleEndian if implicit else
+              pydicom.uid.ExplicitVRLittleEndian if little else pydicom.uid.ExplicitVRBigEndian)
+        ds.file_meta = pydicom.dataset.FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ts
+        ds.is_forced = True  # type: ignore[attr-defined]
+        return ds
 
 
 def _transfer_syntax(ds: Dataset) -> str:
@@ -117,7 +133,10 @@ def decode_frame(
     errors: list[str] = []
     for name in names:
         try:
-            arr = _decode_with(path, index, name, uid)
+            if getattr(header, "is_forced", False):
+                arr = _decode_forced(path, index, header)
+            else:
+                arr = _decode_with(path, index, name, uid)
         except Exception as exc:  # noqa: BLE001 - any decoder failure means: try the next one
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
             log.debug("decoder %s failed on %s frame %d: %s", name, path, index, exc)
@@ -131,24 +150,77 @@ def _decode_with(path: str, index: int, name: str, uid: UID) -> np.ndarray:
     plugin = "" if name == NATIVE else name
     if uid == pydicom.uid.DeflatedExplicitVRLittleEndian:
         # The file-based reader cannot seek inside a deflated stream: inflate the whole dataset.
-        ds = pydicom.dcmread(path)
-        return ds.pixel_array if int(ds.get("NumberOfFrames", 1) or 1) == 1 else ds.pixel_array[index]
-    nframes_kw: dict[str, Any] = {}
-    return pydicom.pixels.pixel_array(path, index=index, decoding_plugin=plugin, **nframes_kw)
+        return _decode_dataset(path, index, plugin)
+    try:
+        return pydicom.pixels.pixel_array(path, index=index, decoding_plugin=plugin)
+    except Exception:
+        # The file-based reader is strict about the encapsulation (e.g. a broken Basic Offset Table); pydicom's
+        # dataset reader is more forgiving, at the price of reading the whole pixel data.
+        return _decode_dataset(path, index, plugin)
+
+
+def _decode_dataset(path: str, index: int, plugin: str) -> np.ndarray:
+    ds = pydicom.dcmread(path)
+    return pydicom.pixels.pixel_array(ds, index=index, decoding_plugin=plugin)
+
+
+def _decode_forced(path: str, index: int, header: Dataset) -> np.ndarray:
+    ds = pydicom.dcmread(path, force=True)
+    ds.file_meta = header.file_meta
+    return pydicom.pixels.pixel_array(ds, index=index)
+
+
+def is_little_endian(ds: Dataset) -> bool:
+    """Byte order the dataset was encoded in (for OW LUT data that pydicom hands over as raw bytes)."""
+    enc = getattr(ds, "original_encoding", None)
+    if enc and enc[1] is not None:
+        return bool(enc[1])
+    return _transfer_syntax(ds) != pydicom.uid.ExplicitVRBigEndian
+
+
+def apply_palette(indices: np.ndarray, ds: Dataset) -> np.ndarray:
+    """PALETTE COLOR indices -> RGB uint8 (8- or 16-bit entries, plain or segmented LUTs, either byte order)."""
+    if "RedPaletteColorLookupTableData" not in ds:
+        from pydicom.pixels import apply_color_lut  # segmented LUTs: pydicom expands them
+
+        rgb = apply_color_lut(indices, ds)
+        bits = int(ds.RedPaletteColorLookupTableDescriptor[2])
+        return _palette_to_uint8(rgb, bits)
+    luts = []
+    for color in ("Red", "Green", "Blue"):
+        n, first, bits = (int(v) for v in ds[f"{color}PaletteColorLookupTableDescriptor"].value)
+        n = n or 65536
+        elem = ds[f"{color}PaletteColorLookupTableData"]
+        if isinstance(elem.value, (bytes, bytearray)):
+            raw = bytes(elem.value)
+            if len(raw) >= 2 * n:
+                table = np.frombuffer(raw[: 2 * n], dtype="<u2" if is_little_endian(ds) else ">u2")
+            else:
+                table = np.frombuffer(raw[:n], dtype=np.uint8)
+        else:
+            table = np.asarray(elem.value, dtype=np.uint16)[:n]
+        luts.append((first, table.astype(np.uint16), bits))
+    out = np.empty(indices.shape + (3,), dtype=np.uint16)
+    for c, (first, table, _bits) in enumerate(luts):
+        idx = np.clip(indices.astype(np.int64) - first, 0, len(table) - 1)
+        out[..., c] = table[idx]
+    return _palette_to_uint8(out, luts[0][2])
+
+
+def _palette_to_uint8(rgb: np.ndarray, bits: int) -> np.ndarray:
+    # 16-bit palette entries hold 16 significant bits (PS3.3 C.7.6.3.1.5): keep the top 8.
+    if bits > 8 or rgb.max(initial=0) > 255:
+        rgb = np.asarray(rgb, dtype=np.uint32) >> 8
+    return np.ascontiguousarray(rgb, dtype=np.uint8)
 
 
 def postprocess(arr: np.ndarray, ds: Dataset) -> np.ndarray:
     """Palette color -> RGB, color -> uint8 RGB; monochrome left as decoded."""
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip()
     if photometric == "PALETTE COLOR":
-        from pydicom.pixels import apply_color_lut
-
-        rgb = apply_color_lut(arr, ds)
-        # Palette entries are 8 or 16 bits (LUT Descriptor bits); scale 16-bit entries to 8 bits.
-        bits = int(ds.RedPaletteColorLookupTableDescriptor[2])
-        if rgb.dtype != np.uint8:
-            rgb = (rgb.astype(np.uint32) >> (bits - 8)).astype(np.uint8) if bits > 8 else rgb.astype(np.uint8)
-        return np.ascontiguousarray(rgb)
+        return apply_palette(arr, ds)
+    if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and not arr.dtype.isnative):
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.ndim == 3 and int(ds.get("SamplesPerPixel", 1)) > 1:
         if arr.dtype != np.uint8:
             bits = int(ds.get("BitsStored", arr.dtype.itemsize * 8))

@@ -112,7 +112,7 @@ class ModalityLUT:
     slope: float = 1.0
     intercept: float = 0.0
     unit: str = ""
-    table: np.ndarray | None = field(default=None, compare=False)
+    table: np.ndarray | None = field(default=None, compare=False, repr=False)
     first_mapped: int = 0
 
     @property
@@ -135,7 +135,7 @@ class VOILUT:
     """One item of the VOI LUT Sequence: modality value -> output, as a table."""
 
     first_mapped: int
-    table: np.ndarray = field(compare=False)
+    table: np.ndarray = field(compare=False, repr=False)
     bits: int
     explanation: str = ""
 
