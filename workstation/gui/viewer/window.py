@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import create_worker
 
 from workstation.gui.viewer.series import (
-    SeriesEntry, flatten, open_entries, slice_position, source_uid,
+    SeriesEntry, flatten, gc_paused, open_entries, slice_position, source_uid,
 )
 from workstation.gui.viewer.state import TOOLS
 from workstation.gui.viewer.tag_browser import TagBrowser
@@ -116,8 +116,9 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     def _open_all(self, groups):
         out = []
-        for g in groups:
-            out.extend(open_entries(g, executor=self.executor, memory_budget=self._budget()))
+        with gc_paused():
+            for g in groups:
+                out.extend(open_entries(g, executor=self.executor, memory_budget=self._budget()))
         return out
 
     def _on_quick(self, entries):
