@@ -22,7 +22,9 @@ def thumbnail_image(entry) -> QtGui.QImage:
     i = len(stack) // 2
     arr = stack.get_frame(i, timeout=30)
     pres = stack.presentation(i)
-    rgb = imaging.render(pres, arr, None if not pres.is_color else None)
+    # The file's window when it has one, else min/max (the full stored range would be a flat gray).
+    window = None if pres.is_color or getattr(pres, "file_windows", None) else "minmax"
+    rgb = imaging.render(pres, arr, window)
     rgb = np.ascontiguousarray(rgb)
     if rgb.ndim == 2:
         rgb = np.ascontiguousarray(np.repeat(rgb[:, :, None], 3, axis=2))
