@@ -38,3 +38,8 @@ def test_file(name: str) -> Path:
             if candidate.is_file():
                 return candidate
     raise FileNotFoundError(name)
+
+
+# Helpers, not tests (their names start with "test_").
+test_file.__test__ = False  # type: ignore[attr-defined]
+test_file_dirs.__test__ = False  # type: ignore[attr-defined]

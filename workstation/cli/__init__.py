@@ -58,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s", exc)
         print(f"workstation: {exc}", file=sys.stderr)
         return exc.code
+    except BrokenPipeError:
+        # `workstation ls | head`: the reader left; not an error worth a message.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("workstation: interrupted", file=sys.stderr)
         return 130

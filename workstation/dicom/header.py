@@ -30,6 +30,13 @@ class NotDicom(Exception):
     """The input is not a DICOM file at all (README.TXT, autorun.inf, an executable...)."""
 
 
+class NotAnInstance(NotDicom):
+    """DICOM, but a media directory (DICOMDIR) rather than an instance to archive."""
+
+
+MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+
+
 class Unusable(Exception):
     """The input is DICOM but cannot be archived; the message says why."""
 
@@ -121,6 +128,11 @@ def _parse(fp: BinaryIO, size: int, label: str) -> Header:
         end = fp.tell()
     if not has_preamble and not _looks_like_dicom(ds):
         raise NotDicom("not a DICOM file (no preamble and no recognisable DICOM elements)")
+    meta = getattr(ds, "file_meta", None)
+    if (meta is not None and str(meta.get("MediaStorageSOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY) or (
+        "DirectoryRecordSequence" in ds
+    ):
+        raise NotAnInstance("a DICOMDIR (media directory), not an instance")
     problems: list[str] = []
     if _transfer_syntax(ds) == "1.2.840.10008.1.2.1.99":
         # Deflated: pydicom parsed an inflated copy, so positions are not file offsets. Read values were checked.

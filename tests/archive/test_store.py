@@ -1,0 +1,152 @@
+"""Receiving bytes, duplicates, delete, listeners, consistency check and rebuild."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from tests.data import test_file
+from tests.peers import make_ct_series
+from workstation.archive import Archive, InvalidInstance, StorageFull
+
+
+def test_store_bytes_writes_then_indexes(archive):
+    data = test_file("CT_small.dcm").read_bytes()
+    events = []
+    archive.add_listener(events.append)
+    out = archive.store_bytes(data)
+    assert out.status == "stored"
+    assert out.path.read_bytes() == data  # the received bytes, not a re-encoding
+    assert archive.instance_path(out.sop_instance_uid) == out.path
+    assert out.path.is_relative_to(archive.storage.root)
+    assert events and events[0].kind == "added" and events[0].instances[0][2] == out.sop_instance_uid
+    assert list(archive.storage.tmp_dir.iterdir()) == []
+
+
+def test_duplicate_keep_and_overwrite(archive, settings, tmp_path):
+    ds = pydicom.dcmread(test_file("CT_small.dcm"))
+    first = test_file("CT_small.dcm").read_bytes()
+    ds.StudyDescription = "CHANGED"
+    changed = tmp_path / "changed.dcm"
+    ds.save_as(changed)
+    assert archive.store_bytes(first).status == "stored"
+    out = archive.store_bytes(changed.read_bytes())
+    assert out.status == "duplicate"
+    assert out.path.read_bytes() == first
+    settings.duplicate_policy = "overwrite"
+    out = archive.store_bytes(changed.read_bytes())
+    assert out.status == "replaced"
+    assert out.path.read_bytes() == changed.read_bytes()
+    rows = archive.query("study")
+    assert [r["StudyDescription"] for r in rows] == ["CHANGED"]
+    assert rows[0]["NumberOfInstances"] == 1
+
+
+@pytest.mark.parametrize("data,reason", [
+    (b"", "empty"),
+    (b"hello world, not dicom" * 10, "not a DICOM"),
+])
+def test_store_bytes_rejects_non_dicom(archive, data, reason):
+    with pytest.raises(InvalidInstance, match=reason):
+        archive.store_bytes(data)
+    assert archive.query("instance") == []
+
+
+def test_store_bytes_rejects_truncated(archive):
+    data = test_file("CT_small.dcm").read_bytes()
+    with pytest.raises(InvalidInstance, match="truncated"):
+        archive.store_bytes(data[:-100])
+    assert archive.query("instance") == []
+    assert list(archive.storage.iter_files()) == []
+
+
+def test_disk_full_leaves_nothing(archive, monkeypatch):
+    real_write = os.write
+
+    def full(fd, data):
+        real_write(fd, bytes(data[:10]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(StorageFull):
+        archive.store_bytes(test_file("CT_small.dcm").read_bytes())
+    monkeypatch.undo()
+    assert list(archive.storage.tmp_dir.iterdir()) == []
+    assert list(archive.storage.iter_files()) == []
+    assert archive.query("instance") == []
+
+
+def test_delete_levels_remove_rows_and_files(archive, tmp_path):
+    s1 = make_ct_series(tmp_path / "a", 3, patient_id="A")
+    s2 = make_ct_series(tmp_path / "b", 2, patient_id="B")
+    for p in s1 + s2:
+        archive.store_bytes(p.read_bytes())
+    events = []
+    archive.add_listener(events.append)
+    inst = archive.query("instance", {"PatientID": "A"})
+    assert archive.delete("instance", inst[0]["SOPInstanceUID"]) == 1
+    assert not Path(inst[0]["path"]).exists()
+    assert archive.delete("series", inst[1]["SeriesInstanceUID"]) == 2
+    assert archive.query("study", {"PatientID": "A"}) == []
+    assert archive.query("patient", {"PatientID": "A"}) == []
+    assert archive.delete("patient", "B") == 2
+    assert archive.query("instance") == []
+    assert list(archive.storage.iter_files()) == []
+    assert list(archive.storage.trash_dir.iterdir()) == []
+    assert [e.kind for e in events] == ["removed"] * 3
+    assert archive.delete("study", "9.9.9") == 0
+
+
+def test_check_repairs_crash_leftovers(settings, tmp_path):
+    files = make_ct_series(tmp_path / "s", 4)
+    arc = Archive.open(settings)
+    outs = [arc.store_bytes(p.read_bytes()) for p in files[:3]]
+    # what a crash can leave: a temp file, a file without its row, a row without its file, a half-done delete
+    (arc.storage.tmp_dir / "123-dead.part").write_bytes(b"partial")
+    orphan = arc.storage.write_bytes(pydicom.dcmread(files[3]).SOPInstanceUID, files[3].read_bytes())
+    outs[0].path.unlink()
+    trashed = arc.storage.move_to_trash(outs[1].path)
+    arc.close()
+    (settings.data_dir / ".open").touch()  # as if the last session had not closed
+    arc = Archive.open(settings)
+    report = arc.last_check
+    assert report is not None
+    assert report.temp_files_removed == 1
+    assert report.rows_without_file == [outs[0].sop_instance_uid]
+    assert report.files_indexed == [pydicom.dcmread(files[3]).SOPInstanceUID]
+    assert report.trash_restored == 1 and not trashed.exists() and outs[1].path.exists()
+    uids = {r["SOPInstanceUID"] for r in arc.query("instance")}
+    assert uids == {outs[1].sop_instance_uid, outs[2].sop_instance_uid, pydicom.dcmread(orphan).SOPInstanceUID}
+    assert arc.check().clean
+    arc.close()
+
+
+def test_second_process_does_not_clean_up_under_the_first(settings):
+    first = Archive.open(settings)
+    tmp = first.storage.tmp_dir / "999-busy.part"
+    tmp.write_bytes(b"being written")
+    second = Archive.open(settings)
+    assert tmp.exists(), "another process's temp file must survive"
+    second.close()
+    first.close()
+
+
+def test_rebuild_from_files_alone(archive, tmp_path):
+    files = make_ct_series(tmp_path / "s", 5)
+    for p in files:
+        archive.store_bytes(p.read_bytes())
+    linked_dir = tmp_path / "linked"
+    linked = make_ct_series(linked_dir, 2, patient_id="LINKED")
+    archive.import_paths([linked_dir], link=True)
+    before = sorted((r["SOPInstanceUID"], r["path"]) for r in archive.query("instance"))
+    # a damaged index: the managed instances' rows are gone (linked files can only be known from the index)
+    archive.index.connection().execute("DELETE FROM instances WHERE linked_path IS NULL")
+    result = archive.rebuild()
+    assert result["indexed"] == 7
+    after = sorted((r["SOPInstanceUID"], r["path"]) for r in archive.query("instance"))
+    assert after == before
+    assert all(p.exists() for p in linked)
