@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "gui", "viewer"))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
 
-from conftest import REAL_IMAGING, write_ct_series  # noqa: E402  (also installs the stand-in if needed)
+from conftest import write_ct_series  # noqa: E402
 from PySide6 import QtWidgets  # noqa: E402
 
 from workstation import imaging  # noqa: E402
@@ -99,8 +99,7 @@ def main(argv=None):
     secs = 1.0 if args.quick else 3.0
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     pool = ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)))
-    print(f"imaging: {'workstation.imaging' if REAL_IMAGING else 'STAND-IN (workstation.imaging not importable)'};"
-          f" cpus {os.cpu_count()}; platform {app.platformName()}")
+    print(f"cpus {os.cpu_count()}; platform {app.platformName()}")
     with tempfile.TemporaryDirectory(prefix="bench-viewer-") as tmp:
         n = 40 if args.quick else 100
         raw = write_ct_series(os.path.join(tmp, "raw512"), n, 512, 512, shuffle=False)

@@ -6,21 +6,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import sys  # noqa: E402
-import warnings  # noqa: E402
-
-try:
-    from workstation import imaging as _imaging  # noqa: F401
-
-    REAL_IMAGING = True
-except ImportError:  # the imaging pipeline has not landed yet: test the viewer against a documented stand-in
-    sys.path.insert(0, os.path.dirname(__file__))
-    import fake_imaging  # noqa: E402
-
-    fake_imaging.install()
-    REAL_IMAGING = False
-    warnings.warn("workstation.imaging is not importable; viewer tests use tests/gui/viewer/fake_imaging.py")
-
 import numpy as np  # noqa: E402
 import pydicom  # noqa: E402
 import pytest  # noqa: E402
