@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # RLE decoder is as fast as pylibjpeg-rle on small frames and never missing.
 _DEFAULT_ORDER: dict[str, list[str]] = {
     "1.2.840.10008.1.2.4.50": ["gdcm", "pylibjpeg"],  # JPEG baseline
-    "1.2.840.10008.1.2.4.51": ["gdcm", "pylibjpeg"],  # JPEG extended
+    "1.2.840.10008.1.2.4.51": ["pylibjpeg", "gdcm"],  # JPEG extended (gdcm has no 12-bit)
     "1.2.840.10008.1.2.4.57": ["gdcm", "pylibjpeg"],  # JPEG lossless P14
     "1.2.840.10008.1.2.4.70": ["gdcm", "pylibjpeg"],  # JPEG lossless SV1
     "1.2.840.10008.1.2.4.80": ["gdcm", "pylibjpeg"],  # JPEG-LS lossless
@@ -141,7 +141,8 @@ def decode_frame(
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
             log.debug("decoder %s failed on %s frame %d: %s", name, path, index, exc)
             continue
-        _worked[path] = name
+        if decoder is None:
+            _worked[path] = name
         return postprocess(arr, header)
     raise DecodeError(f"cannot decode frame {index} of {Path(path).name} ({uid.name}): " + "; ".join(errors))
 
