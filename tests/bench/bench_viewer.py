@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "gui", "viewer"))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
 
-from conftest import write_ct_series  # noqa: E402
+from viewer_data import write_ct_series  # noqa: E402
 from PySide6 import QtWidgets  # noqa: E402
 
 from workstation import imaging  # noqa: E402

@@ -6,8 +6,8 @@ import pydicom
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from conftest import write_ct_series
-from helpers import key, wheel
+from viewer_data import write_ct_series
+from viewer_events import key, wheel
 from workstation.gui.viewer.tag_browser import dataset_rows
 from workstation.gui.viewer.viewport import SERIES_MIME
 

@@ -7,7 +7,7 @@ import math
 import pytest
 from PySide6 import QtCore
 
-from helpers import centre, click, drag, hover, key, wheel
+from viewer_events import centre, click, drag, hover, key, wheel
 from workstation.gui.viewer.overlay import corner_texts, measurement_label, orientation_texts, scale_bar
 
 Qt = QtCore.Qt
@@ -186,7 +186,7 @@ def test_distance_tool_in_mm_on_ct_small(open_viewer, testdata):
 
 
 def test_distance_without_spacing_says_px(open_viewer, tmp_path):
-    from conftest import write_ct_series
+    from viewer_data import write_ct_series
 
     paths = write_ct_series(tmp_path / "nosp", 2, spacing=(1.0, 1.0))
     import pydicom
