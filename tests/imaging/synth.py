@@ -93,6 +93,7 @@ def make_series(
     prefix: str = "s",
     transfer_syntax: str = ExplicitVRLittleEndian,
     pixels: np.ndarray | None = None,
+    jitter: float = 0.0,
 ) -> list[Path]:
     """Write ``n`` slices along the orientation normal; file names and InstanceNumbers are shuffled so only
     the geometry gives the true order. Slice k's first pixel is k. Returns the paths in true order."""
@@ -110,7 +111,9 @@ def make_series(
         rnd.shuffle(numbers)
     paths = []
     for k in range(n):
-        pos = np.asarray(origin, dtype=float) + normal * spacing * k
+        # ``jitter`` shifts alternate slices within their plane (along the column direction): the projection
+        # on the normal is unchanged but z alone no longer orders an oblique series.
+        pos = np.asarray(origin, dtype=float) + normal * spacing * k + o[3:] * jitter * (-1) ** k
         data = pixels if pixels is not None else slice_pixels(rows, cols, k)
         if pixels is not None:
             data = data.copy()
