@@ -13,7 +13,8 @@ import pydicom
 
 @lru_cache(maxsize=None)
 def test_file_dirs() -> tuple[Path, ...]:
-    dirs = [Path(pydicom.__file__).parent / "data" / "test_files"]
+    base = Path(pydicom.__file__).parent / "data"
+    dirs = [base / "test_files", base / "charset_files"]
     try:
         import data_store  # the pydicom-data package
 

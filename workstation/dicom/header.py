@@ -174,20 +174,33 @@ def _looks_like_dicom(ds: Dataset) -> bool:
 
 def _check_complete(ds: Dataset, size: int, end: int, problems: list[str]) -> None:
     last_end = 0
+    last_defined = True
     for tag, elem in ds._dict.items():
         if isinstance(elem, RawDataElement):
             if elem.length == 0xFFFFFFFF or elem.value_tell is None:
+                last_defined = False
                 continue
+            last_defined = True
             declared_end = elem.value_tell + elem.length
             last_end = max(last_end, declared_end)
             if elem.value is not None and len(elem.value) < elem.length:
-                problems.append(f"element {tag} has {len(elem.value)} of {elem.length} bytes")
+                problems.append(f"{_name(tag)} has {len(elem.value)} of {elem.length} bytes")
             elif elem.value is None and declared_end > size:
-                problems.append(f"element {tag} declares {elem.length} bytes, the file ends {declared_end - size} early")
+                problems.append(f"{_name(tag)} declares {elem.length} bytes, the file ends {declared_end - size} early")
+        else:
+            last_defined = False
     # pydicom stops silently when fewer than 8 bytes of an element header remain.
-    trailing = size - end
-    if 0 < trailing < 12 and end >= last_end:
-        problems.append(f"file ends inside an element header ({trailing} stray bytes)")
+    trailing = size - max(last_end, 0)
+    if last_defined and last_end and 0 < trailing < 12 and not problems:
+        problems.append(f"the file ends inside an element header ({trailing} stray bytes)")
+
+
+def _name(tag: int) -> str:
+    if tag == 0x7FE00010:
+        return "pixel data (7FE0,0010)"
+    keyword = pydicom.datadict.keyword_for_tag(tag)
+    t = pydicom.tag.Tag(tag)
+    return f"element {t}{' ' + keyword if keyword else ''}"
 
 
 def _check_pixel_length(ds: Dataset, size: int, problems: list[str]) -> None:

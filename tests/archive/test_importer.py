@@ -1,0 +1,230 @@
+"""Import of files, folders, ZIPs and DICOMDIR media, and every kind of bad input."""
+
+from __future__ import annotations
+
+import os
+import threading
+import zipfile
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.fileset import FileSet
+
+from tests.data import test_file, test_file_dirs
+from tests.peers import make_ct_series
+
+
+def test_folder_import_copies_under_uid_names(archive, tmp_path):
+    files = make_ct_series(tmp_path / "in", 5)
+    report = archive.import_paths([tmp_path / "in"])
+    assert (report.imported, report.duplicates, report.skipped, report.rejected) == (5, 0, 0, [])
+    rows = archive.query("instance")
+    assert len(rows) == 5
+    for row in rows:
+        path = Path(row["path"])
+        assert path.is_relative_to(archive.storage.root)
+        assert path.name == archive.storage.key(row["SOPInstanceUID"]) + ".dcm"
+    sources = {f.read_bytes() for f in files}
+    assert {Path(r["path"]).read_bytes() for r in rows} == sources
+    again = archive.import_paths([tmp_path / "in"])
+    assert (again.imported, again.duplicates) == (0, 5)
+
+
+def test_link_mode_indexes_in_place(archive, tmp_path):
+    files = make_ct_series(tmp_path / "in", 3)
+    report = archive.import_paths([tmp_path / "in"], link=True)
+    assert report.imported == 3
+    assert sorted(r["path"] for r in archive.query("instance")) == sorted(str(f.resolve()) for f in files)
+    assert list(archive.storage.iter_files()) == []
+    # deleting a linked instance removes its row, never the user's file
+    archive.delete("study", archive.query("study")[0]["StudyInstanceUID"])
+    assert all(f.exists() for f in files)
+
+
+def test_every_bundled_test_file_imports_or_is_explained(archive):
+    """pydicom's own test files: every transfer syntax, charsets, broken ones. No crash; reasons given."""
+    report = archive.import_paths(list(test_file_dirs()))
+    assert report.imported > 130
+    for r in report.rejected:
+        assert r["reason"]
+    rejected = {Path(r["path"]).name: r["reason"] for r in report.rejected}
+    assert "truncated" in rejected["MR_truncated.dcm"]
+    assert "truncated" in rejected["rtplan_truncated.dcm"]
+    names = {r["PatientName"] for r in archive.query("patient")}
+    for expected in ("Yamada^Tarou=山田^太郎=やまだ^たろう", "Wang^XiaoDong=王^小东", "Buc^Jérôme", "Διονυσιος",
+                     "Hong^Gildong=洪^吉洞=홍^길동", "Люкceмбypг", "Äneas^Rüdiger"):
+        assert expected in names
+
+
+def test_bad_inputs_are_reported_not_fatal(archive, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    good = make_ct_series(bad, 1)[0]
+    data = good.read_bytes()
+    (bad / "zero.dcm").write_bytes(b"")
+    (bad / "random.dcm").write_bytes(os.urandom(5000))
+    (bad / "README.TXT").write_text("Welcome to this CD\n")
+    (bad / "autorun.inf").write_text("[autorun]\nopen=viewer.exe\n")
+    (bad / "viewer.exe").write_bytes(b"MZ" + os.urandom(3000))
+    (bad / "truncated_pixels.dcm").write_bytes(data[:-200])
+    (bad / "truncated_header.dcm").write_bytes(data[:400])
+    ds = pydicom.dcmread(good)
+    del ds.SOPInstanceUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ""
+    ds.save_as(bad / "no_sop_uid.dcm")
+    ds = pydicom.dcmread(good)
+    del ds.PixelData
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    ds.save_as(bad / "no_pixels.dcm")  # an image without PixelData is not rejected for that alone
+    report = archive.import_paths([bad])
+    rejected = {Path(r["path"]).name: r["reason"] for r in report.rejected}
+    assert set(rejected) == {"truncated_pixels.dcm", "truncated_header.dcm", "no_sop_uid.dcm"}
+    assert "truncated" in rejected["truncated_pixels.dcm"] and "pixel data" in rejected["truncated_pixels.dcm"]
+    assert "SOPInstanceUID" in rejected["no_sop_uid.dcm"]
+    assert report.skipped == 5  # zero, random, README, autorun, exe
+    assert report.imported == 2
+    assert list(archive.storage.tmp_dir.iterdir()) == []
+
+
+def test_file_without_preamble_or_meta_is_imported_with_inferred_syntax(archive, tmp_path):
+    src = test_file("ExplVR_LitEndNoMeta.dcm")
+    report = archive.import_paths([src])
+    assert report.imported == 1, report.to_dict()
+    row = archive.query("instance")[0]
+    assert row["TransferSyntaxUID"] == "1.2.840.10008.1.2.1"
+    implicit = tmp_path / "implicit_raw.dcm"
+    ds = pydicom.dcmread(test_file("CT_small.dcm"))
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    buf = pydicom.filebase.DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, True
+    pydicom.filewriter.write_dataset(buf, pydicom.Dataset(ds))  # implicit VR LE, no preamble, no meta
+    implicit.write_bytes(buf.getvalue())
+    assert archive.import_paths([implicit]).imported == 1
+    assert archive.query("instance", {"SOPInstanceUID": ds.SOPInstanceUID})[0]["TransferSyntaxUID"] == "1.2.840.10008.1.2"
+
+
+def test_zip_import_refuses_traversal(archive, tmp_path):
+    files = make_ct_series(tmp_path / "s", 3)
+    z = tmp_path / "study.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.write(files[0], "DICOM/IM1")
+        zf.write(files[1], "DICOM/IM2")
+        zf.write(files[2], "../../evil.dcm")
+        zf.writestr("/etc/abs.dcm", files[2].read_bytes())
+        zf.writestr("README.txt", "hello")
+    report = archive.import_paths([z])
+    assert report.imported == 2
+    assert report.skipped == 1
+    assert sorted(r["reason"].split(" (")[0] for r in report.rejected) == ["unsafe path in ZIP archive"] * 2
+    assert not (tmp_path.parent / "evil.dcm").exists()
+
+
+def _make_media(root: Path, count: int = 4) -> list[Path]:
+    """A CD-like folder written by pydicom's FileSet: DICOMDIR + uppercase 8.3 names."""
+    files = make_ct_series(root.parent / (root.name + "_src"), count)
+    fs = FileSet()
+    for f in files:
+        fs.add(f)
+    fs.write(root)
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != "DICOMDIR")
+
+
+def test_dicomdir_media_complete(archive, tmp_path):
+    media = tmp_path / "cd"
+    _make_media(media)
+    report = archive.import_paths([media / "DICOMDIR"])
+    assert report.imported == 4
+    assert report.skipped == 1  # the DICOMDIR itself
+    d = report.dicomdirs[0]
+    assert (d["listed"], d["found"], d["missing"], d["not_listed"]) == (4, 4, [], [])
+
+
+def test_dicomdir_resolves_case_insensitively_and_reports_gaps(archive, tmp_path):
+    media = tmp_path / "cd"
+    stored = _make_media(media, 4)
+    # ISO 9660 media mounted with lower-case names, one file lost, one extra file not in the DICOMDIR
+    for p in sorted(media.rglob("*"), key=lambda p: -len(p.parts)):
+        if p.name != "DICOMDIR":
+            p.rename(p.with_name(p.name.lower()))
+    lost = [p for p in media.rglob("*") if p.is_file() and p.name != "DICOMDIR"][0]
+    lost.unlink()
+    extra = make_ct_series(tmp_path / "x", 1)[0]
+    (media / "extra.dcm").write_bytes(extra.read_bytes())
+    report = archive.import_paths([media])
+    d = report.dicomdirs[0]
+    assert d["listed"] == 4 and d["found"] == 3 and len(d["missing"]) == 1
+    assert [Path(p).name for p in d["not_listed"]] == ["extra.dcm"]
+    assert report.imported == 4
+    assert len(stored) == 4
+
+
+def test_dicomdir_with_traversal_and_missing_files(archive, tmp_path):
+    media = tmp_path / "cd"
+    _make_media(media, 2)
+    ds = pydicom.dcmread(media / "DICOMDIR")
+    images = [r for r in ds.DirectoryRecordSequence if r.DirectoryRecordType == "IMAGE"]
+    images[0].ReferencedFileID = ["..", "..", "secret"]
+    images[1].ReferencedFileID = ["NOPE", "MISSING"]
+    ds.save_as(media / "DICOMDIR")
+    (tmp_path / "secret").write_bytes(make_ct_series(tmp_path / "y", 1)[0].read_bytes())
+    report = archive.import_paths([media])
+    d = report.dicomdirs[0]
+    assert any("unsafe" in p for p in d["problems"])
+    assert d["missing"] == ["NOPE/MISSING"]
+    assert report.imported == 2  # both real files were found by scanning the folder
+    assert all("secret" not in r["path"] for r in archive.query("instance"))
+
+
+def test_broken_dicomdir_falls_back_to_scan(archive, tmp_path):
+    media = tmp_path / "cd"
+    _make_media(media, 3)
+    (media / "DICOMDIR").write_bytes(b"\0" * 128 + b"DICM" + b"garbage")
+    report = archive.import_paths([media])
+    assert report.imported == 3
+
+
+def test_symlink_loop_terminates(archive, tmp_path):
+    root = tmp_path / "loop"
+    (root / "a").mkdir(parents=True)
+    make_ct_series(root / "a", 2)
+    os.symlink(root, root / "a" / "back")
+    os.symlink(root / "a", root / "again")
+    report = archive.import_paths([root])
+    assert report.imported == 2
+    assert report.duplicates == 0
+
+
+def test_missing_path_is_rejected(archive, tmp_path):
+    report = archive.import_paths([tmp_path / "nope"])
+    assert report.rejected and "cannot read" in report.rejected[0]["reason"]
+
+
+def test_cancel_stops_and_leaves_no_debris(archive, tmp_path):
+    make_ct_series(tmp_path / "in", 60)
+    cancel = threading.Event()
+    seen = []
+
+    def progress(p):
+        seen.append(p.done)
+        if p.done == 10:
+            cancel.set()
+
+    report = archive.import_paths([tmp_path / "in"], progress=progress, cancel=cancel, workers=2)
+    assert report.cancelled
+    assert 10 <= report.imported < 60
+    assert len(archive.query("instance")) == report.imported
+    assert len(list(archive.storage.iter_files())) == report.imported
+    assert list(archive.storage.tmp_dir.iterdir()) == []
+    rest = archive.import_paths([tmp_path / "in"])
+    assert rest.imported + report.imported == 60
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "SC_rgb_rle.dcm",
+                                  "emri_small_jpeg_ls_lossless.dcm", "image_dfl.dcm", "ExplVR_BigEnd.dcm"])
+def test_transfer_syntaxes_recorded(archive, name):
+    src = test_file(name)
+    ds = pydicom.dcmread(src, stop_before_pixels=True)
+    report = archive.import_paths([src])
+    assert report.imported == 1
+    assert archive.query("instance")[0]["TransferSyntaxUID"] == ds.file_meta.TransferSyntaxUID

@@ -1,0 +1,127 @@
+"""The archive's command line as scripts use it: names, JSON shapes, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.data import test_file
+from tests.peers import make_ct_series
+
+
+def run(data_dir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "workstation", "--data-dir", str(data_dir), *args],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+
+
+@pytest.fixture
+def populated(tmp_path):
+    data = tmp_path / "arc"
+    make_ct_series(tmp_path / "in", 3, patient_id="CLI1", patient_name="Ünïcode^Name", accession="A-77",
+                   study_date="20240305")
+    (tmp_path / "in" / "notes.txt").write_text("not dicom")
+    r = run(data, "import", str(tmp_path / "in"), "--json")
+    assert r.returncode == 0, r.stderr
+    return data, json.loads(r.stdout)
+
+
+def test_import_json_report_and_exit_codes(populated, tmp_path):
+    data, report = populated
+    assert report == {"imported": 3, "duplicates": 0, "skipped": 1, "rejected": []}
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(test_file("CT_small.dcm").read_bytes()[:2000])
+    r = run(data, "import", str(bad), "--json")
+    assert r.returncode == 2
+    out = json.loads(r.stdout)
+    assert out["rejected"][0]["path"] == str(bad) and "truncated" in out["rejected"][0]["reason"]
+
+
+def test_ls_json_shapes(populated):
+    data, _ = populated
+    studies = json.loads(run(data, "ls", "--json").stdout)
+    assert len(studies) == 1
+    s = studies[0]
+    assert s["PatientName"] == "Ünïcode^Name" and s["PatientID"] == "CLI1"
+    assert s["NumberOfInstances"] == 3 and s["AccessionNumber"] == "A-77"
+    series = json.loads(run(data, "ls", "--level", "series", "--json").stdout)
+    assert series[0]["Modality"] == "CT" and series[0]["NumberOfInstances"] == 3
+    inst = json.loads(run(data, "ls", "--level", "instance", "--json").stdout)
+    assert len(inst) == 3 and all(Path(i["path"]).exists() for i in inst)
+    assert json.loads(run(data, "ls", "--json", "--patient-name", "ünï*").stdout)[0]["PatientID"] == "CLI1"
+    assert json.loads(run(data, "ls", "--json", "--study-date", "20240101-20240331").stdout)
+    assert json.loads(run(data, "ls", "--json", "--study-date", "20250101-").stdout) == []
+    assert json.loads(run(data, "ls", "--json", "--modality", "MR").stdout) == []
+    table = run(data, "ls").stdout
+    assert "Ünïcode^Name" in table and "(1 study)" in table
+
+
+def test_lookup_dump_delete(populated):
+    data, _ = populated
+    inst = json.loads(run(data, "ls", "--level", "instance", "--json").stdout)
+    sop = inst[0]["SOPInstanceUID"]
+    r = run(data, "lookup", "A-77", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)[0]["level"] == "study"
+    assert run(data, "lookup", "nothing-here").returncode == 1
+    dump = run(data, "dump", sop).stdout
+    assert "(0010,0010) PatientName" in dump and "PN" in dump and "(7FE0,0010) PixelData" in dump
+    assert run(data, "delete", "--instance", sop).stdout.startswith("deleted 1 instance")
+    assert not Path(inst[0]["path"]).exists()
+    r = run(data, "delete", "--study", "1.2.3.4.5")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert run(data, "delete", "--patient", "CLI1").stdout.startswith("deleted 2 instances")
+
+
+def test_dump_marks_private_tags_and_nests_sequences():
+    r = subprocess.run([sys.executable, "-m", "workstation", "dump", str(test_file("nested_priv_SQ.dcm"))],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "[private" in r.stdout and "> item 1" in r.stdout
+
+
+def test_check_and_rebuild(populated):
+    data, _ = populated
+    assert run(data, "check").stdout.strip() == "the archive is consistent"
+    r = run(data, "rebuild")
+    assert r.returncode == 0 and "3 instances" in r.stdout
+
+
+def test_config_validation(tmp_path):
+    data = tmp_path / "arc"
+    r = run(data, "config", "set", "ae_title", "A" * 17)
+    assert r.returncode == 1 and "longer than 16" in r.stderr and "Traceback" not in r.stderr
+    r = run(data, "config", "set", "ae_title", "BAD\\AE")
+    assert r.returncode == 1 and "backslash" in r.stderr
+    r = run(data, "config", "set", "port", "99999")
+    assert r.returncode == 1
+    r = run(data, "config", "set", "nonsense", "1")
+    assert r.returncode == 1 and "settable keys" in r.stderr
+    assert run(data, "config", "set", "ae_title", "MYWS").returncode == 0
+    assert run(data, "config", "set", "port", "4242").returncode == 0
+    shown = json.loads(run(data, "config", "show", "--json").stdout)
+    assert shown["ae_title"] == "MYWS" and shown["port"] == 4242
+    assert shown["settings_file"] == str((data / "settings.toml").resolve())
+
+
+def test_data_dir_from_environment(tmp_path):
+    env = dict(os.environ, WORKSTATION_DATA_DIR=str(tmp_path / "envarc"))
+    r = subprocess.run([sys.executable, "-m", "workstation", "config", "show", "--json"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert json.loads(r.stdout)["data_dir"] == str((tmp_path / "envarc").resolve())
+
+
+def test_default_data_dir_uses_platformdirs(tmp_path):
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "xdgdata"), XDG_CONFIG_HOME=str(tmp_path / "xdgconf"))
+    env.pop("WORKSTATION_DATA_DIR", None)
+    r = subprocess.run([sys.executable, "-m", "workstation", "config", "show", "--json"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    shown = json.loads(r.stdout)
+    assert shown["data_dir"] == str(tmp_path / "xdgdata" / "workstation")
+    assert shown["settings_file"] == str(tmp_path / "xdgconf" / "workstation" / "settings.toml")
+    assert shown["port"] == 11112 and shown["ae_title"] == "WORKSTATION"
