@@ -1,0 +1,125 @@
+"""The database browser: search as you type, date presets, modality filter, sorting, live arrivals, context
+actions, opening a series in the viewer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6 import QtCore
+
+from tests.gui.helpers import index_study, sample_folder
+from tests.peers import make_ct_series
+
+
+def _names(model):
+    return sorted(model.data(model.index(r, 0)) for r in range(model.rowCount()))
+
+
+def _settle(qtbot, win):
+    qtbot.waitUntil(lambda: not win.browser.model._running and not win.browser._debounce.isActive(), timeout=5000)
+    qtbot.wait(30)
+    qtbot.waitUntil(lambda: not win.browser.model._running, timeout=5000)
+
+
+def test_search_date_and_modality_filters(qtbot, main_window, gui_archive):
+    today = dt.date.today().strftime("%Y%m%d")
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).strftime("%Y%m%d")
+    index_study(gui_archive, name="Doe^Jane", patient_id="P1", date=today, modality="CT", accession="ACC-1")
+    index_study(gui_archive, name="Smith^John", patient_id="P2", date=yesterday, modality="MR", description="Knee")
+    index_study(gui_archive, name="Müller^Anna", patient_id="P3", date="20200101", modality="US")
+    win = main_window
+    model = win.browser.model
+    # Arrivals appear without refresh (the archive listener refreshes the list).
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=5000)
+    assert win.browser.count_label.text().startswith("3")
+
+    qtbot.keyClicks(win.browser.search, "smi")
+    _settle(qtbot, win)
+    assert _names(model) == ["Smith, John"]
+    win.browser.search.clear()
+    win.browser.search.setText("müller")  # case-insensitive, non-ASCII (keyClicks is ASCII-only)
+    _settle(qtbot, win)
+    assert _names(model) == ["Müller, Anna"]
+    win.browser.search.setText("knee")
+    _settle(qtbot, win)
+    assert _names(model) == ["Smith, John"]
+    win.browser.search.clear()
+    _settle(qtbot, win)
+
+    win.browser.set_date_preset("today")
+    _settle(qtbot, win)
+    assert _names(model) == ["Doe, Jane"]
+    win.browser.set_date_preset("7days")
+    _settle(qtbot, win)
+    assert _names(model) == ["Doe, Jane", "Smith, John"]
+    win.browser.set_modality("MR")
+    _settle(qtbot, win)
+    assert _names(model) == ["Smith, John"]
+    win.browser.set_date_preset("all")
+    win.browser.set_modality("")
+    _settle(qtbot, win)
+    assert model.rowCount() == 3
+
+    # Sorting by patient name (column 0), both ways.
+    win.browser.view.sortByColumn(0, QtCore.Qt.AscendingOrder)
+    assert [model.data(model.index(r, 0)) for r in range(3)] == ["Doe, Jane", "Müller, Anna", "Smith, John"]
+    win.browser.view.sortByColumn(0, QtCore.Qt.DescendingOrder)
+    assert model.data(model.index(0, 0)) == "Smith, John"
+
+
+def test_selection_survives_arrivals_and_series_show(qtbot, main_window, gui_archive):
+    first = index_study(gui_archive, name="Alpha^A", series=3)
+    win = main_window
+    model = win.browser.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+    win.browser.select_study(first)
+    qtbot.waitUntil(lambda: win.browser.series.count() == 3, timeout=5000)
+    index_study(gui_archive, name="Beta^B", date="20990101")  # sorts first (newest date)
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5000)
+    assert [s["StudyInstanceUID"] for s in win.browser.selected_studies()] == [first]
+
+
+def test_open_series_and_study_in_viewer(qtbot, main_window, tmp_path):
+    win = main_window
+    make_ct_series(tmp_path / "ct", 6)
+    with qtbot.waitSignal(win.importFinished, timeout=30000):
+        win.import_paths([str(tmp_path / "ct")], show_summary=False)
+    model = win.browser.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+    win.browser.view.selectRow(0)
+    panel = win.browser.series
+    qtbot.waitUntil(lambda: panel.count() == 1 and panel.thumbnails_done, timeout=15000)
+    assert not panel.item(0).icon().isNull()
+    # Enter on the series list opens the viewer.
+    panel.setCurrentRow(0)
+    panel.setFocus()
+    qtbot.keyClick(panel, QtCore.Qt.Key_Return)
+    qtbot.waitUntil(lambda: len(win.viewers) == 1, timeout=10000)
+    viewer = win.viewers[0]
+    qtbot.waitUntil(lambda: viewer.is_loaded, timeout=15000)
+    assert len(viewer.entries) == 1
+    # Double-click on the study opens a second window.
+    win.browser.view.doubleClicked.emit(model.index(0, 0))
+    qtbot.waitUntil(lambda: len(win.viewers) == 2, timeout=10000)
+    qtbot.waitUntil(lambda: win.viewers[1].is_loaded, timeout=15000)
+    for v in win.viewers:
+        v.close()
+
+
+def test_delete_reveal_tags(qtbot, main_window, tmp_path, monkeypatch):
+    win = main_window
+    with qtbot.waitSignal(win.importFinished, timeout=30000):
+        win.import_paths([str(sample_folder(tmp_path / "in", ["CT_small.dcm", "MR_small.dcm"], junk=False))],
+                         show_summary=False)
+    model = win.browser.model
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5000)
+    row = model.row_at(0)
+    folder = win.reveal("study", [row])
+    assert folder and folder.startswith(str(win.settings.data_dir))
+    win.show_tags("study", [row])
+    dlg = win.dialogs[-1]
+    qtbot.waitUntil(lambda: dlg.browser.tree.topLevelItemCount() > 10, timeout=10000)
+    job = win.delete_rows("study", [row], confirm=False)
+    qtbot.waitUntil(lambda: not job.is_active, timeout=10000)
+    assert job.state == "done"
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)

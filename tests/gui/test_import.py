@@ -1,0 +1,37 @@
+"""Import into the main window: drag and drop of a folder, the summary dialog, CD/DVD discovery."""
+
+from __future__ import annotations
+
+from workstation.gui import operations as ops
+from workstation.gui.jobs import PARTIAL
+
+from tests.gui.helpers import drop_paths, sample_folder
+
+
+def test_drop_folder_imports_and_lists_rejects(qtbot, main_window, tmp_path):
+    folder = sample_folder(tmp_path / "drop")
+    with qtbot.waitSignal(main_window.importFinished, timeout=30000) as blocker:
+        drop_paths(main_window, [folder])
+    job = blocker.args[0]
+    assert job.kind == "import"
+    assert job.result.imported >= 5
+    # The text file is rejected (or skipped) with a reason, and the summary says so.
+    assert job.state in ("done", PARTIAL)
+    summary = main_window.findChild(type(main_window.dialogs[-1]), "import_summary")
+    assert summary is not None and summary.isVisible()
+    assert "imported" in summary.summary.text()
+    # New arrivals appear without a refresh: the archive listener refreshes the study list.
+    qtbot.waitUntil(lambda: main_window.browser.model.rowCount() >= 3, timeout=10000)
+    assert main_window.received_today >= 5
+    # The Activity panel has the job.
+    assert main_window.activity.model.rowCount() >= 1
+    assert main_window.activity.model.job_at(0) is job
+
+
+def test_find_dicomdir_media(tmp_path):
+    disc = tmp_path / "cdrom"
+    disc.mkdir()
+    (disc / "DICOMDIR").write_bytes(b"x")
+    (tmp_path / "usb").mkdir()
+    assert ops.find_dicomdir_media([str(disc), str(tmp_path / "usb"), str(tmp_path / "missing")]) == [
+        str(disc / "DICOMDIR")]

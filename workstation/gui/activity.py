@@ -1,0 +1,199 @@
+"""The Activity panel: every job of the session (import, send, find, retrieve, incoming associations).
+
+A table model over :class:`~workstation.gui.jobs.JobManager` with a progress-bar delegate, and buttons to cancel,
+retry and read a job's report.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from workstation.gui.jobs import ACTIVE_STATES, CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
+
+Qt = QtCore.Qt
+HEADERS = ["Job", "State", "Progress", "Speed", "Started", "Details"]
+STATE_COLORS = {FAILED: QtGui.QColor(200, 60, 60), PARTIAL: QtGui.QColor(200, 140, 40),
+                CANCELLED: QtGui.QColor(130, 130, 130), DONE: QtGui.QColor(60, 150, 60)}
+
+
+class JobTableModel(QtCore.QAbstractTableModel):
+    """Jobs, newest first; updates are coalesced by a timer so progress never floods the view."""
+
+    JOB_ROLE = Qt.UserRole + 1
+
+    def __init__(self, manager: JobManager, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.manager = manager
+        self._jobs: list[Job] = []
+        self._dirty: set[int] = set()
+        manager.jobAdded.connect(self._on_added)
+        manager.jobChanged.connect(self._on_changed)
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(150)
+        self._timer.timeout.connect(self._flush)
+        self._timer.start()
+
+    def rowCount(self, parent=QtCore.QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def columnCount(self, parent=QtCore.QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return QtCore.QCoreApplication.translate("JobTableModel", HEADERS[section])
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        job = self._jobs[index.row()]
+        col = index.column()
+        if role == self.JOB_ROLE:
+            return job
+        if role == Qt.DisplayRole:
+            if col == 0:
+                return job.title
+            if col == 1:
+                return job.state
+            if col == 2:
+                p = job.progress
+                if p.total:
+                    return f"{p.done}/{p.total}" + (f" ({p.failed} failed)" if p.failed else "")
+                return str(p.done) if p.done else ""
+            if col == 3:
+                speed = job.speed()
+                return f"{speed:.1f}/s" if speed else ""
+            if col == 4:
+                return QtCore.QDateTime.fromSecsSinceEpoch(int(job.created)).toString("HH:mm:ss")
+            if col == 5:
+                return job.message or job.progress.message
+        if role == Qt.ForegroundRole and col == 1:
+            return STATE_COLORS.get(job.state)
+        if role == Qt.ToolTipRole and col in (0, 5):
+            return job.message or job.title
+        if role == Qt.UserRole and col == 2:
+            return job.fraction()
+        return None
+
+    def job_at(self, row: int) -> Job:
+        return self._jobs[row]
+
+    def _on_added(self, job: Job) -> None:
+        self.beginInsertRows(QtCore.QModelIndex(), 0, 0)
+        self._jobs.insert(0, job)
+        self.endInsertRows()
+
+    def _on_changed(self, job: Job) -> None:
+        self._dirty.add(id(job))
+
+    def _flush(self) -> None:
+        if not self._dirty and not any(j.is_active for j in self._jobs[:50]):
+            return
+        self._dirty.clear()
+        if self._jobs:
+            # Speed changes every tick while jobs run; one dataChanged over the table is cheapest.
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._jobs) - 1, len(HEADERS) - 1))
+
+
+class ProgressDelegate(QtWidgets.QStyledItemDelegate):
+    """Paints a progress bar in the Progress column (busy bar when the total is unknown)."""
+
+    def paint(self, painter, option, index):
+        fraction = index.data(Qt.UserRole)
+        job = index.data(JobTableModel.JOB_ROLE)
+        bar = QtWidgets.QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 3, -2, -3)
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = int((fraction or 0) * 1000)
+        if fraction is None and job is not None and job.state in ACTIVE_STATES:
+            bar.minimum = bar.maximum = 0
+        bar.text = index.data(Qt.DisplayRole) or ""
+        bar.textVisible = True
+        bar.state = option.state | QtWidgets.QStyle.State_Enabled
+        QtWidgets.QApplication.style().drawControl(QtWidgets.QStyle.CE_ProgressBar, bar, painter)
+
+
+class ActivityPanel(QtWidgets.QWidget):
+    """Jobs table with Cancel / Retry / Report buttons."""
+
+    def __init__(self, manager: JobManager, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.manager = manager
+        self.model = JobTableModel(manager, self)
+        self.view = QtWidgets.QTableView(self)
+        self.view.setObjectName("activity_table")
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
+        self.view.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(24)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.setItemDelegateForColumn(2, ProgressDelegate(self.view))
+        for i, w in enumerate((320, 80, 160, 70, 70)):
+            self.view.setColumnWidth(i, w)
+        self.view.doubleClicked.connect(lambda _i: self.show_report())
+        self.cancel_button = QtWidgets.QPushButton(self.tr("Cancel"), self)
+        self.retry_button = QtWidgets.QPushButton(self.tr("Retry"), self)
+        self.report_button = QtWidgets.QPushButton(self.tr("Report…"), self)
+        self.clear_button = QtWidgets.QPushButton(self.tr("Clear finished"), self)
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.retry_button.clicked.connect(self.retry_selected)
+        self.report_button.clicked.connect(self.show_report)
+        self.clear_button.clicked.connect(self.clear_finished)
+        buttons = QtWidgets.QHBoxLayout()
+        for b in (self.cancel_button, self.retry_button, self.report_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.view)
+        layout.addLayout(buttons)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        manager.jobChanged.connect(lambda _j: self._update_buttons())
+        self._update_buttons()
+
+    def selected_job(self) -> Job | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.job_at(rows[0].row()) if rows else None
+
+    def _update_buttons(self) -> None:
+        job = self.selected_job()
+        self.cancel_button.setEnabled(bool(job and job.is_active and not job.external))
+        self.retry_button.setEnabled(bool(job and not job.is_active and not job.external
+                                          and job.state in (FAILED, PARTIAL, CANCELLED)))
+        self.report_button.setEnabled(job is not None)
+
+    def cancel_selected(self) -> None:
+        job = self.selected_job()
+        if job:
+            job.cancel()
+
+    def retry_selected(self) -> None:
+        job = self.selected_job()
+        if job:
+            self.manager.retry(job)
+
+    def clear_finished(self) -> None:
+        self.model.beginResetModel()
+        self.model._jobs = [j for j in self.model._jobs if j.is_active]
+        self.model.endResetModel()
+
+    def show_report(self) -> None:
+        job = self.selected_job()
+        if job is None:
+            return
+        dlg = QtWidgets.QDialog(self)
+        dlg.setWindowTitle(self.tr("Report: %s") % job.title)
+        text = QtWidgets.QPlainTextEdit(dlg)
+        text.setReadOnly(True)
+        text.setPlainText(job.report_text())
+        box = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Close, parent=dlg)
+        box.rejected.connect(dlg.reject)
+        lay = QtWidgets.QVBoxLayout(dlg)
+        lay.addWidget(text)
+        lay.addWidget(box)
+        dlg.resize(700, 450)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.show()

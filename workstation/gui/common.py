@@ -1,0 +1,123 @@
+"""Small shared pieces of the GUI: the error dialog, the archive-change bridge, text formatting."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from typing import Any
+
+from PySide6 import QtCore, QtWidgets
+from superqt.utils import ensure_main_thread
+
+log = logging.getLogger("workstation.gui")
+
+COALESCE_MS = 250  # archive changes within this window become one browser refresh
+
+
+def show_error(parent: QtWidgets.QWidget | None, title: str, message: str, details: str | BaseException = "",
+               *, modal: bool = True) -> QtWidgets.QMessageBox:
+    """The one error dialog: a sentence for the user, the details expandable, everything logged.
+
+    In tests (``QT_QPA_PLATFORM=offscreen``) the dialog is shown non-modally so nothing blocks.
+    """
+    if isinstance(details, BaseException):
+        exc = details
+        details = getattr(exc, "__workstation_details__", "") or "".join(
+            traceback.format_exception(type(exc), exc, exc.__traceback__))
+    log.error("%s: %s\n%s", title, message, details or "")
+    box = QtWidgets.QMessageBox(parent)
+    box.setIcon(QtWidgets.QMessageBox.Critical)
+    box.setWindowTitle(title)
+    box.setText(message)
+    if details:
+        box.setDetailedText(str(details))
+    box.setStandardButtons(QtWidgets.QMessageBox.Close)
+    box.setAttribute(QtCore.Qt.WA_DeleteOnClose)
+    box.setObjectName("error_dialog")
+    if modal and QtWidgets.QApplication.platformName() not in ("offscreen", "minimal"):
+        box.exec()
+    else:
+        box.show()
+    return box
+
+
+class ArchiveBridge(QtCore.QObject):
+    """Turns archive listener calls (any thread, one per stored instance) into coalesced GUI-thread signals.
+
+    ``changed(kind_set, study_uids, series_uids, added_count)`` fires at most every :data:`COALESCE_MS`.
+    """
+
+    changed = QtCore.Signal(object, object, object, int)
+
+    def __init__(self, archive: Any, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.archive = archive
+        self._lock = threading.Lock()
+        self._kinds: set[str] = set()
+        self._studies: set[str] = set()
+        self._series: set[str] = set()
+        self._added = 0
+        self._scheduled = False
+        self._timer = QtCore.QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(COALESCE_MS)
+        self._timer.timeout.connect(self._flush)
+        archive.add_listener(self._on_event)
+
+    def close(self) -> None:
+        self.archive.remove_listener(self._on_event)
+
+    def _on_event(self, event: Any) -> None:
+        """Archive listener: runs in the storing thread (SCP association, import worker): only collect."""
+        with self._lock:
+            self._kinds.add(event.kind)
+            self._studies.update(event.study_uids)
+            self._series.update(event.series_uids)
+            if event.kind == "added":
+                self._added += len(event.instances)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._schedule()
+
+    @ensure_main_thread
+    def _schedule(self) -> None:
+        self._timer.start()
+
+    def _flush(self) -> None:
+        with self._lock:
+            kinds, studies, series, added = self._kinds, self._studies, self._series, self._added
+            self._kinds, self._studies, self._series, self._added = set(), set(), set(), 0
+            self._scheduled = False
+        if kinds:
+            self.changed.emit(kinds, studies, series, added)
+
+
+def format_da(value: Any) -> str:
+    """DICOM DA ``YYYYMMDD`` as ``YYYY-MM-DD`` (anything else unchanged)."""
+    text = str(value or "")
+    if len(text) == 8 and text.isdigit():
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    return text
+
+
+def format_name(value: Any) -> str:
+    """A person name for display: ``Family^Given`` -> ``Family, Given``."""
+    text = str(value or "")
+    parts = [p for p in text.split("=")[0].split("^") if p]
+    if len(parts) >= 2:
+        return f"{parts[0]}, {' '.join(parts[1:])}"
+    return parts[0] if parts else ""
+
+
+def format_received(value: Any) -> str:
+    """The index's ISO timestamp as local ``YYYY-MM-DD HH:MM``."""
+    text = str(value or "")
+    return text.replace("T", " ")[:16]
+
+
+def today_start() -> float:
+    lt = time.localtime()
+    return time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, 0, 0, 0, 0, 0, -1))

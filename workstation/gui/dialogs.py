@@ -1,0 +1,369 @@
+"""Dialogs: remote nodes (with Echo), settings, pick a node to send to, import summary, tags."""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any, Callable
+
+from PySide6 import QtCore, QtWidgets
+from superqt.utils import create_worker
+
+from workstation.config import Node, Settings, SettingsError
+
+Qt = QtCore.Qt
+
+
+class NodesDialog(QtWidgets.QDialog):
+    """Add, edit and remove remote nodes; Echo shows the result and the round-trip time.
+
+    Changes are written to the settings (and saved) when the user presses Save; ``nodesChanged`` then fires.
+    """
+
+    nodesChanged = QtCore.Signal()
+    echoFinished = QtCore.Signal(bool, str)  # ok, text (tests)
+
+    def __init__(self, settings: Settings, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("DICOM nodes"))
+        self.setObjectName("nodes_dialog")
+        self.settings = settings
+        self.nodes: list[Node] = [copy.copy(n) for n in settings.nodes]
+        self.list = QtWidgets.QListWidget(self)
+        self.list.setObjectName("node_list")
+        self.name = QtWidgets.QLineEdit(self)
+        self.ae = QtWidgets.QLineEdit(self)
+        self.ae.setMaxLength(16)
+        self.host = QtWidgets.QLineEdit(self)
+        self.port = QtWidgets.QSpinBox(self)
+        self.port.setRange(1, 65535)
+        self.port.setValue(104)
+        self.method = QtWidgets.QComboBox(self)
+        self.method.addItem(self.tr("C-MOVE (node sends to our listener)"), "move")
+        self.method.addItem(self.tr("C-GET (same association)"), "get")
+        form = QtWidgets.QFormLayout()
+        form.addRow(self.tr("Name"), self.name)
+        form.addRow(self.tr("AE title"), self.ae)
+        form.addRow(self.tr("Host"), self.host)
+        form.addRow(self.tr("Port"), self.port)
+        form.addRow(self.tr("Retrieve by"), self.method)
+        self.add_button = QtWidgets.QPushButton(self.tr("Add"), self)
+        self.update_button = QtWidgets.QPushButton(self.tr("Update"), self)
+        self.remove_button = QtWidgets.QPushButton(self.tr("Remove"), self)
+        self.echo_button = QtWidgets.QPushButton(self.tr("Echo"), self)
+        self.echo_result = QtWidgets.QLabel(self)
+        self.echo_result.setObjectName("echo_result")
+        self.echo_result.setWordWrap(True)
+        self.error = QtWidgets.QLabel(self)
+        self.error.setStyleSheet("color: #c33")
+        self.error.setWordWrap(True)
+        row = QtWidgets.QHBoxLayout()
+        for b in (self.add_button, self.update_button, self.remove_button, self.echo_button):
+            row.addWidget(b)
+        right = QtWidgets.QVBoxLayout()
+        right.addLayout(form)
+        right.addLayout(row)
+        right.addWidget(self.echo_result)
+        right.addWidget(self.error)
+        right.addStretch(1)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.list, 1)
+        top.addLayout(right, 2)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Save | QtWidgets.QDialogButtonBox.Cancel,
+                                             parent=self)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(buttons)
+        self.add_button.clicked.connect(self.add_node)
+        self.update_button.clicked.connect(self.update_node)
+        self.remove_button.clicked.connect(self.remove_node)
+        self.echo_button.clicked.connect(self.echo)
+        self.list.currentRowChanged.connect(self._show)
+        self._worker = None
+        self._fill()
+        self.resize(640, 320)
+
+    def _fill(self, select: int = 0) -> None:
+        self.list.clear()
+        for n in self.nodes:
+            self.list.addItem(f"{n.name}  —  {n.ae_title}@{n.host}:{n.port}")
+        if self.nodes:
+            self.list.setCurrentRow(min(select, len(self.nodes) - 1))
+
+    def _show(self, row: int) -> None:
+        if 0 <= row < len(self.nodes):
+            n = self.nodes[row]
+            self.name.setText(n.name)
+            self.ae.setText(n.ae_title)
+            self.host.setText(n.host)
+            self.port.setValue(int(n.port))
+            self.method.setCurrentIndex(max(0, self.method.findData(n.method)))
+        self.echo_result.clear()
+
+    def _form_node(self) -> Node | None:
+        node = Node(self.name.text().strip(), self.ae.text().strip(), self.host.text().strip(), self.port.value(),
+                    self.method.currentData())
+        try:
+            node.validate()
+        except SettingsError as exc:
+            self.error.setText(str(exc))
+            return None
+        self.error.clear()
+        return node
+
+    def add_node(self) -> None:
+        node = self._form_node()
+        if node is None:
+            return
+        if any(n.name == node.name for n in self.nodes):
+            self.error.setText(self.tr("A node named %s already exists; use Update.") % node.name)
+            return
+        self.nodes.append(node)
+        self._fill(len(self.nodes) - 1)
+
+    def update_node(self) -> None:
+        row = self.list.currentRow()
+        node = self._form_node()
+        if node is None or row < 0:
+            return
+        if any(n.name == node.name for i, n in enumerate(self.nodes) if i != row):
+            self.error.setText(self.tr("Another node is named %s.") % node.name)
+            return
+        self.nodes[row] = node
+        self._fill(row)
+
+    def remove_node(self) -> None:
+        row = self.list.currentRow()
+        if 0 <= row < len(self.nodes):
+            del self.nodes[row]
+            self._fill(row)
+
+    def echo(self) -> None:
+        """C-ECHO the node in the form (saved or not) in a worker."""
+        node = self._form_node()
+        if node is None:
+            return
+        from workstation.net.client import echo
+
+        self.echo_button.setEnabled(False)
+        self.echo_result.setText(self.tr("Echoing %s…") % f"{node.ae_title}@{node.host}:{node.port}")
+        worker = create_worker(echo, self.settings, node, _start_thread=False)
+        worker.returned.connect(self._echo_ok)
+        worker.errored.connect(self._echo_failed)
+        worker.finished.connect(lambda: self.echo_button.setEnabled(True))
+        self._worker = worker
+        worker.start()
+
+    def _echo_ok(self, seconds: float) -> None:
+        text = self.tr("Echo OK — round trip %.0f ms") % (seconds * 1000)
+        self.echo_result.setText("✔ " + text)
+        self.echo_result.setStyleSheet("color: #2a2")
+        self.echoFinished.emit(True, text)
+
+    def _echo_failed(self, exc: Exception) -> None:
+        text = self.tr("Echo failed: %s") % exc
+        self.echo_result.setText("✘ " + text)
+        self.echo_result.setStyleSheet("color: #c33")
+        self.echoFinished.emit(False, text)
+
+    def save(self) -> None:
+        old = self.settings.nodes
+        self.settings.nodes = [copy.copy(n) for n in self.nodes]
+        try:
+            self.settings.validate()
+            self.settings.save()
+        except (SettingsError, OSError) as exc:
+            self.settings.nodes = old
+            self.error.setText(str(exc))
+            return
+        self.nodesChanged.emit()
+        self.accept()
+
+
+LISTENER_KEYS = ("ae_title", "port", "bind", "accepted_transfer_syntaxes", "allow_store_from_unknown",
+                 "allow_query_from_unknown", "check_node_host", "require_called_ae_title", "max_associations")
+
+
+class SettingsDialog(QtWidgets.QDialog):
+    """Local node, storage and security settings. ``applied(changed_keys)`` after a successful save."""
+
+    applied = QtCore.Signal(set)
+
+    def __init__(self, settings: Settings, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Settings"))
+        self.setObjectName("settings_dialog")
+        self.settings = settings
+        s = settings
+        self.ae = QtWidgets.QLineEdit(s.ae_title, self)
+        self.ae.setMaxLength(16)
+        self.port = QtWidgets.QSpinBox(self)
+        self.port.setRange(1, 65535)
+        self.port.setValue(int(s.port))
+        self.bind = QtWidgets.QLineEdit(s.bind, self)
+        self.storage = QtWidgets.QLineEdit(str(s.data_dir), self)
+        self.storage.setReadOnly(True)
+        self.storage.setToolTip(self.tr("The archive folder is chosen when the program starts (--data-dir)."))
+        self.mode = QtWidgets.QComboBox(self)
+        self.mode.addItem(self.tr("Copy into the archive"), "copy")
+        self.mode.addItem(self.tr("Link (index files where they are)"), "link")
+        self.mode.setCurrentIndex(max(0, self.mode.findData(s.import_mode)))
+        self.duplicates = QtWidgets.QComboBox(self)
+        self.duplicates.addItem(self.tr("Keep the stored copy"), "keep")
+        self.duplicates.addItem(self.tr("Overwrite with the new copy"), "overwrite")
+        self.duplicates.setCurrentIndex(max(0, self.duplicates.findData(s.duplicate_policy)))
+        self.syntaxes = QtWidgets.QLineEdit(", ".join(s.accepted_transfer_syntaxes), self)
+        self.syntaxes.setPlaceholderText(self.tr("empty: every syntax we can decode"))
+        self.store_unknown = QtWidgets.QCheckBox(self.tr("Accept C-STORE from unknown nodes"), self)
+        self.store_unknown.setChecked(s.allow_store_from_unknown)
+        self.query_unknown = QtWidgets.QCheckBox(self.tr("Answer C-FIND/C-MOVE/C-GET from unknown nodes"), self)
+        self.query_unknown.setChecked(s.allow_query_from_unknown)
+        self.check_host = QtWidgets.QCheckBox(self.tr("Check that known nodes call from their host"), self)
+        self.check_host.setChecked(s.check_node_host)
+        self.called_ae = QtWidgets.QCheckBox(self.tr("Require our AE title as called AE"), self)
+        self.called_ae.setChecked(s.require_called_ae_title)
+        self.memory = QtWidgets.QSpinBox(self)
+        self.memory.setRange(1, 90)
+        self.memory.setSuffix(" %")
+        self.memory.setValue(int(round(s.memory_budget_fraction * 100)))
+        form = QtWidgets.QFormLayout()
+        form.addRow(self.tr("Local AE title"), self.ae)
+        form.addRow(self.tr("Port"), self.port)
+        form.addRow(self.tr("Listen on address"), self.bind)
+        form.addRow(self.tr("Archive folder"), self.storage)
+        form.addRow(self.tr("Import mode"), self.mode)
+        form.addRow(self.tr("Duplicates"), self.duplicates)
+        form.addRow(self.tr("Accepted transfer syntaxes"), self.syntaxes)
+        form.addRow(self.tr("Security"), self.store_unknown)
+        form.addRow("", self.query_unknown)
+        form.addRow("", self.check_host)
+        form.addRow("", self.called_ae)
+        form.addRow(self.tr("Image memory budget (of RAM)"), self.memory)
+        self.error = QtWidgets.QLabel(self)
+        self.error.setStyleSheet("color: #c33")
+        self.error.setWordWrap(True)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Save | QtWidgets.QDialogButtonBox.Cancel,
+                                             parent=self)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "ae_title": self.ae.text().strip(),
+            "port": self.port.value(),
+            "bind": self.bind.text().strip() or "0.0.0.0",
+            "import_mode": self.mode.currentData(),
+            "duplicate_policy": self.duplicates.currentData(),
+            "accepted_transfer_syntaxes": [t.strip() for t in self.syntaxes.text().split(",") if t.strip()],
+            "allow_store_from_unknown": self.store_unknown.isChecked(),
+            "allow_query_from_unknown": self.query_unknown.isChecked(),
+            "check_node_host": self.check_host.isChecked(),
+            "require_called_ae_title": self.called_ae.isChecked(),
+            "memory_budget_fraction": self.memory.value() / 100.0,
+        }
+
+    def save(self) -> None:
+        values = self.values()
+        old = {k: copy.copy(getattr(self.settings, k)) for k in values}
+        changed = {k for k, v in values.items() if old[k] != v}
+        for k, v in values.items():
+            setattr(self.settings, k, v)
+        try:
+            self.settings.validate()
+            self.settings.save()
+        except (SettingsError, OSError) as exc:
+            for k, v in old.items():
+                setattr(self.settings, k, v)
+            self.error.setText(str(exc))
+            return
+        self.applied.emit(changed)
+        self.accept()
+
+
+class NodePicker(QtWidgets.QDialog):
+    """Choose a configured node (for Send to…); remembers nothing itself."""
+
+    def __init__(self, settings: Settings, title: str, text: str, last: str = "",
+                 parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.combo = QtWidgets.QComboBox(self)
+        for n in settings.nodes:
+            self.combo.addItem(f"{n.name} ({n.ae_title}@{n.host}:{n.port})", n.name)
+        if last:
+            self.combo.setCurrentIndex(max(0, self.combo.findData(last)))
+        label = QtWidgets.QLabel(text, self)
+        label.setWordWrap(True)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Ok | QtWidgets.QDialogButtonBox.Cancel,
+                                             parent=self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addWidget(label)
+        lay.addWidget(self.combo)
+        lay.addWidget(buttons)
+
+    def node_name(self) -> str:
+        return self.combo.currentData() or ""
+
+
+class ReportDialog(QtWidgets.QDialog):
+    """A summary line and a table of problems (file/instance, reason) -- import and send reports.
+
+    ``retry`` (optional) adds a "Retry failed" button calling it.
+    """
+
+    def __init__(self, title: str, summary: str, problems: list[tuple[str, str]],
+                 parent: QtWidgets.QWidget | None = None, retry: Callable[[], None] | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setObjectName("report_dialog")
+        self.summary = QtWidgets.QLabel(summary, self)
+        self.summary.setWordWrap(True)
+        self.table = QtWidgets.QTableWidget(len(problems), 2, self)
+        self.table.setHorizontalHeaderLabels([self.tr("File"), self.tr("Reason")])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        for r, (what, why) in enumerate(problems):
+            self.table.setItem(r, 0, QtWidgets.QTableWidgetItem(what))
+            self.table.setItem(r, 1, QtWidgets.QTableWidgetItem(why))
+        self.table.setColumnWidth(0, 380)
+        self.table.setVisible(bool(problems))
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Close, parent=self)
+        buttons.rejected.connect(self.reject)
+        if retry is not None and problems:
+            b = buttons.addButton(self.tr("Retry failed"), QtWidgets.QDialogButtonBox.ActionRole)
+            b.clicked.connect(lambda: (retry(), self.accept()))
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.table)
+        lay.addWidget(buttons)
+        self.resize(800, 420 if problems else 140)
+        self.setAttribute(Qt.WA_DeleteOnClose)
+
+
+class TagsDialog(QtWidgets.QDialog):
+    """Every tag of one instance, through the viewer's tag browser."""
+
+    def __init__(self, path: str, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        from workstation.gui.viewer.tag_browser import TagBrowser
+
+        self.setWindowTitle(self.tr("Tags — %s") % path)
+        self.browser = TagBrowser(self)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addWidget(self.browser)
+        self.resize(800, 700)
+        self.setAttribute(Qt.WA_DeleteOnClose)
+        self.browser.load_path(path)
+
+
+def elapsed_text(seconds: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(seconds))

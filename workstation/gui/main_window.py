@@ -1,0 +1,531 @@
+"""The main window: database browser, Query/Retrieve, Activity, menus, tool bar, status bar, drag and drop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from workstation.gui.activity import ActivityPanel
+from workstation.gui.browser import BrowserWidget
+from workstation.gui.common import ArchiveBridge, show_error, today_start
+from workstation.gui.dialogs import LISTENER_KEYS, NodePicker, NodesDialog, ReportDialog, SettingsDialog, TagsDialog
+from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
+from workstation.gui.listener import ERROR, ListenerController
+from workstation.gui.qr_panel import QueryRetrievePanel
+from workstation.gui import operations as ops
+
+log = logging.getLogger("workstation.gui.main")
+Qt = QtCore.Qt
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """The workstation's main window over one archive.
+
+    Parameters
+    ----------
+    settings, archive: the Settings and the opened Archive (the caller closes the archive).
+    start_listener: start the Store SCP (tests turn it off unless they test it).
+    """
+
+    importFinished = QtCore.Signal(object)  # the import Job (tests)
+    sendFinished = QtCore.Signal(object)
+
+    def __init__(self, settings: Any, archive: Any, *, start_listener: bool = True,
+                 parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.settings = settings
+        self.archive = archive
+        self.setObjectName("main_window")
+        self.setWindowTitle(self.tr("Workstation — %s") % settings.data_dir)
+        self.setAcceptDrops(True)
+        self.ui_state = QtCore.QSettings(str(Path(settings.data_dir) / "gui.ini"), QtCore.QSettings.IniFormat)
+        self.jobs = JobManager(self)
+        self.viewers: list[QtWidgets.QWidget] = []
+        self.dialogs: list[QtWidgets.QWidget] = []
+
+        # --- central: browser and Q/R as tabs ------------------------------------------------------------
+        self.browser = BrowserWidget(archive, self)
+        self.qr = QueryRetrievePanel(settings, archive, self.jobs, self)
+        self.tabs = QtWidgets.QTabWidget(self)
+        self.tabs.setObjectName("main_tabs")
+        self.tabs.addTab(self.browser, self.tr("Local database"))
+        self.tabs.addTab(self.qr, self.tr("Query/Retrieve"))
+        self.setCentralWidget(self.tabs)
+
+        # --- activity dock -----------------------------------------------------------------------------------
+        self.activity = ActivityPanel(self.jobs, self)
+        self.activity_dock = QtWidgets.QDockWidget(self.tr("Activity"), self)
+        self.activity_dock.setObjectName("activity_dock")
+        self.activity_dock.setWidget(self.activity)
+        self.addDockWidget(Qt.BottomDockWidgetArea, self.activity_dock)
+
+        # --- status bar --------------------------------------------------------------------------------------
+        self.listener_label = QtWidgets.QLabel(self)
+        self.listener_label.setObjectName("listener_state")
+        self.received_label = QtWidgets.QLabel(self)
+        self.received_label.setObjectName("received_today")
+        self.jobs_label = QtWidgets.QLabel(self)
+        self.jobs_label.setObjectName("jobs_running")
+        sb = self.statusBar()
+        sb.addPermanentWidget(self.listener_label)
+        sb.addPermanentWidget(self.received_label)
+        sb.addPermanentWidget(self.jobs_label)
+        self.received_today = 0
+        self._received_day = today_start()
+        self._update_received()
+        self._on_jobs_count(0)
+
+        # --- services ----------------------------------------------------------------------------------------
+        self.listener = ListenerController(settings, archive, self.jobs, self)
+        self.listener.stateChanged.connect(self._on_listener_state)
+        self.bridge = ArchiveBridge(archive, self)
+        self.bridge.changed.connect(self._on_archive_changed)
+        self.jobs.activeCountChanged.connect(self._on_jobs_count)
+        self.browser.openStudies.connect(self.open_studies)
+        self.browser.openSeries.connect(self.open_series)
+        self.browser.contextRequested.connect(self._context_menu)
+        self.qr.errorRaised.connect(lambda t, m, d: show_error(self, t, m, d))
+        self.browser.model.queryFailed.connect(
+            lambda exc: show_error(self, self.tr("Search failed"), str(exc), exc))
+
+        self._build_actions()
+        self._restore_state()
+        self.browser.apply_filter()
+        ops.count_received_since(self, archive, self._received_day, self._set_received)
+        if start_listener:
+            self.listener.start()
+        else:
+            self._on_listener_state("stopped", self.tr("%s stopped") % self.listener.address)
+
+    # --- actions -------------------------------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        def act(text: str, slot, shortcut: Any = None, icon: QtWidgets.QStyle.StandardPixmap | None = None,
+                tip: str = "") -> QtGui.QAction:
+            a = QtGui.QAction(text, self)
+            if icon is not None:
+                a.setIcon(self.style().standardIcon(icon))
+            if shortcut is not None:
+                a.setShortcut(QtGui.QKeySequence(shortcut))
+            if tip:
+                a.setStatusTip(tip)
+            a.triggered.connect(lambda _checked=False: slot())
+            return a
+
+        S = QtWidgets.QStyle
+        self.act_import_files = act(self.tr("Import &files…"), self.import_files_dialog, QtGui.QKeySequence.Open,
+                                    S.SP_FileIcon, self.tr("Import DICOM files or ZIP archives"))
+        self.act_import_folder = act(self.tr("Import f&older…"), self.import_folder_dialog, "Ctrl+Shift+O",
+                                     S.SP_DirOpenIcon, self.tr("Import every DICOM file under a folder"))
+        self.act_import_media = act(self.tr("Import &CD/DVD…"), self.import_media, "Ctrl+Shift+D",
+                                    S.SP_DriveCDIcon, self.tr("Import from a mounted disc with a DICOMDIR"))
+        self.act_quit = act(self.tr("&Quit"), self.close, QtGui.QKeySequence.Quit)
+        self.act_open = act(self.tr("&Open in viewer"), self.open_selection, "Ctrl+Return",
+                            S.SP_DesktopIcon)
+        self.act_send = act(self.tr("&Send to…"), self.send_selection, "Ctrl+Shift+S", S.SP_ArrowForward)
+        self.act_delete = act(self.tr("&Delete…"), self.delete_selection, QtGui.QKeySequence.Delete, S.SP_TrashIcon)
+        self.act_tags = act(self.tr("Show &tags"), self.tags_selection, "Ctrl+T")
+        self.act_reveal = act(self.tr("&Reveal files"), self.reveal_selection, "Ctrl+Shift+R")
+        self.act_find = act(self.tr("&Find"), self._focus_search, QtGui.QKeySequence.Find)
+        self.act_refresh = act(self.tr("&Refresh"), self.browser.apply_filter, QtGui.QKeySequence.Refresh,
+                               S.SP_BrowserReload)
+        self.act_db = act(self.tr("Local &database"), lambda: self.tabs.setCurrentIndex(0), "Ctrl+1")
+        self.act_qr = act(self.tr("&Query/Retrieve"), lambda: self.tabs.setCurrentIndex(1), "Ctrl+2",
+                          S.SP_FileDialogContentsView)
+        self.act_activity = self.activity_dock.toggleViewAction()
+        self.act_activity.setShortcut(QtGui.QKeySequence("Ctrl+3"))
+        self.act_nodes = act(self.tr("&Nodes…"), self.nodes_dialog, "Ctrl+Shift+N", S.SP_DriveNetIcon)
+        self.act_listener = act(self.tr("Restart &listener"), self.listener.restart)
+        self.act_settings = act(self.tr("&Settings…"), self.settings_dialog, QtGui.QKeySequence.Preferences)
+        if self.act_settings.shortcut().isEmpty():
+            self.act_settings.setShortcut(QtGui.QKeySequence("Ctrl+,"))
+        self.act_about = act(self.tr("&About"), self._about)
+
+        mb = self.menuBar()
+        m = mb.addMenu(self.tr("&File"))
+        for a in (self.act_import_files, self.act_import_folder, self.act_import_media):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        m = mb.addMenu(self.tr("&Edit"))
+        for a in (self.act_open, self.act_send, self.act_delete, self.act_tags, self.act_reveal):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_find)
+        m.addAction(self.act_settings)
+        m = mb.addMenu(self.tr("&View"))
+        for a in (self.act_db, self.act_qr, self.act_activity, self.act_refresh):
+            m.addAction(a)
+        m = mb.addMenu(self.tr("&Network"))
+        for a in (self.act_qr, self.act_nodes, self.act_listener):
+            m.addAction(a)
+        m = mb.addMenu(self.tr("&Help"))
+        m.addAction(self.act_about)
+
+        tb = self.addToolBar(self.tr("Main"))
+        tb.setObjectName("main_toolbar")
+        tb.setToolButtonStyle(Qt.ToolButtonTextUnderIcon)
+        tb.setIconSize(QtCore.QSize(22, 22))
+        for a in (self.act_import_files, self.act_import_folder, self.act_import_media, None, self.act_open,
+                  self.act_send, self.act_delete, None, self.act_qr, self.act_nodes, self.act_settings):
+            if a is None:
+                tb.addSeparator()
+            else:
+                tb.addAction(a)
+
+    def _focus_search(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.browser.search.setFocus()
+        self.browser.search.selectAll()
+
+    def _about(self) -> None:
+        from workstation import __version__
+
+        QtWidgets.QMessageBox.about(self, self.tr("About"), self.tr(
+            "Workstation %s — an open DICOM workstation: local archive, viewer, DICOM node.") % __version__)
+
+    # --- state (QSettings) ---------------------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        s = self.ui_state
+        geo = s.value("main/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1400, 900)
+        state = s.value("main/state")
+        if state is not None:
+            self.restoreState(state)
+        splitter = s.value("browser/splitter")
+        if splitter is not None:
+            self.browser.splitter.restoreState(splitter)
+        header = s.value("browser/header")
+        if header is not None:
+            self.browser.view.horizontalHeader().restoreState(header)
+        node = s.value("qr/node", "")
+        if node:
+            self.qr.reload_nodes(str(node))
+        self.last_send_node = str(s.value("send/node", "") or "")
+
+    def save_state(self) -> None:
+        s = self.ui_state
+        s.setValue("main/geometry", self.saveGeometry())
+        s.setValue("main/state", self.saveState())
+        s.setValue("browser/splitter", self.browser.splitter.saveState())
+        s.setValue("browser/header", self.browser.view.horizontalHeader().saveState())
+        s.setValue("qr/node", self.qr.node_combo.currentData() or "")
+        s.setValue("send/node", self.last_send_node)
+        s.sync()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.save_state()
+        self.jobs.cancel_all()
+        self.listener.stop()
+        self.bridge.close()
+        for v in list(self.viewers):
+            try:
+                v.close()
+            except RuntimeError:
+                pass
+        self.jobs.wait_idle(5.0)
+        super().closeEvent(event)
+
+    # --- status bar ----------------------------------------------------------------------------------------------
+    def _on_listener_state(self, state: str, text: str) -> None:
+        color = {"listening": "#2a2", "error": "#c33", "starting": "#c80"}.get(state, "#888")
+        self.listener_label.setText(f"<span style='color:{color}'>●</span> {text if state != ERROR else ''}"
+                                    + (self.tr("%s: error") % self.listener.address if state == ERROR else ""))
+        self.listener_label.setToolTip(text)
+        if state == ERROR:
+            self.statusBar().showMessage(text)
+
+    def _set_received(self, n: int) -> None:
+        self.received_today = n
+        self._update_received()
+
+    def _update_received(self) -> None:
+        self.received_label.setText(self.tr("%n received today", "", self.received_today))
+
+    def _on_jobs_count(self, n: int) -> None:
+        self.jobs_label.setText(self.tr("%n job(s) running", "", n))
+
+    def _on_archive_changed(self, kinds: set, studies: set, series: set, added: int) -> None:
+        if today_start() != self._received_day:
+            self._received_day = today_start()
+            self.received_today = 0
+        self.received_today += added
+        self._update_received()
+        self.browser.model.refresh()
+        self.browser.refresh_series(studies)
+
+    # --- drag and drop -------------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QtGui.QDragMoveEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.import_paths(paths)
+
+    # --- import --------------------------------------------------------------------------------------------------
+    def import_files_dialog(self) -> None:
+        files, _ = QtWidgets.QFileDialog.getOpenFileNames(self, self.tr("Import files"),
+                                                          str(self.ui_state.value("import/dir", "") or ""))
+        if files:
+            self.ui_state.setValue("import/dir", os.path.dirname(files[0]))
+            self.import_paths(files)
+
+    def import_folder_dialog(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, self.tr("Import folder"),
+                                                            str(self.ui_state.value("import/dir", "") or ""))
+        if folder:
+            self.ui_state.setValue("import/dir", folder)
+            self.import_paths([folder])
+
+    def import_media(self) -> None:
+        found = ops.find_dicomdir_media()
+        if not found:
+            show_error(self, self.tr("Import CD/DVD"), self.tr(
+                "No mounted disc or drive with a DICOMDIR was found. Insert the disc, wait until it is mounted, "
+                "and try again — or use Import folder… to pick the disc's folder yourself."),
+                self.tr("Looked in: %s") % ", ".join(ops.media_roots()))
+            return
+        path = found[0]
+        if len(found) > 1:
+            path, ok = QtWidgets.QInputDialog.getItem(self, self.tr("Import CD/DVD"),
+                                                      self.tr("Several media have a DICOMDIR; import which?"),
+                                                      found, 0, False)
+            if not ok:
+                return
+        self.import_paths([path])
+
+    def import_paths(self, paths: list[str], show_summary: bool = True) -> Job:
+        label = paths[0] if len(paths) == 1 else self.tr("%n item(s)", "", len(paths))
+        job = Job("import", self.tr("Import %s") % label, ops.import_paths, self.archive, list(paths),
+                  summarize=ops.summarize_import)
+        job.ended.connect(lambda j=job: self._on_import_done(j, show_summary))
+        self.jobs.submit(job)
+        self.statusBar().showMessage(self.tr("Importing %s…") % label, 3000)
+        return job
+
+    def _on_import_done(self, job: Job, show_summary: bool) -> None:
+        if job.state == FAILED and job.result is None:
+            show_error(self, self.tr("Import failed"), job.message, job.error_details)
+        elif show_summary and job.result is not None:
+            report = job.result
+            problems = [(r.get("path", ""), r.get("reason", "")) for r in getattr(report, "rejected", [])]
+            dlg = ReportDialog(self.tr("Import finished"), job.message, problems, self)
+            dlg.setObjectName("import_summary")
+            self.dialogs.append(dlg)
+            dlg.show()
+        self.importFinished.emit(job)
+
+    # --- selection helpers ---------------------------------------------------------------------------------------
+    def _selection(self) -> tuple[str, list[dict[str, Any]]]:
+        if self.browser.series.hasFocus() and self.browser.series.selected_rows():
+            return "series", self.browser.series.selected_rows()
+        return "study", self.browser.selected_studies()
+
+    def open_selection(self) -> None:
+        level, rows = self._selection()
+        if level == "series":
+            self.open_series(rows)
+        elif rows:
+            self.open_studies(rows)
+
+    # --- viewer --------------------------------------------------------------------------------------------------
+    def open_studies(self, studies: list[dict[str, Any]]) -> None:
+        for study in studies:
+            ops.run_quick(self, ops.series_groups, self.archive, study["StudyInstanceUID"], None,
+                          on_result=self._open_groups,
+                          on_error=lambda exc: show_error(self, self.tr("Cannot open the study"), str(exc), exc))
+
+    def open_series(self, series_rows: list[dict[str, Any]]) -> None:
+        uids = [r["SeriesInstanceUID"] for r in series_rows]
+        ops.run_quick(self, ops.series_groups, self.archive, None, uids, on_result=self._open_groups,
+                      on_error=lambda exc: show_error(self, self.tr("Cannot open the series"), str(exc), exc))
+
+    def _open_groups(self, groups: list[list[str]]) -> QtWidgets.QWidget | None:
+        if not groups:
+            show_error(self, self.tr("Nothing to show"), self.tr("The selection has no files in the archive."))
+            return None
+        try:
+            from workstation.gui.viewer.launch import open_viewer
+
+            win = open_viewer(groups, self.settings)
+        except Exception as exc:  # noqa: BLE001 - never a silent failure
+            show_error(self, self.tr("The viewer could not open"), str(exc), exc)
+            return None
+        self.viewers = [v for v in self.viewers if _alive(v)]
+        self.viewers.append(win)
+        return win
+
+    # --- context menu --------------------------------------------------------------------------------------------
+    def _context_menu(self, level: str, rows: list[dict[str, Any]], pos: QtCore.QPoint) -> None:
+        menu = QtWidgets.QMenu(self)
+        menu.addAction(self.tr("Open in viewer"), lambda: (self.open_studies(rows) if level == "study"
+                                                           else self.open_series(rows)))
+        send = menu.addMenu(self.tr("Send to"))
+        for node in self.settings.nodes:
+            send.addAction(f"{node.name} ({node.ae_title})", lambda n=node.name: self.send_rows(level, rows, n))
+        send.addSeparator()
+        send.addAction(self.tr("Choose node…"), lambda: self.send_rows(level, rows))
+        menu.addAction(self.tr("Show tags"), lambda: self.show_tags(level, rows))
+        menu.addAction(self.tr("Reveal files"), lambda: self.reveal(level, rows))
+        menu.addSeparator()
+        menu.addAction(self.tr("Delete…"), lambda: self.delete_rows(level, rows))
+        menu.popup(pos)
+
+    # --- send ----------------------------------------------------------------------------------------------------
+    def send_selection(self) -> None:
+        level, rows = self._selection()
+        if rows:
+            self.send_rows(level, rows)
+
+    def send_rows(self, level: str, rows: list[dict[str, Any]], node_name: str | None = None) -> Job | None:
+        if not self.settings.nodes:
+            show_error(self, self.tr("Send"), self.tr("No remote node is configured: add one with Network ▸ "
+                                                      "Nodes… first."))
+            return None
+        if node_name is None:
+            picker = NodePicker(self.settings, self.tr("Send to"), self.tr("Send %n item(s) to:", "", len(rows)),
+                                self.last_send_node, self)
+            if picker.exec() != QtWidgets.QDialog.Accepted:
+                return None
+            node_name = picker.node_name()
+        node = self.settings.node(node_name)
+        if node is None:
+            return None
+        self.last_send_node = node.name
+        key = "StudyInstanceUID" if level == "study" else "SeriesInstanceUID"
+        uids = [r[key] for r in rows]
+        return self.send_uids(level, uids, node)
+
+    def send_uids(self, level: str, uids: list[str], node: Any, paths: list[str] | None = None) -> Job:
+        what = self.tr("%n item(s)", "", len(uids)) if paths is None else self.tr("%n file(s)", "", len(paths))
+        job = Job("send", self.tr("Send %s to %s") % (what, node.name), ops.send_items, self.settings, self.archive,
+                  node, level, list(uids), paths, summarize=ops.summarize_send)
+        job.ended.connect(lambda j=job: self._on_send_done(j, node))
+        return self.jobs.submit(job)
+
+    def _on_send_done(self, job: Job, node: Any) -> None:
+        if job.state == FAILED and job.result is None:
+            show_error(self, self.tr("Send failed"), job.message, job.error_details)
+        elif job.state in (FAILED, PARTIAL) and job.result is not None:
+            report = job.result
+            failed = [r for r in report.results if r.outcome in ("failed", "cancelled")]
+            problems = [(r.path, r.message) for r in failed]
+            dlg = ReportDialog(self.tr("Send report"), report.summary(), problems, self,
+                               retry=lambda: self.send_uids("instance", [], node, [r.path for r in failed]))
+            dlg.setObjectName("send_report")
+            self.dialogs.append(dlg)
+            dlg.show()
+        self.sendFinished.emit(job)
+
+    # --- delete / tags / reveal ----------------------------------------------------------------------------------
+    def delete_selection(self) -> None:
+        level, rows = self._selection()
+        if rows:
+            self.delete_rows(level, rows)
+
+    def delete_rows(self, level: str, rows: list[dict[str, Any]], confirm: bool = True) -> Job | None:
+        key = "StudyInstanceUID" if level == "study" else "SeriesInstanceUID"
+        uids = [r[key] for r in rows]
+        n_instances = sum(int(r.get("NumberOfInstances") or 0) for r in rows)
+        if level == "study":
+            n_series = sum(int(r.get("NumberOfStudyRelatedSeries") or 0) for r in rows)
+            text = self.tr("Delete %1 study(ies) with %2 series and %3 images from the archive?")
+            text = text.replace("%1", str(len(rows))).replace("%2", str(n_series)).replace("%3", str(n_instances))
+        else:
+            text = self.tr("Delete %1 series with %2 images from the archive?")
+            text = text.replace("%1", str(len(rows))).replace("%2", str(n_instances))
+        if confirm:
+            answer = QtWidgets.QMessageBox.question(
+                self, self.tr("Delete"), text + "\n" + self.tr("Managed files are removed; linked files stay."),
+                QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No, QtWidgets.QMessageBox.No)
+            if answer != QtWidgets.QMessageBox.Yes:
+                return None
+        job = Job("delete", self.tr("Delete %n item(s)", "", len(uids)), ops.delete_items, self.archive, level,
+                  uids, summarize=lambda n: (DONE, self.tr("%n instance(s) deleted", "", n)))
+        job.failed.connect(lambda exc: show_error(self, self.tr("Delete failed"), str(exc), exc))
+        return self.jobs.submit(job)
+
+    def tags_selection(self) -> None:
+        level, rows = self._selection()
+        if rows:
+            self.show_tags(level, rows)
+
+    def show_tags(self, level: str, rows: list[dict[str, Any]]) -> None:
+        path = ops.first_path(self.archive, level, rows[0])
+        if not path:
+            show_error(self, self.tr("Show tags"), self.tr("No file found for the selection."))
+            return
+        dlg = TagsDialog(path, self)
+        self.dialogs.append(dlg)
+        dlg.show()
+
+    def reveal_selection(self) -> None:
+        level, rows = self._selection()
+        if rows:
+            self.reveal(level, rows)
+
+    def reveal(self, level: str, rows: list[dict[str, Any]]) -> str | None:
+        path = ops.first_path(self.archive, level, rows[0])
+        if not path:
+            show_error(self, self.tr("Reveal files"), self.tr("No file found for the selection."))
+            return None
+        folder = os.path.dirname(path)
+        if QtWidgets.QApplication.platformName() not in ("offscreen", "minimal"):
+            if not QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(folder)):
+                show_error(self, self.tr("Reveal files"), self.tr("No file manager could open %s.") % folder)
+        self.statusBar().showMessage(folder, 8000)
+        return folder
+
+    # --- dialogs -------------------------------------------------------------------------------------------------
+    def nodes_dialog(self) -> NodesDialog:
+        dlg = NodesDialog(self.settings, self)
+        dlg.nodesChanged.connect(lambda: self.qr.reload_nodes())
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        self.dialogs.append(dlg)
+        dlg.show()
+        return dlg
+
+    def settings_dialog(self) -> SettingsDialog:
+        dlg = SettingsDialog(self.settings, self)
+        dlg.applied.connect(self._on_settings_applied)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        self.dialogs.append(dlg)
+        dlg.show()
+        return dlg
+
+    def _on_settings_applied(self, changed: set) -> None:
+        if changed & set(LISTENER_KEYS):
+            self.listener.restart()
+
+
+def _alive(widget: QtWidgets.QWidget) -> bool:
+    try:
+        return widget.isVisible()
+    except RuntimeError:
+        return False
+
+
+def run_app(settings: Any, archive: Any, argv: list[str] | None = None) -> int:
+    """Create the QApplication, show the main window, run the event loop."""
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(argv or sys.argv[:1])
+    app.setApplicationName("Workstation")
+    app.setOrganizationName("workstation")
+    win = MainWindow(settings, archive)
+    win.show()
+    return int(app.exec())

@@ -1,0 +1,166 @@
+"""The core calls behind the main window's actions, as plain functions a job (or a test) can run.
+
+Nothing here touches a widget except :func:`run_quick` and :func:`count_received_since`, which only start workers
+and hand results to callbacks on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import getpass
+import glob
+import os
+import sqlite3
+from typing import Any, Callable
+
+from superqt.utils import create_worker
+
+from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL
+
+
+# --- import --------------------------------------------------------------------------------------------------
+def import_paths(archive: Any, paths: list[str], *, progress=None, cancel=None) -> Any:
+    def report(p: Any) -> None:
+        if progress is not None:
+            progress((getattr(p, "done", 0), getattr(p, "total", None) or None))
+
+    return archive.import_paths(paths, progress=report, cancel=cancel)
+
+
+def summarize_import(report: Any) -> tuple[str, str]:
+    imported = getattr(report, "imported", 0)
+    dups = getattr(report, "duplicates", 0)
+    rejected = len(getattr(report, "rejected", []) or [])
+    skipped = getattr(report, "skipped", 0)
+    parts = [f"{imported} imported"]
+    if dups:
+        parts.append(f"{dups} already in the archive")
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    if rejected:
+        parts.append(f"{rejected} rejected")
+    text = ", ".join(parts)
+    if getattr(report, "cancelled", False):
+        return CANCELLED, text + " (cancelled)"
+    if rejected and not imported and not dups:
+        return FAILED, text
+    return (PARTIAL if rejected else DONE), text
+
+
+MEDIA_PATTERNS = ("/media/*", "/media/*/*", "/run/media/*/*", "/mnt/*", "/Volumes/*", "/cdrom")
+
+
+def media_roots() -> list[str]:
+    roots: list[str] = []
+    for pattern in MEDIA_PATTERNS:
+        roots.extend(p for p in glob.glob(pattern) if os.path.isdir(p))
+    if os.name == "nt":  # pragma: no cover - drive letters
+        roots.extend(f"{c}:\\" for c in "DEFGHIJKLMNOPQRSTUVWXYZ" if os.path.isdir(f"{c}:\\"))
+    return roots
+
+
+def find_dicomdir_media(roots: list[str] | None = None) -> list[str]:
+    """Mounted media (or folders) whose top level holds a DICOMDIR (any case); the DICOMDIR paths."""
+    found: list[str] = []
+    for root in roots if roots is not None else media_roots():
+        try:
+            names = os.listdir(root)
+        except OSError:
+            continue
+        for name in names:
+            if name.upper() in ("DICOMDIR", "DICOMDIR."):
+                found.append(os.path.join(root, name))
+                break
+    return found
+
+
+# --- paths ---------------------------------------------------------------------------------------------------
+def series_groups(archive: Any, study_uid: str | None, series_uids: list[str] | None) -> list[list[str]]:
+    """File paths grouped by series (the viewer's input), for a study or a list of series."""
+    if study_uid:
+        rows = archive.query("instance", {"StudyInstanceUID": study_uid})
+    else:
+        rows = archive.query("instance", {"SeriesInstanceUID": "\\".join(series_uids or [])})
+    groups: dict[str, list[str]] = {}
+    for r in rows:
+        groups.setdefault(r["SeriesInstanceUID"], []).append(r["path"])
+    return list(groups.values())
+
+
+def instance_paths(archive: Any, level: str, uids: list[str]) -> list[str]:
+    key = {"study": "StudyInstanceUID", "series": "SeriesInstanceUID", "instance": "SOPInstanceUID"}[level]
+    out: list[str] = []
+    for start in range(0, len(uids), 200):
+        chunk = uids[start:start + 200]
+        out.extend(r["path"] for r in archive.query("instance", {key: "\\".join(chunk)}))
+    return out
+
+
+def first_path(archive: Any, level: str, row: dict[str, Any]) -> str | None:
+    key = "StudyInstanceUID" if level == "study" else "SeriesInstanceUID"
+    rows = archive.query("instance", {key: row[key]}, limit=1)
+    return rows[0]["path"] if rows else None
+
+
+# --- send / delete -------------------------------------------------------------------------------------------
+def send_items(settings: Any, archive: Any, node: Any, level: str, uids: list[str], paths: list[str] | None, *,
+               progress=None, cancel=None) -> Any:
+    from workstation.net.scu_send import send
+
+    if paths is None:
+        paths = instance_paths(archive, level, uids)
+    return send(settings, node, paths, progress=progress, cancel=cancel)
+
+
+def summarize_send(report: Any) -> tuple[str, str]:
+    if report.cancelled:
+        return CANCELLED, report.summary()
+    if report.exit_code == 0:
+        return DONE, report.summary()
+    return (PARTIAL if report.sent or report.warning else FAILED), report.summary()
+
+
+def delete_items(archive: Any, level: str, uids: list[str], *, progress=None, cancel=None) -> int:
+    total = 0
+    for n, uid in enumerate(uids):
+        if cancel is not None and cancel.is_set():
+            break
+        total += archive.delete(level, uid)
+        if progress:
+            progress((n + 1, len(uids)))
+    return total
+
+
+# --- small GUI helpers ---------------------------------------------------------------------------------------
+def run_quick(owner: Any, func: Callable[..., Any], *args: Any, on_result: Callable[[Any], Any],
+              on_error: Callable[[BaseException], Any] | None = None) -> Any:
+    """A short query off the GUI thread (not an Activity job); the worker is kept alive on ``owner``."""
+    worker = create_worker(func, *args, _start_thread=False)
+    worker.returned.connect(on_result)
+    if on_error is not None:
+        worker.errored.connect(on_error)
+    keep = owner.__dict__.setdefault("_quick_workers", set())
+    keep.add(worker)
+    worker.finished.connect(lambda: keep.discard(worker))
+    worker.start()
+    return worker
+
+
+def received_since(archive: Any, since: float) -> int:
+    """Instances indexed since ``since`` (epoch seconds)."""
+    # TODO(lead): an Archive.count_received_since() would keep this SQL in the archive package.
+    con = archive.index.connection()
+    try:
+        return int(con.execute("SELECT COUNT(*) FROM instances WHERE received >= ?", (since,)).fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def count_received_since(owner: Any, archive: Any, since: float, on_result: Callable[[int], Any]) -> None:
+    run_quick(owner, received_since, archive, since, on_result=on_result)
+
+
+def user_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001
+        return ""
