@@ -1,0 +1,333 @@
+"""Benchmark of the archive: import throughput against a bare pydicom loop, and index query latency.
+
+Run standalone: ``.venv/bin/python tests/bench/bench_archive.py [--count 5000] [--instances 200000]``
+
+Import (targets on a 2-core machine):
+  * N generated 512x512 CT instances (Explicit VR LE, ~514 KB each) imported from one folder, copy mode and link
+    mode, each into a fresh archive; compared with a bare ``dcmread(path, stop_before_pixels=True)`` loop over
+    the same files measured in the same run. Page cache: every input file is read once in full before anything
+    is timed, so the bare loop and both imports see a warm cache for the *input*; the bare loop runs first and
+    again after the imports (the better of the two is the reference, i.e. the ratio is the stricter one).
+    Targets: copy <= 1.5x, link <= 1.2x the bare loop's time. Copy mode writes every file durably (data synced
+    before its index row is committed), so it is also bounded by the disk's write throughput, printed as well.
+Index:
+  * an index of I instances in S studies (filled with ``archive.index.add`` in batches of 1000; patients, names,
+    dates, modalities varied), then: median of ``query("study", {})`` listing all studies and of a typical
+    filtered study query (date range + modality) <= 20 ms; a patient-name wildcard query <= 50 ms; index size
+    on disk <= 1 KB per instance after a WAL checkpoint.
+
+Generated input is cached under ``--work`` (default: a folder in the system temp dir) and reused across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from pydicom import dcmread  # noqa: E402
+
+from tests.peers import make_ct_series  # noqa: E402
+from workstation.archive import Archive  # noqa: E402
+from workstation.archive.index import InstanceRecord  # noqa: E402
+from workstation.config import Settings  # noqa: E402
+
+_UID_ROOT = "1.2.826.0.1.3680043.8.498."  # pydicom's root; generated UIDs below are all 64 characters long
+
+
+def _uid(prefix: str, n: int, length: int = 64) -> str:
+    """A valid UID of exactly ``length`` characters, unique per (prefix, n)."""
+    base = _UID_ROOT + prefix + "."
+    return base + "9" + str(n).zfill(length - len(base) - 1)
+
+
+# --- input data ----------------------------------------------------------------------------------------------
+
+
+def generate_series(folder: Path, count: int, rows: int, columns: int, per_series: int = 500) -> list[Path]:
+    """``count`` CT instances, ``per_series`` per series, in one study. One template per series is written by
+    ``tests.peers.make_ct_series``; the others are byte copies with the SOP Instance UID (same length) patched,
+    which is a valid, distinct instance and ~50x faster to generate than pydicom encoding each one."""
+    marker = folder.with_name(folder.name + ".complete")
+    if marker.exists():
+        return sorted(p for p in folder.iterdir() if p.suffix == ".dcm")
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    study_uid = _uid("1", 1)
+    paths: list[Path] = []
+    n = 0
+    for s in range(0, (count + per_series - 1) // per_series):
+        tpl_dir = folder / ".tpl"
+        tpl = make_ct_series(tpl_dir, 1, rows=rows, columns=columns, study_uid=study_uid,
+                             series_uid=_uid("2", s + 1), series_number=s + 1,
+                             patient_id="BENCH01", patient_name="Bench^Import")[0]
+        data = tpl.read_bytes()
+        old_uid = str(dcmread(tpl, stop_before_pixels=True).SOPInstanceUID).encode()
+        shutil.rmtree(tpl_dir)
+        assert data.count(old_uid) == 2, "template SOP Instance UID should appear in meta and dataset"
+        for _ in range(min(per_series, count - n)):
+            n += 1
+            new_uid = _uid("3", n, len(old_uid)).encode()
+            path = folder / f"{s + 1:03d}_{n:06d}.dcm"
+            path.write_bytes(data.replace(old_uid, new_uid))
+            paths.append(path)
+    marker.touch()
+    return paths
+
+
+def warm(paths: list[Path]) -> float:
+    total = 0
+    for p in paths:
+        with open(p, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                total += len(chunk)
+    return total
+
+
+# --- import --------------------------------------------------------------------------------------------------
+
+
+def bare_loop(paths: list[Path]) -> float:
+    t = time.perf_counter()
+    for p in paths:
+        dcmread(p, stop_before_pixels=True)
+    return time.perf_counter() - t
+
+
+def disk_write_throughput(work: Path, total_bytes: int, file_size: int) -> float:
+    """Seconds to write ``total_bytes`` as files of ``file_size`` with fdatasync each (dd-like, 2 threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    target = work / "disk-probe"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir()
+    blob = os.urandom(file_size)
+    n = max(1, total_bytes // file_size)
+
+    def one(i: int) -> None:
+        fd = os.open(target / f"{i}.bin", os.O_WRONLY | os.O_CREAT, 0o644)
+        os.write(fd, blob)
+        os.fdatasync(fd)
+        os.close(fd)
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(one, range(n)))
+    seconds = time.perf_counter() - t
+    shutil.rmtree(target, ignore_errors=True)
+    return seconds
+
+
+def run_import(work: Path, folder: Path, link: bool, profile: Path | None) -> tuple[float, int]:
+    data = work / ("arc-link" if link else "arc-copy")
+    shutil.rmtree(data, ignore_errors=True)
+    settings = Settings(data_dir=data, path=data / "settings.toml", bind="127.0.0.1")
+    archive = Archive.open(settings)
+    try:
+        prof = cProfile.Profile() if profile else None
+        t = time.perf_counter()
+        if prof:
+            prof.enable()
+        report = archive.import_paths([folder], link=link)
+        if prof:
+            prof.disable()
+        seconds = time.perf_counter() - t
+        if prof:
+            prof.dump_stats(profile)
+        assert not report.rejected, report.rejected[:3]
+        return seconds, report.imported
+    finally:
+        archive.close()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def bench_import(work: Path, count: int, size: int, profile: bool) -> dict:
+    folder = work / f"ct{count}-{size}"
+    t = time.perf_counter()
+    paths = generate_series(folder, count, size, size)
+    print(f"input: {len(paths)} files in {folder} (ready in {time.perf_counter() - t:.1f} s)")
+    nbytes = warm(paths)
+    warm(paths)
+    print(f"page cache warmed: {nbytes / 1e9:.2f} GB read")
+    bare1 = bare_loop(paths)
+    copy_s, copied = run_import(work, folder, False, work / "import-copy.prof" if profile else None)
+    link_s, linked = run_import(work, folder, True, work / "import-link.prof" if profile else None)
+    bare2 = bare_loop(paths)
+    bare = min(bare1, bare2)
+    disk = disk_write_throughput(work, nbytes, nbytes // len(paths))
+    n = len(paths)
+    print(f"bare dcmread(stop_before_pixels) loop: {bare1:.2f} s before, {bare2:.2f} s after "
+          f"-> reference {bare:.2f} s ({n / bare:.0f} files/s)")
+    print(f"import copy: {copy_s:.2f} s, {copied / copy_s:.0f} instances/s, {nbytes / copy_s / 1e6:.0f} MB/s, "
+          f"ratio {copy_s / bare:.2f}x (target <= 1.5x)")
+    print(f"import link: {link_s:.2f} s, {linked / link_s:.0f} instances/s, ratio {link_s / bare:.2f}x "
+          f"(target <= 1.2x)")
+    print(f"disk: writing the same bytes with fdatasync per file (4 threads, no parsing): {disk:.2f} s, "
+          f"{nbytes / disk / 1e6:.0f} MB/s = {disk / bare:.2f}x the bare loop")
+    assert copied == n and linked == n
+    if profile:
+        for name in ("import-copy.prof", "import-link.prof"):
+            print(f"\n--- cProfile {name} (top 25 cumulative) ---")
+            pstats.Stats(str(work / name)).sort_stats("cumulative").print_stats(25)
+    return {"bare": bare, "copy": copy_s, "link": link_s, "disk": disk}
+
+
+# --- index ---------------------------------------------------------------------------------------------------
+
+_LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
+         "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
+         "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson",
+         "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Dubois", "Lefèvre"]
+_FIRST = ["James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William", "Elizabeth",
+          "David", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Anna", "Jürgen", "Élodie", "Karl"]
+_MODS = [("CT",), ("MR",), ("CR",), ("US",), ("DX",), ("PT", "CT"), ("MG",), ("NM",), ("XA",), ("CT", "SR")]
+_BODY = ["HEAD", "CHEST", "ABDOMEN", "PELVIS", "KNEE", "SPINE", "BREAST", ""]
+
+
+def make_records(instances: int, studies: int, seed: int = 7):
+    """Yield InstanceRecord batches: ``studies`` studies over ~studies/2.5 patients, 1-4 series per study."""
+    rnd = random.Random(seed)
+    per_study = instances // studies
+    patients = max(1, int(studies / 2.5))
+    sop = 0
+    for s in range(studies):
+        p = rnd.randrange(patients)
+        prnd = random.Random(p)
+        name = f"{prnd.choice(_LAST)}^{prnd.choice(_FIRST)}"
+        y = 2010 + rnd.randrange(15)
+        date = f"{y}{rnd.randrange(1, 13):02d}{rnd.randrange(1, 29):02d}"
+        mods = rnd.choice(_MODS)
+        n_series = rnd.randint(1, 4)
+        study_uid = _uid("4", s)
+        for k in range(n_series):
+            series_uid = _uid("5", s * 10 + k)
+            mod = mods[k % len(mods)]
+            count = per_study // n_series + (1 if k < per_study % n_series else 0)
+            for i in range(count):
+                sop += 1
+                yield InstanceRecord({
+                    "PatientID": f"P{p:07d}", "IssuerOfPatientID": None, "PatientName": name,
+                    "PatientBirthDate": f"19{prnd.randrange(30, 99)}0101", "PatientSex": prnd.choice("MFO"),
+                    "StudyInstanceUID": study_uid, "StudyDate": date, "StudyTime": f"{rnd.randrange(7, 19):02d}3000",
+                    "StudyDescription": f"{mod} {rnd.choice(_BODY).title() or 'Survey'}",
+                    "AccessionNumber": f"A{s:08d}", "ReferringPhysicianName": f"Dr^{_FIRST[s % len(_FIRST)]}",
+                    "StudyID": str(s % 1000), "SeriesInstanceUID": series_uid, "SeriesNumber": k + 1,
+                    "SeriesDescription": f"Series {k + 1}", "Modality": mod, "BodyPartExamined": _BODY[s % 8] or None,
+                    "SOPInstanceUID": _uid("6", sop), "SOPClassUID": "1.2.840.10008.5.1.4.1.1.2",
+                    "InstanceNumber": i + 1, "TransferSyntaxUID": "1.2.840.10008.1.2.1", "NumberOfFrames": None,
+                    "Rows": 512, "Columns": 512,
+                }, 526_000 + rnd.randrange(1000))
+
+
+def _median_ms(fn, repeat: int) -> tuple[float, int]:
+    fn()  # warm statement and page caches
+    times, n = [], 0
+    for _ in range(repeat):
+        t = time.perf_counter()
+        n = len(fn())
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), n
+
+
+def bench_index(work: Path, instances: int, studies: int, repeat: int, profile: bool) -> dict:
+    data = work / f"index-{instances}-{studies}"
+    settings = Settings(data_dir=data, path=data / "settings.toml", bind="127.0.0.1")
+    db = data / "index.sqlite"
+    fresh = not (data / ".filled").exists()
+    if fresh:
+        shutil.rmtree(data, ignore_errors=True)
+    archive = Archive.open(settings)
+    try:
+        if fresh:
+            t = time.perf_counter()
+            batch: list[InstanceRecord] = []
+            for rec in make_records(instances, studies):
+                batch.append(rec)
+                if len(batch) == 1000:
+                    archive.index.add(batch)
+                    batch = []
+            if batch:
+                archive.index.add(batch)
+            fill = time.perf_counter() - t
+            print(f"index filled: {instances} instances in {fill:.1f} s ({instances / fill:.0f}/s, batches of 1000)")
+            (data / ".filled").touch()
+        else:
+            print(f"index reused from {data} (delete it to refill)")
+        con = archive.index.connection()
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = sum(os.path.getsize(p) for p in (db, Path(f"{db}-wal")) if p.exists())
+        counts = {lvl: archive.index.count(lvl) for lvl in ("patient", "study", "series", "instance")}
+        print(f"index: {counts}; {size / 1e6:.1f} MB on disk = {size / counts['instance']:.0f} B/instance "
+              f"(target <= 1024)")
+        queries = [
+            ("study, all (no filter)", "study", {}, 20),
+            ("study, StudyDate range + ModalitiesInStudy=MR", "study",
+             {"StudyDate": "20200101-20211231", "ModalitiesInStudy": "MR"}, 20),
+            ("study, PatientID exact", "study", {"PatientID": "P0000042"}, 20),
+            ("study, AccessionNumber exact", "study", {"AccessionNumber": "A00001234"}, 20),
+            ("study, PatientName wildcard 'smi*'", "study", {"PatientName": "smi*"}, 50),
+            ("study, PatientName wildcard '*ller*'", "study", {"PatientName": "*ller*"}, 50),
+            ("patient, PatientName wildcard 'smi*'", "patient", {"PatientName": "smi*"}, 50),
+            ("patient, all", "patient", {}, None),
+            ("series of one study", "series", {"StudyInstanceUID": _uid("4", 1234)}, None),
+            ("instances of one series", "instance", {"SeriesInstanceUID": _uid("5", 12340)}, None),
+        ]
+        results = {}
+        for label, level, filters, target in queries:
+            med, n = _median_ms(lambda: archive.query(level, filters), repeat)
+            verdict = "" if target is None else f"  (target <= {target} ms: {'ok' if med <= target else 'MISSED'})"
+            print(f"  {label:48s} {n:6d} rows  median {med:8.2f} ms{verdict}")
+            results[label] = med
+            if profile and n:
+                pr = cProfile.Profile()
+                pr.enable()
+                archive.query(level, filters)
+                pr.disable()
+                pstats.Stats(pr).sort_stats("tottime").print_stats(6)
+        results["bytes_per_instance"] = size / counts["instance"]
+        return results
+    finally:
+        archive.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--count", type=int, default=5000, help="instances to import (default 5000)")
+    ap.add_argument("--size", type=int, default=512, help="rows = columns of the generated CT (default 512)")
+    ap.add_argument("--instances", type=int, default=200_000, help="instances in the query index (default 200000)")
+    ap.add_argument("--studies", type=int, default=4000, help="studies in the query index (default 4000)")
+    ap.add_argument("--repeat", type=int, default=15, help="runs per query for the median (default 15)")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench_archive",
+                    help="where generated input and indexes are cached")
+    ap.add_argument("--skip-import", action="store_true")
+    ap.add_argument("--skip-index", action="store_true")
+    ap.add_argument("--refill", action="store_true", help="rebuild the query index even if cached")
+    ap.add_argument("--profile", action="store_true", help="print cProfile summaries")
+    args = ap.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, work dir {args.work}")
+    if not args.skip_import:
+        bench_import(args.work, args.count, args.size, args.profile)
+    if not args.skip_index:
+        if args.refill:
+            (args.work / f"index-{args.instances}-{args.studies}" / ".filled").unlink(missing_ok=True)
+        bench_index(args.work, args.instances, args.studies, args.repeat, args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
