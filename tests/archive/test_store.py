@@ -150,3 +150,17 @@ def test_rebuild_from_files_alone(archive, tmp_path):
     after = sorted((r["SOPInstanceUID"], r["path"]) for r in archive.query("instance"))
     assert after == before
     assert all(p.exists() for p in linked)
+
+
+def test_connections_of_finished_threads_are_closed(archive):
+    import threading
+
+    def worker():
+        archive.query("study")
+
+    for _ in range(50):
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    archive.query("study")
+    assert len(archive.index._connections) <= 2

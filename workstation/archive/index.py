@@ -132,6 +132,7 @@ class Index:
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._connections: list[sqlite3.Connection] = []
+        self._owned: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._connections_lock = threading.Lock()
         con = self.connection()
         with self._write_lock:
@@ -158,7 +159,20 @@ class Index:
             con.execute("PRAGMA cache_size=-16000")
             self._local.con = con
             with self._connections_lock:
-                self._connections.append(con)
+                # pynetdicom runs each association in a new thread: close the connections of finished threads,
+                # or a long-running server would run out of file descriptors.
+                alive = []
+                for owner, other in self._owned:
+                    if owner.is_alive():
+                        alive.append((owner, other))
+                    else:
+                        try:
+                            other.close()
+                        except sqlite3.Error:
+                            pass
+                alive.append((threading.current_thread(), con))
+                self._owned = alive
+                self._connections = [c for _, c in alive]
         return con
 
     def close(self) -> None:
@@ -169,6 +183,7 @@ class Index:
                 except sqlite3.Error:
                     pass
             self._connections.clear()
+            self._owned = []
         self._local = threading.local()
 
     def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
