@@ -168,3 +168,21 @@ def test_decoder_order_preference_is_settable():
     finally:
         set_decoder_order(ts, before)
     assert UID(ts).is_compressed and available_decoders("1.2.840.10008.1.2.1") == ["native"]
+
+
+def test_bits_stored_masking_and_sign_extension(tmp_path):
+    """12 bits stored in 16, signed, with garbage in the 4 unused high bits: masked and sign-extended."""
+    from tests.imaging.synth import make_ct
+
+    values = np.array([[-2048, -1, 0, 2047]], dtype=np.int16)
+    raw = (values.astype(np.int32) & 0x0FFF) | 0xA000  # junk above the high bit
+    path = make_ct(tmp_path / "s12.dcm", raw.astype(np.uint16).view(np.int16), position=(0, 0, 0),
+                   series_uid="1.2.3", for_uid="1.2.3.1", instance_number=1)
+    import pydicom
+
+    ds = pydicom.dcmread(path)
+    ds.BitsStored, ds.HighBit = 12, 11
+    ds.save_as(path)
+    got = decode_frame(path, 0)
+    assert got.dtype == np.int16
+    np.testing.assert_array_equal(got, values)

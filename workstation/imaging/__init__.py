@@ -39,8 +39,10 @@ Stack
     ``stack.volume(progress=None, cancel=None) -> np.ndarray`` (blocking; the whole stack in one preallocated
     (n, rows, cols[, 3]) array when it fits the budget; frames handed out later are views into it),
     ``stack.geometry(i) -> FrameGeometry``, ``stack.presentation(i) -> Presentation``, ``stack.source(i) ->
-    FrameSource`` (path, frame index in file, SOPInstanceUID), ``stack.normal``, ``stack.slice_spacing``,
-    ``stack.description``, ``stack.close()``.
+    FrameSource`` (path, frame index in file, SOPInstanceUID), ``stack.header(i)`` (the file's pydicom Dataset,
+    without pixel data), ``stack.normal``, ``stack.slice_spacing``, ``stack.description``,
+    ``stack.frame_error(i)`` (the exception when frame i failed to decode: ``frame(i)`` then stays None and
+    listeners were called once), ``stack.fits_budget`` / ``raw_bytes`` / ``cached_bytes()``, ``stack.close()``.
     Frames are decoded lazily (LRU under the memory budget, in bytes), one decoder per transfer syntax with fallback
     to the next available one when it fails. Frame arrays are read-only; never modify them.
 FrameGeometry (frozen dataclass)

@@ -26,9 +26,10 @@ from workstation.imaging.errors import DecodeError
 
 log = logging.getLogger(__name__)
 
-# Fastest first, measured by tests/bench/bench_imaging.py on this project's CI box (see the report there).
-# gdcm wins on JPEG baseline/extended/lossless and JPEG-LS; pylibjpeg (openjpeg) on JPEG 2000; pydicom's own
-# RLE decoder is as fast as pylibjpeg-rle on small frames and never missing.
+# Fastest first, as measured by tests/bench/bench_imaging.py (512x512 16-bit CT, ms/frame, 2-CPU box):
+# JPEG baseline gdcm 1.8 / pylibjpeg 2.2; JPEG lossless gdcm 2.8-3.0 / pylibjpeg 6.0-6.3; JPEG-LS gdcm 3.3-3.6 /
+# pylibjpeg 9.1; JPEG 2000 pylibjpeg 16.8 / gdcm 19.9 (lossless), 6.1 / 8.0 (lossy); RLE pylibjpeg 0.7 /
+# pydicom 1.5. JPEG extended: gdcm has no 12-bit support, so pylibjpeg first.
 _DEFAULT_ORDER: dict[str, list[str]] = {
     "1.2.840.10008.1.2.4.50": ["gdcm", "pylibjpeg"],  # JPEG baseline
     "1.2.840.10008.1.2.4.51": ["pylibjpeg", "gdcm"],  # JPEG extended (gdcm has no 12-bit)
