@@ -149,7 +149,7 @@ class NodesDialog(QtWidgets.QDialog):
 
         self.echo_button.setEnabled(False)
         self.echo_result.setText(self.tr("Echoing %s…") % f"{node.ae_title}@{node.host}:{node.port}")
-        worker = create_worker(echo, self.settings, node, _start_thread=False)
+        worker = create_worker(echo, self.settings, node, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(self._echo_ok)
         worker.errored.connect(self._echo_failed)
         worker.finished.connect(lambda: self.echo_button.setEnabled(True))

@@ -124,7 +124,7 @@ class Job(QtCore.QObject):
             kwargs["cancel"] = self.cancel_event
         self._set_state(RUNNING)
         self.started_at = time.time()
-        worker = create_worker(self._call, self.func, self.args, kwargs, _start_thread=False)
+        worker = create_worker(self._call, self.func, self.args, kwargs, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(self._on_returned)
         worker.errored.connect(self._on_errored)
         self._worker = worker

@@ -86,7 +86,7 @@ class ListenerController(QtCore.QObject):
             server.start()
             return server
 
-        worker = create_worker(run, _start_thread=False)
+        worker = create_worker(run, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(self._on_started)
         worker.errored.connect(self._on_failed)
         self._worker = worker

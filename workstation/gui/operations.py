@@ -134,7 +134,7 @@ def delete_items(archive: Any, level: str, uids: list[str], *, progress=None, ca
 def run_quick(owner: Any, func: Callable[..., Any], *args: Any, on_result: Callable[[Any], Any],
               on_error: Callable[[BaseException], Any] | None = None) -> Any:
     """A short query off the GUI thread (not an Activity job); the worker is kept alive on ``owner``."""
-    worker = create_worker(func, *args, _start_thread=False)
+    worker = create_worker(func, *args, _start_thread=False, _ignore_errors=True)
     worker.returned.connect(on_result)
     if on_error is not None:
         worker.errored.connect(on_error)

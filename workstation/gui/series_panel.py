@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from shiboken6 import isValid
 from superqt.utils import create_worker
 
 log = logging.getLogger("workstation.gui.series")
@@ -98,12 +99,14 @@ class SeriesPanel(QtWidgets.QListWidget):
         if not study_uid:
             return
         seq = self._seq
-        worker = create_worker(self.archive.query, "series", {"StudyInstanceUID": study_uid}, _start_thread=False)
+        worker = create_worker(self.archive.query, "series", {"StudyInstanceUID": study_uid}, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(lambda rows, s=seq: self._on_series(s, rows))
         worker.errored.connect(lambda exc: log.warning("series query failed: %s", exc))
         worker.start()
 
     def _on_series(self, seq: int, rows: list[dict[str, Any]]) -> None:
+        if not isValid(self):
+            return
         if seq != self._seq:
             return
         for row in rows:
@@ -120,13 +123,15 @@ class SeriesPanel(QtWidgets.QListWidget):
         if not rows:
             self.thumbnails_done = True
             return
-        worker = create_worker(thumbnails_for, self.archive, rows, _start_thread=False)
+        worker = create_worker(thumbnails_for, self.archive, rows, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(lambda res, s=seq: self._on_thumbnail(s, res))
         worker.finished.connect(lambda s=seq: self._on_thumbs_done(s))
         self._worker = worker
         worker.start()
 
     def _on_thumbnail(self, seq: int, result: tuple) -> None:
+        if not isValid(self):
+            return
         if seq != self._seq:
             return
         uid, image, error = result
@@ -140,6 +145,8 @@ class SeriesPanel(QtWidgets.QListWidget):
                 break
 
     def _on_thumbs_done(self, seq: int) -> None:
+        if not isValid(self):
+            return
         if seq == self._seq:
             self.thumbnails_done = True
             self._worker = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6 import QtCore
+from shiboken6 import isValid
 from superqt.utils import create_worker
 
 from workstation.gui.common import format_da, format_name, format_received
@@ -191,7 +192,7 @@ class StudyTableModel(QtCore.QAbstractTableModel):
         seq = self._seq
         flt = StudyFilter(self.filter.search, self.filter.date_preset, self.filter.modality, dict(self.filter.extra))
         self.queryStarted.emit()
-        worker = create_worker(run_study_query, self.archive, flt, _start_thread=False)
+        worker = create_worker(run_study_query, self.archive, flt, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(lambda res, s=seq: self._on_result(s, res))
         worker.errored.connect(self._on_error)
         worker.start()
@@ -203,12 +204,16 @@ class StudyTableModel(QtCore.QAbstractTableModel):
         self._apply(rows, seconds)
 
     def _on_error(self, exc: Exception) -> None:
+        if not isValid(self):
+            return
         self._running = False
         self.queryFailed.emit(exc)
         if self._pending:
             self.refresh()
 
     def _on_result(self, seq: int, result: tuple[list[tuple], float]) -> None:
+        if not isValid(self):
+            return
         self._running = False
         if self._pending:
             # The filter changed while this ran: its rows are stale, ask again right away.

@@ -1,0 +1,159 @@
+"""The main window against real peers: find/retrieve from Orthanc, cancel a retrieve, send to dcmtk storescp
+(with retry of the failed part), echo from the nodes dialog."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtCore
+
+from tests.peers import free_port, make_ct_series, orthanc, run_storescp, storescp  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.interop
+
+
+def _seed(orthanc, tmp_path, studies=(("Doe^Jane", "P1", 3), ("Roe^Rick", "P2", 2)), rows=64):
+    paths = []
+    for i, (name, pid, n) in enumerate(studies):
+        paths += make_ct_series(tmp_path / f"seed{i}", n, patient_name=name, patient_id=pid, accession=f"ACC{i}",
+                                rows=rows, columns=rows)
+    orthanc.upload(paths)
+    return paths
+
+
+def _use_node(win, peer, method):
+    win.settings.nodes = [peer.node("pacs", method=method)]
+    win.qr.reload_nodes("pacs")
+
+
+def test_find_expand_and_retrieve_by_get(qtbot, main_window, orthanc, tmp_path):
+    _seed(orthanc, tmp_path)
+    win = main_window
+    _use_node(win, orthanc, "move")
+    qr = win.qr
+    qr.method_combo.setCurrentIndex(qr.method_combo.findData("get"))  # switch from the node default
+    with qtbot.waitSignal(qr.findDone, timeout=20000) as found:
+        qr.find()
+    assert found.args == [2]
+    qr.name.setText("doe")  # becomes DOE* (case-insensitive on Orthanc)
+    with qtbot.waitSignal(qr.findDone, timeout=20000) as found:
+        qtbot.keyClick(qr.name, QtCore.Qt.Key_Return)
+    assert found.args == [1]
+    study = qr.tree.topLevelItem(0)
+    assert study.text(0) == "Doe, Jane" and study.text(7) == ""
+    study.setExpanded(True)
+    qtbot.waitUntil(lambda: study.childCount() == 1, timeout=20000)
+    assert study.child(0).text(6) == "3"
+    qr.tree.clearSelection()
+    study.setSelected(True)
+    with qtbot.waitSignal(qr.retrieved, timeout=60000) as done:
+        jobs = qr.retrieve_selected()
+    assert len(jobs) == 1
+    job = done.args[0]
+    assert job.state == "done", job.message
+    assert study.text(8).startswith("✔")
+    assert study.text(7).startswith("✔ 3")  # now marked local
+    qtbot.waitUntil(lambda: win.browser.model.rowCount() == 1, timeout=5000)
+    assert "C-GET" in job.title and win.activity.model.rowCount() >= 3  # find, find, series find, retrieve
+
+
+def test_retrieve_failure_is_explained(qtbot, main_window, orthanc, tmp_path):
+    """C-MOVE while nothing listens at our port: the failure is explained in words, not a status code."""
+    _seed(orthanc, tmp_path, studies=(("Doe^Jane", "P1", 1),))
+    win = main_window
+    win.settings.port = orthanc.workstation_port  # Orthanc knows us there, but the listener is not running
+    _use_node(win, orthanc, "move")
+    with qtbot.waitSignal(win.qr.findDone, timeout=20000):
+        win.qr.find()
+    win.qr.tree.topLevelItem(0).setSelected(True)
+    with qtbot.waitSignal(win.qr.retrieved, timeout=60000) as done:
+        win.qr.retrieve_selected()
+    job = done.args[0]
+    assert job.state == "failed"
+    assert len(job.message) > 40 and "0x" not in job.message.split(":")[0], job.message
+    assert win.qr.status.text() == job.message
+
+
+def test_cancel_running_retrieve(qtbot, main_window, orthanc, tmp_path):
+    _seed(orthanc, tmp_path, studies=(("Big^Study", "P9", 150),), rows=256)
+    win = main_window
+    _use_node(win, orthanc, "get")
+    with qtbot.waitSignal(win.qr.findDone, timeout=20000):
+        win.qr.find()
+    win.qr.tree.topLevelItem(0).setSelected(True)
+    jobs = win.qr.retrieve_selected()
+    job = jobs[0]
+    qtbot.waitUntil(lambda: job.progress.done >= 5 or not job.is_active, timeout=30000)
+    assert job.is_active, "the retrieve finished before it could be cancelled"
+    win.activity.view.selectRow(0)
+    assert win.activity.selected_job() is job
+    assert win.activity.cancel_button.isEnabled()
+    win.activity.cancel_button.click()
+    qtbot.waitUntil(lambda: not job.is_active, timeout=30000)
+    assert job.state == "cancelled", (job.state, job.message)
+    local = win.archive.query("instance", {})
+    assert len(local) < 150
+    # Retry from the Activity panel finishes the job.
+    win.activity.view.selectRow(0)
+    assert win.activity.retry_button.isEnabled()
+    win.activity.retry_button.click()
+    retry = win.jobs.jobs[-1]
+    assert retry.retry_of is job
+    qtbot.waitUntil(lambda: not retry.is_active, timeout=60000)
+    assert retry.state == "done", retry.message
+    assert len(win.archive.query("instance", {})) == 150
+
+
+def test_send_to_storescp_with_failure_and_retry(qtbot, main_window, tmp_path):
+    win = main_window
+    make_ct_series(tmp_path / "ct", 5)
+    with qtbot.waitSignal(win.importFinished, timeout=30000):
+        win.import_paths([str(tmp_path / "ct")], show_summary=False)
+    qtbot.waitUntil(lambda: win.browser.model.rowCount() == 1, timeout=5000)
+    port = free_port()
+    from workstation.config import Node
+
+    node = Node("scp", "STORESCP", "127.0.0.1", port)
+    win.settings.nodes = [node]
+    study = win.browser.model.row_at(0)
+    # Nobody listens yet: the send fails, the report lists every file with the reason, and offers a retry.
+    with qtbot.waitSignal(win.sendFinished, timeout=30000) as sent:
+        win.send_rows("study", [study], "scp")
+    job = sent.args[0]
+    assert job.state == "failed"
+    report = win.dialogs[-1]
+    assert report.objectName() == "send_report" and report.table.rowCount() == 5
+    assert report.table.item(0, 1).text()
+    with run_storescp(tmp_path / "peer", port=port) as peer:
+        retry_button = [b for b in report.findChildren(type(win.activity.retry_button)) if "Retry" in b.text()][0]
+        with qtbot.waitSignal(win.sendFinished, timeout=30000) as sent:
+            retry_button.click()
+        job = sent.args[0]
+        assert job.state == "done", job.message
+        assert job.progress.done == 5
+        assert len(peer.files()) == 5
+
+
+def test_echo_from_nodes_dialog(qtbot, main_window, storescp):
+    dlg = main_window.nodes_dialog()
+    dlg.name.setText("scp")
+    dlg.ae.setText(storescp.ae_title)
+    dlg.host.setText(storescp.host)
+    dlg.port.setValue(storescp.port)
+    dlg.add_button.click()
+    assert dlg.list.count() == 1
+    with qtbot.waitSignal(dlg.echoFinished, timeout=20000) as echoed:
+        dlg.echo_button.click()
+    ok, text = echoed.args
+    assert ok and "ms" in text, text
+    assert "Echo OK" in dlg.echo_result.text()
+    # A dead port: a failure in words.
+    dlg.port.setValue(free_port())
+    with qtbot.waitSignal(dlg.echoFinished, timeout=30000) as echoed:
+        dlg.echo_button.click()
+    assert echoed.args[0] is False and "failed" in echoed.args[1]
+    dlg.port.setValue(storescp.port)
+    dlg.update_button.click()
+    dlg.save()
+    assert [n.name for n in main_window.settings.nodes] == ["scp"]
+    assert main_window.qr.node_combo.count() == 1
+    assert (main_window.settings.data_dir / "settings.toml").exists()
