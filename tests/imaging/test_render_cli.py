@@ -126,9 +126,13 @@ def test_render_by_sop_instance_uid_from_archive(tmp_path, capsys, monkeypatch):
     assert code == 1 and "SOPInstanceUID" in err
 
 
-def test_module_entry_point_never_prints_a_traceback(tmp_path):
+def test_module_entry_point_prints_one_line_never_a_traceback(tmp_path):
+    import os
+
+    env = dict(os.environ, WORKSTATION_DATA_DIR=str(tmp_path / "data"))
     proc = subprocess.run(
         [sys.executable, "-m", "workstation", "render", str(datafile("rtplan.dcm")), "-o", str(tmp_path / "x.png")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, env=env,
     )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "not an image" in proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr

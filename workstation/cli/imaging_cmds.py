@@ -83,6 +83,10 @@ def render_cmd(args: argparse.Namespace, ctx) -> int:
     from workstation.imaging.decode import decode_frame, frame_count, read_header
     from workstation.imaging.series import describe_object, has_pixels
 
+    try:
+        ctx.settings  # sets up logging to the log file, so errors reach stderr once, as our one line
+    except CommandError:
+        pass  # unreadable settings do not stop rendering a file
     path = _resolve_source(args.source, ctx)
     size = _parse_size(args.size)
     try:
