@@ -125,3 +125,13 @@ def test_default_data_dir_uses_platformdirs(tmp_path):
     assert shown["data_dir"] == str(tmp_path / "xdgdata" / "workstation")
     assert shown["settings_file"] == str(tmp_path / "xdgconf" / "workstation" / "settings.toml")
     assert shown["port"] == 11112 and shown["ae_title"] == "WORKSTATION"
+
+
+def test_global_options_after_the_command(tmp_path):
+    data = tmp_path / "late"
+    assert run_plain("config", "set", "port", "5555", "--data-dir", str(data)).returncode == 0
+    assert json.loads(run(data, "config", "show", "--json").stdout)["port"] == 5555
+
+
+def run_plain(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workstation", *args], capture_output=True, text=True, timeout=60)

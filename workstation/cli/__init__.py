@@ -38,7 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if info.name.endswith("_cmds"):
             importlib.import_module(f"{__name__}.{info.name}").register(sub)
+    _accept_global_options_anywhere(sub)
     return parser
+
+
+def _accept_global_options_anywhere(sub: argparse._SubParsersAction) -> None:
+    """``workstation import X --data-dir D`` works as well as ``workstation --data-dir D import X``."""
+    for parser in set(sub.choices.values()):
+        known = {opt for action in parser._actions for opt in action.option_strings}
+        if "--data-dir" not in known:
+            parser.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        if "--verbose" not in known:
+            parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                                help=argparse.SUPPRESS)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _accept_global_options_anywhere(action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
