@@ -10,16 +10,18 @@ from __future__ import annotations
 import errno
 import logging
 import threading
+import time
 from typing import Any
 
 from PySide6 import QtCore
 from superqt.utils import create_worker, ensure_main_thread
 
-from workstation.gui.jobs import DONE, FAILED, RUNNING, Job, JobManager, JobProgress
+from workstation.gui.jobs import DONE, FAILED, PARTIAL, RUNNING, Job, JobManager, JobProgress
 
 log = logging.getLogger("workstation.gui.listener")
 
 STOPPED, STARTING, LISTENING, ERROR = "stopped", "starting", "listening", "error"
+ACTIVITY_COALESCE_MS = 150
 
 
 def _field(event: Any, name: str, default: Any = None) -> Any:
@@ -60,6 +62,8 @@ class ListenerController(QtCore.QObject):
         self.text = ""
         self.associations: dict[Any, Job] = {}
         self._lock = threading.Lock()
+        self._pending: dict[Any, dict[str, Any]] = {}
+        self._scheduled = False
         self._worker = None
 
     @property
@@ -71,7 +75,7 @@ class ListenerController(QtCore.QObject):
         self.stateChanged.emit(state, text)
 
     # --- start / stop ------------------------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, stop_first: Any = None) -> None:
         """Start in a worker (binding can take a moment); the window opens regardless of the outcome."""
         try:
             from workstation.net.server import DicomServer
@@ -82,6 +86,8 @@ class ListenerController(QtCore.QObject):
         self._set(STARTING, self.tr("%s starting…") % self.address)
 
         def run() -> Any:
+            if stop_first is not None:
+                stop_first.stop()
             server = self._make_server(DicomServer)
             server.start()
             return server
@@ -93,26 +99,18 @@ class ListenerController(QtCore.QObject):
         worker.start()
 
     def _make_server(self, cls: Any) -> Any:
-        # net-server's constructor is still settling: pass the activity callback the way it accepts.
-        for kwargs in ({"activity": self._on_activity}, {"on_activity": self._on_activity}):
-            try:
-                return cls(self.settings, self.archive, **kwargs)
-            except TypeError:
-                continue
-        server = cls(self.settings, self.archive)
-        for name in ("add_activity_listener", "add_listener"):
-            fn = getattr(server, name, None)
-            if callable(fn):
-                fn(self._on_activity)
-                break
-        return server
+        return cls(self.settings, self.archive, on_event=self._on_activity)
 
     def _on_started(self, server: Any) -> None:
         self.server = server
         self._set(LISTENING, self.tr("%s listening") % self.address)
 
     def _on_failed(self, exc: BaseException) -> None:
-        message = explain_start_error(exc, self.settings)
+        # PortInUse's own text names the CLI fix; in the GUI the fix is the Settings dialog.
+        if type(exc).__name__ == "ServerError" and str(exc):
+            message = str(exc)
+        else:
+            message = explain_start_error(exc, self.settings)
         log.error("listener failed to start: %s (%r)", message, exc)
         self.server = None
         self._set(ERROR, message)
@@ -127,41 +125,61 @@ class ListenerController(QtCore.QObject):
         self._set(STOPPED, self.tr("%s stopped") % self.address)
 
     def restart(self) -> None:
-        """Apply listener settings without restarting the program."""
-        self.stop()
-        self.start()
+        """Apply listener settings without restarting the program (the old server stops in the worker)."""
+        server, self.server = self.server, None
+        self.start(stop_first=server)
 
     # --- activity ----------------------------------------------------------------------------------------------
     def _on_activity(self, event: Any) -> None:
-        """Called by the server on pynetdicom threads."""
-        self._on_activity_gui(event)
+        """The server's event callback, on pynetdicom threads: collect, and schedule one GUI update."""
+        number = _field(event, "association", 0)
+        kind = str(_field(event, "kind", ""))
+        with self._lock:
+            entry = self._pending.setdefault(number, {})
+            entry["calling_ae"] = _field(event, "calling_ae", "") or entry.get("calling_ae", "")
+            entry["address"] = _field(event, "address", "") or entry.get("address", "")
+            entry["received"] = _field(event, "received", 0)
+            entry["failed"] = _field(event, "failed", 0)
+            if kind in ("association-closed", "association-rejected", "protocol-violation"):
+                entry["end"] = kind
+            if kind not in ("instance-received",):
+                entry["detail"] = f"{kind}: {_field(event, 'detail', '')}".strip(": ")
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._schedule_flush()
 
     @ensure_main_thread
-    def _on_activity_gui(self, event: Any) -> None:
+    def _schedule_flush(self) -> None:
+        QtCore.QTimer.singleShot(ACTIVITY_COALESCE_MS, self._flush_activity)
+
+    def _flush_activity(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            self._scheduled = False
         if self.jobs is None:
             return
-        kind = str(_field(event, "kind", "") or _field(event, "event", "") or "")
-        assoc_id = _field(event, "association", None) or _field(event, "assoc_id", None) or _field(event, "id", None)
-        peer = _field(event, "peer", None) or _field(event, "calling_ae", "") or "?"
-        job = self.associations.get(assoc_id)
-        if job is None:
-            job = Job("incoming", self.tr("Incoming from %s") % peer, lambda: None)
-            job.external = True
-            job.state = RUNNING
-            import time as _t
-
-            job.started_at = _t.time()
-            self.associations[assoc_id] = job
-            self.jobs.submit(job, start=False)
-        done = _field(event, "received", None)
-        if done is None:
-            done = _field(event, "stored", None)
-        failed = _field(event, "failed", 0) or 0
-        message = _field(event, "message", "") or kind
-        snap = JobProgress(int(done if done is not None else job.progress.done), None, int(failed), str(message))
-        if kind in ("closed", "close", "released", "aborted", "end"):
-            state = FAILED if kind == "aborted" or _field(event, "error", None) else DONE
-            job.set_external_progress(snap, state, str(message))
-            self.associations.pop(assoc_id, None)
-        else:
-            job.set_external_progress(snap, None, str(message))
+        for number, entry in pending.items():
+            job = self.associations.get(number)
+            who = f"{entry.get('calling_ae') or '?'}@{entry.get('address') or '?'}"
+            if job is None:
+                job = Job("incoming", self.tr("Incoming association #%d from %s") % (number, who), lambda: None)
+                job.external = True
+                job.state = RUNNING
+                job.started_at = time.time()
+                self.associations[number] = job
+                self.jobs.submit(job, start=False)
+            received, failed = int(entry.get("received") or 0), int(entry.get("failed") or 0)
+            message = self.tr("%d received") % received + (self.tr(", %d failed") % failed if failed else "")
+            if entry.get("detail"):
+                message += " — " + entry["detail"]
+            snap = JobProgress(received, None, failed, message)
+            end = entry.get("end")
+            if end:
+                state = DONE if end == "association-closed" and not failed else FAILED
+                if end == "association-closed" and failed and received:
+                    state = PARTIAL
+                self.associations.pop(number, None)
+                job.set_external_progress(snap, state, message)
+            else:
+                job.set_external_progress(snap, None, message)
