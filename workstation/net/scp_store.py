@@ -1,0 +1,154 @@
+"""Store SCP: the presentation contexts we accept and the C-STORE handler over the archive.
+
+The received data set is archived exactly as it arrived: pynetdicom's ``encoded_dataset(include_meta=True)``
+prefixes the bytes with a preamble and file meta, nothing is decoded or re-encoded. The archive writes the file
+(temp, fsync, rename) and indexes it before the handler returns, so Success means durable and findable.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from pydicom.dataset import Dataset
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLossless,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    JPEGLSNearLossless,
+    RLELossless,
+)
+from pynetdicom import sop_class as sc
+from pynetdicom.presentation import PresentationContext
+from pynetdicom.sop_class import _STORAGE_CLASSES
+
+from workstation.archive import InvalidInstance, StorageFull
+
+log = logging.getLogger("workstation.net.server")
+
+UNCOMPRESSED = [ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian]
+
+# Everything we can decode for display, the default when settings.accepted_transfer_syntaxes is empty.
+DECODABLE = [
+    ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian,
+    RLELossless, JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1, JPEGLSLossless,
+    JPEGLSNearLossless, JPEG2000Lossless, JPEG2000,
+]
+
+STORAGE_SERVICE_CLASS = "1.2.840.10008.4.2"
+STORAGE_SOP_CLASSES: list[str] = sorted(set(_STORAGE_CLASSES.values()))
+
+# C-STORE status codes we answer with.
+SUCCESS = 0x0000
+OUT_OF_RESOURCES = 0xA700
+CANNOT_UNDERSTAND = 0xC000
+NOT_AUTHORIZED = 0x0124
+
+
+def accepted_transfer_syntaxes(configured: list[str]) -> list[str]:
+    """The storage transfer syntaxes we accept: the configured ones, or every syntax we can decode."""
+    if not configured:
+        return list(DECODABLE)
+    out = []
+    for value in configured:
+        uid = UID(value.strip())
+        if not uid.is_valid:
+            log.warning("ignoring accepted transfer syntax %r: not a UID", value)
+            continue
+        out.append(uid)
+    return out or list(DECODABLE)
+
+
+def storage_contexts(transfer_syntaxes: list[str]) -> list[PresentationContext]:
+    """One supported context per known storage SOP class, accepting either role (C-GET needs SCP role)."""
+    contexts = []
+    for uid in STORAGE_SOP_CLASSES:
+        cx = PresentationContext()
+        cx.abstract_syntax = uid
+        cx.transfer_syntax = list(transfer_syntaxes)
+        cx.scu_role = True
+        cx.scp_role = True
+        contexts.append(cx)
+    return contexts
+
+
+def is_unknown_storage(uid: str) -> bool:
+    """A proposed abstract syntax we treat as storage although pynetdicom does not know it.
+
+    Private SOP classes and standard ones newer than pynetdicom's tables are storage in practice (a peer
+    proposes a query model or a normalized service only by its well-known UID).
+    """
+    u = UID(uid)
+    if u in _STORAGE_CLASSES.values():
+        return False
+    if u.is_private:
+        return True
+    return not hasattr(sc, u.keyword) if u.keyword else True
+
+
+def status_dataset(status: int, comment: str = "") -> Dataset:
+    ds = Dataset()
+    ds.Status = status
+    if comment:
+        # ErrorComment is LO: at most 64 characters, no backslash.
+        ds.ErrorComment = comment.replace("\\", "/")[:64]
+    return ds
+
+
+class StoreHandler:
+    """``EVT_C_STORE`` handler: archive the bytes, answer only once they are durable and indexed.
+
+    ``allowed(assoc)`` decides whether the association may store (the security policy); ``on_stored`` and
+    ``on_failed`` report to the server's activity hook.
+    """
+
+    def __init__(
+        self,
+        archive: Any,
+        allowed: Callable[[Any], bool],
+        on_stored: Callable[[Any, Any], None],
+        on_failed: Callable[[Any, str, str], None],
+    ):
+        self.archive = archive
+        self.allowed = allowed
+        self.on_stored = on_stored
+        self.on_failed = on_failed
+
+    def __call__(self, event: Any) -> int | Dataset:
+        assoc = event.assoc
+        sop_uid = str(getattr(event.request, "AffectedSOPInstanceUID", "") or "")
+        if not self.allowed(assoc):
+            self.on_failed(assoc, sop_uid, "storage from this AE title is not allowed")
+            return status_dataset(NOT_AUTHORIZED, "storage from this AE title is not allowed")
+        try:
+            data = event.encoded_dataset(include_meta=True)
+        except Exception as exc:  # noqa: BLE001 - a request pynetdicom could not assemble
+            self.on_failed(assoc, sop_uid, f"cannot assemble the data set: {exc}")
+            return status_dataset(CANNOT_UNDERSTAND, "cannot assemble the data set")
+        source = f"{assoc.requestor.ae_title}@{assoc.requestor.address}"
+        try:
+            outcome = self.archive.store_bytes(data, source=source)
+        except StorageFull as exc:
+            self.on_failed(assoc, sop_uid, f"out of disk space: {exc}")
+            return status_dataset(OUT_OF_RESOURCES, "out of disk space")
+        except InvalidInstance as exc:
+            self.on_failed(assoc, sop_uid, f"cannot be archived: {exc}")
+            return status_dataset(CANNOT_UNDERSTAND, f"cannot be archived: {exc}")
+        except OSError as exc:
+            self.on_failed(assoc, sop_uid, f"cannot be written: {exc}")
+            return status_dataset(OUT_OF_RESOURCES, f"cannot be written: {exc.strerror or exc}")
+        except Exception as exc:  # noqa: BLE001 - an index failure must still answer the peer
+            log.exception("storing %s failed", sop_uid)
+            self.on_failed(assoc, sop_uid, f"{type(exc).__name__}: {exc}")
+            return status_dataset(CANNOT_UNDERSTAND, f"{type(exc).__name__}: {exc}")
+        self.on_stored(assoc, outcome)
+        return SUCCESS
