@@ -7,7 +7,17 @@ import json
 import pydicom
 import pytest
 
-from tests.peers import ct_series, dcmqrscp, free_port, storescp, storescu  # noqa: F401 - fixtures
+from tests.peers import (  # noqa: F401 - fixtures
+    LOCAL_AE,
+    ct_series,
+    dcmqrscp,
+    free_port,
+    make_ct_series,
+    orthanc,
+    run_storescp,
+    storescp,
+    storescu,
+)
 from workstation.cli import main
 
 pytestmark = pytest.mark.interop
@@ -77,3 +87,158 @@ def test_send_files_and_exit_codes(run, storescp, ct_series, tmp_path):
 def test_retrieve_refused_is_one_line(run):
     code, _, err = run("retrieve", f"X@127.0.0.1:{free_port()}", "--study", "1.2.3", "--method", "get")
     assert code == 1 and "Traceback" not in err
+
+
+# --- retrieve into the archive, send from the archive --------------------------------------------------------
+
+
+def _dataset_bytes(data: bytes) -> bytes:
+    """A DICOM file's bytes after the file meta (which each writer fills with its own implementation UIDs)."""
+    assert data[128:132] == b"DICM"
+    group_length = int.from_bytes(data[140:144], "little")  # (0002,0000) UL, explicit VR: 132 + 8 header bytes
+    return data[144 + group_length:]
+
+
+def _archived(run, level="instance", **filters) -> list[dict]:
+    args = ["ls", "--level", level, "--json"]
+    for key, value in filters.items():
+        args += [f"--{key.replace('_', '-')}", value]
+    code, out, err = run(*args)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _check_same_instances(rows: list[dict], originals) -> None:
+    """Archived files hold exactly the originals' data sets (byte for byte after the file meta)."""
+    by_uid = {}
+    for path in originals:
+        data = open(path, "rb").read()
+        by_uid[pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID] = _dataset_bytes(data)
+    assert {r["SOPInstanceUID"] for r in rows} == set(by_uid)
+    for row in rows:
+        data = open(row["path"], "rb").read()
+        assert _dataset_bytes(data) == by_uid[row["SOPInstanceUID"]], row["SOPInstanceUID"]
+        ds = pydicom.dcmread(row["path"])
+        assert ds.file_meta.MediaStorageSOPInstanceUID == row["SOPInstanceUID"]
+
+
+def test_retrieve_get_from_orthanc_into_the_archive(run, orthanc, ct_series):
+    orthanc.upload(ct_series)
+    study = pydicom.dcmread(ct_series[0], stop_before_pixels=True).StudyInstanceUID
+    assert run("nodes", "add", "orthanc", orthanc.ae_title, orthanc.host, orthanc.port)[0] == 0
+    code, out, err = run("retrieve", "orthanc", "--study", study, "--method", "get", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["completed"] == 5 and result["received"] == 5 and result["duplicates"] == 0
+    studies = _archived(run, "study")
+    assert [s["StudyInstanceUID"] for s in studies] == [study] and studies[0]["NumberOfInstances"] == 5
+    _check_same_instances(_archived(run, study_uid=study), ct_series)
+    # Again: the node sends them all again, the archive keeps what it has; duplicates are not failures.
+    code, out, err = run("retrieve", "orthanc", "--study", study, "--method", "get")
+    assert code == 0, err
+    assert "5 completed" in out and "5 already in the archive" in out
+    assert len(_archived(run, study_uid=study)) == 5
+
+
+def test_retrieve_get_series_from_dcmqrscp_into_the_archive(run, dcmqrscp, ct_series):
+    storescu(dcmqrscp, ct_series)
+    series = pydicom.dcmread(ct_series[0], stop_before_pixels=True).SeriesInstanceUID
+    assert run("nodes", "add", "qr", dcmqrscp.ae_title, dcmqrscp.host, dcmqrscp.port, "--method", "get")[0] == 0
+    code, out, err = run("retrieve", "qr", "--series", series)  # the node's method: get
+    assert code == 0, err
+    assert "5 completed" in out
+    rows = _archived(run, series_uid=series)
+    _check_same_instances(rows, dcmqrscp.files())  # identical to what the peer holds
+    _check_same_instances(rows, ct_series)
+    code, out, err = run("retrieve", "qr", "--series", series, "--json")
+    assert code == 0 and json.loads(out)["duplicates"] == 5
+
+
+def test_retrieve_move_from_orthanc_runs_the_store_scp(run, orthanc, ct_series):
+    orthanc.upload(ct_series)
+    study = pydicom.dcmread(ct_series[0], stop_before_pixels=True).StudyInstanceUID
+    # Orthanc knows LOCAL_AE at orthanc.workstation_port (tests.peers); we are that AE on that port.
+    assert run("config", "set", "ae_title", LOCAL_AE)[0] == 0
+    assert run("config", "set", "port", orthanc.workstation_port)[0] == 0
+    assert run("config", "set", "bind", "127.0.0.1")[0] == 0
+    assert run("nodes", "add", "orthanc", orthanc.ae_title, orthanc.host, orthanc.port)[0] == 0
+    code, out, err = run("retrieve", "orthanc", "--study", study, "--json")  # the node's method: move
+    assert code == 0, err
+    assert "starting the Store SCP" in err
+    result = json.loads(out)
+    assert result["method"] == "move" and result["completed"] == 5 and result["received"] == 5
+    _check_same_instances(_archived(run, study_uid=study), ct_series)
+    code, out, err = run("retrieve", "orthanc", "--study", study, "--method", "move")
+    assert code == 0 and "5 already in the archive" in out, out + err
+    # Nothing left listening afterwards.
+    from tests.peers import _listening
+
+    assert not _listening("127.0.0.1", orthanc.workstation_port)
+
+
+def test_retrieve_move_when_the_port_is_taken(run, orthanc, ct_series):
+    orthanc.upload(ct_series)
+    study = pydicom.dcmread(ct_series[0], stop_before_pixels=True).StudyInstanceUID
+    run("config", "set", "port", orthanc.workstation_port)
+    with run_storescp(orthanc.storage.parent / "other", ae_title=LOCAL_AE, port=orthanc.workstation_port) as other:
+        # Someone listens already (here a storescp standing in for `workstation serve`): we use it.
+        code, out, err = run("retrieve", orthanc.address, "--study", study, "--method", "move")
+        assert code == 0, err
+        assert "starting the Store SCP" not in err and len(other.files()) == 5
+
+
+def _import(run, paths) -> None:
+    code, _, err = run("import", *paths)
+    assert code == 0, err
+
+
+def test_send_study_series_patient_from_the_archive_to_storescp(run, storescp, ct_series, tmp_path):
+    other = make_ct_series(tmp_path / "other", 2, rows=16, columns=16, patient_id="PAT002")
+    _import(run, [*ct_series, *other])
+    ds = pydicom.dcmread(ct_series[0], stop_before_pixels=True)
+    code, out, err = run("send", storescp.address, "--study", ds.StudyInstanceUID, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["sent"] == 5 and [r["outcome"] for r in report["results"]] == ["sent"] * 5
+    assert all(r["status"] == 0 and r["sop_instance_uid"] for r in report["results"])
+    assert {p.name for p in storescp.files()} == {f"CT.{r['sop_instance_uid']}.dcm" for r in report["results"]}
+    held = {r["SOPInstanceUID"]: r["path"] for r in _archived(run)}
+    for f in storescp.files():  # what the peer got is what we hold
+        assert _dataset_bytes(f.read_bytes()) == _dataset_bytes(open(held[f.name[3:-4]], "rb").read())
+    code, out, _ = run("send", storescp.address, "--series", ds.SeriesInstanceUID)
+    assert code == 0 and "5 sent of 5" in out
+    code, out, _ = run("send", storescp.address, "--patient", "PAT002")
+    assert code == 0 and "2 sent of 2" in out
+    assert len(storescp.files()) == 7
+    code, _, err = run("send", storescp.address, "--study", "1.2.3.4")
+    assert code == 1 and "has no instances of study 1.2.3.4" in err
+
+
+def test_send_from_the_archive_exit_codes(run, storescp, ct_series):
+    _import(run, ct_series)
+    rows = _archived(run)
+    # A file gone behind the archive's back: that instance fails, the rest go -> 2.
+    import os
+
+    os.unlink(rows[0]["path"])
+    code, out, err = run("send", storescp.address, "--patient", "PAT001", "--json")
+    assert code == 2, err
+    report = json.loads(out)
+    assert report["sent"] == 4 and report["failed"] == 1
+    failed = [r for r in report["results"] if r["outcome"] == "failed"]
+    assert failed[0]["path"] == rows[0]["path"] and "not a readable DICOM file" in failed[0]["message"]
+    code, out, err = run("send", f"X@127.0.0.1:{free_port()}", "--patient", "PAT001")
+    assert code == 1 and "cannot connect" in err and "Traceback" not in err
+
+
+def test_send_series_from_the_archive_to_orthanc(run, orthanc, ct_series):
+    _import(run, ct_series)
+    series = pydicom.dcmread(ct_series[0], stop_before_pixels=True).SeriesInstanceUID
+    run("nodes", "add", "orthanc", orthanc.ae_title, orthanc.host, orthanc.port)
+    code, out, err = run("send", "orthanc", "--series", series)
+    assert code == 0 and "5 sent of 5" in out, err
+    assert orthanc.instance_count() == 5
+    uids = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in ct_series}
+    found = orthanc.http("POST", "/tools/find", json.dumps(
+        {"Level": "Instance", "Query": {"SeriesInstanceUID": series}, "Expand": True}).encode())
+    assert {i["MainDicomTags"]["SOPInstanceUID"] for i in found} == uids

@@ -234,12 +234,31 @@ def _listening(port: int) -> bool:
     return False
 
 
+class ArrivalCounter:
+    """Counts what our own Store SCP receives during a C-MOVE (only when this command runs the server)."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.received = 0
+        self.duplicates = 0
+        self.failed = 0
+
+    def __call__(self, event: Any) -> None:
+        if event.kind == "instance-received":
+            self.received += 1
+            if event.detail == "duplicate":
+                self.duplicates += 1
+        elif event.kind == "instance-failed":
+            self.failed += 1
+
+
 @contextlib.contextmanager
-def store_scp_running(ctx: Any) -> Iterator[None]:
+def store_scp_running(ctx: Any) -> Iterator[ArrivalCounter]:
     """Make sure our Store SCP listens on the configured port for a C-MOVE; start it for the duration if not."""
     port = ctx.settings.port
+    counter = ArrivalCounter()
     if _listening(port):
-        yield
+        yield counter
         return
     try:
         from workstation.net import server as server_mod
@@ -248,17 +267,25 @@ def store_scp_running(ctx: Any) -> Iterator[None]:
             f"nothing listens on port {port} to receive the C-MOVE and the server is not available; "
             "run `workstation serve` in another terminal or use --method get"
         ) from None
-    starter = getattr(server_mod, "running_server", None) or getattr(server_mod, "serve_in_background", None)
+    starter = getattr(server_mod, "running_server", None)
     if starter is None:
         raise CommandError(f"nothing listens on port {port} to receive the C-MOVE; run `workstation serve` "
                            "in another terminal or use --method get")
-    print(f"starting the Store SCP on port {port} for this retrieve", file=sys.stderr)
+    server_error = getattr(server_mod, "ServerError", OSError)
+    print(f"starting the Store SCP ({ctx.settings.ae_title} on port {port}) for this retrieve", file=sys.stderr)
+    manager = starter(ctx.settings, ctx.archive, on_event=counter)
     try:
-        manager = starter(ctx.settings, ctx.archive)
-    except OSError as exc:
-        raise CommandError(f"cannot listen on port {port} for the C-MOVE: {exc}") from None
-    with manager:
-        yield
+        manager.__enter__()
+    except (OSError, server_error) as exc:
+        raise CommandError(f"cannot receive the C-MOVE on port {port}: {exc}") from None
+    counter.active = True
+    try:
+        yield counter
+    except BaseException:
+        if not manager.__exit__(*sys.exc_info()):
+            raise
+    else:
+        manager.__exit__(None, None, None)
 
 
 def cmd_retrieve(args: argparse.Namespace, ctx: Any) -> int:
@@ -274,9 +301,11 @@ def cmd_retrieve(args: argparse.Namespace, ctx: Any) -> int:
             result = retrieve(ctx.settings, node, study_uid=args.study, series_uid=args.series, method="get",
                               store=store, progress=progress)
         else:
-            with store_scp_running(ctx):
+            with store_scp_running(ctx) as arrivals:
                 result = retrieve(ctx.settings, node, study_uid=args.study, series_uid=args.series, method="move",
                                   progress=progress)
+            if arrivals.active:
+                result.received, result.duplicates = arrivals.received, arrivals.duplicates
     except NetError as exc:
         raise CommandError(f"retrieve failed: {exc}") from None
     finally:

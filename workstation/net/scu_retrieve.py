@@ -138,7 +138,8 @@ class RetrieveResult:
     failed: int = 0
     warning: int = 0
     remaining: int = 0
-    received: int = 0  # C-GET: instances handed to ``store`` successfully
+    received: int = 0  # instances we stored (C-GET; C-MOVE when the caller counts what arrives)
+    duplicates: int = 0  # of ``received``: already in the archive (``store`` returned status "duplicate")
     store_errors: list[str] = field(default_factory=list)  # C-GET: local storage failures
     failed_uids: list[str] = field(default_factory=list)
     cancelled: bool = False
@@ -163,6 +164,8 @@ class RetrieveResult:
         if self.remaining:
             text += f", {self.remaining} not retrieved"
         text += f" from {self.node}"
+        if self.duplicates:
+            text += f" ({self.duplicates} already in the archive)"
         if self.cancelled:
             text += " (cancelled)"
         if self.message and not self.ok:
@@ -302,7 +305,7 @@ def retrieve(
         def on_store(event: evt.Event) -> int:
             try:
                 data = event.encoded_dataset(include_meta=True)
-                store(data)
+                outcome = store(data)
             except Exception as exc:  # noqa: BLE001 - report to the node and in the result
                 name = type(exc).__name__
                 with lock:
@@ -311,6 +314,8 @@ def retrieve(
                 return 0xA700 if name == "StorageFull" else 0xC000 if name == "InvalidInstance" else 0xC001
             with lock:
                 result.received += 1
+                if getattr(outcome, "status", None) == "duplicate":
+                    result.duplicates += 1
             return 0x0000
 
         handlers.append((evt.EVT_C_STORE, on_store))
