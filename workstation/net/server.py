@@ -62,6 +62,14 @@ log = logging.getLogger("workstation.net.server")
 _POLICY_PROTECTED = set(QR_CLASSES)
 
 
+class _AssociationServer(ThreadedAssociationServer):
+    """pynetdicom's threaded server with a listen backlog fit for bursts (socketserver's default is 5: a
+    burst of connections overflows it and the kernel makes the next real sender retry its SYN a second later)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class ServerError(Exception):
     """The server cannot start or run; ``str()`` is one sentence for the user."""
 
@@ -214,7 +222,7 @@ class DicomServer:
         address = (s.bind, int(s.port))
         try:
             server = ae.make_server(address, ae_title=s.ae_title, contexts=self._contexts(), evt_handlers=handlers,
-                                    server_class=ThreadedAssociationServer, request_handler=GuardedRequestHandler)
+                                    server_class=_AssociationServer, request_handler=GuardedRequestHandler)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise PortInUse(
@@ -238,7 +246,6 @@ class DicomServer:
             network_timeout=s.network_timeout,
             on_violation=self._on_violation,
         )
-        server.daemon_threads = True
         ae._servers.append(server)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
                                   name=f"dicom-server-{self.address[1]}", daemon=True)
