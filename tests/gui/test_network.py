@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from PySide6 import QtCore
 
@@ -146,10 +148,15 @@ def test_echo_from_nodes_dialog(qtbot, main_window, storescp):
     ok, text = echoed.args
     assert ok and "ms" in text, text
     assert "Echo OK" in dlg.echo_result.text()
-    # A dead port: a failure in words.
-    dlg.port.setValue(free_port())
-    with qtbot.waitSignal(dlg.echoFinished, timeout=30000) as echoed:
-        dlg.echo_button.click()
+    # A dead port (bound, not listening: connection refused at once): a failure in words.
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    try:
+        dlg.port.setValue(dead.getsockname()[1])
+        with qtbot.waitSignal(dlg.echoFinished, timeout=30000) as echoed:
+            dlg.echo_button.click()
+    finally:
+        dead.close()
     assert echoed.args[0] is False and "failed" in echoed.args[1]
     dlg.port.setValue(storescp.port)
     dlg.update_button.click()

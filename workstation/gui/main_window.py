@@ -231,6 +231,9 @@ class MainWindow(QtWidgets.QMainWindow):
             except RuntimeError:
                 pass
         self.jobs.wait_idle(5.0)
+        self.browser.series.show_study(None)
+        # Queries and thumbnails still running use the archive: let them end before the caller closes it.
+        QtCore.QThreadPool.globalInstance().waitForDone(5000)
         super().closeEvent(event)
 
     # --- status bar ----------------------------------------------------------------------------------------------
