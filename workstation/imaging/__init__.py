@@ -22,7 +22,7 @@ Typical viewer use (pyqtgraph ``ImageItem`` keeps the raw array; levels/LUT are 
 
 Public API
 ----------
-open_series(paths, *, executor=None, memory_budget=DEFAULT_MEMORY_BUDGET) -> list[Stack]
+open_series(paths, *, executor=None, memory_budget=DEFAULT_MEMORY_BUDGET) -> list[Stack]   # int or MemoryBudget
     Read headers of the given files (a DICOM series, or any files: non-image objects are skipped) and return the
     image stacks, largest first. Single-frame instances are sorted along the slice normal
     (ImagePositionPatient . normal), else by InstanceNumber; a series is split into several stacks when
@@ -30,6 +30,10 @@ open_series(paths, *, executor=None, memory_budget=DEFAULT_MEMORY_BUDGET) -> lis
     own stack (enhanced CT/MR geometry comes from the per-frame functional groups). Raises ``NotAnImageError``
     when no file holds pixel data (the message says what they are: SR, PDF, waveform, RT plan...).
 open_file(path, **same) -> list[Stack]          # convenience for one file.
+MemoryBudget(total_bytes) / MemoryBudget.fraction_of_ram(fraction)
+    A frame-cache budget shared by every stack opened with it (pass it as ``memory_budget``): open stacks split
+    it by raw size, closed ones give their share back; ``budget.used()``, ``budget.share(stack)``, ``.stacks``.
+    ``total_memory()`` is the machine's physical memory in bytes (or None).
 Stack
     ``len(stack)`` / ``stack.frame_count``, ``stack.rows``, ``stack.columns``, ``stack.dtype`` (numpy dtype of
     frames as stored: int8/uint8/int16/uint16/int32/uint32/float32/float64; uint8 (rows, cols, 3) for color),
@@ -95,7 +99,7 @@ from workstation.imaging.presentation import (
     WindowPreset,
     render,
 )
-from workstation.imaging.stack import DEFAULT_MEMORY_BUDGET, FrameSource, Stack
+from workstation.imaging.stack import DEFAULT_MEMORY_BUDGET, FrameSource, MemoryBudget, Stack, total_memory
 from workstation.imaging.series import describe_object, open_file, open_series
 from workstation.imaging.png import write_png
 
@@ -107,6 +111,7 @@ __all__ = [
     "FrameGeometry",
     "FrameSource",
     "ImagingError",
+    "MemoryBudget",
     "ModalityLUT",
     "NotAnImageError",
     "PixelPadding",
@@ -124,5 +129,6 @@ __all__ = [
     "open_series",
     "render",
     "set_decoder_order",
+    "total_memory",
     "write_png",
 ]

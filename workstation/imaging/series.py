@@ -15,7 +15,7 @@ from pydicom.uid import UID
 from workstation.imaging.decode import frame_count, read_header
 from workstation.imaging.errors import ImagingError, NotAnImageError
 from workstation.imaging.geometry import FrameGeometry, frame_geometry
-from workstation.imaging.stack import DEFAULT_MEMORY_BUDGET, FrameSource, Stack
+from workstation.imaging.stack import DEFAULT_MEMORY_BUDGET, FrameSource, MemoryBudget, Stack
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def open_series(
     paths: Iterable[str | Path],
     *,
     executor: Executor | None = None,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    memory_budget: "int | MemoryBudget" = DEFAULT_MEMORY_BUDGET,
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> list[Stack]:
@@ -54,7 +54,8 @@ def open_series(
 
     Non-DICOM files and non-image objects are skipped; when nothing is an image, raises
     :class:`NotAnImageError` naming what was found. ``memory_budget`` (bytes) is shared between the stacks in
-    proportion to their size. ``progress(done, total)`` and ``cancel()`` are checked per file.
+    proportion to their size; a :class:`MemoryBudget` object is shared with every other stack opened with it
+    (e.g. one per viewer window). ``progress(done, total)`` and ``cancel()`` are checked per file.
     """
     paths = [str(p) for p in paths]
     headers: dict[str, Dataset] = {}
@@ -86,7 +87,10 @@ def open_series(
     for group, size in sorted(zip(groups, sizes), key=lambda t: -t[1]):
         sources = [s for s, _ in group]
         geometries = [g for _, g in group]
-        budget = memory_budget if total <= memory_budget else max(int(memory_budget * size / total), 1)
+        if isinstance(memory_budget, MemoryBudget):
+            budget: int | MemoryBudget = memory_budget
+        else:
+            budget = memory_budget if total <= memory_budget else max(int(memory_budget * size / total), 1)
         first = headers[sources[0].path]
         stacks.append(
             Stack(

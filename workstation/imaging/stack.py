@@ -31,6 +31,72 @@ DEFAULT_PREFETCH = 24  # frames ahead in the scroll direction (and a few behind)
 FrameListener = Callable[["Stack", int], None]
 
 
+def total_memory() -> int | None:
+    """Physical memory of this machine in bytes, or None when the OS does not say."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+class MemoryBudget:
+    """One frame-cache budget (bytes) shared by every stack opened with it, e.g. all series of a viewer window.
+
+    Pass it as ``memory_budget`` to :func:`open_series` (or ``Stack``). Each open stack gets a share: a stack
+    whose whole volume is already allocated keeps its raw size; the rest of the budget is split between the
+    other open stacks in proportion to their raw sizes. Closed stacks give their share back. ``used()`` is what
+    the registered stacks hold right now (never more than ``total`` once shares are settled).
+    """
+
+    def __init__(self, total: int):
+        self.total = max(1, int(total))
+        self._lock = threading.Lock()
+        self._stacks: list["Stack"] = []
+
+    @classmethod
+    def fraction_of_ram(cls, fraction: float, fallback: int = DEFAULT_MEMORY_BUDGET) -> "MemoryBudget":
+        """A budget of ``fraction`` of physical memory (``fallback`` bytes when it is unknown)."""
+        ram = total_memory()
+        return cls(int(ram * float(fraction)) if ram else fallback)
+
+    def register(self, stack: "Stack") -> None:
+        with self._lock:
+            if stack not in self._stacks:
+                self._stacks.append(stack)
+
+    def unregister(self, stack: "Stack") -> None:
+        with self._lock:
+            if stack in self._stacks:
+                self._stacks.remove(stack)
+
+    @property
+    def stacks(self) -> list["Stack"]:
+        with self._lock:
+            return list(self._stacks)
+
+    def share(self, stack: "Stack") -> int:
+        """The bytes ``stack`` may cache now."""
+        with self._lock:
+            stacks = list(self._stacks)
+        if stack not in stacks:
+            stacks.append(stack)
+        committed = sum(s.raw_bytes for s in stacks if s._volume is not None)
+        if stack._volume is not None:
+            return stack.raw_bytes
+        rest = [s for s in stacks if s._volume is None]
+        free = max(0, self.total - committed)
+        wanted = sum(s.raw_bytes for s in rest) or 1
+        if wanted <= free:
+            return free
+        return max(1, int(free * stack.raw_bytes / wanted))
+
+    def used(self) -> int:
+        return sum(s.cached_bytes() for s in self.stacks)
+
+    def __repr__(self) -> str:
+        return f"<MemoryBudget {self.total / 2**20:.0f} MiB, {len(self.stacks)} stacks>"
+
+
 @dataclass(frozen=True)
 class FrameSource:
     """Where a frame comes from: file path, frame index in that file, SOPInstanceUID."""
@@ -72,7 +138,7 @@ class Stack:
         geometries: list[FrameGeometry],
         *,
         executor: Executor | None = None,
-        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        memory_budget: "int | MemoryBudget" = DEFAULT_MEMORY_BUDGET,
         normal: np.ndarray | None = None,
         description: str = "",
     ):
@@ -92,7 +158,8 @@ class Stack:
         self.dtype = stored_dtype(first)
         self.frame_shape: tuple[int, ...] = (self.rows, self.columns) + ((3,) if self.is_color else ())
         self.frame_bytes = int(np.prod(self.frame_shape)) * self.dtype.itemsize
-        self.memory_budget = int(memory_budget)
+        self._shared: MemoryBudget | None = memory_budget if isinstance(memory_budget, MemoryBudget) else None
+        self._fixed_budget = 0 if self._shared is not None else int(memory_budget)  # type: ignore[arg-type]
         self._lock = threading.RLock()
         self._own_executor = executor is None
         self._executor: Executor = executor or ThreadPoolExecutor(
@@ -108,7 +175,26 @@ class Stack:
         self._present: np.ndarray | None = None
         self._lru: OrderedDict[int, np.ndarray] = OrderedDict()
         self._lru_bytes = 0
-        self.fits_budget = len(self._sources) * self.frame_bytes <= self.memory_budget
+        if self._shared is not None:
+            self._shared.register(self)
+
+    @property
+    def memory_budget(self) -> int:
+        """Bytes this stack may cache (its share when the budget is a shared :class:`MemoryBudget`)."""
+        if self._shared is not None:
+            return self._shared.share(self)
+        return self._fixed_budget
+
+    @property
+    def shared_budget(self) -> "MemoryBudget | None":
+        return self._shared
+
+    @property
+    def fits_budget(self) -> bool:
+        """Whether the whole stack is (or may be) cached in one volume. Once the volume exists it stays."""
+        if self._volume is not None:
+            return True
+        return len(self._sources) * self.frame_bytes <= self.memory_budget
 
     # -- description -------------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -190,8 +276,9 @@ class Stack:
     def _store(self, index: int, arr: np.ndarray) -> np.ndarray:
         if arr.shape != self.frame_shape:
             raise DecodeError(f"frame {index} has shape {arr.shape}, expected {self.frame_shape}")
+        fits = self.fits_budget
         with self._lock:
-            if self.fits_budget:
+            if fits or self._volume is not None:
                 if self._volume is None:
                     # np.empty commits pages only as they are written: memory grows with the cached frames.
                     self._volume = np.empty((len(self),) + self.frame_shape, dtype=self.dtype)
@@ -208,7 +295,8 @@ class Stack:
                 self._lru_bytes += arr.nbytes
             self._lru[index] = arr
             self._lru.move_to_end(index)
-            while self._lru_bytes > self.memory_budget and len(self._lru) > 1:
+            budget = self.memory_budget
+            while self._lru_bytes > budget and len(self._lru) > 1:
                 _, old = self._lru.popitem(last=False)
                 self._lru_bytes -= old.nbytes
             return arr
@@ -344,6 +432,8 @@ class Stack:
             self._lru_bytes = 0
             self._volume = None
             self._present = None
+        if self._shared is not None:
+            self._shared.unregister(self)
         if self._own_executor:
             self._executor.shutdown(wait=False, cancel_futures=True)
 

@@ -246,6 +246,10 @@ def test_measurements_stay_with_their_image(open_viewer, ct_series, qtbot):
     assert vp.measurements.on(vp.frame_key) == []
     wheel(vp, 3)
     assert vp.frame_key == key2 and len(vp.measurements.on(vp.frame_key)) == 1
+    key(vp, Qt.Key_Delete)  # nothing selected: nothing deleted
+    assert len(vp.measurements.on(vp.frame_key)) == 1
+    mid = vp.widget_point((15, 15))
+    click(vp, (mid.x(), mid.y()))  # select it
     key(vp, Qt.Key_Delete)
     assert vp.measurements.on(vp.frame_key) == []
 

@@ -154,11 +154,15 @@ def test_encapsulated_pdf_opens_in_system_viewer(open_viewer, tmp_path, monkeypa
         assert fh.read().startswith(b"%PDF")
 
 
-def test_file_without_window_gets_an_auto_window(open_viewer, testdata):
+def test_file_without_window_opens_full_range_and_auto_is_minmax(open_viewer, testdata):
+    # Default presentation as `workstation render`: no window, no VOI LUT -> the full range of modality values.
     win = open_viewer([testdata("CT_small.dcm")])
     vp = win.active
+    full = vp.presentation.full_range_window()
+    assert (vp.state.center, vp.state.width) == (full.center, full.width)
+    vp.auto_window()  # the "A" key / Auto button: min/max of this image
     arr = vp.presentation.to_modality(vp.current_array())
-    assert vp.state.width <= float(arr.max() - arr.min()) * 1.5 + 1
+    assert vp.state.width == pytest.approx(float(arr.max() - arr.min()) + 1)
 
 
 def test_color_image_shows_without_window(open_viewer, testdata):

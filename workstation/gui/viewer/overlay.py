@@ -13,12 +13,14 @@ from PySide6 import QtCore, QtGui
 from workstation.gui.viewer.measure import Measurement
 from workstation.gui.viewer.orientation import edge_letters
 from workstation.gui.viewer.series import fmt_date, patient_line
+from workstation.gui.viewer.voi import voi_lut_name
 
 Qt = QtCore.Qt
 TEXT = QtGui.QColor(235, 235, 200)
 SHADOW = QtGui.QColor(0, 0, 0, 220)
 MEASURE = QtGui.QColor(80, 230, 80)
 DRAFT = QtGui.QColor(255, 210, 60)
+SELECTED = QtGui.QColor(90, 200, 255)
 NICE_MM = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
 
 
@@ -56,7 +58,11 @@ def corner_texts(vp) -> dict[str, list[str]]:
             bl.append("pos " + ", ".join(f"{v:.1f}" for v in pr["position_mm"]) + " mm")
     br = []
     if vp.presentation is not None and not vp.presentation.is_color:
-        br.append(f"W {st.width + 0.0:.0f}  L {round(st.center) + 0.0:.0f}" + ("  inv" if st.invert else ""))
+        inv = "  inv" if st.invert else ""
+        if vp.current_voi_lut() is not None:
+            br.append(voi_lut_name(vp.presentation, st.lut) + inv)
+        else:
+            br.append(f"W {st.width + 0.0:.0f}  L {round(st.center) + 0.0:.0f}" + inv)
     br.append(f"Zoom {vp.effective_zoom() * 100:.0f}%" + (f"  rot {st.rotation}°" if st.rotation else ""))
     if st.playing:
         br.append(f"Cine {st.fps:.0f} fps")
@@ -141,12 +147,11 @@ def _paint_measurements(vp, p: QtGui.QPainter) -> None:
     p.setFont(font)
     values, unit = _modality_values(vp)
     for m in items:
-        color = DRAFT if m is draft else MEASURE
-        p.setPen(QtGui.QPen(color, 1.5))
+        selected = m is getattr(vp, "selected", None)
+        color = DRAFT if m is draft else (SELECTED if selected else MEASURE)
+        p.setPen(QtGui.QPen(color, 2.5 if selected else 1.5))
         p.setBrush(Qt.NoBrush)
         pts = [vp.widget_point(pt) for pt in m.points]
-        if m.kind == "angle" and m is draft and len(m.points) == 2 and getattr(vp, "_hover", None) is not None:
-            pts.append(QtCore.QPointF(vp._hover))
         if m.kind in ("distance", "angle"):
             for a, b in zip(pts, pts[1:]):
                 p.drawLine(a, b)

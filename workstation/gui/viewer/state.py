@@ -24,6 +24,8 @@ class ViewportState:
     ----------
     frame, n_frames: current frame index (0-based) and stack length.
     center, width: window in modality units (HU for CT).
+    lut: index of the VOI LUT (VOI LUT Sequence item) shown instead of center/width, or None for the window.
+        Any window change (drag, preset, auto) goes back to a window (``lut`` None).
     zoom: screen pixels per image pixel; ``None`` means "fit the viewport".
     pan: image coordinates (column, row) shown at the viewport centre; ``None`` means the image centre.
     rotation: clockwise quarter turns applied on screen, 0, 90, 180 or 270.
@@ -38,6 +40,7 @@ class ViewportState:
     n_frames: int = 1
     center: float = 40.0
     width: float = 400.0
+    lut: int | None = None
     zoom: float | None = None
     pan: tuple[float, float] | None = None
     rotation: int = 0
@@ -85,6 +88,8 @@ class ViewportState:
             return max(MIN_WIDTH, float(value))
         if name == "center":
             return float(value)
+        if name == "lut":
+            return None if value is None else max(0, int(value))
         if name == "zoom":
             return None if value is None else min(MAX_ZOOM, max(MIN_ZOOM, float(value)))
         if name == "pan":
@@ -110,14 +115,21 @@ class ViewportState:
         self.update(frame=target)
 
     def set_window(self, center: float, width: float) -> None:
-        self.update(center=center, width=width)
+        self.update(center=center, width=width, lut=None)
+
+    def set_voi_lut(self, index: int, center: float | None = None, width: float | None = None) -> None:
+        """Show VOI LUT ``index``; ``center``/``width`` approximate it (where a later window drag starts)."""
+        values: dict = {"lut": index}
+        if center is not None and width is not None:
+            values.update(center=center, width=width)
+        self.update(**values)
 
     def drag_window(self, dx: float, dy: float, sensitivity: float) -> None:
         """OsiriX/Horos convention: dragging right widens the window, dragging down raises the centre.
 
         ``dx``/``dy`` are screen pixels (y grows downwards); ``sensitivity`` is modality units per pixel.
         """
-        self.update(width=self.width + dx * sensitivity, center=self.center + dy * sensitivity)
+        self.update(width=self.width + dx * sensitivity, center=self.center + dy * sensitivity, lut=None)
 
     def zoom_by(self, factor: float, fit_zoom: float) -> None:
         """Multiply the zoom; ``fit_zoom`` is the current fit scale (used when zoom is still "fit")."""
@@ -148,10 +160,10 @@ class ViewportState:
     def one_to_one(self) -> None:
         self.update(zoom=1.0)
 
-    def reset(self, center: float, width: float) -> None:
-        """Back to the initial view: fit, no rotation/flip/invert, the given window."""
+    def reset(self, center: float, width: float, lut: int | None = None) -> None:
+        """Back to the initial view: fit, no rotation/flip/invert, the given window (or VOI LUT ``lut``)."""
         self.update(zoom=None, pan=None, rotation=0, flip_h=False, flip_v=False, invert=False,
-                    center=center, width=width)
+                    center=center, width=width, lut=lut)
 
     def snapshot(self) -> dict:
         """The state as a plain dict (for tests, sync and persistence)."""

@@ -20,6 +20,7 @@ from workstation.gui.viewer.measure import POINTS_NEEDED, Measurement, Measureme
 from workstation.gui.viewer.overlay import paint_overlay
 from workstation.gui.viewer.series import source_frame, source_uid
 from workstation.gui.viewer.state import ViewportState, screen_transform
+from workstation.gui.viewer.voi import file_frame_rate, lut_window, voi_lut_name
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -132,6 +133,7 @@ class StackViewport(QtWidgets.QWidget):
         self._last_lut = None
         self._drag = None  # (button, last QPointF) while a button is down
         self._draft: Measurement | None = None
+        self.selected: Measurement | None = None  # the measurement Delete removes
         self._direction = 0
         self._needs_auto = False
         self.frame_error = ""
@@ -203,36 +205,43 @@ class StackViewport(QtWidgets.QWidget):
             frame = 0
         pres = stack.presentation(frame)
         self.presentation = pres
-        center, width = self._initial_window(pres, frame)
+        center, width, lut = self._initial_voi(pres, frame)
         self._auto_center_width = (center, width)
+        self._initial_lut = lut
         self.measurements = MeasurementStore()
+        self.selected = None
+        self._draft = None
+        extra = {}
+        fps = file_frame_rate(stack.header(frame)) if n > 1 else None
+        if fps:
+            extra["fps"] = fps
         # One update: frame, window and geometry reset together, then one render.
-        self.state.update(n_frames=n, frame=frame, center=center, width=width, zoom=None, pan=None, rotation=0,
-                          flip_h=False, flip_v=False, invert=False)
+        self.state.update(n_frames=n, frame=frame, center=center, width=width, lut=lut, zoom=None, pan=None,
+                          rotation=0, flip_h=False, flip_v=False, invert=False, **extra)
         self._show_frame(force=True)
         self._apply_view()
 
-    def _initial_window(self, pres, frame) -> tuple[float, float]:
+    def _initial_voi(self, pres, frame) -> tuple[float, float, int | None]:
+        """The default presentation, as ``workstation render`` draws it (``Presentation.default_window``):
+        the file's first window, else its first VOI LUT, else the full range of modality values.
+        Returns (center, width, VOI LUT index or None)."""
         self._needs_auto = False
         win = pres.default_window() if pres is not None else None
-        if pres is not None and hasattr(pres, "file_windows") and not pres.file_windows \
-                and not getattr(pres, "voi_luts", None):
-            win = None  # no window in the file: min/max of the image (as Horos does), not the full stored range
-        self._voi_function = getattr(win, "function", None)
-        if win is not None and not hasattr(win, "center"):
-            # A VOI LUT Sequence: the viewer works with center/width, so start from the full range instead.
-            full = getattr(pres, "full_range_window", None)
-            win = full() if full else None
+        self._voi_function = getattr(win, "function", None) if isinstance(win, imaging.Window) else None
+        if isinstance(win, imaging.VOILUT):
+            center, width = lut_window(win)
+            return center, width, 0
         if win is None and pres is not None and not pres.is_color and self.stack is not None:
+            # Float pixel data has no stored range: min/max of the frame once it is decoded.
             arr = self.stack.frame(frame)
             if arr is not None:
                 win = pres.auto_window(arr)
             else:
-                self._needs_auto = True  # no window in the file: auto window once the first frame is decoded
+                self._needs_auto = True
         if win is None:
-            lo, hi = (pres.stored_range if pres is not None else (0, 255))
-            return (lo + hi) / 2, max(1.0, hi - lo)
-        return float(win.center), float(win.width)
+            lo, hi = ((pres.stored_range or (0, 255)) if pres is not None else (0, 255))
+            return (lo + hi) / 2, max(1.0, hi - lo), None
+        return float(win.center), float(win.width), None
 
     def show_message(self, text: str, document_path: str | None = None) -> None:
         """Replace the image with a message (non-image objects, errors); empty text shows the image again."""
@@ -310,10 +319,22 @@ class StackViewport(QtWidgets.QWidget):
             self._apply_view()
         self.canvas.viewport().update()
 
+    def current_voi_lut(self):
+        """The VOI LUT shown now (a :class:`workstation.imaging.VOILUT`), or None when a window is shown."""
+        pres, k = self.presentation, self.state.lut
+        if pres is None or k is None or pres.is_color:
+            return None
+        luts = getattr(pres, "voi_luts", None) or []
+        return luts[k] if k < len(luts) else None
+
     def _mapping(self):
         pres = self.presentation
         if pres is None or pres.is_color:
             return None, None
+        lut = self.current_voi_lut()
+        if lut is not None:
+            m = pres.display_mapping(lut, invert=self.state.invert, frame=self._array)
+            return tuple(m.levels), m.lut
         fn = getattr(self, "_voi_function", None)
         win = (imaging.Window(self.state.center, self.state.width, fn) if fn is not None
                else imaging.Window(self.state.center, self.state.width))
@@ -338,7 +359,7 @@ class StackViewport(QtWidgets.QWidget):
         if "frame" in changed:
             self._show_frame()
             self.frameChanged.emit(self.state.frame)
-        if changed & {"center", "width", "invert"} and "frame" not in changed:
+        if changed & {"center", "width", "invert", "lut"} and "frame" not in changed:
             self._apply_window()
         if changed & {"zoom", "pan", "rotation", "flip_h", "flip_v"}:
             self._apply_view()
@@ -349,6 +370,8 @@ class StackViewport(QtWidgets.QWidget):
                 self._cine.stop()
         if "tool" in changed:
             self._draft = None
+        if "frame" in changed:
+            self.selected = None
         self.canvas.viewport().update()
         self.viewChanged.emit(changed)
 
@@ -419,32 +442,46 @@ class StackViewport(QtWidgets.QWidget):
         pos = ev.position()
         button = ev.button()
         tool = self.state.tool
-        if button == Qt.LeftButton and tool in DRAW_TOOLS and self.stack is not None:
+        self._drag = (button, pos, pos)
+        if button != Qt.LeftButton or self.stack is None:
+            return
+        d = self._draft
+        if d is not None and d.kind == "angle":
+            # The moving point is fixed where the user clicks; the third fixed point completes the angle.
+            p = self.image_point(pos)
+            d.points[-1] = (p.x(), p.y())
+            if len(d.points) >= 3:
+                self._commit_draft()
+                self._drag = None
+            else:
+                d.points.append((p.x(), p.y()))
+            self.canvas.viewport().update()
+            return
+        # A click (no drag) on a measurement's outline selects it on release; a drag still draws/windows.
+        self._press_hit = self.measurement_at(pos)
+        if tool in DRAW_TOOLS:
             p = self.image_point(pos)
             pt = (p.x(), p.y())
-            if self._draft is not None and self._draft.kind == "angle" and len(self._draft.points) == 2:
-                self._draft.points.append(pt)
-                self._commit_draft()
-            else:
-                self._draft = Measurement(tool, [pt, pt], key=self.frame_key)
-        self._drag = (button, pos, pos)
+            self._draft = Measurement(tool, [pt, pt], key=self.frame_key)
 
     def _mouse_move(self, ev):
         pos = ev.position()
         self._update_probe(pos)
+        d = self._draft
         if self._drag is None:
-            if self._draft is not None and self._draft.kind == "angle" and len(self._draft.points) == 2:
+            if d is not None and d.kind == "angle":
+                p = self.image_point(pos)  # rubber band to the next point
+                d.points[-1] = (p.x(), p.y())
                 self.canvas.viewport().update()
-                self._hover = pos
             return
         button, start, last = self._drag
         dx, dy = pos.x() - last.x(), pos.y() - last.y()
         self._drag = (button, start, pos)
         tool = self.state.tool
         if button == Qt.LeftButton:
-            if tool in DRAW_TOOLS and self._draft is not None:
+            if tool in DRAW_TOOLS and d is not None:
                 p = self.image_point(pos)
-                self._draft.points[-1] = (p.x(), p.y())
+                d.points[-1] = (p.x(), p.y())
                 self.canvas.viewport().update()
                 return
             tool = {"zoom": "zoom", "pan": "pan"}.get(tool, "window")
@@ -466,19 +503,70 @@ class StackViewport(QtWidgets.QWidget):
     def _mouse_release(self, ev):
         if self._drag is None:
             return
-        button = self._drag[0]
+        button, start = self._drag[0], self._drag[1]
         self._drag = None
-        if button == Qt.LeftButton and self._draft is not None:
-            d = self._draft
-            p0, p1 = d.points[0], d.points[-1]
-            moved = math.hypot(p1[0] - p0[0], p1[1] - p0[1]) > 0.5
-            if not moved and len(d.points) == 2:
-                self._draft = None  # a click without a drag draws nothing
-            elif d.kind == "angle":
-                pass  # the first arm is drawn; the next click places the third point
-            else:
-                self._commit_draft()
+        d = self._draft
+        if button != Qt.LeftButton:
+            return
+        pos = ev.position()
+        moved = math.hypot(pos.x() - start.x(), pos.y() - start.y()) > 3
+        hit, self._press_hit = getattr(self, "_press_hit", None), None
+        if not moved and (hit is not None or self.selected is not None):
+            self.selected = hit  # click on a measurement: select it (Delete removes it); elsewhere: deselect
+            if hit is not None and d is not None and len(d.points) <= 2:
+                self._draft = None
             self.canvas.viewport().update()
+            if hit is not None:
+                return
+        if d is None:
+            return
+        if d.kind == "angle":
+            # Angle: three clicks (end, vertex, end), or drag the first arm and click the third point.
+            if moved:
+                p = self.image_point(pos)
+                d.points[-1] = (p.x(), p.y())
+                if len(d.points) >= 3:
+                    self._commit_draft()
+                else:
+                    d.points.append((p.x(), p.y()))
+        elif not moved:
+            self._draft = None  # a click without a drag draws nothing
+        else:
+            self._commit_draft()
+        self.canvas.viewport().update()
+
+    def measurement_at(self, widget_pos, tolerance: float = 6.0):
+        """The measurement of the shown image whose outline passes within ``tolerance`` screen pixels of
+        ``widget_pos`` (the topmost one), or None."""
+        x, y = float(widget_pos.x()), float(widget_pos.y())
+        for m in reversed(self.measurements.on(self.frame_key)):
+            pts = [self.widget_point(pt) for pt in m.points]
+            if m.kind in ("distance", "angle"):
+                if any(_segment_distance(x, y, a, b) <= tolerance for a, b in zip(pts, pts[1:])):
+                    return m
+                continue
+            r = QtCore.QRectF(pts[0], pts[-1]).normalized()
+            if m.kind == "rectangle":
+                inside = r.adjusted(-tolerance, -tolerance, tolerance, tolerance).contains(x, y)
+                deep = r.adjusted(tolerance, tolerance, -tolerance, -tolerance)
+                if inside and not (deep.isValid() and deep.contains(x, y)):
+                    return m
+            else:
+                ax, ay = max(r.width() / 2, 1e-6), max(r.height() / 2, 1e-6)
+                nx, ny = (x - r.center().x()) / ax, (y - r.center().y()) / ay
+                radial = math.hypot(nx, ny)
+                if abs(radial - 1.0) * min(ax, ay) <= tolerance:
+                    return m
+        return None
+
+    def delete_selected(self) -> bool:
+        """Remove the selected measurement; False when none is selected."""
+        if self.selected is None:
+            return False
+        self.measurements.remove(self.selected)
+        self.selected = None
+        self.canvas.viewport().update()
+        return True
 
     def _commit_draft(self):
         d = self._draft
@@ -577,9 +665,14 @@ class StackViewport(QtWidgets.QWidget):
             st.fit()
         elif key == Qt.Key_N:
             st.one_to_one()
+        elif key in (Qt.Key_Delete, Qt.Key_Backspace) and self.selected is not None:
+            self.delete_selected()
         elif key in (Qt.Key_Escape, Qt.Key_Backspace):
             if self._draft is not None:
                 self._draft = None
+                self.canvas.viewport().update()
+            elif key == Qt.Key_Escape and self.selected is not None:
+                self.selected = None
                 self.canvas.viewport().update()
             else:
                 self.reset()
@@ -592,10 +685,7 @@ class StackViewport(QtWidgets.QWidget):
         elif key == Qt.Key_O:
             st.update(overlay=not st.overlay)
         elif key == Qt.Key_Delete:
-            items = self.measurements.on(self.frame_key)
-            if items:
-                self.measurements.remove(items[-1])
-                self.canvas.viewport().update()
+            pass  # nothing selected: click a measurement first
         else:
             shortcuts = {Qt.Key_W: "window", Qt.Key_Z: "zoom", Qt.Key_P: "pan", Qt.Key_D: "distance",
                          Qt.Key_G: "angle", Qt.Key_T: "rectangle", Qt.Key_E: "ellipse"}
@@ -607,13 +697,26 @@ class StackViewport(QtWidgets.QWidget):
 
     # -- commands ----------------------------------------------------------------------------------------------
     def presets(self) -> list:
-        return list(self.presentation.presets) if self.presentation is not None else []
+        """The file's windows, then its VOI LUTs (``window`` is a VOILUT, ``source`` "lut"), then CT presets."""
+        pres = self.presentation
+        if pres is None or pres.is_color:
+            return []
+        out = list(pres.presets)
+        n_file = sum(1 for p in out if p.source == "file")
+        luts = [imaging.WindowPreset(voi_lut_name(pres, k), lut, "lut")
+                for k, lut in enumerate(getattr(pres, "voi_luts", None) or [])]
+        return out[:n_file] + luts + out[n_file:]
 
     def apply_preset(self, index: int) -> bool:
         presets = self.presets()
         if not 0 <= index < len(presets):
             return False
         w = presets[index].window
+        if isinstance(w, imaging.VOILUT):
+            k = next(i for i, lut in enumerate(self.presentation.voi_luts) if lut is w)
+            self.state.set_voi_lut(k, *lut_window(w))
+            return True
+        self._voi_function = w.function
         self.state.set_window(w.center, w.width)
         return True
 
@@ -627,7 +730,7 @@ class StackViewport(QtWidgets.QWidget):
 
     def reset(self) -> None:
         c, w = self._auto_center_width
-        self.state.reset(c, w)
+        self.state.reset(c, w, getattr(self, "_initial_lut", None))
 
     def toggle_cine(self) -> None:
         self.state.update(playing=not self.state.playing)
@@ -657,3 +760,12 @@ class StackViewport(QtWidgets.QWidget):
         if self.stack is None:
             return
         paint_overlay(self, painter, annotations and self.state.overlay)
+
+
+
+def _segment_distance(x: float, y: float, a: QtCore.QPointF, b: QtCore.QPointF) -> float:
+    ax, ay, bx, by = a.x(), a.y(), b.x(), b.y()
+    dx, dy = bx - ax, by - ay
+    n = dx * dx + dy * dy
+    t = 0.0 if n == 0 else max(0.0, min(1.0, ((x - ax) * dx + (y - ay) * dy) / n))
+    return math.hypot(x - (ax + t * dx), y - (ay + t * dy))

@@ -2,7 +2,9 @@
 
 Opening never happens on the GUI thread: headers are read and stacks built in a superqt worker; frames are decoded
 by the stacks' executor. The window shows the first file of the first series as soon as it alone is open, then
-swaps in the sorted stack (so the first frame does not wait for a 2,000-file series to be sorted).
+swaps in the sorted stack at its first image (so the first frame does not wait for a 2,000-file series to be
+sorted, and the user always starts on image 1 of the sorted series, as in Horos). All series of a window share one
+frame-cache budget: ``settings.memory_budget_fraction`` of the machine's RAM.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import create_worker
 
+from workstation import imaging
 from workstation.gui.viewer.series import (
-    SeriesEntry, flatten, gc_paused, open_entries, slice_position, source_uid,
+    SeriesEntry, flatten, gc_paused, open_entries, slice_position,
 )
 from workstation.gui.viewer.state import TOOLS
 from workstation.gui.viewer.tag_browser import TagBrowser
@@ -25,6 +28,20 @@ Qt = QtCore.Qt
 LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2)}
 TOOL_LABELS = {"window": "W/L", "zoom": "Zoom", "pan": "Pan", "distance": "Distance", "angle": "Angle",
                "rectangle": "Rectangle", "ellipse": "Ellipse", "probe": "Probe"}
+TOOL_TIPS = {
+    "window": "Window/level: drag right to widen the window, down to raise the level (W)",
+    "zoom": "Zoom: drag up/down (right button anywhere) (Z)",
+    "pan": "Pan: drag the image (middle button anywhere) (P)",
+    "distance": "Distance: drag from one end to the other (D). Click a measurement to select it, Delete removes it",
+    "angle": "Angle: click the end of the first arm, the vertex, then the end of the second arm — or drag the "
+             "first arm (end to vertex) and click the second arm's end (G). Esc cancels. Click a measurement "
+             "to select it, Delete removes it",
+    "rectangle": "Rectangle ROI: drag corner to corner; shows mean/SD/min/max/area (T). Click its outline to "
+                 "select it, Delete removes it",
+    "ellipse": "Ellipse ROI: drag the bounding box; shows mean/SD/min/max/area (E). Click its outline to "
+               "select it, Delete removes it",
+    "probe": "Probe: the pixel value under the cursor is shown bottom left",
+}
 
 
 class ViewerWindow(QtWidgets.QMainWindow):
@@ -34,7 +51,9 @@ class ViewerWindow(QtWidgets.QMainWindow):
     ----------
     items: file paths (one group, split into series/stacks by the imaging core) and/or lists of paths (one group
         per list, e.g. one per series from the database browser).
-    settings: the workstation Settings (optional; only ``memory_budget``-like attributes are read if present).
+    settings: the workstation Settings (optional; defaults when None). ``memory_budget_fraction`` of the
+        machine's RAM is the frame-cache budget of this window, one :class:`workstation.imaging.MemoryBudget`
+        shared by every series open in it (:attr:`memory_budget`).
     executor: a ``concurrent.futures`` executor for decoding; one is created (and shut down on close) if omitted.
 
     Signals: ``loaded()`` once every group is open (``entries`` is complete).
@@ -48,6 +67,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("Viewer")
         self.resize(1400, 900)
         self.settings = settings
+        self.memory_budget = imaging.MemoryBudget.fraction_of_ram(_budget_fraction(settings))
         self._own_executor = executor is None
         self.executor = executor or ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)),
                                                        thread_name_prefix="viewer-decode")
@@ -95,12 +115,12 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     # -- opening -------------------------------------------------------------------------------------------------
     def _budget(self):
-        return getattr(self.settings, "memory_budget", None) if self.settings is not None else None
+        return self.memory_budget
 
     def _open_groups(self, groups):
         first = groups[0][:1]
         if first and len(groups[0]) > 1:
-            quick = create_worker(open_entries, first, executor=self.executor)
+            quick = create_worker(open_entries, first, executor=self.executor, memory_budget=self._budget())
             quick.returned.connect(self._on_quick)
             quick.errored.connect(lambda exc: None)
             self._start(quick)
@@ -149,10 +169,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
         quick = self._quick_entry
         for k, vp in enumerate(self.viewports):
             if k < len(self.entries):
-                frame = None
-                if k == 0 and quick is not None:
-                    frame = _matching_frame(self.entries[0], quick)
-                self.show_entry(k, k, frame=frame)
+                # The sorted stack from its first image (as Horos does), not the file that happened to be first.
+                self.show_entry(k, k, frame=0)
         if quick is not None and quick.stack is not None:
             quick.stack.close()
         self._quick_entry = None
@@ -272,6 +290,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
         group.setExclusive(True)
         for tool in TOOLS:
             act = QtGui.QAction(TOOL_LABELS[tool], self, checkable=True)
+            act.setStatusTip(TOOL_TIPS[tool])
+            act.setToolTip(TOOL_TIPS[tool])
             act.triggered.connect(lambda _c=False, t=tool: self.set_tool(t))
             group.addAction(act)
             tb.addAction(act)
@@ -357,7 +377,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
         for i, p in enumerate(self.active.presets()):
             w = p.window
             key = f"  [{i + 1}]" if i < 9 else ""
-            act = self.preset_menu.addAction(f"{p.name}  (W {w.width:g} L {w.center:g}){key}")
+            text = p.name if p.source == "lut" else f"{p.name}  (W {w.width:g} L {w.center:g})"
+            act = self.preset_menu.addAction(text + key)
             act.triggered.connect(lambda _c=False, k=i: self.active.apply_preset(k))
 
     def _on_probe(self, info: dict):
@@ -413,15 +434,15 @@ class ViewerWindow(QtWidgets.QMainWindow):
         super().closeEvent(ev)
 
 
-def _matching_frame(entry: SeriesEntry, quick: SeriesEntry) -> int | None:
-    """The frame of the full stack showing the same instance the quick preview showed."""
-    if entry.stack is None or quick.stack is None:
-        return None
+def _budget_fraction(settings) -> float:
+    """``settings.memory_budget_fraction``, else the Settings default (0.25 of RAM)."""
+    value = getattr(settings, "memory_budget_fraction", None) if settings is not None else None
+    if value is None:
+        from workstation.config import Settings
+
+        value = Settings.__dataclass_fields__["memory_budget_fraction"].default
     try:
-        uid = source_uid(quick.stack.source(0))
-        for i in range(len(entry.stack)):
-            if source_uid(entry.stack.source(i)) == uid:
-                return i
-    except Exception:  # noqa: BLE001
-        return None
-    return None
+        value = float(value)
+    except (TypeError, ValueError):
+        value = 0.25
+    return min(0.9, value) if value > 0 else 0.25
