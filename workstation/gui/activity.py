@@ -130,7 +130,7 @@ class ActivityPanel(QtWidgets.QWidget):
         self.view.verticalHeader().setDefaultSectionSize(24)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.setItemDelegateForColumn(2, ProgressDelegate(self.view))
-        for i, w in enumerate((320, 80, 160, 70, 70)):
+        for i, w in enumerate((470, 75, 150, 65, 65)):
             self.view.setColumnWidth(i, w)
         self.view.doubleClicked.connect(lambda _i: self.show_report())
         self.cancel_button = QtWidgets.QPushButton(self.tr("Cancel"), self)

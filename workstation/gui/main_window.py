@@ -140,7 +140,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_activity.setShortcut(QtGui.QKeySequence("Ctrl+3"))
         self.act_nodes = act(self.tr("&Nodes…"), self.nodes_dialog, "Ctrl+Shift+N", S.SP_DriveNetIcon)
         self.act_listener = act(self.tr("Restart &listener"), self.listener.restart)
-        self.act_settings = act(self.tr("&Settings…"), self.settings_dialog, QtGui.QKeySequence.Preferences)
+        self.act_settings = act(self.tr("&Settings…"), self.settings_dialog, QtGui.QKeySequence.Preferences,
+                                S.SP_FileDialogDetailedView)
         if self.act_settings.shortcut().isEmpty():
             self.act_settings.setShortcut(QtGui.QKeySequence("Ctrl+,"))
         self.act_about = act(self.tr("&About"), self._about)
@@ -199,6 +200,8 @@ class MainWindow(QtWidgets.QMainWindow):
         state = s.value("main/state")
         if state is not None:
             self.restoreState(state)
+        else:
+            self.resizeDocks([self.activity_dock], [190], Qt.Vertical)
         splitter = s.value("browser/splitter")
         if splitter is not None:
             self.browser.splitter.restoreState(splitter)

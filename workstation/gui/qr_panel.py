@@ -105,23 +105,30 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         self.status.setObjectName("qr_status")
         self.status.setWordWrap(True)
 
-        grid = QtWidgets.QGridLayout()
-        grid.addWidget(QtWidgets.QLabel(self.tr("Node")), 0, 0)
-        grid.addWidget(self.node_combo, 0, 1, 1, 2)
-        grid.addWidget(QtWidgets.QLabel(self.tr("Retrieve by")), 0, 3)
-        grid.addWidget(self.method_combo, 0, 4)
-        grid.addWidget(self.name, 1, 0, 1, 2)
-        grid.addWidget(self.patient_id, 1, 2)
-        grid.addWidget(self.accession, 1, 3)
-        grid.addWidget(self.modality, 1, 4)
-        grid.addWidget(self.description, 2, 0, 1, 2)
-        dates = QtWidgets.QHBoxLayout()
-        dates.addWidget(self.date_preset)
-        dates.addWidget(self.date_from)
-        dates.addWidget(QtWidgets.QLabel("–"))
-        dates.addWidget(self.date_to)
-        grid.addLayout(dates, 2, 2, 1, 2)
-        grid.addWidget(self.find_button, 2, 4)
+        row1 = QtWidgets.QHBoxLayout()
+        row1.addWidget(QtWidgets.QLabel(self.tr("Node")))
+        row1.addWidget(self.node_combo, 1)
+        row1.addSpacing(12)
+        row1.addWidget(QtWidgets.QLabel(self.tr("Retrieve by")))
+        row1.addWidget(self.method_combo)
+        row2 = QtWidgets.QHBoxLayout()
+        row2.addWidget(self.name, 2)
+        row2.addWidget(self.patient_id, 1)
+        row2.addWidget(self.accession, 1)
+        row2.addWidget(self.description, 2)
+        row2.addWidget(self.modality)
+        row3 = QtWidgets.QHBoxLayout()
+        row3.addWidget(QtWidgets.QLabel(self.tr("Study date")))
+        row3.addWidget(self.date_preset)
+        row3.addWidget(self.date_from)
+        row3.addWidget(QtWidgets.QLabel("–"))
+        row3.addWidget(self.date_to)
+        row3.addStretch(1)
+        row3.addWidget(self.find_button)
+        grid = QtWidgets.QVBoxLayout()
+        grid.addLayout(row1)
+        grid.addLayout(row2)
+        grid.addLayout(row3)
 
         self.tree = QtWidgets.QTreeWidget(self)
         self.tree.setObjectName("qr_results")
@@ -291,7 +298,8 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         if node is None:
             return
         uid = item.data(0, UID_ROLE)
-        job = Job("find", self.tr("Find series of %s on %s") % (uid, node.name), find_series, self.settings, node,
+        who = " ".join(t for t in (item.text(0), item.text(2), item.text(4)) if t)
+        job = Job("find", self.tr("Find series of %s on %s") % (who, node.name), find_series, self.settings, node,
                   uid)
         job.succeeded.connect(lambda rows, it=item: self._on_series(it, rows))
         job.failed.connect(lambda exc: self.status.setText(self.tr("Series search failed: %s") % exc))
@@ -346,7 +354,8 @@ class QueryRetrievePanel(QtWidgets.QWidget):
             if running is not None and running.is_active:
                 continue
             what = self.tr("series") if series_uid else self.tr("study")
-            desc = item.text(4) or item.text(0)
+            desc = " ".join(t for t in (item.text(0) if not series_uid else item.parent().text(0),
+                                        item.text(2) if not series_uid else "", item.text(4)) if t)
             job = Job("retrieve", self.tr("Retrieve %s %s from %s (C-%s)") % (what, desc, node.name, method.upper()),
                       retrieve_one, self.settings, node, self.archive, study_uid, series_uid, method,
                       summarize=summarize_retrieve)

@@ -31,6 +31,10 @@ def render_thumbnail(path: str, size: int = THUMB) -> QtGui.QImage | None:
         scale = size / max(rows, cols)
         w, h = max(1, int(cols * scale)), max(1, int(rows * scale))
         img = imaging.render(pres, frame, size=(w, h))
+        if not pres.is_color and int(img.max()) - int(img.min()) < 8:
+            # The file's window shows nothing of this frame (all below or above it): a blank tile tells the user
+            # nothing, so the thumbnail falls back to the frame's own range.
+            img = imaging.render(pres, frame, "minmax", size=(w, h))
     finally:
         stack.close()
     img = np.ascontiguousarray(img)
@@ -70,7 +74,7 @@ class SeriesPanel(QtWidgets.QListWidget):
         self.setObjectName("series_panel")
         self.setViewMode(QtWidgets.QListView.IconMode)
         self.setIconSize(QtCore.QSize(THUMB, THUMB))
-        self.setGridSize(QtCore.QSize(THUMB + 48, THUMB + 44))
+        self.setGridSize(QtCore.QSize(THUMB + 56, THUMB + 52))
         self.setResizeMode(QtWidgets.QListView.Adjust)
         self.setMovement(QtWidgets.QListView.Static)
         self.setWordWrap(True)
