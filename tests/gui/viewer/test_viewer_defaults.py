@@ -312,3 +312,34 @@ def test_select_and_delete_one_measurement(open_viewer, ct_series):
     click(vp, (edge.x(), edge.y()))
     key(vp, Qt.Key_Backspace)
     assert vp.measurements.on(vp.frame_key) == [first]
+
+
+# -- 6. things seen on screenshots -------------------------------------------------------------------------------
+def test_layout_box_shows_the_layout_given(open_viewer, ct_series):
+    win = open_viewer([ct_series], layout="1x2")
+    assert win.layout_box.currentText() == "1x2"
+
+
+def test_corner_texts_never_reach_the_middle(open_viewer, ct_series, monkeypatch):
+    """Long descriptions are elided to less than half the viewport: left and right blocks cannot overlap."""
+    from workstation.gui.viewer import overlay
+
+    win = open_viewer([ct_series], layout="2x2")
+    vp = win.active
+    vp.header["SeriesDescription"] = "a very long series description " * 5
+    vp.header["PatientName"] = "Somebody^With^An^Extraordinarily^Long^Name^Indeed"
+    drawn = []
+    real = overlay._text
+
+    def spy(p, rect, flags, text, color=overlay.TEXT):
+        drawn.append((flags, text, p.fontMetrics()))
+        real(p, rect, flags, text, color)
+
+    monkeypatch.setattr(overlay, "_text", spy)
+    vp.grab_view(True)
+    w = vp.canvas.width()
+    corners = [(f, t, fm) for f, t, fm in drawn if "\n" in t or "Se 1" in t]
+    assert corners
+    for _f, text, fm in corners:
+        for line in text.split("\n"):
+            assert fm.horizontalAdvance(line) < w / 2

@@ -24,11 +24,26 @@ SELECTED = QtGui.QColor(90, 200, 255)
 NICE_MM = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
 
 
-def _text(p: QtGui.QPainter, rect: QtCore.QRectF, flags, text: str) -> None:
+_OUTLINE = ((-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1))
+
+
+def _text(p: QtGui.QPainter, rect: QtCore.QRectF, flags, text: str, color: QtGui.QColor = TEXT) -> None:
+    """Text with a dark outline all round: readable on black, white and burned-in ultrasound text alike."""
     p.setPen(SHADOW)
-    p.drawText(rect.translated(1, 1), flags, text)
-    p.setPen(TEXT)
+    for dx, dy in _OUTLINE:
+        p.drawText(rect.translated(dx, dy), flags, text)
+    p.setPen(color)
     p.drawText(rect, flags, text)
+
+
+def _elide(fm: QtGui.QFontMetricsF, lines: list[str], width: float) -> list[str]:
+    return [fm.elidedText(line, Qt.ElideRight, max(20.0, width)) for line in lines]
+
+
+def _block_size(fm: QtGui.QFontMetricsF, lines: list[str]) -> tuple[float, float]:
+    if not lines:
+        return 0.0, 0.0
+    return max(fm.horizontalAdvance(x) for x in lines), fm.lineSpacing() * len(lines)
 
 
 def corner_texts(vp) -> dict[str, list[str]]:
@@ -106,11 +121,17 @@ def paint_overlay(vp, p: QtGui.QPainter, annotations: bool) -> None:
     p.setFont(font)
     m = 6
     texts = corner_texts(vp)
+    fm = QtGui.QFontMetricsF(font)
+    # Each corner gets less than half the width (minus room for the orientation letter): blocks never overlap.
+    half = w / 2 - m - 14
+    texts = {k: _elide(fm, v, half) for k, v in texts.items()}
     area = QtCore.QRectF(m, m, w - 2 * m, h - 2 * m)
     _text(p, area, Qt.AlignLeft | Qt.AlignTop, "\n".join(texts["top_left"]))
     _text(p, area, Qt.AlignRight | Qt.AlignTop, "\n".join(texts["top_right"]))
     _text(p, area, Qt.AlignLeft | Qt.AlignBottom, "\n".join(texts["bottom_left"]))
     _text(p, area, Qt.AlignRight | Qt.AlignBottom, "\n".join(texts["bottom_right"]))
+    bl_w, bl_h = _block_size(fm, texts["bottom_left"])
+    br_w, br_h = _block_size(fm, texts["bottom_right"])
     letters = orientation_texts(vp)
     if letters:
         big = QtGui.QFont(font)
@@ -127,6 +148,10 @@ def paint_overlay(vp, p: QtGui.QPainter, annotations: bool) -> None:
         mm, px = bar
         y = h - 34
         x0 = (w - px) / 2
+        label_w = fm.horizontalAdvance(f"{mm:g} mm")
+        left, right = min(x0, (w - label_w) / 2), max(x0 + px, (w + label_w) / 2)
+        if left - 6 < m + bl_w or right + 6 > w - m - br_w:
+            y = h - m - max(bl_h, br_h) - 10  # the corner texts reach the middle: put the bar above them
         pen = QtGui.QPen(TEXT, 2)
         p.setPen(pen)
         p.drawLine(QtCore.QPointF(x0, y), QtCore.QPointF(x0 + px, y))
@@ -170,11 +195,15 @@ def _paint_measurements(vp, p: QtGui.QPainter) -> None:
             anchor = QtCore.QRectF(pts[0], pts[-1]).normalized().topRight()
         else:
             anchor = pts[-1] if m.kind != "angle" else pts[1]
-        rect = QtCore.QRectF(anchor.x() + 8, anchor.y() + 4, 260, 60)
-        p.setPen(SHADOW)
-        p.drawText(rect.translated(1, 1), Qt.AlignLeft | Qt.AlignTop, label)
-        p.setPen(color)
-        p.drawText(rect, Qt.AlignLeft | Qt.AlignTop, label)
+        size = QtGui.QFontMetricsF(font).boundingRect(QtCore.QRectF(0, 0, 400, 200), Qt.AlignLeft, label).size()
+        x, y = anchor.x() + 8, anchor.y() + 4
+        if m.kind in ("rectangle", "ellipse") and x + size.width() > vp.canvas.width() - 4:
+            x = QtCore.QRectF(pts[0], pts[-1]).normalized().left() - 8 - size.width()  # no room right: go left
+        # Keep the label inside the viewport.
+        x = min(max(4.0, x), vp.canvas.width() - 4 - size.width())
+        y = min(max(4.0, y), vp.canvas.height() - 4 - size.height())
+        _text(p, QtCore.QRectF(x, y, size.width() + 2, size.height() + 2), Qt.AlignLeft | Qt.AlignTop, label,
+              color)
 
 
 def _modality_values(vp):

@@ -201,6 +201,10 @@ class ViewerWindow(QtWidgets.QMainWindow):
         """Arrange 1x1, 1x2, 2x1 or 2x2 viewports (existing viewports keep their series)."""
         rows, cols = LAYOUTS[name]
         self.layout_name = name
+        if hasattr(self, "layout_box") and self.layout_box.currentText() != name:
+            self.layout_box.blockSignals(True)
+            self.layout_box.setCurrentText(name)
+            self.layout_box.blockSignals(False)
         need = rows * cols
         while len(self.viewports) < need:
             vp = StackViewport(self.grid_host)
