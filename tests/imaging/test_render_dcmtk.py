@@ -92,7 +92,8 @@ def test_explicit_window_matches_dcmtk(name, index, dcmtk):
 
 @pytest.mark.parametrize("name,index", [g for g in GRAY if g[0] not in ("liver.dcm",)])
 def test_file_window_or_default_matches_dcmtk(name, index, dcmtk):
-    """Default presentation: the file's first window (+Wi 1), its VOI LUT (+Wl 1) or the full range (-W)."""
+    """Default presentation: the file's first window (+Wi 1), its VOI LUT (+Wl 1) or the range of its values
+    (+Wm, dcmtk's min-max; files with pixel padding are compared in their own test, since dcmtk counts it)."""
     path = datafile(name)
     pres, frame = _pres(path, index)
     if pres.file_windows:
@@ -100,7 +101,9 @@ def test_file_window_or_default_matches_dcmtk(name, index, dcmtk):
     elif pres.voi_luts:
         opts = ["+Wl", "1"]
     else:
-        opts = ["-W"]
+        if pres.padding is not None:
+            pytest.skip("pixel padding: our min/max leaves it out, dcmtk's does not (tested separately)")
+        opts = ["+Wm"]
     ref = dcmtk(path, ["+F", str(index + 1), *opts])
     _assert_close(render(pres, frame), ref)
 

@@ -314,14 +314,21 @@ class Presentation:
         """Pixel probe: one stored value -> (modality value, unit), e.g. (-1000.0, "HU")."""
         return float(self.modality_lut.apply(stored)), self.unit
 
-    def default_window(self) -> Window | VOILUT | None:
-        """The file's first window, else its first VOI LUT, else the full range of modality values."""
+    def default_window(self, frame: np.ndarray | None = None) -> Window | VOILUT | None:
+        """The file's first window, else its first VOI LUT, else the full range of the modality values.
+
+        With ``frame``, that range is the one the frame's values span (padding excluded), as dcmtk's min-max
+        and Horos do: a 12-bit CT holding -1000..1500 HU is shown across its values, not across -2048..2047
+        where it would look flat. Without a frame, the range every stored value could take.
+        """
         if self.is_color:
             return None
         if self.file_windows:
             return self.file_windows[0]
         if self.voi_luts:
             return self.voi_luts[0]
+        if frame is not None:
+            return self.auto_window(frame)
         return self.full_range_window()
 
     def full_range_window(self) -> Window | None:
@@ -353,7 +360,7 @@ class Presentation:
     def resolve(self, window: WindowLike, frame: np.ndarray | None = None) -> Window | VOILUT | None:
         """Turn ``None`` (default), ``"minmax"`` (needs ``frame``) or a Window/VOILUT into a Window/VOILUT."""
         if window is None:
-            return self.default_window()
+            return self.default_window(frame)
         if isinstance(window, str):
             if window.lower() != "minmax":
                 raise ValueError(f"unknown window {window!r}")

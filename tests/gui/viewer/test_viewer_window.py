@@ -154,14 +154,18 @@ def test_encapsulated_pdf_opens_in_system_viewer(open_viewer, tmp_path, monkeypa
         assert fh.read().startswith(b"%PDF")
 
 
-def test_file_without_window_opens_full_range_and_auto_is_minmax(open_viewer, testdata):
-    # Default presentation as `workstation render`: no window, no VOI LUT -> the full range of modality values.
+def test_file_without_window_opens_on_its_range_of_values(open_viewer, testdata):
+    # Default presentation as `workstation render`: no window, no VOI LUT -> the range of the modality values
+    # the image holds (dcmtk's min-max), so a 12-bit CT is not shown flat across -2048..2047.
     win = open_viewer([testdata("CT_small.dcm")])
     vp = win.active
-    full = vp.presentation.full_range_window()
-    assert (vp.state.center, vp.state.width) == (full.center, full.width)
-    vp.auto_window()  # the "A" key / Auto button: min/max of this image
     arr = vp.presentation.to_modality(vp.current_array())
+    assert vp.state.width == pytest.approx(float(arr.max() - arr.min()) + 1)
+    assert vp.state.center == pytest.approx((float(arr.max()) + float(arr.min())) / 2 + 0.5, abs=0.51)
+    full = vp.presentation.full_range_window()
+    assert vp.state.width < full.width
+    vp.drag_window(40, 0)
+    vp.auto_window()  # the "A" key / Auto button: back to min/max of this image
     assert vp.state.width == pytest.approx(float(arr.max() - arr.min()) + 1)
 
 

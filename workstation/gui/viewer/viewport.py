@@ -226,7 +226,8 @@ class StackViewport(QtWidgets.QWidget):
         the file's first window, else its first VOI LUT, else the full range of modality values.
         Returns (center, width, VOI LUT index or None)."""
         self._needs_auto = False
-        win = pres.default_window() if pres is not None else None
+        # Own windows or VOI LUTs first; otherwise the frame's range of values (needs the decoded frame).
+        win = pres.default_window() if pres is not None and (pres.file_windows or pres.voi_luts) else None
         self._voi_function = getattr(win, "function", None) if isinstance(win, imaging.Window) else None
         if isinstance(win, imaging.VOILUT):
             center, width = lut_window(win)
