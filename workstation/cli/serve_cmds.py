@@ -24,6 +24,18 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_serve)
 
 
+def _print_event(event: Any) -> None:
+    """One line per association outcome on stderr (the log has the detail)."""
+    if event.kind == "association-closed":
+        line = (f"#{event.association} {event.calling_ae}@{event.address} {event.detail}: "
+                f"{event.received} received, {event.failed} failed")
+    elif event.kind in ("association-rejected", "protocol-violation"):
+        line = f"#{event.association} {event.calling_ae or '?'}@{event.address or '?'} {event.kind}: {event.detail}"
+    else:
+        return
+    print(line, file=sys.stderr, flush=True)
+
+
 def cmd_serve(args: argparse.Namespace, ctx: Any) -> int:
     from workstation.config import SettingsError, validate_ae_title, validate_port
     from workstation.net.server import DicomServer, ServerError
@@ -45,7 +57,7 @@ def cmd_serve(args: argparse.Namespace, ctx: Any) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    server = DicomServer(settings, ctx.archive)
+    server = DicomServer(settings, ctx.archive, on_event=_print_event)
     try:
         try:
             server.start()

@@ -70,11 +70,11 @@ class _AssociationServer(ThreadedAssociationServer):
     daemon_threads = True
 
 
-class ServerError(Exception):
-    """The server cannot start or run; ``str()`` is one sentence for the user."""
+class ServerError(OSError):
+    """The server cannot start or run; ``str()`` is one sentence for the user (an OSError, like a failed bind)."""
 
 
-class PortInUse(ServerError, OSError):
+class PortInUse(ServerError):
     """Another program listens on the configured port."""
 
 
