@@ -427,3 +427,21 @@ def test_stop_aborts_open_associations(server_settings, archive, client):
     while session.assoc.is_established and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not session.assoc.is_established
+
+
+def test_file_meta_is_what_pydicom_reads_back():
+    from io import BytesIO
+
+    from workstation.net.scp_store import file_meta_bytes
+
+    ds = ct_dataset()
+    from pynetdicom.dsutils import encode
+
+    raw = encode(ds, False, True)
+    data = file_meta_bytes(CTImageStorage, ds.SOPInstanceUID, ExplicitVRLittleEndian, "ODD") + raw
+    back = pydicom.dcmread(BytesIO(data))
+    assert back.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+    assert back.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
+    assert back.file_meta.SourceApplicationEntityTitle == "ODD"
+    assert back.PatientName == "Doe^John"
+    assert back.file_meta.FileMetaInformationGroupLength == len(data) - 132 - len(raw) - 12

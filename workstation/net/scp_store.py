@@ -8,6 +8,7 @@ prefixes the bytes with a preamble and file meta, nothing is decoded or re-encod
 from __future__ import annotations
 
 import logging
+import struct
 from typing import Any, Callable
 
 from pydicom.dataset import Dataset
@@ -95,6 +96,43 @@ def is_unknown_storage(uid: str) -> bool:
     return not hasattr(sc, u.keyword) if u.keyword else True
 
 
+def _short_element(group_elem: tuple[int, int], vr: bytes, value: bytes, pad: bytes) -> bytes:
+    if len(value) % 2:
+        value += pad
+    return struct.pack("<HH", *group_elem) + vr + struct.pack("<H", len(value)) + value
+
+
+def file_meta_bytes(sop_class: str, sop_instance: str, transfer_syntax: str, source_ae: str = "") -> bytes:
+    """Preamble, ``DICM`` and the File Meta Information group (Explicit VR Little Endian) for a received data set.
+
+    Hand-encoded: pydicom's writer costs ~0.2 ms per instance for these eight fixed elements.
+    """
+    from pynetdicom import PYNETDICOM_IMPLEMENTATION_UID, PYNETDICOM_IMPLEMENTATION_VERSION
+
+    body = (
+        struct.pack("<HH", 0x0002, 0x0001) + b"OB\x00\x00" + struct.pack("<L", 2) + b"\x00\x01"
+        + _short_element((0x0002, 0x0002), b"UI", sop_class.encode("ascii"), b"\x00")
+        + _short_element((0x0002, 0x0003), b"UI", sop_instance.encode("ascii"), b"\x00")
+        + _short_element((0x0002, 0x0010), b"UI", transfer_syntax.encode("ascii"), b"\x00")
+        + _short_element((0x0002, 0x0012), b"UI", str(PYNETDICOM_IMPLEMENTATION_UID).encode("ascii"), b"\x00")
+        + _short_element((0x0002, 0x0013), b"SH", PYNETDICOM_IMPLEMENTATION_VERSION.encode("ascii"), b" ")
+    )
+    if source_ae.strip():
+        body += _short_element((0x0002, 0x0016), b"AE", source_ae.strip().encode("ascii", "replace"), b" ")
+    group_length = struct.pack("<HH", 0x0002, 0x0000) + b"UL" + struct.pack("<HL", 4, len(body))
+    return b"\x00" * 128 + b"DICM" + group_length + body
+
+
+def encoded_file(event: Any) -> bytes:
+    """The complete file for a C-STORE request: our file meta + the data set bytes exactly as received."""
+    request = event.request
+    stream = request.DataSet
+    dataset = stream.getbuffer() if hasattr(stream, "getbuffer") else stream.getvalue()
+    meta = file_meta_bytes(str(request.AffectedSOPClassUID), str(request.AffectedSOPInstanceUID),
+                           str(event.context.transfer_syntax), str(event.assoc.requestor.ae_title))
+    return meta + dataset
+
+
 def status_dataset(status: int, comment: str = "") -> Dataset:
     ds = Dataset()
     ds.Status = status
@@ -130,7 +168,7 @@ class StoreHandler:
             self.on_failed(assoc, sop_uid, "storage from this AE title is not allowed")
             return status_dataset(NOT_AUTHORIZED, "storage from this AE title is not allowed")
         try:
-            data = event.encoded_dataset(include_meta=True)
+            data = encoded_file(event)
         except Exception as exc:  # noqa: BLE001 - a request pynetdicom could not assemble
             self.on_failed(assoc, sop_uid, f"cannot assemble the data set: {exc}")
             return status_dataset(CANNOT_UNDERSTAND, "cannot assemble the data set")
