@@ -15,7 +15,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 
 class StorageFull(OSError):
@@ -66,8 +66,14 @@ class Storage:
         return self.tmp_dir / f"{os.getpid()}-{uuid.uuid4().hex}.part"
 
     # --- writing ---------------------------------------------------------------------------------------------
-    def write_bytes(self, sop_instance_uid: str, data: bytes | memoryview, fsync: bool = True) -> Path:
-        """Write ``data`` as the file of ``sop_instance_uid`` atomically: temp file, fsync, rename."""
+    def write_bytes(
+        self, sop_instance_uid: str, data: bytes | memoryview, fsync: bool = True, sync_dir: bool = True
+    ) -> Path:
+        """Write ``data`` as the file of ``sop_instance_uid`` atomically: temp file, fsync, rename.
+
+        With ``sync_dir=False`` the rename is not yet durable: the caller must pass the returned path's folder to
+        :meth:`sync_dirs` before it commits anything that relies on the file (the importer does, once per batch).
+        """
         dest = self.path_for(sop_instance_uid)
         tmp = self._tmp_path()
         try:
@@ -83,7 +89,7 @@ class Storage:
                 os.close(fd)
             self._ensure_parent(dest)
             os.replace(tmp, dest)
-            if fsync:
+            if fsync and sync_dir:
                 _fsync_dir(dest.parent)
         except BaseException as exc:
             _unlink_quietly(tmp)
@@ -92,8 +98,10 @@ class Storage:
             raise
         return dest
 
-    def copy_file(self, sop_instance_uid: str, source: Path | BinaryIO, fsync: bool = True) -> Path:
-        """Copy a file (path or open binary file) into storage atomically."""
+    def copy_file(
+        self, sop_instance_uid: str, source: Path | BinaryIO, fsync: bool = True, sync_dir: bool = True
+    ) -> Path:
+        """Copy a file (path or open binary file) into storage atomically (``sync_dir`` as in write_bytes)."""
         dest = self.path_for(sop_instance_uid)
         tmp = self._tmp_path()
         try:
@@ -109,7 +117,7 @@ class Storage:
                         _datasync(out.fileno())
             self._ensure_parent(dest)
             os.replace(tmp, dest)
-            if fsync:
+            if fsync and sync_dir:
                 _fsync_dir(dest.parent)
         except BaseException as exc:
             _unlink_quietly(tmp)
@@ -117,6 +125,15 @@ class Storage:
                 raise StorageFull(exc.errno, "no space left on the archive's disk", str(self.root)) from None
             raise
         return dest
+
+    def sync_dirs(self, folders: Iterable[Path]) -> None:
+        """Make the renames into ``folders`` durable (after writes with ``sync_dir=False``).
+
+        On ext4/XFS the first fsync commits the journal holding every pending rename, so the others are cheap:
+        one batch pays about one journal commit instead of one per file.
+        """
+        for folder in set(folders):
+            _fsync_dir(folder)
 
     # --- deleting --------------------------------------------------------------------------------------------
     def move_to_trash(self, path: Path) -> Path | None:
