@@ -85,15 +85,18 @@ class JobTableModel(QtCore.QAbstractTableModel):
         self.endInsertRows()
 
     def _on_changed(self, job: Job) -> None:
-        self._dirty.add(id(job))
+        self._dirty.add(job)
 
     def _flush(self) -> None:
-        if not self._dirty and not any(j.is_active for j in self._jobs[:50]):
-            return
+        """Repaint only the rows that changed (and running ones, whose speed changes): painting calls Python."""
+        changed = set(self._dirty)
         self._dirty.clear()
-        if self._jobs:
-            # Speed changes every tick while jobs run; one dataChanged over the table is cheapest.
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._jobs) - 1, len(HEADERS) - 1))
+        changed.update(j for j in self._jobs[:50] if j.is_active)
+        if not changed:
+            return
+        rows = [i for i, j in enumerate(self._jobs) if j in changed]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(HEADERS) - 1))
 
 
 class ProgressDelegate(QtWidgets.QStyledItemDelegate):

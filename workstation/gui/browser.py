@@ -144,7 +144,10 @@ class BrowserWidget(QtWidgets.QWidget):
         self.model.sorted_by_user = True
 
     def _on_query_finished(self, n: int, seconds: float) -> None:
-        self.count_label.setText(self.tr("%n study(ies)", "", n))
+        if self.model.complete:
+            self.count_label.setText(self.tr("%n study(ies)", "", n))
+        else:
+            self.count_label.setText(self.tr("%n+ studies…", "", n))
         if self.view.selectionModel() and not self.view.selectionModel().selectedRows() and n:
             self.view.selectRow(0)
 

@@ -264,7 +264,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.received_today = 0
         self.received_today += added
         self._update_received()
-        self.browser.model.refresh()
+        if "removed" in kinds:
+            self.browser.model.refresh()
+        else:
+            self.browser.model.update_studies(studies)
         self.browser.refresh_series(studies)
 
     # --- drag and drop -------------------------------------------------------------------------------------------

@@ -72,33 +72,65 @@ class StudyFilter:
         return out
 
 
-def display_row(row: dict[str, Any]) -> tuple:
-    """(display strings..., sort keys..., uid) for one study row; built in the worker."""
-    shown = []
-    sort = []
-    for key in KEYS:
-        value = row.get(key)
-        if key == "PatientName":
-            text = format_name(value)
-        elif key in ("PatientBirthDate", "StudyDate"):
-            text = format_da(value)
-        elif key == "ModalitiesInStudy":
-            text = ", ".join(value or [])
-        elif key == "received":
-            text = format_received(value)
-        else:
-            text = "" if value is None else str(value)
-        shown.append(text)
-        sort.append(int(value or 0) if key in NUMERIC else text.casefold())
-    return tuple(shown), tuple(sort), row["StudyInstanceUID"], row
+def cell_text(row: dict[str, Any], key: str) -> str:
+    """The display text of one cell (formatted on demand: only visible cells are ever formatted)."""
+    value = row.get(key)
+    if key == "PatientName":
+        return format_name(value)
+    if key in ("PatientBirthDate", "StudyDate"):
+        return format_da(value)
+    if key == "ModalitiesInStudy":
+        return ", ".join(value or [])
+    if key == "received":
+        return format_received(value)
+    return "" if value is None else str(value)
 
 
-def run_study_query(archive: Any, flt: StudyFilter) -> tuple[list[tuple], float]:
-    """The worker's body: query and build the display rows. Returns (rows, seconds)."""
+def sort_key(key: str):
+    if key in NUMERIC:
+        return lambda row: int(row.get(key) or 0)
+    return lambda row: cell_text(row, key).casefold()
+
+
+DEFAULT_SORT = (4, Qt.DescendingOrder)  # the index's own order: study date, newest first
+FIRST_PAGE = 300
+
+
+def study_query_phases(archive: Any, flt: StudyFilter, sort: tuple[int, Any], first_page: int | None = FIRST_PAGE):
+    """Worker generator: yield ``(rows, seconds, complete)`` -- first the top page (fast, in the index's order),
+    then every matching row, sorted as the view is. A newer query aborts this one between the two phases."""
+    t0 = time.perf_counter()
+    filters = flt.filters()
+    search = flt.search or None
+    default_sort = (sort[0], Qt.SortOrder(sort[1])) == DEFAULT_SORT
+    if first_page and default_sort:
+        rows = archive.query("study", filters, search=search, limit=first_page)
+        complete = len(rows) < first_page
+        yield rows, time.perf_counter() - t0, complete
+        if complete:
+            return
+    rows = archive.query("study", filters, search=search)
+    if not default_sort:
+        rows.sort(key=sort_key(KEYS[sort[0]]), reverse=Qt.SortOrder(sort[1]) == Qt.DescendingOrder)
+    yield rows, time.perf_counter() - t0, True
+
+
+def query_changed_studies(archive: Any, flt: StudyFilter, uids: list[str]) -> list[dict[str, Any]]:
+    """The rows of ``uids`` that match the current filter (worker)."""
+    out: list[dict[str, Any]] = []
+    uids = sorted(uids)
+    for start in range(0, len(uids), 200):
+        filters = flt.filters()
+        filters["StudyInstanceUID"] = "\\".join(uids[start:start + 200])
+        out.extend(archive.query("study", filters, search=flt.search or None))
+    return out
+
+
+def run_study_query(archive: Any, flt: StudyFilter) -> tuple[list[dict[str, Any]], float]:
+    """Every matching study row in the index's order (tests, CLI-like callers)."""
     t0 = time.perf_counter()
     rows = archive.query("study", flt.filters(), search=flt.search or None)
-    out = [display_row(r) for r in rows]
-    return out, time.perf_counter() - t0
+    return rows, time.perf_counter() - t0
 
 
 class StudyTableModel(QtCore.QAbstractTableModel):
@@ -120,8 +152,11 @@ class StudyTableModel(QtCore.QAbstractTableModel):
         self._sort_order = Qt.DescendingOrder
         self._seq = 0
         self._running = False
-        self._pending = False
+        self._worker = None
+        self._update_workers: set = set()
+        self.complete = False  # False while only the first page of a long answer is shown
         self.last_update = 0.0  # perf_counter() of the last applied result (benchmarks)
+        self.last_complete = 0.0
         self.sorted_by_user = False
 
     # --- Qt model ----------------------------------------------------------------------------------------------
@@ -140,41 +175,39 @@ class StudyTableModel(QtCore.QAbstractTableModel):
         if not index.isValid():
             return None
         row = self._rows[index.row()]
-        if role == Qt.DisplayRole:
-            return row[0][index.column()]
+        if role == Qt.DisplayRole or role == Qt.ToolTipRole:
+            return cell_text(row, KEYS[index.column()])
         if role == Qt.TextAlignmentRole and KEYS[index.column()] in NUMERIC:
             return int(Qt.AlignRight | Qt.AlignVCenter)
         if role == self.UID_ROLE:
-            return row[2]
+            return row["StudyInstanceUID"]
         if role == self.ROW_ROLE:
-            return row[3]
+            return row
         return None
 
     def sort(self, column: int, order=Qt.AscendingOrder) -> None:
+        if (column, order) == (self._sort_column, self._sort_order) and not self.sorted_by_user:
+            return
         self._sort_column, self._sort_order = column, order
         self.layoutAboutToBeChanged.emit()
-        self._apply_sort()
+        self._rows.sort(key=sort_key(KEYS[column]), reverse=order == Qt.DescendingOrder)
         self.layoutChanged.emit()
-
-    def _apply_sort(self) -> None:
-        col = self._sort_column
-        self._rows.sort(key=lambda r: r[1][col], reverse=self._sort_order == Qt.DescendingOrder)
 
     # --- access ------------------------------------------------------------------------------------------------
     def uid_at(self, row: int) -> str:
-        return self._rows[row][2]
+        return self._rows[row]["StudyInstanceUID"]
 
     def row_at(self, row: int) -> dict[str, Any]:
-        return self._rows[row][3]
+        return self._rows[row]
 
     def row_of(self, uid: str) -> int:
         for i, r in enumerate(self._rows):
-            if r[2] == uid:
+            if r["StudyInstanceUID"] == uid:
                 return i
         return -1
 
     def uids(self) -> list[str]:
-        return [r[2] for r in self._rows]
+        return [r["StudyInstanceUID"] for r in self._rows]
 
     # --- refresh -----------------------------------------------------------------------------------------------
     def set_filter(self, flt: StudyFilter) -> None:
@@ -182,52 +215,105 @@ class StudyTableModel(QtCore.QAbstractTableModel):
         self.refresh()
 
     def refresh(self) -> None:
-        """Run the query in a worker; if one is running, run once more when it ends (coalesced)."""
-        if self._running:
-            self._pending = True
-            return
-        self._running = True
-        self._pending = False
+        """Query in a worker. A running query is told to stop (its answers are dropped); the new one starts now."""
         self._seq += 1
         seq = self._seq
+        if self._worker is not None:
+            self._worker.quit()
         flt = StudyFilter(self.filter.search, self.filter.date_preset, self.filter.modality, dict(self.filter.extra))
+        self._running = True
+        self.complete = False
         self.queryStarted.emit()
-        worker = create_worker(run_study_query, self.archive, flt, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(lambda res, s=seq: self._on_result(s, res))
-        worker.errored.connect(self._on_error)
+        worker = create_worker(study_query_phases, self.archive, flt, (self._sort_column, self._sort_order),
+                               _start_thread=False, _ignore_errors=True)
+        worker.yielded.connect(lambda res, s=seq: self._on_result(s, res))
+        worker.errored.connect(lambda exc, s=seq: self._on_error(s, exc))
+        worker.finished.connect(lambda s=seq: self._on_finished(s))
+        self._worker = worker
         worker.start()
 
+    def update_studies(self, uids: set[str] | list[str]) -> None:
+        """New arrivals: re-read only these studies and update/insert their rows (a full reset repaints the whole
+        view, which under network load costs the GUI thread tens of milliseconds of GIL waits)."""
+        if not uids:
+            return
+        if self._running:
+            self.refresh()  # a full answer is on its way anyway; make sure it includes the change
+            return
+        seq = self._seq
+        flt = StudyFilter(self.filter.search, self.filter.date_preset, self.filter.modality, dict(self.filter.extra))
+        worker = create_worker(query_changed_studies, self.archive, flt, list(uids), _start_thread=False,
+                               _ignore_errors=True)
+        worker.returned.connect(lambda rows, s=seq: self._on_changed_rows(s, rows))
+        worker.errored.connect(lambda exc, s=seq: self._on_error(s, exc))
+        self._update_workers.add(worker)
+        worker.finished.connect(lambda w=worker: self._update_workers.discard(w))
+        worker.start()
+
+    def _on_changed_rows(self, seq: int, rows: list[dict[str, Any]]) -> None:
+        if not isValid(self) or seq != self._seq:
+            return  # a full refresh happened meanwhile and already has these rows
+        index = {r["StudyInstanceUID"]: i for i, r in enumerate(self._rows)}
+        col, order = self._sort_column, self._sort_order
+        default = (col, order) == DEFAULT_SORT
+        for row in rows:
+            uid = row["StudyInstanceUID"]
+            at = index.get(uid)
+            if at is not None:
+                self._rows[at] = row
+                self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
+                continue
+            if default:
+                key = lambda r: (r.get("StudyDate") or "", r.get("StudyTime") or "")  # noqa: E731
+            else:
+                key = sort_key(KEYS[col])
+            new_key = key(row)
+            pos = len(self._rows)
+            descending = order == Qt.DescendingOrder
+            for i, other in enumerate(self._rows):
+                k = key(other)
+                if (new_key >= k) if descending else (new_key <= k):
+                    pos = i
+                    break
+            if pos == len(self._rows) and not self.complete:
+                continue  # beyond the first page shown: the full answer will have it
+            self.beginInsertRows(QtCore.QModelIndex(), pos, pos)
+            self._rows.insert(pos, row)
+            self.endInsertRows()
+            index = {r["StudyInstanceUID"]: i for i, r in enumerate(self._rows)}
+        self.last_update = time.perf_counter()
+        self.queryFinished.emit(len(self._rows), 0.0)
+
     def refresh_now(self) -> None:
-        """Synchronous refresh (start-up with a known-small query, tests)."""
-        rows, seconds = run_study_query(self.archive, self.filter)
+        """Synchronous refresh (tests)."""
         self._seq += 1
-        self._apply(rows, seconds)
+        for rows, seconds, complete in study_query_phases(self.archive, self.filter,
+                                                          (self._sort_column, self._sort_order), None):
+            self._apply(rows, seconds, complete)
 
-    def _on_error(self, exc: Exception) -> None:
+    def _on_finished(self, seq: int) -> None:
         if not isValid(self):
             return
-        self._running = False
-        self.queryFailed.emit(exc)
-        if self._pending:
-            self.refresh()
+        if seq == self._seq:
+            self._running = False
+            self._worker = None
 
-    def _on_result(self, seq: int, result: tuple[list[tuple], float]) -> None:
+    def _on_error(self, seq: int, exc: Exception) -> None:
         if not isValid(self):
             return
-        self._running = False
-        if self._pending:
-            # The filter changed while this ran: its rows are stale, ask again right away.
-            self.refresh()
+        if seq == self._seq:
+            self.queryFailed.emit(exc)
+
+    def _on_result(self, seq: int, result: tuple) -> None:
+        if not isValid(self):
             return
         if seq != self._seq:
-            return
+            return  # the user typed on: stale
         self._apply(*result)
 
-    def _apply(self, rows: list[tuple], seconds: float) -> None:
-        col = self._sort_column
-        if self.sorted_by_user or col != 4 or self._sort_order != Qt.DescendingOrder:
-            rows.sort(key=lambda r: r[1][col], reverse=self._sort_order == Qt.DescendingOrder)
-        same = [r[2] for r in self._rows] == [r[2] for r in rows]
+    def _apply(self, rows: list[dict[str, Any]], seconds: float, complete: bool) -> None:
+        same = len(rows) == len(self._rows) and all(
+            a["StudyInstanceUID"] == b["StudyInstanceUID"] for a, b in zip(rows, self._rows))
         if same and rows:
             self._rows = rows
             self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
@@ -235,5 +321,8 @@ class StudyTableModel(QtCore.QAbstractTableModel):
             self.beginResetModel()
             self._rows = rows
             self.endResetModel()
+        self.complete = complete
         self.last_update = time.perf_counter()
+        if complete:
+            self.last_complete = self.last_update
         self.queryFinished.emit(len(rows), seconds)
