@@ -26,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import zipfile
@@ -135,7 +136,9 @@ def import_paths(
     workers = workers or min(4, (os.cpu_count() or 2) * 2)
     plain = [s for s in sources if s.member is None]
     if processes is None:
-        processes = (os.cpu_count() or 1) if len(plain) >= _PROCESS_MIN_FILES and (os.cpu_count() or 1) > 1 else 0
+        # Not in a frozen app: a spawned child would start the app again unless its main calls freeze_support().
+        cpus = os.cpu_count() or 1
+        processes = cpus if len(plain) >= _PROCESS_MIN_FILES and cpus > 1 and not getattr(sys, "frozen", False) else 0
     if processes > 0:
         threaded = [s for s in sources if s.member is not None]
         chunks = [plain[i : i + _CHUNK] for i in range(0, len(plain), _CHUNK)]
