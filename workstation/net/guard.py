@@ -30,6 +30,7 @@ import socket
 import struct
 import time
 import types
+import weakref
 from typing import Any, Callable
 
 from pynetdicom import evt as _evt
@@ -41,8 +42,8 @@ log = logging.getLogger("workstation.net.server")
 
 MAX_CONTROL_PDU = 1 << 20  # A-ASSOCIATE-RQ with 128 contexts of many syntaxes stays far below 1 MiB
 FAST_POLL = 0.00005  # DUL poll while data flows (pynetdicom's default is 0.001)
-IDLE_AFTER = 0.05  # seconds without traffic before waiting on the socket instead of polling
-IDLE_WAIT = 0.01  # longest wait on an idle socket (bounds the delay of a send we start ourselves)
+ACTIVE_WINDOW = 0.005  # seconds after the last PDU during which the DUL polls instead of waiting
+IDLE_WAIT = 0.01  # longest wait of an idle DUL loop (its timers and kill flag are checked that often)
 _REACTOR_WAIT = 0.001  # seconds the association reactor waits for a message before its housekeeping
 _UPSTREAM_LOG = logging.getLogger("pynetdicom.association")
 _HEADER = struct.Struct(">BBL")
@@ -195,38 +196,55 @@ def _reactor_compatible(assoc: Any) -> bool:
 
 
 def install_adaptive_poll(dul: Any) -> None:
-    """Poll fast while PDUs flow; when idle, wait on the socket instead of spinning.
+    """Make the DUL reactor poll fast while PDUs flow and wait in ``select`` when quiet.
 
-    pynetdicom's DUL reactor loops every ``_run_loop_delay`` (1 ms) forever: every idle or not-yet-associated
-    connection costs ~1,000 Python loop iterations a second, and forty of them starve the process. While
-    traffic flows we poll every 50 us (responses leave at once); after :data:`IDLE_AFTER` without traffic the
-    loop blocks in ``select`` on the socket for up to :data:`IDLE_WAIT` (it wakes at once when data arrives).
+    pynetdicom's DUL reactor sleeps ``_run_loop_delay`` (1 ms) whenever a loop found nothing to do: every
+    response we queue may wait a millisecond, and every connection, even an idle one, costs ~1,000 Python
+    loops a second (forty garbage connections starve the process; CPU spent spinning is CPU the store path
+    lacks). Here the loop polls every :data:`FAST_POLL` for :data:`ACTIVE_WINDOW` after the last PDU, then
+    blocks in ``select`` until the peer sends, we queue a PDU (``send_pdu`` writes a byte to a socketpair), or
+    :data:`IDLE_WAIT` passes (timers and kill flags are checked at least that often).
     """
+    wake_r, wake_w = socket.socketpair()
+    wake_r.setblocking(False)
+    wake_w.setblocking(False)
+    weakref.finalize(dul, wake_r.close)
+    weakref.finalize(dul, wake_w.close)
     original = dul._is_transport_event
-    state = {"last": time.monotonic()}
+    original_send = dul.send_pdu
     dul._run_loop_delay = FAST_POLL
+    last = [time.monotonic()]
 
     def is_transport_event() -> bool:
-        now = time.monotonic()
-        if now - state["last"] > IDLE_AFTER and dul.to_provider_queue.empty():
+        # Right after traffic, poll (the next PDU usually follows within microseconds and a 50 us sleep is
+        # cheaper than a select round trip); once quiet for ACTIVE_WINDOW, wait on the sockets.
+        if time.monotonic() - last[0] > ACTIVE_WINDOW and dul.to_provider_queue.empty() and dul.event_queue.empty():
             sock = dul.socket.socket if dul.socket is not None else None
-            if sock is not None:
-                try:
-                    select.select([sock], [], [], IDLE_WAIT)
-                except (OSError, ValueError):
+            try:
+                if sock is not None:
+                    select.select([sock, wake_r], [], [], IDLE_WAIT)
+                else:
+                    select.select([wake_r], [], [], IDLE_WAIT)
+                while wake_r.recv(4096):
                     pass
+            except (BlockingIOError, InterruptedError):
+                pass
+            except (OSError, ValueError):
+                time.sleep(FAST_POLL)
         busy = original()
         if busy:
-            state["last"] = time.monotonic()
+            last[0] = time.monotonic()
         return busy
 
-    dul._is_transport_event = is_transport_event
-    original_send = dul.send_pdu
-
     def send_pdu(primitive: Any) -> None:
-        state["last"] = time.monotonic()
+        last[0] = time.monotonic()
         original_send(primitive)
+        try:
+            wake_w.send(b"\0")
+        except OSError:  # buffer full (a wake-up is pending anyway) or closed
+            pass
 
+    dul._is_transport_event = is_transport_event
     dul.send_pdu = send_pdu
 
 
