@@ -15,6 +15,11 @@ Performance notes, so nobody "simplifies" them away:
 * pynetdicom's DUL reactor sleeps 1 ms whenever it finds nothing to do, so every response we queue waits up to
   ~1 ms before it leaves; over a 500-instance C-GET that is half the run time. Bulk transfers (``fast=True``)
   shorten that poll to :data:`FAST_POLL` seconds for the life of the association (a little CPU while it lasts).
+* Bulk associations also hold pynetdicom's association reactor (:class:`_HeldCheckpoint`). As requestor we never
+  serve requests on it, and its pause handshake is racy: between ``send_c_store`` clearing the checkpoint and
+  sending, the reactor can still run one ``get_msg`` and swallow the C-STORE-RSP ("Received unexpected C-STORE
+  service message"), leaving the send waiting a whole ``dimse_timeout``. Held, it only watches for the peer's
+  A-ABORT / A-RELEASE-RQ and for the end of the association, without polling the DIMSE queue at 1 kHz.
 """
 
 from __future__ import annotations
@@ -197,7 +202,48 @@ def open_association(
         # A private attribute, stable since pynetdicom 1.x; without it nothing breaks, transfers are just slower.
         if hasattr(assoc.dul, "_run_loop_delay"):
             assoc.dul._run_loop_delay = FAST_POLL
+        hold_reactor(assoc)
     return assoc
+
+
+class _HeldCheckpoint(threading.Event):
+    """Stands in for ``Association._reactor_checkpoint`` on requestor associations that only we drive.
+
+    pynetdicom sets and clears it around every operation; the reactor thread calls :meth:`wait` at the top of its
+    loop (after flagging itself paused). Here ``wait`` returns only when the reactor has real work: the
+    association ended (killed, aborted, released, DUL gone) or the peer sent A-ABORT / A-RELEASE-RQ. So the
+    reactor never takes a DIMSE message off the queue behind the back of the thread waiting for it.
+    """
+
+    def __init__(self, assoc: Association):
+        super().__init__()
+        self._assoc = assoc
+        super().set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT, A_RELEASE
+
+        a = self._assoc
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if a._kill or a._sent_abort or a.is_released or a.is_aborted or not a.is_established:
+                return True
+            dul = a.dul
+            if dul is None or not dul.is_alive():
+                return True
+            with contextlib.suppress(Exception):
+                pdu = dul.peek_next_pdu()
+                if isinstance(pdu, (A_ABORT, A_P_ABORT)) or (isinstance(pdu, A_RELEASE) and pdu.result is None):
+                    return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+
+def hold_reactor(assoc: Association) -> None:
+    """Install :class:`_HeldCheckpoint` (see the module docstring); harmless if pynetdicom's internals changed."""
+    if isinstance(getattr(assoc, "_reactor_checkpoint", None), threading.Event) and hasattr(assoc, "_kill"):
+        assoc._reactor_checkpoint = _HeldCheckpoint(assoc)
 
 
 @contextlib.contextmanager
@@ -220,12 +266,17 @@ def association(
 class CancelWatch:
     """Run ``action`` once, from a helper thread, as soon as ``cancel`` is set (until the ``with`` block ends).
 
-    Used to send C-CANCEL or A-ABORT while the calling thread is blocked waiting for a response.
+    Used to send C-CANCEL or A-ABORT while the calling thread is blocked waiting for a response. With ``armed``
+    (an Event, see :func:`request_sent`), the action waits until it is set: a C-CANCEL that overtakes its request
+    is ignored by the peer (PS3.7 9.3.2.3; pynetdicom even forgets cancels at each new request), and the
+    operation would then run to its end.
     """
 
-    def __init__(self, cancel: CancelFlag | None, action: Callable[[], None]):
+    def __init__(self, cancel: CancelFlag | None, action: Callable[[], None],
+                 armed: threading.Event | None = None):
         self.cancel = cancel
         self.action = action
+        self.armed = armed
         self.fired = False
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -238,19 +289,55 @@ class CancelWatch:
 
     def _run(self) -> None:
         while not self._done.is_set():
-            if self.cancel.is_set():  # type: ignore[union-attr]
+            if self.cancel.is_set() and (self.armed is None or self.armed.is_set()):  # type: ignore[union-attr]
                 self.fired = True
                 try:
                     self.action()
                 except Exception:  # noqa: BLE001 - the association may already be gone
                     log.debug("cancel action failed", exc_info=True)
                 return
-            self._done.wait(0.02)
+            self._done.wait(0.02 if not self.cancel.is_set() else 0.002)  # type: ignore[union-attr]
 
     def __exit__(self, *exc: object) -> None:
         self._done.set()
         if self._thread is not None:
             self._thread.join(1.0)
+
+
+def abort_and_wake(assoc: Association) -> None:
+    """A-ABORT from another thread, and wake the thread blocked waiting for a response.
+
+    pynetdicom's ``abort()`` does not wake a thread inside ``send_c_*`` that waits for the next DIMSE message:
+    it would sit there until ``dimse_timeout`` (a minute by default). An empty queue item is what pynetdicom
+    itself uses for "no response"; the waiting call then returns at once.
+    """
+    try:
+        if not assoc.is_aborted:
+            assoc.abort()
+    finally:
+        with contextlib.suppress(Exception):
+            for _ in range(3):  # the reactor, let go by the abort, may take one off the queue
+                assoc.dimse.msg_queue.put((None, None))
+
+
+_REQUESTS = ("C_FIND_RQ", "C_MOVE_RQ", "C_GET_RQ")
+
+
+@contextlib.contextmanager
+def request_sent(assoc: Association) -> Iterator[threading.Event]:
+    """An Event set once our C-FIND/C-MOVE/C-GET request has left (for :class:`CancelWatch`'s ``armed``)."""
+    sent = threading.Event()
+
+    def on_sent(event: evt.Event) -> None:
+        if not sent.is_set() and type(event.message).__name__ in _REQUESTS:
+            sent.set()
+
+    assoc.bind(evt.EVT_DIMSE_SENT, on_sent)
+    try:
+        yield sent
+    finally:
+        with contextlib.suppress(Exception):
+            assoc.unbind(evt.EVT_DIMSE_SENT, on_sent)
 
 
 def status_of(rsp: Dataset | None) -> int | None:
@@ -445,7 +532,9 @@ class QuerySession:
         def send_cancel() -> None:
             self.assoc.send_c_cancel(msg_id, context_id)
 
-        with CancelWatch(cancel, send_cancel) as watch:
+        if _is_set(cancel):
+            raise Cancelled("query cancelled")
+        with request_sent(self.assoc) as sent, CancelWatch(cancel, send_cancel, sent) as watch:
             for status, ds in self.assoc.send_c_find(identifier, sop_class, msg_id=msg_id):
                 code = status_of(status)
                 if code is None:

@@ -45,8 +45,10 @@ from workstation.net.client import (
     Progress,
     ProgressCallback,
     _is_set,
+    abort_and_wake,
     node_label,
     open_association,
+    request_sent,
     status_of,
 )
 
@@ -232,8 +234,9 @@ def _fill_counts(result: RetrieveResult, rsp: Dataset) -> None:
 class _CancelThenAbort:
     """C-CANCEL now; A-ABORT if the node has not finished after CANCEL_GRACE seconds."""
 
-    def __init__(self, assoc: Any, msg_id: int, context_id: int, grace: float = CANCEL_GRACE):
-        self.assoc, self.msg_id, self.context_id, self.grace = assoc, msg_id, context_id, grace
+    def __init__(self, assoc: Any, msg_id: int, context_id: int, grace: float | None = None):
+        self.assoc, self.msg_id, self.context_id = assoc, msg_id, context_id
+        self.grace = CANCEL_GRACE if grace is None else grace
         self.timer: threading.Timer | None = None
 
     def __call__(self) -> None:
@@ -246,7 +249,7 @@ class _CancelThenAbort:
     def _abort(self) -> None:
         if self.assoc.is_established:
             log.warning("the node ignored C-CANCEL for %.0f s; aborting", self.grace)
-            self.assoc.abort()
+            abort_and_wake(self.assoc)
 
     def stop(self) -> None:
         if self.timer is not None:
@@ -320,6 +323,10 @@ def retrieve(
 
         handlers.append((evt.EVT_C_STORE, on_store))
 
+    if _is_set(cancel):
+        result.cancelled = True
+        result.message = "cancelled before it started"
+        return result
     assoc = open_association(settings, node, contexts, ext_neg=ext_neg, evt_handlers=handlers, fast=True)
     local_host = ""
     try:
@@ -331,7 +338,7 @@ def retrieve(
     canceller = _CancelThenAbort(assoc, msg_id, context_id)
     final: Dataset | None = None
     try:
-        with CancelWatch(cancel, canceller) as watch:
+        with request_sent(assoc) as sent, CancelWatch(cancel, canceller, sent) as watch:
             if method == "move":
                 responses = assoc.send_c_move(identifier, destination, model, msg_id=msg_id)
             else:

@@ -39,6 +39,7 @@ from workstation.net.client import (
     Progress,
     ProgressCallback,
     _is_set,
+    abort_and_wake,
     node_label,
     open_association,
     status_of,
@@ -311,7 +312,7 @@ def send(
                 tick(item)
             continue
         try:
-            with CancelWatch(cancel, assoc.abort):
+            with CancelWatch(cancel, lambda: abort_and_wake(assoc)):
                 for item in batch:
                     if _is_set(cancel):
                         break
