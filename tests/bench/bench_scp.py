@@ -165,7 +165,7 @@ def bench_find(rows: int = 200_000, per_study: int = 50, queries: int = 30) -> N
                 "PatientName wildcard, 1 patient": {"PatientName": "name001234*"},
                 "PatientName wildcard, 10 patients": {"PatientName": "name00123*"},
                 "AccessionNumber": {"AccessionNumber": "A0002345"},
-                "StudyDate range (1 month)": {"StudyDate": "20150101-20150131"},
+                "StudyDate range (1 month)": {"StudyDate": "20150201-20150228"},
                 "PatientName wildcard, 100 patients": {"PatientName": "name0012*"},
             }
             with QuerySession(client, node) as session:
