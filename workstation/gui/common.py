@@ -9,7 +9,6 @@ import traceback
 from typing import Any
 
 from PySide6 import QtCore, QtWidgets
-from superqt.utils import ensure_main_thread
 
 log = logging.getLogger("workstation.gui")
 
@@ -47,6 +46,10 @@ class ArchiveBridge(QtCore.QObject):
     """Turns archive listener calls (any thread, one per stored instance) into coalesced GUI-thread signals.
 
     ``changed(kind_set, study_uids, series_uids, added_count)`` fires at most every :data:`COALESCE_MS`.
+
+    The listener thread only records what changed, under a lock, and never calls Qt: a GUI-thread timer collects.
+    (superqt's ``ensure_main_thread`` creates a QObject in the calling thread; called from pynetdicom's short-lived
+    association threads under load it crashed the process -- bus error / segfault -- in the app benchmark.)
     """
 
     changed = QtCore.Signal(object, object, object, int)
@@ -59,11 +62,10 @@ class ArchiveBridge(QtCore.QObject):
         self._studies: set[str] = set()
         self._series: set[str] = set()
         self._added = 0
-        self._scheduled = False
         self._timer = QtCore.QTimer(self)
-        self._timer.setSingleShot(True)
         self._timer.setInterval(COALESCE_MS)
         self._timer.timeout.connect(self._flush)
+        self._timer.start()
         archive.add_listener(self._on_event)
 
     def close(self) -> None:
@@ -77,20 +79,13 @@ class ArchiveBridge(QtCore.QObject):
             self._series.update(event.series_uids)
             if event.kind == "added":
                 self._added += len(event.instances)
-            if self._scheduled:
-                return
-            self._scheduled = True
-        self._schedule()
-
-    @ensure_main_thread
-    def _schedule(self) -> None:
-        self._timer.start()
 
     def _flush(self) -> None:
         with self._lock:
+            if not self._kinds:
+                return
             kinds, studies, series, added = self._kinds, self._studies, self._series, self._added
             self._kinds, self._studies, self._series, self._added = set(), set(), set(), 0
-            self._scheduled = False
         if kinds:
             self.changed.emit(kinds, studies, series, added)
 

@@ -2,7 +2,8 @@
 associations as observed jobs in the Activity panel.
 
 The server itself is net-server's :class:`workstation.net.server.DicomServer`; its activity callback arrives on
-pynetdicom's threads and is marshalled with ``ensure_main_thread``.
+pynetdicom's threads, which only record it under a lock; a GUI-thread timer turns the records into jobs. (Calling
+into Qt from those short-lived threads -- superqt's ``ensure_main_thread`` -- crashed the process under load.)
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from typing import Any
 
 from PySide6 import QtCore
-from superqt.utils import create_worker, ensure_main_thread
+from superqt.utils import create_worker
 
 from workstation.gui.jobs import DONE, FAILED, PARTIAL, RUNNING, Job, JobManager, JobProgress
 
@@ -63,8 +64,11 @@ class ListenerController(QtCore.QObject):
         self.associations: dict[Any, Job] = {}
         self._lock = threading.Lock()
         self._pending: dict[Any, dict[str, Any]] = {}
-        self._scheduled = False
         self._worker = None
+        self._activity_timer = QtCore.QTimer(self)
+        self._activity_timer.setInterval(ACTIVITY_COALESCE_MS)
+        self._activity_timer.timeout.connect(self._flush_activity)
+        self._activity_timer.start()
 
     @property
     def address(self) -> str:
@@ -144,19 +148,13 @@ class ListenerController(QtCore.QObject):
                 entry["end"] = kind
             if kind not in ("instance-received",):
                 entry["detail"] = f"{kind}: {_field(event, 'detail', '')}".strip(": ")
-            if self._scheduled:
-                return
-            self._scheduled = True
-        self._schedule_flush()
-
-    @ensure_main_thread
-    def _schedule_flush(self) -> None:
-        QtCore.QTimer.singleShot(ACTIVITY_COALESCE_MS, self._flush_activity)
 
     def _flush_activity(self) -> None:
+        """GUI-thread timer: turn what the network threads recorded into Activity jobs (never Qt from them)."""
         with self._lock:
+            if not self._pending:
+                return
             pending, self._pending = self._pending, {}
-            self._scheduled = False
         if self.jobs is None:
             return
         for number, entry in pending.items():

@@ -90,6 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.browser.openSeries.connect(self.open_series)
         self.browser.contextRequested.connect(self._context_menu)
         self.qr.errorRaised.connect(lambda t, m, d: show_error(self, t, m, d))
+        self.qr.retrieved.connect(self._on_retrieved)
         self.browser.model.queryFailed.connect(
             lambda exc: show_error(self, self.tr("Search failed"), str(exc), exc))
 
@@ -269,6 +270,11 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             self.browser.model.update_studies(studies)
         self.browser.refresh_series(studies)
+
+    def _on_retrieved(self, job: Job) -> None:
+        if job.state == FAILED:
+            show_error(self, self.tr("Retrieve failed"), job.message or self.tr("The retrieve failed."),
+                       job.report_text())
 
     # --- drag and drop -------------------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
@@ -530,11 +536,26 @@ def _alive(widget: QtWidgets.QWidget) -> bool:
         return False
 
 
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+
+
+def install_translator(app: QtWidgets.QApplication, locale: str | None = None) -> bool:
+    """Load ``resources/translations/workstation_<locale>.qm`` when it exists (UI strings go through tr())."""
+    name = locale or QtCore.QLocale.system().name()
+    translator = QtCore.QTranslator(app)
+    for candidate in (name, name.split("_")[0]):
+        if translator.load(f"workstation_{candidate}", str(RESOURCES / "translations")):
+            app.installTranslator(translator)
+            return True
+    return False
+
+
 def run_app(settings: Any, archive: Any, argv: list[str] | None = None) -> int:
     """Create the QApplication, show the main window, run the event loop."""
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(argv or sys.argv[:1])
     app.setApplicationName("Workstation")
     app.setOrganizationName("workstation")
+    install_translator(app)
     win = MainWindow(settings, archive)
     win.show()
     return int(app.exec())

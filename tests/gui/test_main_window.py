@@ -1,0 +1,78 @@
+"""Main window plumbing: remembered state, shortcuts, status bar, error dialogs, settings dialog."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from workstation.config import Node
+
+
+def test_state_is_remembered(qtbot, gui_settings, gui_archive):
+    from workstation.gui.main_window import MainWindow
+
+    gui_settings.nodes = [Node("a", "A", "127.0.0.1", 104), Node("b", "B", "127.0.0.1", 105)]
+    win = MainWindow(gui_settings, gui_archive, start_listener=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(711, 577)  # within the offscreen screen (800x800)
+    win.browser.splitter.setSizes([150, 250])
+    sizes = win.browser.splitter.sizes()
+    win.browser.view.setColumnWidth(0, 321)
+    win.qr.node_combo.setCurrentIndex(1)
+    win.last_send_node = "b"
+    win.close()
+    again = MainWindow(gui_settings, gui_archive, start_listener=False)
+    qtbot.addWidget(again)
+    again.show()
+    assert again.size() == QtCore.QSize(711, 577)
+    assert again.browser.view.columnWidth(0) == 321
+    assert again.browser.splitter.sizes() == sizes
+    assert again.qr.node_combo.currentData() == "b"
+    assert again.last_send_node == "b"
+    assert (gui_settings.data_dir / "gui.ini").exists()
+    again.close()
+
+
+def test_shortcuts_and_status_bar(qtbot, main_window):
+    win = main_window
+    shortcuts = {a.shortcut().toString() for a in win.findChildren(QtGui.QAction) if not a.shortcut().isEmpty()}
+    for key in ("Ctrl+O", "Ctrl+F", "Ctrl+2", "Ctrl+Shift+N", "Ctrl+Shift+D", "Del"):
+        assert key in shortcuts, key
+    win.act_qr.trigger()
+    assert win.tabs.currentWidget() is win.qr
+    win.act_find.trigger()
+    assert win.tabs.currentWidget() is win.browser
+    assert "stopped" in win.listener_label.text()
+    assert win.jobs_label.text() == "0 job(s) running"
+    assert win.received_label.text() == "0 received today"
+
+
+def test_failures_show_a_dialog(qtbot, main_window):
+    win = main_window
+    win._open_groups([])
+    boxes = [w for w in QtWidgets.QApplication.topLevelWidgets()
+             if isinstance(w, QtWidgets.QMessageBox) and w.isVisible()]
+    assert boxes and "Nothing to show" in boxes[-1].windowTitle()
+    for b in boxes:
+        b.close()
+    win.settings.nodes = []
+    assert win.send_rows("study", [{"StudyInstanceUID": "1.2"}]) is None
+    boxes = [w for w in QtWidgets.QApplication.topLevelWidgets()
+             if isinstance(w, QtWidgets.QMessageBox) and w.isVisible()]
+    assert boxes and "No remote node" in boxes[-1].text()
+    for b in boxes:
+        b.close()
+
+
+def test_settings_dialog_validates(qtbot, main_window):
+    dlg = main_window.settings_dialog()
+    dlg.ae.setText("BAD\\AE")
+    dlg.save()
+    assert dlg.isVisible() and "backslash" in dlg.error.text()
+    assert main_window.settings.ae_title == "WORKSTATION"
+    dlg.ae.setText("NEWAE")
+    dlg.mode.setCurrentIndex(dlg.mode.findData("link"))
+    dlg.save()
+    assert main_window.settings.ae_title == "NEWAE" and main_window.settings.import_mode == "link"
+    text = (main_window.settings.data_dir / "settings.toml").read_text()
+    assert 'ae_title = "NEWAE"' in text
