@@ -31,8 +31,9 @@ class ArchiveLock:
             except BlockingIOError:
                 first = False
         crashed = first and self.marker.exists()
-        if first:
+        if first and not self.marker.exists():
             self.marker.touch()
+            _fsync_dir(self.marker.parent)  # the marker must survive a power loss: it triggers the full check
         if fcntl is not None:
             fcntl.flock(self._fd, fcntl.LOCK_SH)
         return first, crashed
@@ -61,3 +62,13 @@ class ArchiveLock:
                 pass
         os.close(self._fd)
         self._fd = None
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
