@@ -187,3 +187,46 @@ def test_cancel_watch_fires_once():
     with CancelWatch(threading.Event(), lambda: calls.append(2)) as watch:
         pass
     assert not watch.fired and calls == [1]
+
+
+@pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.70"])
+def test_file_bytes_match_pynetdicoms_encoded_dataset(syntax):
+    from io import BytesIO
+    from types import SimpleNamespace
+
+    from pynetdicom import evt as pevt
+    from pynetdicom.dimse_primitives import C_STORE
+    from pynetdicom.events import Event
+
+    from workstation.net.scu_retrieve import file_bytes
+
+    for sop_uid in ("1.2.3.4", "1.2.3.45"):  # even and odd lengths (UI padding)
+        req = C_STORE()
+        req.AffectedSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+        req.AffectedSOPInstanceUID = sop_uid
+        req.DataSet = BytesIO(b"\x08\x00\x16\x00UI\x02\x001\x00" * 3)
+        event = Event(SimpleNamespace(), pevt.EVT_C_STORE,
+                      {"request": req, "context": SimpleNamespace(transfer_syntax=syntax)})
+        assert file_bytes(event) == event.encoded_dataset(include_meta=True)
+        ds = pydicom.dcmread(__import__("io").BytesIO(file_bytes(event)), force=True)
+        assert ds.file_meta.MediaStorageSOPInstanceUID == sop_uid and ds.file_meta.TransferSyntaxUID == syntax
+
+
+@pytest.mark.parametrize("status", [0x0000, 0xA700, 0xC000, 0xC211, 0x0122])
+def test_store_response_command_matches_pynetdicom(status):
+    from pynetdicom.dimse_messages import C_STORE_RSP
+    from pynetdicom.dimse_primitives import C_STORE
+
+    from workstation.net.scu_retrieve import store_response_command
+
+    for sop_uid in ("1.2.826.0.1.3680043.8.498.123", "1.2.826.0.1.3680043.8.498.1234"):
+        rsp = C_STORE()
+        rsp.MessageID = rsp.MessageIDBeingRespondedTo = 65535
+        rsp.AffectedSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+        rsp.AffectedSOPInstanceUID = sop_uid
+        rsp.Status = status
+        msg = C_STORE_RSP()
+        msg.primitive_to_message(rsp)
+        (pdata,) = list(msg.encode_msg(3, 16384))
+        ((cx_id, pdv),) = pdata.presentation_data_value_list
+        assert pdv == b"\x03" + store_response_command(rsp.AffectedSOPClassUID, sop_uid, 65535, status)

@@ -15,6 +15,9 @@ Performance notes, so nobody "simplifies" them away:
 * pynetdicom's DUL reactor sleeps 1 ms whenever it finds nothing to do, so every response we queue waits up to
   ~1 ms before it leaves; over a 500-instance C-GET that is half the run time. Bulk transfers (``fast=True``)
   shorten that poll to :data:`FAST_POLL` seconds for the life of the association (a little CPU while it lasts).
+* pynetdicom binds "standard" logging handlers to every PDU and DIMSE message that build their text whether or
+  not anyone logs it (for each received C-STORE-RQ even a copy of the whole data set, to test it is not empty);
+  we unbind them unless the ``pynetdicom`` logger is at DEBUG (:func:`quiet_standard_handlers`).
 * Bulk associations also hold pynetdicom's association reactor (:class:`_HeldCheckpoint`). As requestor we never
   serve requests on it, and its pause handshake is racy: between ``send_c_store`` clearing the checkpoint and
   sending, the reactor can still run one ``get_msg`` and swallow the C-STORE-RSP ("Received unexpected C-STORE
@@ -198,6 +201,7 @@ def open_association(
             log.info("connection closed during negotiation; asking once more for the reason")
             continue
         raise NetError(_explain_refusal(node, settings, outcome, settings.acse_timeout, assoc, elapsed))
+    quiet_standard_handlers(assoc)
     if fast:
         # A private attribute, stable since pynetdicom 1.x; without it nothing breaks, transfers are just slower.
         if hasattr(assoc.dul, "_run_loop_delay"):
@@ -238,6 +242,20 @@ class _HeldCheckpoint(threading.Event):
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             time.sleep(0.02)
+
+
+def quiet_standard_handlers(assoc: Association) -> None:
+    """Unbind pynetdicom's per-PDU/DIMSE logging handlers unless its logger would show their DEBUG output."""
+    if logging.getLogger("pynetdicom").isEnabledFor(logging.DEBUG):
+        return
+    from pynetdicom import _handlers as std
+
+    for event, handler in ((evt.EVT_DIMSE_RECV, std.standard_dimse_recv_handler),
+                           (evt.EVT_DIMSE_SENT, std.standard_dimse_sent_handler),
+                           (evt.EVT_PDU_RECV, std.standard_pdu_recv_handler),
+                           (evt.EVT_PDU_SENT, std.standard_pdu_sent_handler)):
+        with contextlib.suppress(Exception):
+            assoc.unbind(event, handler)
 
 
 def hold_reactor(assoc: Association) -> None:
