@@ -25,12 +25,27 @@ def _check(data: bytes) -> None:
     assert header.attributes["StudyInstanceUID"] and header.attributes["SeriesInstanceUID"]
 
 
+def _element_ends(data: bytes) -> set[int]:
+    """Offsets where a top-level element ends: a cut there leaves a shorter but well-formed file, which no
+    reader can tell from one written that way (an image without PixelData is not rejected on that ground)."""
+    import io
+
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(data), defer_size=64)
+    ends = {e.value_tell + e.length for e in ds._dict.values() if getattr(e, "length", 0xFFFFFFFF) != 0xFFFFFFFF}
+    return ends | {len(data)}
+
+
+ENDS = {name: _element_ends(data) for name, data in SOURCES.items()}
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(sorted(SOURCES)), cut=st.floats(0, 1))
 def test_truncation_anywhere_is_detected(name, cut):
     data = SOURCES[name]
     n = int(len(data) * cut)
-    if n == len(data):
+    if n in ENDS[name]:
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -208,7 +208,11 @@ def _check_pixel_length(ds: Dataset, size: int, problems: list[str]) -> None:
     if elem is None or getattr(elem, "length", 0xFFFFFFFF) == 0xFFFFFFFF:
         return
     ts = UID(_transfer_syntax(ds))
-    if ts.is_compressed:
+    try:
+        if ts.is_compressed:
+            return
+    except ValueError:
+        # Not a transfer syntax pydicom knows (private or damaged): its pixel data cannot be sized here.
         return
     try:
         rows = int(ds.get("Rows") or 0)
