@@ -20,7 +20,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID, ImplicitVRLittleEndian
 
-from workstation.dicom.text import decoded_person_name, text_value
+from workstation.dicom.text import _pn_text, decoded_person_name, text_value
 
 # Elements larger than this are not read (pixel data, big private blobs): we only need their position and length.
 _DEFER = 2048
@@ -249,17 +249,31 @@ def _transfer_syntax(ds: Dataset) -> str:
 
 
 def extract_attributes(ds: Dataset, transfer_syntax: str | None = None) -> dict[str, Any]:
-    """The index attributes of ``ds``: decoded text, ints where the index wants ints, None when absent."""
+    """The index attributes of ``ds``: decoded text, ints where the index wants ints, None when absent.
+
+    Values are decoded straight from the raw elements (one charset lookup, one warnings context): pydicom's
+    element conversion with validation costs more than the rest of reading a header. Anything unusual (a value
+    already converted, odd VRs) goes through pydicom's own conversion.
+    """
     out: dict[str, Any] = {}
-    for key in PATIENT_KEYS + STUDY_KEYS + SERIES_KEYS + INSTANCE_KEYS:
-        if key == "TransferSyntaxUID":
-            continue
-        if key in _PN_KEYS:
-            out[key] = decoded_person_name(ds, key)
-        elif key in _INT_KEYS:
-            out[key] = _int_value(ds, key)
-        else:
-            out[key] = text_value(ds, key)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            encodings = ds._character_set
+        except Exception:  # noqa: BLE001 - an unknown charset: pydicom falls back per value below
+            encodings = ["iso8859"]
+        raw_dict = ds._dict
+        for key, tag in _KEY_TAGS:
+            elem = raw_dict.get(tag)
+            if elem is None:
+                out[key] = None
+                continue
+            try:
+                out[key] = _fast_value(key, elem, encodings)
+            except _Slow:
+                out[key] = _slow_value(ds, key)
+            except Exception:  # noqa: BLE001 - a value we cannot decode fast: let pydicom try
+                out[key] = _slow_value(ds, key)
     meta = getattr(ds, "file_meta", None)
     if not out.get("SOPClassUID") and meta is not None:
         out["SOPClassUID"] = text_value(meta, "MediaStorageSOPClassUID")
@@ -275,6 +289,65 @@ def extract_attributes(ds: Dataset, transfer_syntax: str | None = None) -> dict[
             # Not a valid UID (PS3.5 9.1); we still archive it, since the name on disk is hashed.
             out.setdefault("_warnings", []).append(f"{key} {value[:70]!r} is not a valid UID")
     return out
+
+
+_KEY_TAGS = tuple(
+    (key, pydicom.datadict.tag_for_keyword(key))
+    for key in PATIENT_KEYS + STUDY_KEYS + SERIES_KEYS + INSTANCE_KEYS
+    if key != "TransferSyntaxUID"
+)
+_ASCII_VRS = {"UI", "DA", "TM", "DT", "CS", "IS", "DS", "AS"}
+_TEXT_VRS = {"LO", "SH", "ST", "LT", "UT", "UC"}
+
+
+class _Slow(Exception):
+    """This element needs pydicom's full conversion."""
+
+
+def _fast_value(key: str, elem: Any, encodings: list[str]) -> Any:
+    if not isinstance(elem, RawDataElement) or elem.value is None:
+        raise _Slow
+    raw: bytes = elem.value
+    vr = elem.VR
+    if key in _INT_KEYS:
+        if vr in ("US", "SS"):
+            if len(raw) < 2:
+                return None
+            return int.from_bytes(raw[:2], "little" if elem.is_little_endian else "big", signed=vr == "SS")
+        if vr == "IS" or (vr is None and key != "Rows" and key != "Columns"):
+            text = raw.decode("ascii").strip(" \x00")
+            if not text:
+                return None
+            return int(float(text.split("\\")[0]))
+        raise _Slow
+    if key in _PN_KEYS:
+        if vr not in ("PN", None):
+            raise _Slow
+        if not raw.strip(b" \x00"):
+            return None
+        from pydicom.valuerep import PersonName
+
+        parts = raw.split(b"\\")
+        text = "\\".join(_pn_text(PersonName(p.strip(b" \x00"), encodings)) for p in parts)
+        return text.strip(" \x00") or None
+    if vr in _ASCII_VRS or (vr is None and key.endswith("UID")):
+        text = raw.decode("ascii")
+    elif vr in _TEXT_VRS or vr is None:
+        from pydicom.charset import decode_bytes
+
+        text = decode_bytes(raw, encodings, set())
+    else:
+        raise _Slow
+    text = text.strip(" \x00")
+    return text or None
+
+
+def _slow_value(ds: Dataset, key: str) -> Any:
+    if key in _PN_KEYS:
+        return decoded_person_name(ds, key)
+    if key in _INT_KEYS:
+        return _int_value(ds, key)
+    return text_value(ds, key)
 
 
 def _int_value(ds: Dataset, key: str) -> int | None:
