@@ -94,9 +94,12 @@ class JobTableModel(QtCore.QAbstractTableModel):
         changed.update(j for j in self._jobs[:50] if j.is_active)
         if not changed:
             return
-        rows = [i for i, j in enumerate(self._jobs) if j in changed]
-        if rows:
-            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(HEADERS) - 1))
+        # One dataChanged per cell: a range would make the view repaint every visible cell (Python calls).
+        for i, job in enumerate(self._jobs):
+            if job in changed:
+                for col in (1, 2, 3, 5):
+                    idx = self.index(i, col)
+                    self.dataChanged.emit(idx, idx)
 
 
 class ProgressDelegate(QtWidgets.QStyledItemDelegate):

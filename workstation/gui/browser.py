@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from workstation.gui.common import tune_gc
 from workstation.gui.series_panel import SeriesPanel
 from workstation.gui.study_model import COLUMNS, StudyFilter, StudyTableModel
 
@@ -146,6 +147,7 @@ class BrowserWidget(QtWidgets.QWidget):
     def _on_query_finished(self, n: int, seconds: float) -> None:
         if self.model.complete:
             self.count_label.setText(self.tr("%n study(ies)", "", n))
+            tune_gc()
         else:
             self.count_label.setText(self.tr("%n+ studies…", "", n))
         if self.view.selectionModel() and not self.view.selectionModel().selectedRows() and n:
