@@ -230,3 +230,33 @@ def test_store_response_command_matches_pynetdicom(status):
         (pdata,) = list(msg.encode_msg(3, 16384))
         ((cx_id, pdv),) = pdata.presentation_data_value_list
         assert pdv == b"\x03" + store_response_command(rsp.AffectedSOPClassUID, sop_uid, 65535, status)
+
+
+def test_fast_recv_reads_whole_pdus_and_reports_a_close():
+    from types import SimpleNamespace
+
+    from workstation.net.client import fast_recv
+
+    a, b = socket.socketpair()
+    try:
+        asock = SimpleNamespace(socket=a, recv=None)
+        asock.recv = lambda n: b""  # replaced below
+        fast_recv(SimpleNamespace(dul=SimpleNamespace(socket=asock)))
+        payload = bytes(range(256)) * 1024  # 256 KiB, sent in dribs and drabs
+
+        def dribble():
+            for i in range(0, len(payload), 10_000):
+                b.sendall(payload[i:i + 10_000])
+                time.sleep(0.001)
+
+        t = threading.Thread(target=dribble)
+        t.start()
+        assert asock.recv(6) == payload[:6]
+        got = asock.recv(len(payload) - 6)
+        t.join()
+        assert isinstance(got, bytearray) and bytes(got) == payload[6:]
+        b.sendall(b"abc")
+        b.close()
+        assert asock.recv(10) == b"abc"  # connection closed: what there was, short
+    finally:
+        a.close()

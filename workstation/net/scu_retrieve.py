@@ -225,12 +225,13 @@ def store_response_command(sop_class_uid: str, sop_instance_uid: str, msg_id: in
     return _cmd_element(0x0000, struct.pack("<I", len(body))) + body
 
 
-def install_fast_store_scp(assoc: Any, handler: Callable[[Any], int]) -> None:
+def install_fast_store_scp(assoc: Any, handler: Callable[[Any], int], *, direct: bool = True) -> None:
     """Answer the C-STORE sub-operations of a C-GET without pynetdicom's generic path.
 
     pynetdicom's ``Association._c_store_scp`` builds a pydicom Dataset for every response and encodes it
     element by element (about 0.2-0.4 ms an instance, as much as Orthanc needs to send the next one). Here the
-    response command set is written directly and handed to the DUL as one P-DATA. ``handler(event)`` is called
+    response command set is written directly and, with ``direct``, sent on the socket as one P-DATA-TF PDU
+    from the calling thread (else handed to the DUL as a P-DATA primitive). ``handler(event)`` is called
     as an ``EVT_C_STORE`` handler would be and returns the status (an int). Only for requestor associations that
     we drive (the C-STORE requests arrive inside ``send_c_get``, on the calling thread).
     """
@@ -256,10 +257,19 @@ def install_fast_store_scp(assoc: Any, handler: Callable[[Any], int]) -> None:
             except Exception:  # noqa: BLE001 - the peer must get an answer
                 log.exception("the C-STORE handler failed")
                 status = 0xC211
-        pdata = P_DATA()
-        pdata.presentation_data_value_list.append((cx_id, b"\x03" + store_response_command(
-            req.AffectedSOPClassUID, req.AffectedSOPInstanceUID, req.MessageID, status)))
-        assoc.dul.send_pdu(pdata)
+        pdv = b"\x03" + store_response_command(req.AffectedSOPClassUID, req.AffectedSOPInstanceUID,
+                                                req.MessageID, status)
+        asock = assoc.dul.socket
+        if direct and asock is not None and assoc.is_established:
+            # A P-DATA-TF PDU (PS3.8 9.3.5) with one PDV, written to the socket from this thread: no trip through
+            # the DUL thread's queue, state machine and poll loop. In Sta6 sending P-DATA changes no state, and
+            # during a C-GET the DUL sends nothing else but a rare C-CANCEL, a whole small PDU like this one.
+            item = struct.pack(">IB", len(pdv) + 1, cx_id) + pdv
+            asock.send(struct.pack(">BBI", 0x04, 0x00, len(item)) + item)
+        else:
+            pdata = P_DATA()
+            pdata.presentation_data_value_list.append((cx_id, pdv))
+            assoc.dul.send_pdu(pdata)
 
     if callable(getattr(assoc, "_c_store_scp", None)) and hasattr(assoc, "dul"):
         assoc._c_store_scp = c_store_scp
