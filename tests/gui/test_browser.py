@@ -123,3 +123,21 @@ def test_delete_reveal_tags(qtbot, main_window, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: not job.is_active, timeout=10000)
     assert job.state == "done"
     qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+
+
+def test_painted_cells_keep_their_alignment(qtbot, main_window, gui_archive):
+    """multiData answers every role of a cell; the view reuses the role span between cells."""
+    index_study(gui_archive, name="Align^Me")
+    win = main_window
+    qtbot.waitUntil(lambda: win.browser.model.rowCount() == 1, timeout=5000)
+    model = win.browser.model
+    from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
+
+    align = QModelRoleData(int(Qt.TextAlignmentRole))
+    model.multiData(model.index(0, 9), QModelRoleDataSpan(align))  # Images: numeric, right-aligned
+    assert align.data() is not None
+    model.multiData(model.index(0, 0), QModelRoleDataSpan(align))  # the same role data again, a text column
+    assert align.data() is None
+    display = QModelRoleData(int(Qt.DisplayRole))
+    model.multiData(model.index(0, 0), QModelRoleDataSpan(display))
+    assert display.data() == "Align, Me"

@@ -203,6 +203,8 @@ class StudyTableModel(QtCore.QAbstractTableModel):
                 item.setData(row["StudyInstanceUID"])
             elif role == self.ROW_ROLE:
                 item.setData(row)
+            else:
+                item.clearData()  # the view reuses the span between cells: leave nothing from the last one
 
     def sort(self, column: int, order=Qt.AscendingOrder) -> None:
         if (column, order) == (self._sort_column, self._sort_order) and not self.sorted_by_user:
