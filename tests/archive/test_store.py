@@ -164,3 +164,36 @@ def test_connections_of_finished_threads_are_closed(archive):
         t.join()
     archive.query("study")
     assert len(archive.index._connections) <= 2
+
+
+def test_check_repairs_a_damaged_sqlite_index(archive, tmp_path):
+    for p in make_ct_series(tmp_path / "s", 3):
+        archive.store_bytes(p.read_bytes())
+    con = archive.index.connection()
+    # Damage an index the way a crash with a corrupted heap did once: a row missing from an index.
+    con.execute("PRAGMA writable_schema=ON")
+    rootpage = con.execute("SELECT rootpage FROM sqlite_master WHERE name='studies_date'").fetchone()[0]
+    assert rootpage
+    con.execute("PRAGMA writable_schema=OFF")
+    con.execute("DROP INDEX studies_date")
+    con.execute("CREATE INDEX studies_date ON studies (study_date) WHERE 0")  # an index missing every row
+    con.execute("PRAGMA writable_schema=ON")
+    con.execute("UPDATE sqlite_master SET sql='CREATE INDEX studies_date ON studies (study_date)' "
+                "WHERE name='studies_date'")
+    con.execute("PRAGMA writable_schema=OFF")
+    archive.index.close()
+    assert archive.index.integrity_problems()
+    report = archive.check(full=True)
+    assert report.index_repaired and not report.index_damaged
+    assert archive.index.integrity_problems() == []
+    assert len(archive.query("study", {"StudyDate": "20240102"})) == 1
+
+
+def test_count_received_since(archive, tmp_path):
+    import time
+
+    before = time.time() - 1
+    for p in make_ct_series(tmp_path / "s", 4):
+        archive.store_bytes(p.read_bytes())
+    assert archive.count_received_since(before) == 4
+    assert archive.count_received_since(time.time() + 10) == 0

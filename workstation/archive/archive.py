@@ -61,6 +61,8 @@ class CheckReport:
     temp_files_removed: int = 0
     trash_restored: int = 0
     trash_emptied: int = 0
+    index_repaired: list[str] = field(default_factory=list)
+    index_damaged: list[str] = field(default_factory=list)
     rows_without_file: list[str] = field(default_factory=list)
     files_indexed: list[str] = field(default_factory=list)
     files_unreadable: list[str] = field(default_factory=list)
@@ -68,10 +70,12 @@ class CheckReport:
     @property
     def clean(self) -> bool:
         return not (self.temp_files_removed or self.trash_restored or self.trash_emptied or self.rows_without_file
-                    or self.files_indexed or self.files_unreadable)
+                    or self.files_indexed or self.files_unreadable or self.index_repaired or self.index_damaged)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "index_repaired": self.index_repaired,
+            "index_damaged": self.index_damaged,
             "temp_files_removed": self.temp_files_removed,
             "trash_restored": self.trash_restored,
             "trash_emptied": self.trash_emptied,
@@ -223,6 +227,10 @@ class Archive:
                 row["path"] = str(self.path_of(row["SOPInstanceUID"], row.pop("linked_path", None)))
         return rows
 
+    def count_received_since(self, since: float) -> int:
+        """Instances received (stored or imported) at or after ``since``, epoch seconds."""
+        return self.index.count_received_since(since)
+
     # --- deleting --------------------------------------------------------------------------------------------
     def delete(self, level: str, uid: str) -> int:
         """Delete a patient (PatientID), study, series or instance: rows and managed files together.
@@ -283,6 +291,15 @@ class Archive:
                 report.trash_emptied += self.storage.empty_trash([trashed])
         if not full:
             return report
+        problems = self.index.integrity_problems()
+        if problems:
+            # Damaged SQLite indexes (not tables) are rebuilt in place; anything worse needs `rebuild`.
+            self.index.reindex()
+            left = self.index.integrity_problems()
+            (report.index_damaged if left else report.index_repaired).extend(problems[:20])
+            if left:
+                log.error("the index is damaged beyond REINDEX: %s; run `workstation rebuild`", left[:5])
+                return report
         known: dict[str, str | None] = dict(self.index.all_instances())
         missing = [sop for sop, linked in known.items() if not self.path_of(sop, linked).exists()]
         if missing:

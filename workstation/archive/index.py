@@ -82,6 +82,7 @@ CREATE TABLE IF NOT EXISTS instances (
     linked_path TEXT
 );
 CREATE INDEX IF NOT EXISTS instances_series ON instances (series_pk);
+CREATE INDEX IF NOT EXISTS instances_received ON instances (received);
 """
 
 _PATIENT_COLS = "p.patient_id, p.issuer, p.name, p.birth_date, p.sex"
@@ -297,6 +298,20 @@ class Index:
             row["NumberOfPatientRelatedSeries"] = n_se
             row["NumberOfPatientRelatedInstances"] = n_i
             row["NumberOfInstances"] = n_i
+
+    def count_received_since(self, since: float) -> int:
+        """Instances indexed at or after ``since`` (epoch seconds): the status bar's "received today"."""
+        return self.connection().execute("SELECT COUNT(*) FROM instances WHERE received >= ?", (since,)).fetchone()[0]
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own check of the index file; empty when sound."""
+        # integrity_check, not quick_check: only it compares index content with the tables.
+        rows = [r[0] for r in self.connection().execute("PRAGMA integrity_check")]
+        return [] if rows == ["ok"] else rows
+
+    def reindex(self) -> None:
+        """Rebuild SQLite's indexes from the tables (repairs "row missing from index" damage)."""
+        self._write(lambda con: con.execute("REINDEX"))
 
     def count(self, level: str) -> int:
         table = {"patient": "patients", "study": "studies", "series": "series", "instance": "instances"}[

@@ -147,10 +147,8 @@ def run_quick(owner: Any, func: Callable[..., Any], *args: Any, on_result: Calla
 
 def received_since(archive: Any, since: float) -> int:
     """Instances indexed since ``since`` (epoch seconds)."""
-    # TODO(lead): an Archive.count_received_since() would keep this SQL in the archive package.
-    con = archive.index.connection()
     try:
-        return int(con.execute("SELECT COUNT(*) FROM instances WHERE received >= ?", (since,)).fetchone()[0])
+        return int(archive.count_received_since(since))
     except sqlite3.Error:
         return 0
 
