@@ -67,11 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 1
     ctx = Context(data_dir_option=args.data_dir, verbose=args.verbose)
+    # pydicom warns about every odd value it meets (on stderr by default); that detail belongs in the log. The
+    # NullHandler keeps logging's last-resort stderr handler away before the log file is set up.
+    logging.captureWarnings(True)
+    py_warnings = logging.getLogger("py.warnings")
+    if not any(isinstance(h, logging.NullHandler) for h in py_warnings.handlers):
+        py_warnings.addHandler(logging.NullHandler())
     try:
         return int(args.func(args, ctx) or 0)
     except CommandError as exc:
         log.error("%s", exc)
-        print(f"workstation: {exc}", file=sys.stderr)
+        print(f"workstation: {one_line(str(exc))}", file=sys.stderr)
         return exc.code
     except BrokenPipeError:
         # `workstation ls | head`: the reader left; not an error worth a message.
@@ -86,7 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        print(f"workstation: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"workstation: {type(exc).__name__}: {one_line(str(exc))}", file=sys.stderr)
         return 1
     finally:
         ctx.close()
+        logging.captureWarnings(False)
+
+
+def one_line(message: str) -> str:
+    """A message folded onto one line (decoder plugins report multi-line errors); the log keeps the original."""
+    return "; ".join(part.strip() for part in message.splitlines() if part.strip())
