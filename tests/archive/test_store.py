@@ -135,6 +135,34 @@ def test_second_process_does_not_clean_up_under_the_first(settings):
     first.close()
 
 
+def test_check_on_demand_leaves_another_process_writes_and_deletes_alone(settings, tmp_path):
+    # `workstation check` while `serve` runs: the server's temp file is a C-STORE in flight and its trash a delete
+    # in progress; removing the one fails the store, restoring the other resurrects a deleted instance.
+    import subprocess
+    import sys
+
+    files = make_ct_series(tmp_path / "s", 2)
+    server = Archive.open(settings)
+    outs = [server.store_bytes(p.read_bytes()) for p in files]
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        busy = server.storage.tmp_dir / f"{writer.pid}-busy.part"
+        busy.write_bytes(b"being written")
+        dead = server.storage.tmp_dir / "999999999-dead.part"
+        dead.write_bytes(b"left by a crash")
+        trashed = server.storage.move_to_trash(outs[0].path)  # its row goes next, in the other process
+        checker = Archive.open(settings)
+        report = checker.check(full=False)
+        assert busy.exists(), "a live writer's temp file must survive"
+        assert not dead.exists() and report.temp_files_removed == 1
+        assert trashed.exists() and not outs[0].path.exists() and report.trash_restored == 0
+        checker.close()
+    finally:
+        writer.kill()
+        writer.wait()
+    server.close()
+
+
 def test_rebuild_from_files_alone(archive, tmp_path):
     files = make_ct_series(tmp_path / "s", 5)
     for p in files:

@@ -271,24 +271,17 @@ class Archive:
           store: the file was complete and synced before its row was due).
         """
         report = CheckReport()
-        report.temp_files_removed = self.storage.remove_temp_files()
-        for trashed in list(self.storage.trash_dir.iterdir()):
-            key = trashed.name.split(".")[0]
-            # The trash name keeps the storage key; whether a row still names it decides restore vs. empty.
-            original = self.storage.root / key[:2] / key[2:4] / f"{key}.dcm"
-            restored = False
-            if key and len(key) == 40:
-                try:
-                    header = read_header(trashed)
-                    sop = header.sop_instance_uid
-                    if self.index.has_instance(sop) and not original.exists():
-                        self.storage.restore_from_trash(trashed, original)
-                        report.trash_restored += 1
-                        restored = True
-                except (NotDicom, Unusable, OSError):
-                    pass
-            if not restored:
-                report.trash_emptied += self.storage.empty_trash([trashed])
+        alone = self._lock.try_exclusive()
+        try:
+            if alone:
+                report.temp_files_removed = self.storage.remove_temp_files()
+                self._repair_trash(report)
+            else:
+                # Another process (serve, the app) has the archive open: its temp files are writes in flight and
+                # its trash is a delete in progress. Only the temp files of writers that are gone are leftovers.
+                report.temp_files_removed = self.storage.remove_temp_files(only_dead_writers=True)
+        finally:
+            self._lock.downgrade()
         if not full:
             return report
         problems = self.index.integrity_problems()
@@ -326,6 +319,26 @@ class Archive:
         if records:
             self.add_records(records)
         return report
+
+    def _repair_trash(self, report: CheckReport) -> None:
+        """Finish deletes a crash interrupted (only when no other process has the archive open)."""
+        for trashed in list(self.storage.trash_dir.iterdir()):
+            key = trashed.name.split(".")[0]
+            # The trash name keeps the storage key; whether a row still names it decides restore vs. empty.
+            original = self.storage.root / key[:2] / key[2:4] / f"{key}.dcm"
+            restored = False
+            if key and len(key) == 40:
+                try:
+                    header = read_header(trashed)
+                    sop = header.sop_instance_uid
+                    if self.index.has_instance(sop) and not original.exists():
+                        self.storage.restore_from_trash(trashed, original)
+                        report.trash_restored += 1
+                        restored = True
+                except (NotDicom, Unusable, OSError):
+                    pass
+            if not restored:
+                report.trash_emptied += self.storage.empty_trash([trashed])
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Build a new index from the files in storage alone (linked files are re-read from the old index if they

@@ -158,8 +158,13 @@ class Storage:
         return removed
 
     # --- consistency -----------------------------------------------------------------------------------------
-    def remove_temp_files(self) -> int:
-        return sum(1 for p in list(self.tmp_dir.iterdir()) if _unlink_quietly(p))
+    def remove_temp_files(self, only_dead_writers: bool = False) -> int:
+        """Remove the temp files of interrupted writes; with ``only_dead_writers``, only those whose writing
+        process (the pid in the name) is gone, because other processes may be writing right now."""
+        victims = list(self.tmp_dir.iterdir())
+        if only_dead_writers:
+            victims = [p for p in victims if not _writer_alive(p.name)]
+        return sum(1 for p in victims if _unlink_quietly(p))
 
     def iter_files(self) -> Iterator[Path]:
         """Every stored instance file (not temp, not trash)."""
@@ -171,6 +176,23 @@ class Storage:
                     for f in second.iterdir():
                         if f.suffix == ".dcm":
                             yield f
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process that named a temp file ``<pid>-<hex>.part`` still runs (unknown names: assume so)."""
+    try:
+        pid = int(name.split("-", 1)[0])
+    except ValueError:
+        return True
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, as another user's process
+        return True
+    return True
 
 
 def _datasync(fd: int) -> None:
