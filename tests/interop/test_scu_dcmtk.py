@@ -193,3 +193,29 @@ def test_cancel_mid_get_leaves_only_complete_instances(tmp_path, settings):
         assert 5 <= len(got) < 40
         for data in got:  # every stored instance is whole
             assert pydicom.dcmread(__import__("io").BytesIO(data)).pixel_array.shape == (128, 128)
+
+
+def test_get_reports_local_store_failures_to_the_node(dcmqrscp, ct_series, settings):
+    """Our C-STORE responses (encoded by hand, sent straight on the socket) carry the failure statuses."""
+    from workstation.archive import InvalidInstance
+
+    storescu(dcmqrscp, ct_series)
+    study_uid, _ = _uids(ct_series[0])
+    got: list[bytes] = []
+
+    class StorageFull(Exception):
+        pass
+
+    def store(data: bytes) -> None:
+        n = len(got) + 1
+        got.append(data)
+        if n == 2:
+            raise StorageFull("disk full")
+        if n == 4:
+            raise InvalidInstance("no UIDs")
+
+    result = retrieve(settings, dcmqrscp.node(), study_uid=study_uid, method="get", store=store)
+    assert len(got) == 5 and result.received == 3, result.summary()
+    assert result.failed == 2 and result.completed == 3 and result.status == 0xB000, result.summary()
+    assert result.exit_code == 2 and len(result.store_errors) == 2
+    assert "StorageFull: disk full" in result.store_errors[0] and "could not be stored here" in result.message
