@@ -246,6 +246,15 @@ def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def read_nodes(path: Path) -> list[Node]:
+    """The nodes of a settings file as it is on disk now (a running server follows `workstation nodes add`)."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return [Node(**n).validate() for n in raw.get("nodes", [])]
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, TypeError) as exc:
+        raise SettingsError(f"cannot read the nodes of {path}: {exc}") from None
+
+
 def load_settings(data_dir: str | os.PathLike[str] | None = None) -> Settings:
     """Load settings for the archive at ``data_dir`` (see the module docstring for the lookup order)."""
     resolved, explicit = resolve_data_dir(data_dir)

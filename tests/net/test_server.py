@@ -281,13 +281,13 @@ def test_study_root_has_no_patient_level(server, populated):
 def test_find_cancel_is_honoured(server, archive, monkeypatch):
     import workstation.net.scp_query as scp_query
 
-    original = scp_query.build_response
+    original = scp_query.encode_match
 
-    def slow_build(*args):
+    def slow_encode(*args):
         time.sleep(0.002)  # so the C-CANCEL surely arrives while matches remain
         return original(*args)
 
-    monkeypatch.setattr(scp_query, "build_response", slow_build)
+    monkeypatch.setattr(scp_query, "encode_match", slow_encode)
     study = generate_uid()
     records = [InstanceRecord({"PatientID": "P", "PatientName": "X", "StudyInstanceUID": study,
                                "SeriesInstanceUID": "1.2.3", "SOPInstanceUID": f"1.2.3.{i}", "InstanceNumber": i},
@@ -445,3 +445,26 @@ def test_file_meta_is_what_pydicom_reads_back():
     assert back.file_meta.SourceApplicationEntityTitle == "ODD"
     assert back.PatientName == "Doe^John"
     assert back.file_meta.FileMetaInformationGroupLength == len(data) - 132 - len(raw) - 12
+
+
+def test_nodes_added_while_serving_are_known_at_once(server_settings, archive, client):
+    # `workstation serve` runs; the admin adds the querying node from another shell (`workstation nodes add`,
+    # which rewrites settings.toml). The next association must see it without a restart, and a removal too.
+    from workstation.config import load_settings
+
+    server_settings.nodes = []
+    server_settings.save()
+    with running_server(server_settings, archive) as srv:
+        with pytest.raises(NetError):
+            find(client, node_of(srv), "study", {})
+        other = load_settings(server_settings.data_dir)  # what the other process does
+        assert other.path == server_settings.path
+        other.nodes.append(Node("tester", CLIENT_AE, "127.0.0.1", free_port()))
+        time.sleep(0.01)  # a distinct mtime even on coarse file systems
+        other.save()
+        assert find(client, node_of(srv), "study", {}) == []
+        other.nodes = []
+        time.sleep(0.01)
+        other.save()
+        with pytest.raises(NetError):
+            find(client, node_of(srv), "study", {})

@@ -46,7 +46,7 @@ from pynetdicom.presentation import PresentationContext
 from pynetdicom.sop_class import Verification
 from pynetdicom.transport import ThreadedAssociationServer
 
-from workstation.config import Node, Settings
+from workstation.config import Node, Settings, SettingsError, read_nodes
 from workstation.net.guard import GuardConfig, GuardedRequestHandler, dataset_budget, wake_acceptor
 from workstation.net.scp_query import QR_CLASSES, QueryHandlers
 from workstation.net.scp_store import (
@@ -137,6 +137,7 @@ class DicomServer:
         self.total_received = 0
         self.total_failed = 0
         self.started_at: float | None = None
+        self._nodes_stamp = self._settings_stamp()
 
     # --- listeners ---------------------------------------------------------------------------------------------
     def add_listener(self, callback: EventCallback) -> None:
@@ -300,6 +301,28 @@ class DicomServer:
         self.stop()
 
     # --- policy ------------------------------------------------------------------------------------------------
+    def _settings_stamp(self) -> int | None:
+        try:
+            return self.settings.path.stat().st_mtime_ns if self.settings.path else None
+        except OSError:
+            return None
+
+    def refresh_nodes(self) -> None:
+        """Take the nodes from the settings file again when it changed since we last looked: a PACS admin who
+        runs `workstation nodes add` (another process) while `serve` runs expects the new node to be known."""
+        stamp = self._settings_stamp()
+        if stamp is None or stamp == self._nodes_stamp:
+            return
+        self._nodes_stamp = stamp
+        try:
+            nodes = read_nodes(self.settings.path)  # type: ignore[arg-type]
+        except SettingsError as exc:
+            log.warning("keeping the known nodes: %s", exc)
+            return
+        if nodes != self.settings.nodes:
+            log.info("nodes reloaded from %s: %s", self.settings.path, ", ".join(n.ae_title for n in nodes) or "none")
+            self.settings.nodes = nodes
+
     def known_node(self, calling_ae: str, host: str) -> Node | None:
         """The configured node this peer is (by AE title, and by host with ``check_node_host``), or None."""
         for node in list(self.settings.nodes):
@@ -326,6 +349,7 @@ class DicomServer:
         info = _AssocInfo(next(self._numbers), calling, f"{host}:{port}")
         assoc._ws_info = info
         s = self.settings
+        self.refresh_nodes()
         info.known = self.known_node(calling, host)
         info.store_allowed = info.known is not None or s.allow_store_from_unknown
         info.query_allowed = info.known is not None or s.allow_query_from_unknown
