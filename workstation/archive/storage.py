@@ -13,6 +13,7 @@ import errno
 import hashlib
 import os
 import shutil
+import threading
 import uuid
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
@@ -36,6 +37,7 @@ class Storage:
         for d in (self.root, self.tmp_dir, self.trash_dir):
             d.mkdir(parents=True, exist_ok=True)
         self._made_dirs: set[str] = set()
+        self._mkdir_lock = threading.Lock()
 
     # --- names -----------------------------------------------------------------------------------------------
     @staticmethod
@@ -57,10 +59,21 @@ class Storage:
             return False
 
     def _ensure_parent(self, path: Path) -> None:
-        parent = str(path.parent)
-        if parent not in self._made_dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._made_dirs.add(parent)
+        """Create the two hash levels above ``path``; a new folder's own entry is made durable at once, or a power
+        loss could take a synced file away with the folder that holds it."""
+        key = str(path.parent)
+        if key in self._made_dirs:
+            return
+        with self._mkdir_lock:
+            if key in self._made_dirs:
+                return
+            for folder in (path.parent.parent, path.parent):
+                try:
+                    os.mkdir(folder)
+                except FileExistsError:
+                    continue
+                _fsync_dir(folder.parent)
+            self._made_dirs.add(key)
 
     def _tmp_path(self) -> Path:
         return self.tmp_dir / f"{os.getpid()}-{uuid.uuid4().hex}.part"
