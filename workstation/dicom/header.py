@@ -103,6 +103,10 @@ def read_header(source: str | os.PathLike[str] | bytes, name: str | None = None)
         if size == 0:
             raise NotDicom("empty file")
         return _parse(fp, size, label)
+    except (NotDicom, Unusable):
+        raise
+    except Exception as exc:  # noqa: BLE001 - damaged values surface lazily in pydicom; never crash a caller
+        raise Unusable(f"unreadable DICOM: {type(exc).__name__}: {exc}") from None
     finally:
         fp.close()
 
@@ -134,13 +138,14 @@ def _parse(fp: BinaryIO, size: int, label: str) -> Header:
     ):
         raise NotAnInstance("a DICOMDIR (media directory), not an instance")
     problems: list[str] = []
-    if _transfer_syntax(ds) == "1.2.840.10008.1.2.1.99":
+    transfer_syntax = _transfer_syntax(ds)
+    if transfer_syntax == "1.2.840.10008.1.2.1.99":
         # Deflated: pydicom parsed an inflated copy, so positions are not file offsets. Read values were checked.
         size = end = 1 << 62
     _check_complete(ds, size, end, problems)
+    _check_final_delimiter(ds, fp, size, problems)
     if problems:
         raise Unusable("truncated: " + "; ".join(problems))
-    transfer_syntax = _transfer_syntax(ds)
     try:
         attributes = extract_attributes(ds, transfer_syntax)
     except Unusable:
@@ -150,10 +155,10 @@ def _parse(fp: BinaryIO, size: int, label: str) -> Header:
     missing = [k for k in _REQUIRED_UIDS if not attributes.get(k)]
     if missing:
         raise Unusable("no " + ", ".join(missing))
-    _check_pixel_length(ds, size, problems)
+    _check_pixel_length(ds, transfer_syntax, attributes, problems)
     if problems:
         raise Unusable("truncated: " + "; ".join(problems))
-    has_meta = bool(getattr(ds, "file_meta", None)) and "TransferSyntaxUID" in ds.file_meta
+    has_meta = meta is not None and "TransferSyntaxUID" in meta
     return Header(ds, attributes, transfer_syntax, has_meta)
 
 
@@ -195,6 +200,21 @@ def _check_complete(ds: Dataset, size: int, end: int, problems: list[str]) -> No
         problems.append(f"the file ends inside an element header ({trailing} stray bytes)")
 
 
+def _check_final_delimiter(ds: Dataset, fp: BinaryIO, size: int, problems: list[str]) -> None:
+    """Encapsulated pixel data that ends the file must end with its sequence delimiter, length included:
+    pydicom accepts a delimiter whose length bytes were cut off."""
+    if size >= 1 << 62 or not ds._dict:
+        return
+    last_tag = max(ds._dict)
+    elem = ds._dict[last_tag]
+    if last_tag != 0x7FE00010 or getattr(elem, "length", 0) != 0xFFFFFFFF:
+        return
+    fp.seek(size - 8)
+    tail = fp.read(8)
+    if tail not in (b"\xfe\xff\xdd\xe0\x00\x00\x00\x00", b"\xff\xfe\xe0\xdd\x00\x00\x00\x00"):
+        problems.append("encapsulated pixel data does not end with its sequence delimiter")
+
+
 def _name(tag: int) -> str:
     if tag == 0x7FE00010:
         return "pixel data (7FE0,0010)"
@@ -203,34 +223,39 @@ def _name(tag: int) -> str:
     return f"element {t}{' ' + keyword if keyword else ''}"
 
 
-def _check_pixel_length(ds: Dataset, size: int, problems: list[str]) -> None:
-    elem = ds._dict.get(pydicom.tag.Tag(0x7FE00010))
+def _check_pixel_length(ds: Dataset, ts: str, attributes: dict[str, Any], problems: list[str]) -> None:
+    elem = ds._dict.get(0x7FE00010)
     if elem is None or getattr(elem, "length", 0xFFFFFFFF) == 0xFFFFFFFF:
         return
-    ts = UID(_transfer_syntax(ds))
     try:
-        if ts.is_compressed:
+        if UID(ts).is_compressed:
             return
     except ValueError:
         # Not a transfer syntax pydicom knows (private or damaged): its pixel data cannot be sized here.
         return
-    try:
-        rows = int(ds.get("Rows") or 0)
-        cols = int(ds.get("Columns") or 0)
-        samples = int(ds.get("SamplesPerPixel") or 1)
-        bits = int(ds.get("BitsAllocated") or 0)
-        frames = int(ds.get("NumberOfFrames") or 1) if str(ds.get("NumberOfFrames") or "").strip() else 1
-    except (TypeError, ValueError):
+    rows = attributes.get("Rows") or 0
+    cols = attributes.get("Columns") or 0
+    frames = attributes.get("NumberOfFrames") or 1
+    samples = _small_int(ds, 0x00280002, "SamplesPerPixel") or 1
+    bits = _small_int(ds, 0x00280100, "BitsAllocated") or 0
+    if not (rows and cols and bits) or min(rows, cols, frames, samples, bits) < 0:
         return
-    if not (rows and cols and bits):
-        return
-    expected = rows * cols * samples * frames * bits
-    expected = (expected + 7) // 8
-    photometric = str(ds.get("PhotometricInterpretation", ""))
+    expected = (rows * cols * samples * frames * bits + 7) // 8
+    photometric = text_value(ds, "PhotometricInterpretation") or ""
     if photometric.startswith("YBR_FULL_422") or photometric.startswith("YBR_PARTIAL_422"):
         expected = expected * 2 // 3
     if elem.length < expected:
         problems.append(f"pixel data has {elem.length} bytes, {rows}x{cols}x{samples}x{bits}bit x{frames} needs {expected}")
+
+
+def _small_int(ds: Dataset, tag: int, keyword: str) -> int | None:
+    """A US value read from its raw bytes (pydicom's conversion costs more than the whole check)."""
+    elem = ds._dict.get(tag)
+    if elem is None:
+        return None
+    if isinstance(elem, RawDataElement) and elem.value is not None and elem.VR in ("US", None) and len(elem.value) >= 2:
+        return int.from_bytes(elem.value[:2], "little" if elem.is_little_endian else "big")
+    return _int_value(ds, keyword)
 
 
 def _transfer_syntax(ds: Dataset) -> str:
