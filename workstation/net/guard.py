@@ -42,7 +42,7 @@ log = logging.getLogger("workstation.net.server")
 
 MAX_CONTROL_PDU = 1 << 20  # A-ASSOCIATE-RQ with 128 contexts of many syntaxes stays far below 1 MiB
 FAST_POLL = 0.00005  # DUL poll while data flows (pynetdicom's default is 0.001)
-ACTIVE_WINDOW = 0.005  # seconds after the last PDU during which the DUL polls instead of waiting
+ACTIVE_WINDOW = 0.0  # seconds after the last PDU during which the DUL polls instead of waiting
 IDLE_WAIT = 0.01  # longest wait of an idle DUL loop (its timers and kill flag are checked that often)
 _REACTOR_WAIT = 0.001  # seconds the association reactor waits for a message before its housekeeping
 _UPSTREAM_LOG = logging.getLogger("pynetdicom.association")
@@ -324,6 +324,8 @@ class GuardedRequestHandler(RequestHandler):
         install_adaptive_poll(dul)
         if _reactor_compatible(assoc):
             assoc._run_reactor = types.MethodType(_fast_acceptor_reactor, assoc)
+        if config.setup is not None:
+            config.setup(assoc)
         return assoc
 
 
@@ -331,7 +333,8 @@ class GuardConfig:
     """What the guards need from the server."""
 
     def __init__(self, max_pdu: int, dataset_budget: int, network_timeout: float,
-                 on_violation: Callable[[Any, str, str], None]):
+                 on_violation: Callable[[Any, str, str], None], setup: Callable[[Any], None] | None = None):
+        self.setup = setup  # called with every new association (e.g. to install fast service paths)
         self.max_pdu = max_pdu
         self.network_timeout = network_timeout
         self.dataset_budget = dataset_budget
