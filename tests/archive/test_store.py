@@ -225,3 +225,35 @@ def test_count_received_since(archive, tmp_path):
         archive.store_bytes(p.read_bytes())
     assert archive.count_received_since(before) == 4
     assert archive.count_received_since(time.time() + 10) == 0
+
+
+def test_check_keeps_linked_rows_of_unmounted_media(archive, tmp_path):
+    media = tmp_path / "usb" / "DICOM"
+    files = make_ct_series(media, 2)
+    archive.import_paths([media], link=True)
+    gone = make_ct_series(tmp_path / "local", 1)
+    archive.import_paths([gone[0]], link=True)
+    (tmp_path / "usb").rename(tmp_path / "usb-unplugged")  # the stick is pulled
+    gone[0].unlink()  # this one really was deleted from a folder that still exists
+    report = archive.check(full=True)
+    assert report.linked_offline == 2
+    assert len(report.rows_without_file) == 1
+    assert len(archive.query("instance")) == 2
+    assert files
+
+
+def test_failed_upgrade_keeps_the_shared_lock(settings):
+    from workstation.archive import ArchiveError
+
+    first = Archive.open(settings)
+    second = Archive.open(settings)
+    with pytest.raises(ArchiveError):
+        second.rebuild()  # the first has it open: refused
+    # the second must still count as a user: a third opener is not "first in" and cleans nothing
+    tmp = first.storage.tmp_dir / "4242-inflight.part"
+    tmp.write_bytes(b"x")
+    first.close()
+    third = Archive.open(settings)
+    assert tmp.exists()
+    third.close()
+    second.close()

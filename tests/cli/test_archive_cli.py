@@ -135,3 +135,13 @@ def test_global_options_after_the_command(tmp_path):
 
 def run_plain(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "workstation", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_dump_refuses_non_dicom_and_flags_truncation(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n" * 50)
+    r = run_plain("dump", str(text))
+    assert r.returncode == 1 and "not a DICOM file" in r.stderr
+    r = run_plain("dump", str(test_file("MR_truncated.dcm")))
+    assert r.returncode == 2 and "truncated" in r.stderr
+    assert "(0010,0010) PatientName" in r.stdout

@@ -64,6 +64,7 @@ class CheckReport:
     index_repaired: list[str] = field(default_factory=list)
     index_damaged: list[str] = field(default_factory=list)
     rows_without_file: list[str] = field(default_factory=list)
+    linked_offline: int = 0
     files_indexed: list[str] = field(default_factory=list)
     files_unreadable: list[str] = field(default_factory=list)
 
@@ -80,6 +81,7 @@ class CheckReport:
             "trash_restored": self.trash_restored,
             "trash_emptied": self.trash_emptied,
             "rows_without_file": self.rows_without_file,
+            "linked_offline": self.linked_offline,
             "files_indexed": self.files_indexed,
             "files_unreadable": self.files_unreadable,
         }
@@ -294,7 +296,16 @@ class Archive:
                 log.error("the index is damaged beyond REINDEX: %s; run `workstation rebuild`", left[:5])
                 return report
         known: dict[str, str | None] = dict(self.index.all_instances())
-        missing = [sop for sop, linked in known.items() if not self.path_of(sop, linked).exists()]
+        missing = []
+        for sop, linked in known.items():
+            path = self.path_of(sop, linked)
+            if path.exists():
+                continue
+            if linked and not path.parent.exists():
+                # A linked file on a medium that is not mounted now (CD, USB stick): keep the row.
+                report.linked_offline += 1
+                continue
+            missing.append(sop)
         if missing:
             removed = self.index.remove(missing)
             report.rows_without_file = missing

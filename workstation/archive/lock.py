@@ -45,6 +45,8 @@ class ArchiveLock:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
         except BlockingIOError:
+            # flock converts by unlocking first: a failed upgrade may have dropped our shared lock. Take it back.
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
             return False
 
     def downgrade(self) -> None:

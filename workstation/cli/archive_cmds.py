@@ -235,14 +235,29 @@ def cmd_dump(args: argparse.Namespace, ctx: Context) -> int:
         if found is None:
             raise CommandError(f"{args.source} is neither a file nor a SOPInstanceUID in the archive")
         path = found
+    from workstation.dicom.header import NotAnInstance, NotDicom, Unusable, read_header
+
+    problem = None
+    try:
+        read_header(path)
+    except NotAnInstance:
+        pass  # a DICOMDIR dumps like any other file
+    except NotDicom as exc:
+        raise CommandError(f"{path}: {exc}") from None
+    except Unusable as exc:
+        # Dump what can be read, then say what is wrong; a missing UID is no damage for a dump.
+        problem = str(exc) if str(exc).startswith(("truncated", "unreadable")) else None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(path, force=True, defer_size="64 KB")
+        for line in dump_lines(ds, max_value=args.width):
+            print(line)
     except Exception as exc:  # noqa: BLE001
         raise CommandError(f"cannot read {path}: {exc}") from None
-    for line in dump_lines(ds, max_value=args.width):
-        print(line)
+    if problem:
+        print(f"workstation: {path}: {problem}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -250,11 +265,14 @@ def cmd_dump(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_check(args: argparse.Namespace, ctx: Context) -> int:
+    ctx.startup_check = False  # this command is the check: run it once, in full
     report = ctx.archive.check(full=True)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     elif report.clean:
         print("the archive is consistent")
+        if report.linked_offline:
+            print(f"  {report.linked_offline} linked files are on media not mounted now; their rows are kept")
     else:
         d = report.to_dict()
         print("repaired:")

@@ -26,6 +26,7 @@ class Context:
         self.verbose = verbose
         self._settings: Settings | None = None
         self._archive: Archive | None = None
+        self.startup_check = True
         self.log_file: Path | None = None
 
     @property
@@ -50,7 +51,7 @@ class Context:
             from workstation.archive import Archive, ArchiveError
 
             try:
-                self._archive = Archive.open(self.settings)
+                self._archive = Archive.open(self.settings, check=self.startup_check)
             except ArchiveError as exc:
                 raise CommandError(str(exc)) from None
         return self._archive
