@@ -6,7 +6,8 @@ pynetdicom 3.0.4 trusts the peer more than a server on an open network may:
   anything, so one connection can make us allocate gigabytes;
 * a connection that sends garbage or nothing at all keeps its acceptor thread, and counts against
   ``maximum_associations``, until the ARTIM timer (the ACSE timeout) expires;
-* its reactor polls every millisecond, which adds up to a millisecond to every message we send.
+* its reactor polls every millisecond, which adds up to a millisecond to every message we send (here it waits
+  in ``select`` instead, see :func:`install_adaptive_poll`).
 
 :class:`GuardedRequestHandler` replaces pynetdicom's request handler for our server. Every accepted connection
 gets TCP_NODELAY, and its DUL gets :func:`guarded_read` instead of ``_read_pdu_data``: the 6-byte PDU header is
@@ -42,7 +43,10 @@ log = logging.getLogger("workstation.net.server")
 
 MAX_CONTROL_PDU = 1 << 20  # A-ASSOCIATE-RQ with 128 contexts of many syntaxes stays far below 1 MiB
 FAST_POLL = 0.00005  # DUL poll while data flows (pynetdicom's default is 0.001)
-ACTIVE_WINDOW = 0.0  # seconds after the last PDU during which the DUL polls instead of waiting
+# Seconds after the last PDU during which the DUL polls instead of waiting in select. 0: it always waits when it
+# has nothing queued. Polling every 50 us while the association's thread syncs a received file (~2 ms) cost ~1 ms
+# of CPU per C-STORE and contended for the GIL with the handler; select wakes as soon as data or a wake-up comes.
+ACTIVE_WINDOW = 0.0
 IDLE_WAIT = 0.01  # longest wait of an idle DUL loop (its timers and kill flag are checked that often)
 _REACTOR_WAIT = 0.001  # seconds the association reactor waits for a message before its housekeeping
 _UPSTREAM_LOG = logging.getLogger("pynetdicom.association")
@@ -201,9 +205,9 @@ def install_adaptive_poll(dul: Any) -> None:
     pynetdicom's DUL reactor sleeps ``_run_loop_delay`` (1 ms) whenever a loop found nothing to do: every
     response we queue may wait a millisecond, and every connection, even an idle one, costs ~1,000 Python
     loops a second (forty garbage connections starve the process; CPU spent spinning is CPU the store path
-    lacks). Here the loop polls every :data:`FAST_POLL` for :data:`ACTIVE_WINDOW` after the last PDU, then
-    blocks in ``select`` until the peer sends, we queue a PDU (``send_pdu`` writes a byte to a socketpair), or
-    :data:`IDLE_WAIT` passes (timers and kill flags are checked at least that often).
+    lacks). Here the loop polls every :data:`FAST_POLL` for :data:`ACTIVE_WINDOW` after the last PDU (0 by
+    default: no polling), then blocks in ``select`` until the peer sends, we queue a PDU (``send_pdu`` writes a
+    byte to a socketpair), or :data:`IDLE_WAIT` passes (timers and kill flags are checked at least that often).
     """
     wake_r, wake_w = socket.socketpair()
     wake_r.setblocking(False)
@@ -216,8 +220,8 @@ def install_adaptive_poll(dul: Any) -> None:
     last = [time.monotonic()]
 
     def is_transport_event() -> bool:
-        # Right after traffic, poll (the next PDU usually follows within microseconds and a 50 us sleep is
-        # cheaper than a select round trip); once quiet for ACTIVE_WINDOW, wait on the sockets.
+        # With nothing queued (and, with ACTIVE_WINDOW > 0, quiet for that long), wait on the sockets: data or a
+        # wake-up from send_pdu ends the wait at once.
         if time.monotonic() - last[0] > ACTIVE_WINDOW and dul.to_provider_queue.empty() and dul.event_queue.empty():
             sock = dul.socket.socket if dul.socket is not None else None
             try:
