@@ -105,3 +105,57 @@ def test_pdata_pdus_decode_to_the_message(max_pdu):
     assert b"".join(v for _, c, v in pdvs if c & 1) == command
     assert b"".join(v for _, c, v in pdvs if not c & 1) == dataset
     assert [c for _, c, _ in pdvs if c & 1][-1] == 0x03 and [c for _, c, _ in pdvs if not c & 1][-1] == 0x02
+
+
+def test_find_response_command_with_comment_matches_pynetdicom():
+    rsp = C_FIND()
+    rsp.MessageIDBeingRespondedTo = 2
+    rsp.AffectedSOPClassUID = StudyRootQueryRetrieveInformationModelFind
+    rsp.Status = 0xA900
+    rsp.ErrorComment = "the Study Root model has no PATIENT level"
+    msg = C_FIND_RSP()
+    msg.primitive_to_message(rsp)
+    assert find_response_command(StudyRootQueryRetrieveInformationModelFind, 2, 0xA900, False,
+                                 "the Study Root model has no PATIENT level") == encode(msg.command_set, True, True)
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_find_over_the_network_direct_and_through_yields(settings, archive, monkeypatch, direct):
+    """Pending matches written by FindResponder, or (when it cannot be used) yielded and encoded by
+    _serve_find: the same responses, statuses and comments reach a plain pynetdicom SCU."""
+    from pynetdicom import AE, build_context
+
+    import workstation.net.scp_query as scp_query
+    from tests.peers import free_port
+    from workstation.archive import InstanceRecord
+    from workstation.config import Node
+    from workstation.net.server import DicomServer
+
+    if not direct:
+        monkeypatch.setattr(scp_query.FindResponder, "usable", classmethod(lambda cls, event: False))
+    archive.index.add([InstanceRecord({"PatientID": f"P{i}", "PatientName": "Émile^Zola" if i == 0 else f"N{i}",
+                                       "StudyInstanceUID": f"1.2.3.{i}", "StudyDate": "20240101",
+                                       "SeriesInstanceUID": f"1.2.3.{i}.1", "SOPInstanceUID": f"1.2.3.{i}.1.1",
+                                       "InstanceNumber": 1}, 10) for i in range(40)])
+    settings.port = free_port()
+    settings.nodes = [Node("t", "TESTSCU", "127.0.0.1", 1)]
+    with DicomServer(settings, archive) as server:
+        ae = AE("TESTSCU")
+        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 5
+        assoc = ae.associate(*server.address, contexts=[build_context(StudyRootQueryRetrieveInformationModelFind)],
+                             ae_title=settings.ae_title)
+        query = Dataset()
+        query.QueryRetrieveLevel = "STUDY"
+        query.PatientName = ""
+        query.StudyInstanceUID = ""
+        query.NumberOfStudyRelatedInstances = ""
+        results = list(assoc.send_c_find(query, StudyRootQueryRetrieveInformationModelFind))
+        query.QueryRetrieveLevel = "PATIENT"
+        refused = list(assoc.send_c_find(query, StudyRootQueryRetrieveInformationModelFind))
+        assoc.release()
+    pending = [ds for status, ds in results if status.Status == 0xFF00]
+    assert [status.Status for status, _ in results][-1] == 0x0000 and len(pending) == 40
+    assert sorted(ds.StudyInstanceUID for ds in pending) == sorted(f"1.2.3.{i}" for i in range(40))
+    assert {str(ds.PatientName) for ds in pending if "SpecificCharacterSet" in ds} == {"Émile^Zola"}
+    assert all(ds.NumberOfStudyRelatedInstances == 1 for ds in pending)
+    assert [(s.Status, s.ErrorComment) for s, _ in refused] == [(0xA900, "the Study Root model has no PATIENT level")]

@@ -9,14 +9,16 @@ C-FIND responses take a fast path (:class:`FindResponder`): the identifier of ea
 a per-query plan of the requested elements (pynetdicom would build a pydicom Dataset and encode it element by
 element through pydicom's writer, ~0.5 ms a match), the C-FIND-RSP command set is encoded once per query, and
 the pending responses are written to the socket in batches of whole P-DATA-TF PDUs from the association's
-thread (no trip per message through the DUL thread's queue, state machine and poll loop). The final response
-still goes through pynetdicom, after the last batch. C-CANCEL is checked before every match.
+thread (no trip per message through the DUL thread's queue, state machine and poll loop). With
+:func:`install_fast_find` (the server installs it on every association) the statuses the handler yields and the
+final response are written the same way. C-CANCEL is checked before every match.
 """
 
 from __future__ import annotations
 
 import logging
 import struct
+import types
 from typing import Any, Callable, Iterator
 
 import pydicom
@@ -266,7 +268,8 @@ def _cmd_element(element: int, value: bytes) -> bytes:
     return struct.pack("<HHI", 0x0000, element, len(value)) + value
 
 
-def find_response_command(sop_class_uid: str, msg_id: int, status: int, with_identifier: bool) -> bytes:
+def find_response_command(sop_class_uid: str, msg_id: int, status: int, with_identifier: bool,
+                          comment: str = "") -> bytes:
     """The C-FIND-RSP command set (Implicit VR Little Endian), as pynetdicom encodes it."""
     uid = str(sop_class_uid).encode("ascii")
     if len(uid) % 2:
@@ -276,6 +279,9 @@ def find_response_command(sop_class_uid: str, msg_id: int, status: int, with_ide
             + _cmd_element(0x0120, struct.pack("<H", msg_id))
             + _cmd_element(0x0800, struct.pack("<H", 0x0001 if with_identifier else 0x0101))
             + _cmd_element(0x0900, struct.pack("<H", status)))
+    if comment:
+        text = comment.encode("ascii", "replace")
+        body += _cmd_element(0x0902, text + b" " if len(text) % 2 else text)
     return _cmd_element(0x0000, struct.pack("<I", len(body))) + body
 
 
@@ -368,6 +374,108 @@ class FindResponder:
             return False
         sock.send(data)
         return self.assoc.is_established
+
+
+def _find_status(result: Any) -> tuple[int, str]:
+    """(status, error comment) of a status yielded by an EVT_C_FIND handler (as pynetdicom's validate_status)."""
+    if isinstance(result, Dataset):
+        if "Status" not in result:
+            return 0xC001, ""
+        return int(result.Status), str(result.get("ErrorComment", "") or "")
+    if isinstance(result, int):
+        return result, ""
+    return 0xC002, ""
+
+
+def install_fast_find(assoc: Any) -> None:
+    """Serve this acceptor association's C-FIND requests without pynetdicom's ``_c_find_scp``.
+
+    The ``EVT_C_FIND`` handler runs as under pynetdicom (its pending matches go out through
+    :class:`FindResponder`); every response it yields and the final one are encoded by hand and written to the
+    socket from the association's thread, the final Success right after the last batch of matches, instead of a
+    pydicom encoding and a hop through the DUL thread. A request when the DUL still has PDUs queued, and any other
+    message, go to pynetdicom as before.
+    """
+    from pynetdicom.dimse_primitives import C_FIND as C_FIND_PRIMITIVE
+
+    original = assoc._serve_request
+    if not all(hasattr(assoc, n) for n in ("_accepted_cx", "_sent_release", "dul", "dimse", "is_established")):
+        return
+    find_classes = set(FIND_CLASSES)
+
+    def serve_request(self: Any, msg: Any, context_id: int) -> None:
+        dul = self.dul
+        context = self._accepted_cx.get(context_id)
+        if (type(msg) is not C_FIND_PRIMITIVE or not msg.is_valid_request or self._sent_release
+                or context is None or context.abstract_syntax not in find_classes
+                or context.abstract_syntax != msg.AffectedSOPClassUID or dul.socket is None
+                or not dul.to_provider_queue.empty()):
+            original(msg, context_id)
+            return
+        self.dimse.cancel_req = {}
+        self._is_paused = True
+        try:
+            _serve_find(self, msg, context_id, context)
+        finally:
+            self._is_paused = False
+            self.dimse.cancel_req = {}
+
+    assoc._serve_request = types.MethodType(serve_request, assoc)
+
+
+def _serve_find(assoc: Any, req: Any, context_id: int, context: Any) -> None:
+    syntax = context.transfer_syntax[0]
+    sop_class = str(req.AffectedSOPClassUID)
+    msg_id = int(req.MessageID)
+    dimse = assoc.dimse
+
+    def is_cancelled(cancel_id: int) -> bool:
+        return dimse.cancel_req.pop(cancel_id, None) is not None
+
+    def send(status: int, comment: str = "", identifier: bytes = b"") -> None:
+        command = find_response_command(sop_class, msg_id, status, bool(identifier), comment)
+        sock = assoc.dul.socket
+        if sock is not None and assoc.is_established:
+            sock.send(pdata_pdus(context_id, command, identifier, int(dimse.maximum_pdu_size or 0))
+                      if identifier else struct.pack(">BBIIBB", 0x04, 0x00, len(command) + 6, len(command) + 2,
+                                                     context_id, 0x03) + command)
+
+    try:
+        generator = evt.trigger(assoc, evt.EVT_C_FIND, {"request": req, "context": context.as_tuple,
+                                                        "_is_cancelled": is_cancelled})
+    except Exception:  # noqa: BLE001 - as pynetdicom: "unable to process"
+        log.exception("the C-FIND handler failed")
+        send(0xC311)
+        return
+    if generator is None:
+        send(0x0000)
+        return
+    try:
+        for result, dataset in generator:
+            if not assoc.is_established:
+                return
+            status, comment = _find_status(result)
+            if status in (0xFF00, 0xFF01):
+                if not isinstance(dataset, Dataset):
+                    send(0xC312)
+                    return
+                data = encode_dataset(dataset, syntax.is_implicit_VR, syntax.is_little_endian, syntax.is_deflated)
+                if not data:
+                    send(0xC312)
+                    return
+                send(status, "", data)
+                continue
+            send(status, comment)
+            if status == 0x0001 or 0xB000 <= status <= 0xBFFF:  # warning: matches may continue
+                continue
+            return
+    except Exception:  # noqa: BLE001 - as pynetdicom: the peer gets "unable to process"
+        log.exception("the C-FIND handler failed")
+        if assoc.is_established:
+            send(0xC311)
+        return
+    if assoc.is_established:
+        send(0x0000)
 
 
 class QueryHandlers:
@@ -545,4 +653,5 @@ def _sub_association_open(event: Any) -> None:
 
 
 __all__ = ["FIND_CLASSES", "GET_CLASSES", "MOVE_CLASSES", "QR_CLASSES", "FindResponder", "IdentifierEncoder",
-           "QueryHandlers", "build_response", "find_response_command", "parse_identifier", "pdata_pdus"]
+           "QueryHandlers", "build_response", "find_response_command", "install_fast_find", "parse_identifier",
+           "pdata_pdus"]

@@ -48,7 +48,7 @@ from pynetdicom.transport import ThreadedAssociationServer
 
 from workstation.config import Node, Settings, SettingsError, read_nodes
 from workstation.net.guard import GuardConfig, GuardedRequestHandler, dataset_budget, wake_acceptor
-from workstation.net.scp_query import QR_CLASSES, QueryHandlers
+from workstation.net.scp_query import QR_CLASSES, QueryHandlers, install_fast_find
 from workstation.net.scp_store import (
     STORAGE_SERVICE_CLASS,
     UNCOMPRESSED,
@@ -488,6 +488,7 @@ def _setup_association(assoc: Any) -> None:
     reads pynetdicom's INFO/DEBUG lines (the association binds them itself; they decode every command set
     again to format a message: ~0.1 ms a C-STORE)."""
     install_fast_store(assoc)
+    install_fast_find(assoc)
     if not logging.getLogger("pynetdicom").isEnabledFor(logging.INFO):
         for event, handler in _STANDARD_HANDLERS:
             with contextlib.suppress(Exception):
