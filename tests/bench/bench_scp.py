@@ -236,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nC-STORE of {len(files)} CT 512x512 ({size:.0f} MB) with storescu, one association "
                   f"(best of {args.rounds}):")
             for name, t in results.items():
-                print(f"  {name:18s} {t:6.2f} s  {len(files) / t:6.0f} inst/s  {size / t:6.1f} MB/s")
+                print(f"  {name:18s} {t:6.2f} s  {t * 1000 / len(files):5.2f} ms/inst  {len(files) / t:6.0f} inst/s  "
+                      f"{size / t:6.1f} MB/s")
             ours = results["workstation serve"]
             print(f"  ratio serve/Orthanc  {ours / results['Orthanc']:.2f}x best vs best, "
                   f"{statistics.median(ratios):.2f}x median of per-round ratios (target <= 1.0x)")
