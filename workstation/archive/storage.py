@@ -38,6 +38,16 @@ class Storage:
             d.mkdir(parents=True, exist_ok=True)
         self._made_dirs: set[str] = set()
         self._mkdir_lock = threading.Lock()
+        self._make_first_level()
+
+    def _make_first_level(self) -> None:
+        """The 256 first-level folders exist from the start: each costs a directory fsync when made, better once
+        here than during the first C-STOREs of a new archive."""
+        if (self.root / "ff").is_dir():
+            return
+        for i in range(256):
+            os.makedirs(self.root / f"{i:02x}", exist_ok=True)
+        _fsync_dir(self.root)
 
     # --- names -----------------------------------------------------------------------------------------------
     @staticmethod
