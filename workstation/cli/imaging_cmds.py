@@ -94,7 +94,10 @@ def render_cmd(args: argparse.Namespace, ctx) -> int:
     except (pydicom.errors.InvalidDicomError, OSError, ValueError, EOFError) as exc:
         raise CommandError(f"{path}: not a readable DICOM file ({exc})") from None
     if not has_pixels(header):
-        raise CommandError(f"{path.name}: {describe_object(header)} is not an image; nothing to render")
+        what = describe_object(header)
+        if "Image" in what:
+            raise CommandError(f"{path.name}: this {what} object has no pixel data; nothing to render")
+        raise CommandError(f"{path.name}: {what} is not an image; nothing to render")
     n = frame_count(header)
     if not 1 <= args.frame <= n:
         raise CommandError(f"--frame {args.frame}: {path.name} has {n} frame{'s' if n != 1 else ''}")
