@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from workstation.archive.storage import fsync_dir
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no cross-process cleanup coordination
@@ -33,7 +35,7 @@ class ArchiveLock:
         crashed = first and self.marker.exists()
         if first and not self.marker.exists():
             self.marker.touch()
-            _fsync_dir(self.marker.parent)  # the marker must survive a power loss: it triggers the full check
+            fsync_dir(self.marker.parent)  # the marker must survive a power loss: it triggers the full check
         if fcntl is not None:
             fcntl.flock(self._fd, fcntl.LOCK_SH)
         return first, crashed
@@ -65,12 +67,3 @@ class ArchiveLock:
         os.close(self._fd)
         self._fd = None
 
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

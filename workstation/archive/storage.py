@@ -47,7 +47,7 @@ class Storage:
             return
         for i in range(256):
             os.makedirs(self.root / f"{i:02x}", exist_ok=True)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     # --- names -----------------------------------------------------------------------------------------------
     @staticmethod
@@ -82,7 +82,7 @@ class Storage:
                     os.mkdir(folder)
                 except FileExistsError:
                     continue
-                _fsync_dir(folder.parent)
+                fsync_dir(folder.parent)
             self._made_dirs.add(key)
 
     def _tmp_path(self) -> Path:
@@ -113,7 +113,7 @@ class Storage:
             self._ensure_parent(dest)
             os.replace(tmp, dest)
             if fsync and sync_dir:
-                _fsync_dir(dest.parent)
+                fsync_dir(dest.parent)
         except BaseException as exc:
             _unlink_quietly(tmp)
             if is_disk_full(exc):
@@ -141,7 +141,7 @@ class Storage:
             self._ensure_parent(dest)
             os.replace(tmp, dest)
             if fsync and sync_dir:
-                _fsync_dir(dest.parent)
+                fsync_dir(dest.parent)
         except BaseException as exc:
             _unlink_quietly(tmp)
             if is_disk_full(exc):
@@ -156,7 +156,7 @@ class Storage:
         one batch pays about one journal commit instead of one per file.
         """
         for folder in set(folders):
-            _fsync_dir(folder)
+            fsync_dir(folder)
 
     # --- deleting --------------------------------------------------------------------------------------------
     def move_to_trash(self, path: Path) -> Path | None:
@@ -230,7 +230,7 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     """Make a rename durable (POSIX); directories cannot be opened for fsync on Windows."""
     if os.name != "posix":
         return
