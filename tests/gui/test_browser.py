@@ -141,3 +141,23 @@ def test_painted_cells_keep_their_alignment(qtbot, main_window, gui_archive):
     display = QModelRoleData(int(Qt.DisplayRole))
     model.multiData(model.index(0, 0), QModelRoleDataSpan(display))
     assert display.data() == "Align, Me"
+
+
+def test_series_without_pixel_data_says_so(qtbot, main_window, tmp_path):
+    import pydicom
+
+    win = main_window
+    files = make_ct_series(tmp_path / "ct", 2)
+    for f in files:  # header-only images, as on pydicom's DICOMDIR test set
+        ds = pydicom.dcmread(f)
+        del ds.PixelData
+        ds.save_as(f)
+    with qtbot.waitSignal(win.importFinished, timeout=30000):
+        win.import_paths([str(tmp_path / "ct")], show_summary=False)
+    qtbot.waitUntil(lambda: win.browser.model.rowCount() == 1, timeout=5000)
+    win.browser.view.selectRow(0)
+    panel = win.browser.series
+    qtbot.waitUntil(lambda: panel.count() == 1 and panel.thumbnails_done, timeout=15000)
+    assert panel.item(0).data(panel.PREVIEW_ROLE) == "none"
+    # three label lines fit under the tile
+    assert panel.gridSize().height() >= 96 + 3 * panel.fontMetrics().lineSpacing()

@@ -67,6 +67,7 @@ class SeriesPanel(QtWidgets.QListWidget):
     openRequested = QtCore.Signal(list)  # list of series rows
     UID_ROLE = Qt.UserRole + 1
     ROW_ROLE = Qt.UserRole + 2
+    PREVIEW_ROLE = Qt.UserRole + 3
 
     def __init__(self, archive: Any, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -74,7 +75,9 @@ class SeriesPanel(QtWidgets.QListWidget):
         self.setObjectName("series_panel")
         self.setViewMode(QtWidgets.QListView.IconMode)
         self.setIconSize(QtCore.QSize(THUMB, THUMB))
-        self.setGridSize(QtCore.QSize(THUMB + 56, THUMB + 52))
+        # Room for three lines under the tile (modality/number, description, count) in any font.
+        line = self.fontMetrics().lineSpacing()
+        self.setGridSize(QtCore.QSize(THUMB + 56, THUMB + 3 * line + 16))
         self.setResizeMode(QtWidgets.QListView.Adjust)
         self.setMovement(QtWidgets.QListView.Static)
         self.setWordWrap(True)
@@ -144,9 +147,22 @@ class SeriesPanel(QtWidgets.QListWidget):
             if item.data(self.UID_ROLE) == uid:
                 if image is not None:
                     item.setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(image)))
-                elif error:
-                    item.setToolTip(item.toolTip() + "\n" + self.tr("No preview: %s") % error)
+                else:
+                    # Say why instead of leaving a dark tile: header-only images, SR, RT plans, decode errors.
+                    item.setIcon(self._text_tile(self.tr("No preview") if error else self.tr("No pixel data")))
+                    item.setData(self.PREVIEW_ROLE, "none")
+                    if error:
+                        item.setToolTip(item.toolTip() + "\n" + self.tr("No preview: %s") % error)
                 break
+
+    def _text_tile(self, text: str) -> QtGui.QIcon:
+        pixmap = QtGui.QPixmap(THUMB, THUMB)
+        pixmap.fill(QtGui.QColor(40, 40, 40))
+        painter = QtGui.QPainter(pixmap)
+        painter.setPen(QtGui.QColor(200, 200, 200))
+        painter.drawText(pixmap.rect(), Qt.AlignCenter | Qt.TextWordWrap, text)
+        painter.end()
+        return QtGui.QIcon(pixmap)
 
     def _on_thumbs_done(self, seq: int) -> None:
         if not isValid(self):
