@@ -78,6 +78,9 @@ class SeriesPanel(QtWidgets.QListWidget):
         # Room for three lines under the tile (modality/number, description, count) in any font.
         line = self.fontMetrics().lineSpacing()
         self.setGridSize(QtCore.QSize(THUMB + 56, THUMB + 3 * line + 16))
+        # Never shorter than one row of tiles with their labels (the splitter would clip the labels).
+        scrollbar = self.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
+        self.setMinimumHeight(self.gridSize().height() + 2 * self.frameWidth() + scrollbar + 4)
         self.setResizeMode(QtWidgets.QListView.Adjust)
         self.setMovement(QtWidgets.QListView.Static)
         self.setWordWrap(True)
