@@ -18,7 +18,7 @@ def test_state_is_remembered(qtbot, gui_settings, gui_archive):
     win.browser.splitter.setSizes([150, 250])
     sizes = win.browser.splitter.sizes()
     win.browser.view.setColumnWidth(0, 321)
-    win.qr.node_combo.setCurrentIndex(1)
+    win.qr.set_nodes(["a", "b"])
     win.last_send_node = "b"
     win.close()
     again = MainWindow(gui_settings, gui_archive, start_listener=False)
@@ -27,7 +27,7 @@ def test_state_is_remembered(qtbot, gui_settings, gui_archive):
     assert again.size() == QtCore.QSize(711, 577)
     assert again.browser.view.columnWidth(0) == 321
     assert again.browser.splitter.sizes() == sizes
-    assert again.qr.node_combo.currentData() == "b"
+    assert again.qr.node_combo.checked_names() == ["a", "b"]
     assert again.last_send_node == "b"
     assert (gui_settings.data_dir / "gui.ini").exists()
     again.close()

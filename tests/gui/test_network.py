@@ -9,6 +9,7 @@ import pytest
 from PySide6 import QtCore
 
 from tests.peers import free_port, make_ct_series, orthanc, run_storescp, storescp  # noqa: F401 - fixtures
+from workstation.gui.qr_panel import COL_LOCAL, COL_NODE, COL_STATUS
 
 pytestmark = pytest.mark.interop
 
@@ -41,7 +42,7 @@ def test_find_expand_and_retrieve_by_get(qtbot, main_window, orthanc, tmp_path):
         qtbot.keyClick(qr.name, QtCore.Qt.Key_Return)
     assert found.args == [1]
     study = qr.tree.topLevelItem(0)
-    assert study.text(0) == "Doe, Jane" and study.text(7) == ""
+    assert study.text(0) == "Doe, Jane" and study.text(COL_LOCAL) == "" and study.text(COL_NODE) == "pacs"
     study.setExpanded(True)
     qtbot.waitUntil(lambda: study.childCount() == 1, timeout=20000)
     assert study.child(0).text(6) == "3"
@@ -52,8 +53,8 @@ def test_find_expand_and_retrieve_by_get(qtbot, main_window, orthanc, tmp_path):
     assert len(jobs) == 1
     job = done.args[0]
     assert job.state == "done", job.message
-    assert study.text(8).startswith("✔")
-    assert study.text(7).startswith("✔ 3")  # now marked local
+    assert study.text(COL_STATUS).startswith("✔")
+    assert study.text(COL_LOCAL).startswith("✔ 3")  # now marked local
     qtbot.waitUntil(lambda: win.browser.model.rowCount() == 1, timeout=5000)
     assert "C-GET" in job.title and win.activity.model.rowCount() >= 3  # find, find, series find, retrieve
 

@@ -210,9 +210,13 @@ class MainWindow(QtWidgets.QMainWindow):
         header = s.value("browser/header")
         if header is not None:
             self.browser.view.horizontalHeader().restoreState(header)
-        node = s.value("qr/node", "")
-        if node:
-            self.qr.reload_nodes(str(node))
+        nodes = s.value("qr/nodes", None)
+        if nodes is None:
+            nodes = s.value("qr/node", "")  # written by earlier versions: one node
+        if isinstance(nodes, str):
+            nodes = [n for n in nodes.split("\n") if n]
+        if nodes:
+            self.qr.reload_nodes([str(n) for n in nodes])
         self.last_send_node = str(s.value("send/node", "") or "")
 
     def save_state(self) -> None:
@@ -221,7 +225,8 @@ class MainWindow(QtWidgets.QMainWindow):
         s.setValue("main/state", self.saveState())
         s.setValue("browser/splitter", self.browser.splitter.saveState())
         s.setValue("browser/header", self.browser.view.horizontalHeader().saveState())
-        s.setValue("qr/node", self.qr.node_combo.currentData() or "")
+        # One string, names separated by newlines: an INI list of one element reads back as a plain string.
+        s.setValue("qr/nodes", "\n".join(self.qr.node_combo.checked_names()))
         s.setValue("send/node", self.last_send_node)
         s.sync()
 

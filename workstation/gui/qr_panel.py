@@ -1,7 +1,9 @@
-"""Query/Retrieve: find studies on a remote node, expand them to series, retrieve by C-MOVE or C-GET.
+"""Query/Retrieve: find studies on one or several remote nodes, expand them to series, retrieve by C-MOVE or C-GET.
 
-Every network call is a job (find, series find, one retrieve per selected study or series) so the Activity panel
-shows it; results come back by signals. Studies already in the local archive are marked.
+Every network call is a job (one find per chosen node, all running at once; series find; one retrieve per selected
+study or series) so the Activity panel shows it; results come back by signals and are merged into one list with a
+Node column. A retrieve goes to the node its row came from. A node that fails gets a red row saying why; the other
+nodes' results stay. Studies already in the local archive are marked.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManag
 
 Qt = QtCore.Qt
 STUDY_HEADERS = ["Patient name", "Patient ID", "Study date", "Modalities", "Description", "Accession", "Images",
-                 "Local", "Retrieve"]
+                 "Node", "Local", "Retrieve"]
 UID_ROLE = Qt.UserRole + 1
 ROW_ROLE = Qt.UserRole + 2
 LEVEL_ROLE = Qt.UserRole + 3
-COL_LOCAL, COL_STATUS = 7, 8
+NODE_ROLE = Qt.UserRole + 4
+COL_IMAGES, COL_NODE, COL_LOCAL, COL_STATUS = 6, 7, 8, 9
 
 
 def find_studies(settings: Settings, node: Any, filters: dict[str, str], *, progress=None, cancel=None):
@@ -53,6 +56,85 @@ def summarize_retrieve(result: Any) -> tuple[str, str]:
     return (PARTIAL if (result.completed or result.received) else FAILED), result.summary()
 
 
+class NodeChooser(QtWidgets.QComboBox):
+    """A combo box whose entries are check boxes: choose one node or several. Clicking an entry toggles it and
+    keeps the list open; the closed box shows the chosen names. ``checkedChanged`` when the choice changes."""
+
+    checkedChanged = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setModel(QtGui.QStandardItemModel(self))
+        self.view().viewport().installEventFilter(self)
+        self.model().dataChanged.connect(lambda *_: (self.update(), self.checkedChanged.emit()))
+        self.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(20)
+
+    def add_node(self, label: str, name: str, checked: bool = False) -> None:
+        item = QtGui.QStandardItem(label)
+        item.setData(name, Qt.UserRole)
+        item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsUserCheckable)
+        item.setData(Qt.Checked if checked else Qt.Unchecked, Qt.CheckStateRole)
+        self.model().appendRow(item)
+
+    def names(self) -> list[str]:
+        return [self.itemData(i) for i in range(self.count())]
+
+    def checked_names(self) -> list[str]:
+        m = self.model()
+        return [m.item(i).data(Qt.UserRole) for i in range(m.rowCount())
+                if m.item(i).checkState() == Qt.Checked]
+
+    def set_checked(self, names) -> None:
+        wanted = set(names)
+        m = self.model()
+        with QtCore.QSignalBlocker(m):
+            for i in range(m.rowCount()):
+                m.item(i).setCheckState(Qt.Checked if m.item(i).data(Qt.UserRole) in wanted else Qt.Unchecked)
+        self.update()
+        self.checkedChanged.emit()
+
+    def toggle(self, row: int) -> None:
+        item = self.model().item(row)
+        if item is not None:
+            item.setCheckState(Qt.Unchecked if item.checkState() == Qt.Checked else Qt.Checked)
+
+    def summary(self) -> str:
+        checked = self.checked_names()
+        if not self.count():
+            return self.tr("No node")
+        if not checked:
+            return self.tr("Choose node(s)…")
+        if len(checked) == 1:
+            return self.itemText(self.findData(checked[0]))
+        if len(checked) == self.count():
+            return self.tr("All %n nodes: ", "", len(checked)) + ", ".join(checked)
+        return ", ".join(checked)
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if obj is self.view().viewport() and event.type() == QtCore.QEvent.MouseButtonRelease:
+            index = self.view().indexAt(event.position().toPoint())
+            if index.isValid():
+                self.toggle(index.row())
+            return True  # keep the list open for the next choice
+        return super().eventFilter(obj, event)
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
+        if event.key() == Qt.Key_Space and not self.view().isVisible():
+            self.toggle(self.currentIndex())
+            return
+        super().keyPressEvent(event)
+
+    def paintEvent(self, _event: QtGui.QPaintEvent) -> None:
+        painter = QtWidgets.QStylePainter(self)
+        opt = QtWidgets.QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        opt.currentText = self.summary()
+        opt.currentIcon = QtGui.QIcon()
+        painter.drawComplexControl(QtWidgets.QStyle.CC_ComboBox, opt)
+        painter.drawControl(QtWidgets.QStyle.CE_ComboBoxLabel, opt)
+
+
 class QueryRetrievePanel(QtWidgets.QWidget):
     """Node, filters, results tree (studies expandable to series), retrieve buttons."""
 
@@ -65,8 +147,9 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         self.settings = settings
         self.archive = archive
         self.jobs = jobs
-        self.node_combo = QtWidgets.QComboBox(self)
+        self.node_combo = NodeChooser(self)
         self.node_combo.setObjectName("qr_node")
+        self.node_combo.setToolTip(self.tr("The node(s) to search: tick one or several; they are searched at once"))
         self.method_combo = QtWidgets.QComboBox(self)
         self.method_combo.setObjectName("qr_method")
         self.method_combo.addItem(self.tr("Node default"), "")
@@ -106,7 +189,7 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         self.status.setWordWrap(True)
 
         row1 = QtWidgets.QHBoxLayout()
-        row1.addWidget(QtWidgets.QLabel(self.tr("Node")))
+        row1.addWidget(QtWidgets.QLabel(self.tr("Nodes")))
         row1.addWidget(self.node_combo, 1)
         row1.addSpacing(12)
         row1.addWidget(QtWidgets.QLabel(self.tr("Retrieve by")))
@@ -137,7 +220,7 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setSortingEnabled(True)
         self.tree.setUniformRowHeights(True)
-        for i, w in enumerate((180, 100, 90, 80, 200, 100, 60, 50)):
+        for i, w in enumerate((180, 100, 90, 80, 200, 100, 60, 130, 50)):
             self.tree.setColumnWidth(i, w)
         self.tree.itemExpanded.connect(self._on_expand)
         self.tree.itemDoubleClicked.connect(lambda *_: self.retrieve_selected())
@@ -155,26 +238,51 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         for edit in (self.name, self.patient_id, self.accession, self.description, self.modality):
             edit.returnPressed.connect(self.find)
         self.retrieve_button.clicked.connect(self.retrieve_selected)
-        self.find_job: Job | None = None
-        self.retrieve_jobs: dict[str, Job] = {}
+        self.find_job: Job | None = None  # the last find started (tests; one node's)
+        self.find_jobs: dict[str, Job] = {}  # node name -> find job of the current search
+        self._find_seq = 0
+        self._find_outcome: dict[str, str] = {}  # node name -> "n found" / "failed: ..." of the current search
+        self._found_total = 0
+        self.retrieve_jobs: dict[tuple[str, str], Job] = {}
         self.reload_nodes()
 
     # --- nodes -------------------------------------------------------------------------------------------------
-    def reload_nodes(self, select: str = "") -> None:
-        current = select or self.node_combo.currentData() or ""
+    def reload_nodes(self, select: str | list[str] | tuple[str, ...] = "") -> None:
+        """Refill the node list (settings changed). ``select``: node name(s) to tick; default: keep the ticks,
+        or the first node when none is ticked."""
+        if isinstance(select, str):
+            wanted = [select] if select else self.node_combo.checked_names()
+        else:
+            wanted = list(select) or self.node_combo.checked_names()
         self.node_combo.clear()
         for n in self.settings.nodes:
-            self.node_combo.addItem(f"{n.name} ({n.ae_title}@{n.host}:{n.port})", n.name)
-        if current:
-            self.node_combo.setCurrentIndex(max(0, self.node_combo.findData(current)))
+            self.node_combo.add_node(f"{n.name} ({n.ae_title}@{n.host}:{n.port})", n.name)
+        names = self.node_combo.names()
+        wanted = [w for w in wanted if w in names] or names[:1]
+        self.node_combo.set_checked(wanted)
+        if wanted:
+            self.node_combo.setCurrentIndex(self.node_combo.findData(wanted[0]))
         has = bool(self.settings.nodes)
         self.find_button.setEnabled(has)
         if not has:
             self.status.setText(self.tr("No remote node yet: add one with Network ▸ Nodes… (Ctrl+Shift+N)."))
 
+    def nodes(self) -> list[Any]:
+        """The ticked nodes, in settings order."""
+        out = []
+        for name in self.node_combo.checked_names():
+            node = self.settings.node(name)
+            if node is not None:
+                out.append(node)
+        return out
+
     def node(self):
-        name = self.node_combo.currentData()
-        return self.settings.node(name) if name else None
+        """The first ticked node (None if none)."""
+        nodes = self.nodes()
+        return nodes[0] if nodes else None
+
+    def set_nodes(self, names) -> None:
+        self.node_combo.set_checked(names)
 
     # --- filters -----------------------------------------------------------------------------------------------
     def _on_preset(self, _i: int) -> None:
@@ -212,30 +320,44 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         return f
 
     # --- find --------------------------------------------------------------------------------------------------
-    def find(self) -> Job | None:
-        node = self.node()
-        if node is None:
+    def find(self) -> list[Job] | None:
+        """Search every ticked node at once (one job each); results merge as they come."""
+        nodes = self.nodes()
+        if not nodes:
             self.status.setText(self.tr("Choose a node first (Network ▸ Nodes… to add one)."))
             return None
-        if self.find_job is not None and self.find_job.is_active:
-            self.find_job.cancel()
+        for job in self.find_jobs.values():
+            if job.is_active:
+                job.cancel()
+        self._find_seq += 1
+        seq = self._find_seq
         flt = self.filters()
-        self.status.setText(self.tr("Searching %s…") % node.name)
+        self.tree.clear()
+        self.find_jobs = {}
+        self._find_outcome = {n.name: "" for n in nodes}
+        self._found_total = 0
+        self.status.setText(self.tr("Searching %s…") % ", ".join(n.name for n in nodes))
         self.find_button.setEnabled(False)
-        job = Job("find", self.tr("Find studies on %s") % node.name, find_studies, self.settings, node, flt)
-        job.succeeded.connect(lambda rows, j=job: self._on_found(j, rows))
-        job.failed.connect(lambda exc, j=job: self._on_find_failed(j, exc))
-        job.ended.connect(lambda: self.find_button.setEnabled(True))
-        self.find_job = job
-        self.jobs.submit(job)
-        return job
+        jobs = []
+        for node in nodes:
+            job = Job("find", self.tr("Find studies on %s") % node.name, find_studies, self.settings, node, flt)
+            job.succeeded.connect(lambda rows, j=job, n=node, s=seq: self._on_found(s, j, n, rows))
+            job.failed.connect(lambda exc, j=job, n=node, s=seq: self._on_find_failed(s, j, n, exc))
+            self.find_jobs[node.name] = job
+            self.find_job = job
+            jobs.append(job)
+        for job in jobs:
+            self.jobs.submit(job)
+        return jobs
 
-    def _on_found(self, job: Job, rows: list[dict[str, Any]]) -> None:
-        if job is not self.find_job:
+    def _on_found(self, seq: int, job: Job, node: Any, rows: list[dict[str, Any]]) -> None:
+        if seq != self._find_seq:
             return
         job.message = self.tr("%n study(ies) found", "", len(rows))
+        self._find_outcome[node.name] = self.tr("%n found", "", len(rows))
+        self._found_total += len(rows)
+        sorting = self.tree.isSortingEnabled()
         self.tree.setSortingEnabled(False)
-        self.tree.clear()
         local = self._local_studies([r.get("StudyInstanceUID", "") for r in rows])
         for row in rows:
             uid = row.get("StudyInstanceUID") or ""
@@ -244,27 +366,66 @@ class QueryRetrievePanel(QtWidgets.QWidget):
                 format_name(row.get("PatientName")), str(row.get("PatientID") or ""),
                 format_da(row.get("StudyDate")), ", ".join(row.get("ModalitiesInStudy") or []),
                 str(row.get("StudyDescription") or ""), str(row.get("AccessionNumber") or ""),
-                "" if n is None else str(n), "", ""])
+                "" if n is None else str(n), node.name, "", ""])
             item.setData(0, UID_ROLE, uid)
             item.setData(0, ROW_ROLE, row)
             item.setData(0, LEVEL_ROLE, "study")
+            item.setData(0, NODE_ROLE, node.name)
             item.setChildIndicatorPolicy(QtWidgets.QTreeWidgetItem.ShowIndicator)
             self._mark_local(item, local.get(uid))
             self.tree.addTopLevelItem(item)
-        self.tree.setSortingEnabled(True)
-        self.status.setText(self.tr("%n study(ies) found on %1", "", len(rows)).replace("%1", self.node().name
-                                                                                         if self.node() else ""))
-        self.findDone.emit(len(rows))
+        self.tree.setSortingEnabled(sorting)
+        self._find_progress()
 
-    def _on_find_failed(self, job: Job, exc: BaseException) -> None:
-        if job is not self.find_job:
+    def _on_find_failed(self, seq: int, job: Job, node: Any, exc: BaseException) -> None:
+        if seq != self._find_seq:
             return
         if job.state == CANCELLED:
-            self.status.setText(self.tr("Search cancelled."))
+            self._find_outcome[node.name] = self.tr("cancelled")
+        else:
+            self._find_outcome[node.name] = self.tr("failed: %s") % exc
+            # A row in the list itself, so one node's failure is seen next to the others' results.
+            item = QtWidgets.QTreeWidgetItem([self.tr("⚠ %s: search failed: %s") % (node.name, exc)] + [""] * 6
+                                             + [node.name, "", ""])
+            item.setData(0, LEVEL_ROLE, "error")
+            item.setData(0, NODE_ROLE, node.name)
+            item.setFlags(Qt.ItemIsEnabled)
+            item.setToolTip(0, str(exc))
+            red = QtGui.QBrush(QtGui.QColor(200, 40, 40))
+            for c in range(len(STUDY_HEADERS)):
+                item.setForeground(c, red)
+            self.tree.addTopLevelItem(item)
+            item.setFirstColumnSpanned(True)
+        self._find_progress()
+
+    def _find_progress(self) -> None:
+        """Status line after each node answers; ``findDone`` once all have (-1 if every node failed)."""
+        outcome = self._find_outcome
+        parts = [f"{name}: {text or self.tr('searching…')}" for name, text in outcome.items()]
+        if len(outcome) == 1:
+            name, text = next(iter(outcome.items()))
+            if text.startswith(self.tr("failed")):
+                self.status.setText(self.tr("Search failed: %s") % text.split(": ", 1)[-1])
+            elif text == self.tr("cancelled"):
+                self.status.setText(self.tr("Search cancelled."))
+            else:
+                self.status.setText(self.tr("%n study(ies) found on %1", "", self._found_total).replace("%1", name))
+        else:
+            self.status.setText(self.tr("%n study(ies) found", "", self._found_total) + " — " + "; ".join(parts))
+        if any(not t for t in outcome.values()):
             return
-        self.status.setText(self.tr("Search failed: %s") % exc)
-        self.errorRaised.emit(self.tr("Query failed"), str(exc), exc)
-        self.findDone.emit(-1)
+        self.find_button.setEnabled(bool(self.settings.nodes))
+        failed = [n for n, t in outcome.items() if t.startswith(self.tr("failed"))]
+        if failed and len(failed) == len(outcome):
+            job = self.find_jobs.get(failed[0])
+            exc = job.error if job is not None else None
+            self.errorRaised.emit(self.tr("Query failed"), "; ".join(f"{n}: {outcome[n]}" for n in failed)
+                                  if len(failed) > 1 else str(exc), exc)
+            self.findDone.emit(-1)
+        elif all(t == self.tr("cancelled") for t in outcome.values()):
+            return
+        else:
+            self.findDone.emit(self._found_total)
 
     def _local_studies(self, uids: list[str]) -> dict[str, int]:
         """{study uid: local instance count} for those already in the archive."""
@@ -287,6 +448,7 @@ class QueryRetrievePanel(QtWidgets.QWidget):
 
     def refresh_local_marks(self) -> None:
         items = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        items = [it for it in items if it.data(0, LEVEL_ROLE) == "study"]
         local = self._local_studies([it.data(0, UID_ROLE) for it in items])
         for it in items:
             self._mark_local(it, local.get(it.data(0, UID_ROLE)))
@@ -294,7 +456,7 @@ class QueryRetrievePanel(QtWidgets.QWidget):
     def _on_expand(self, item: QtWidgets.QTreeWidgetItem) -> None:
         if item.data(0, LEVEL_ROLE) != "study" or item.childCount():
             return
-        node = self.node()
+        node = self.settings.node(item.data(0, NODE_ROLE) or "")
         if node is None:
             return
         uid = item.data(0, UID_ROLE)
@@ -315,8 +477,9 @@ class QueryRetrievePanel(QtWidgets.QWidget):
             child = QtWidgets.QTreeWidgetItem([
                 f"{row.get('Modality') or ''} #{row.get('SeriesNumber') if row.get('SeriesNumber') is not None else ''}",
                 "", "", str(row.get("Modality") or ""), str(row.get("SeriesDescription") or ""), "",
-                "" if n is None else str(n), "", ""])
+                "" if n is None else str(n), item.data(0, NODE_ROLE) or "", "", ""])
             child.setData(0, UID_ROLE, row.get("SeriesInstanceUID"))
+            child.setData(0, NODE_ROLE, item.data(0, NODE_ROLE))
             child.setData(0, ROW_ROLE, row)
             child.setData(0, LEVEL_ROLE, "series")
             item.addChild(child)
@@ -325,31 +488,38 @@ class QueryRetrievePanel(QtWidgets.QWidget):
 
     # --- retrieve ----------------------------------------------------------------------------------------------
     def selected_targets(self) -> list[tuple[QtWidgets.QTreeWidgetItem, str, str | None]]:
-        """(item, study uid, series uid or None) for the selection; a study covers its selected series."""
+        """(item, study uid, series uid or None) for the selection; a study covers its selected series.
+        Each item's node is ``item.data(0, NODE_ROLE)``: the node it was found on."""
         out = []
         studies = set()
         for item in self.tree.selectedItems():
             if item.data(0, LEVEL_ROLE) == "study":
-                studies.add(item.data(0, UID_ROLE))
+                studies.add((item.data(0, NODE_ROLE), item.data(0, UID_ROLE)))
                 out.append((item, item.data(0, UID_ROLE), None))
         for item in self.tree.selectedItems():
             if item.data(0, LEVEL_ROLE) == "series":
                 parent = item.parent()
                 study_uid = parent.data(0, UID_ROLE)
-                if study_uid not in studies:
+                if (parent.data(0, NODE_ROLE), study_uid) not in studies:
                     out.append((item, study_uid, item.data(0, UID_ROLE)))
         return out
 
     def retrieve_selected(self) -> list[Job]:
-        node = self.node()
         targets = self.selected_targets()
-        if node is None or not targets:
+        if not targets:
             self.status.setText(self.tr("Select one or more studies or series to retrieve."))
             return []
-        method = self.method_combo.currentData() or node.method or "move"
         jobs = []
+        missing = set()
         for item, study_uid, series_uid in targets:
-            key = series_uid or study_uid
+            node_name = item.data(0, NODE_ROLE) or ""
+            node = self.settings.node(node_name)
+            if node is None:
+                missing.add(node_name)
+                self._set_item_status(item, self.tr("✘ node removed"))
+                continue
+            method = self.method_combo.currentData() or node.method or "move"
+            key = (node.name, series_uid or study_uid)
             running = self.retrieve_jobs.get(key)
             if running is not None and running.is_active:
                 continue
@@ -365,7 +535,10 @@ class QueryRetrievePanel(QtWidgets.QWidget):
             self._set_item_status(item, self.tr("waiting…"))
             self.jobs.submit(job)
             jobs.append(job)
-        self.status.setText(self.tr("%n retrieve(s) started; see the Activity panel.", "", len(jobs)))
+        text = self.tr("%n retrieve(s) started; see the Activity panel.", "", len(jobs))
+        if missing:
+            text += " " + self.tr("Node(s) no longer configured: %s") % ", ".join(sorted(missing))
+        self.status.setText(text)
         return jobs
 
     @staticmethod
