@@ -161,3 +161,43 @@ def test_series_without_pixel_data_says_so(qtbot, main_window, tmp_path):
     assert panel.item(0).data(panel.PREVIEW_ROLE) == "none"
     # three label lines fit under the tile
     assert panel.gridSize().height() >= 96 + 3 * panel.fontMetrics().lineSpacing()
+
+
+def _arrow_rows(header, section: int) -> list[int]:
+    """Width (pixels) of each row of the sort arrow drawn in ``section``. The arrow is where the header painted
+    ascending and painted descending differ (the text is the same); its pixels are the dark ones there."""
+    order = header.sortIndicatorOrder()
+    now = header.grab().toImage()
+    header.blockSignals(True)  # repaint with the other order, without re-sorting the model
+    header.setSortIndicator(section, QtCore.Qt.AscendingOrder if order == QtCore.Qt.DescendingOrder
+                            else QtCore.Qt.DescendingOrder)
+    other = header.grab().toImage()
+    header.setSortIndicator(section, order)
+    header.blockSignals(False)
+    diff = [(x, y) for y in range(now.height()) for x in range(now.width()) if now.pixel(x, y) != other.pixel(x, y)]
+    assert diff, "no sort arrow drawn"
+    xs, ys = [p[0] for p in diff], [p[1] for p in diff]
+    widths = []
+    for y in range(min(ys), max(ys) + 1):
+        n = sum(1 for x in range(min(xs), max(xs) + 1) if now.pixelColor(x, y).lightness() < 128)
+        if n:
+            widths.append(n)
+    return widths
+
+
+def test_sort_indicator_agrees_with_order(qtbot, main_window, gui_archive):
+    index_study(gui_archive, name="Old^Study", patient_id="P1", date="20100101")
+    index_study(gui_archive, name="New^Study", patient_id="P2", date="20240101")
+    win = main_window
+    model = win.browser.model
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5000)
+    header = win.browser.view.horizontalHeader()
+    assert header.sortIndicatorSection() == 4 and header.sortIndicatorOrder() == QtCore.Qt.DescendingOrder
+    assert [model.data(model.index(r, 0)) for r in range(2)] == ["New, Study", "Old, Study"]
+    rows = _arrow_rows(header, 4)
+    assert len(rows) >= 3 and rows[0] > rows[-1], rows  # wide at the top: pointing down, as the list runs
+    header.setSortIndicator(4, QtCore.Qt.AscendingOrder)
+    _settle(qtbot, win)
+    assert [model.data(model.index(r, 0)) for r in range(2)] == ["Old, Study", "New, Study"]
+    rows = _arrow_rows(header, 4)
+    assert len(rows) >= 3 and rows[0] < rows[-1], rows  # pointing up

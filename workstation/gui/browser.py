@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from workstation.gui.common import tune_gc
+from workstation.gui.common import tune_gc, use_sort_arrows
 from workstation.gui.series_panel import SeriesPanel
 from workstation.gui.study_model import COLUMNS, StudyFilter, StudyTableModel
 
@@ -75,7 +75,8 @@ class BrowserWidget(QtWidgets.QWidget):
         self.view.setObjectName("study_table")
         self.view.setModel(self.model)
         self.view.setSortingEnabled(True)
-        self.view.sortByColumn(4, Qt.DescendingOrder)
+        self.view.sortByColumn(4, Qt.DescendingOrder)  # newest first, the header says so (▼)
+        use_sort_arrows(self.view.horizontalHeader())
         self.view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.view.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
         self.view.setAlternatingRowColors(True)

@@ -8,7 +8,7 @@ import time
 import traceback
 from typing import Any
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 log = logging.getLogger("workstation.gui")
 
@@ -161,3 +161,50 @@ def format_received(value: Any) -> str:
 def today_start() -> float:
     lt = time.localtime()
     return time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, 0, 0, 0, 0, 0, -1))
+
+
+class SortArrowStyle(QtWidgets.QProxyStyle):
+    """Header sort arrows that point the way the list runs: ▼ for descending (newest first), ▲ for ascending.
+
+    QHeaderView hands styles ``SortUp`` for a descending sort, and Fusion draws that as an up arrow: a list sorted
+    newest first showed ▲. This style draws the arrow itself, from the header's own sort order.
+    """
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:  # noqa: N802 - Qt override
+        if element != QtWidgets.QStyle.PE_IndicatorHeaderArrow or not isinstance(option, QtWidgets.QStyleOptionHeader):
+            super().drawPrimitive(element, option, painter, widget)
+            return
+        if option.sortIndicator == QtWidgets.QStyleOptionHeader.None_:
+            return
+        if isinstance(widget, QtWidgets.QHeaderView):
+            descending = widget.sortIndicatorOrder() == QtCore.Qt.DescendingOrder
+        else:  # no header to ask: Qt's convention (SortUp = descending)
+            descending = option.sortIndicator == QtWidgets.QStyleOptionHeader.SortUp
+        paint_sort_arrow(painter, option.rect, descending, option.palette.color(QtGui.QPalette.ButtonText))
+
+
+def paint_sort_arrow(painter: QtGui.QPainter, rect: QtCore.QRect, descending: bool, color: QtGui.QColor) -> None:
+    """A small filled triangle centred in ``rect``: pointing down when ``descending``."""
+    side = max(5, min(rect.width(), rect.height(), 9))
+    half = side / 2.0
+    cx, cy = rect.center().x() + 0.5, rect.center().y() + 0.5
+    h = side * 0.55
+    if descending:
+        points = [QtCore.QPointF(cx - half, cy - h / 2), QtCore.QPointF(cx + half, cy - h / 2),
+                  QtCore.QPointF(cx, cy + h / 2)]
+    else:
+        points = [QtCore.QPointF(cx - half, cy + h / 2), QtCore.QPointF(cx + half, cy + h / 2),
+                  QtCore.QPointF(cx, cy - h / 2)]
+    painter.save()
+    painter.setRenderHint(QtGui.QPainter.Antialiasing)
+    painter.setPen(QtCore.Qt.NoPen)
+    painter.setBrush(color)
+    painter.drawPolygon(QtGui.QPolygonF(points))
+    painter.restore()
+
+
+def use_sort_arrows(header: QtWidgets.QHeaderView) -> None:
+    """Give ``header`` the arrows of :class:`SortArrowStyle` (the style is parented to the header)."""
+    style = SortArrowStyle()
+    style.setParent(header)
+    header.setStyle(style)

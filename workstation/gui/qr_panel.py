@@ -14,7 +14,7 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workstation.config import Settings
-from workstation.gui.common import format_da, format_name
+from workstation.gui.common import format_da, format_name, use_sort_arrows
 from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
 
 Qt = QtCore.Qt
@@ -219,6 +219,8 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.ExtendedSelection)
         self.tree.setAlternatingRowColors(True)
         self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(2, Qt.DescendingOrder)  # study date, newest first
+        use_sort_arrows(self.tree.header())
         self.tree.setUniformRowHeights(True)
         for i, w in enumerate((180, 100, 90, 80, 200, 100, 60, 130, 50)):
             self.tree.setColumnWidth(i, w)

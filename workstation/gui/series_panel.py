@@ -14,29 +14,37 @@ Qt = QtCore.Qt
 THUMB = 96
 
 
+class NoPixels(Exception):
+    """The series' objects have nothing to draw (header-only images, SR, RT plans...); the text says what."""
+
+
 def render_thumbnail(path: str, size: int = THUMB) -> QtGui.QImage | None:
-    """A QImage thumbnail of the first frame of ``path`` (worker thread; QImage is thread-safe, QPixmap not)."""
+    """A QImage thumbnail of ``path`` (worker thread; QImage is thread-safe, QPixmap not): its middle frame, drawn
+    with the default presentation ``workstation render`` and the viewer use -- the file's window, else its VOI LUT,
+    else the frame's min/max (:func:`workstation.imaging.render` with ``window=None``)."""
     import numpy as np
 
     from workstation import imaging
+    from workstation.imaging.errors import NotAnImageError
 
-    stacks = imaging.open_file(path)
+    try:
+        stacks = imaging.open_file(path)
+    except NotAnImageError as exc:
+        raise NoPixels(_no_pixels_reason(path, exc)) from None
     if not stacks:
         return None
     stack = stacks[0]
     try:
-        frame = stack.get_frame(len(stack) // 2 if len(stack) > 1 else 0, timeout=10.0)
-        pres = stack.presentation(0)
+        index = len(stack) // 2
+        frame = stack.get_frame(index, timeout=10.0)
+        pres = stack.presentation(index)
         rows, cols = frame.shape[:2]
         scale = size / max(rows, cols)
         w, h = max(1, int(cols * scale)), max(1, int(rows * scale))
-        img = imaging.render(pres, frame, size=(w, h))
-        if not pres.is_color and int(img.max()) - int(img.min()) < 8:
-            # The file's window shows nothing of this frame (all below or above it): a blank tile tells the user
-            # nothing, so the thumbnail falls back to the frame's own range.
-            img = imaging.render(pres, frame, "minmax", size=(w, h))
+        img = imaging.render(pres, frame, None, size=(w, h))
     finally:
-        stack.close()
+        for st in stacks:
+            st.close()
     img = np.ascontiguousarray(img)
     if img.ndim == 2:
         q = QtGui.QImage(img.data, img.shape[1], img.shape[0], img.strides[0], QtGui.QImage.Format_Grayscale8)
@@ -45,17 +53,44 @@ def render_thumbnail(path: str, size: int = THUMB) -> QtGui.QImage | None:
     return q.copy()  # own the pixels: ``img`` dies with this frame
 
 
+def _no_pixels_reason(path: str, exc: Exception) -> str:
+    """Why a file gives no picture, for the tile's tooltip: an image class without pixel data, or what it is."""
+    try:
+        from workstation.imaging.decode import read_header
+        from workstation.imaging.series import describe_object
+
+        ds = read_header(path)
+        what = describe_object(ds)
+    except Exception:  # noqa: BLE001 - the imaging error says enough then
+        return str(exc)
+    if "PixelData" not in ds and "Image" in what:
+        return f"{what}: no pixel data in the file"
+    return f"{what}: not an image"
+
+
+def _instance_order(row: dict[str, Any]) -> tuple:
+    n = row.get("InstanceNumber")
+    try:
+        n = int(n)
+    except (TypeError, ValueError):
+        n = None
+    return (n is None, n or 0, str(row.get("path") or ""))
+
+
 def thumbnails_for(archive: Any, series_rows: list[dict[str, Any]]):
-    """Generator (worker): yield (series_uid, QImage | None, error) for each series' middle instance."""
+    """Generator (worker): yield (series_uid, QImage | None, error) for each series' middle instance (in instance
+    number order). ``error`` starts with "no pixels: " when the series has nothing to draw."""
     for row in series_rows:
         uid = row["SeriesInstanceUID"]
         try:
-            inst = archive.query("instance", {"SeriesInstanceUID": uid})
+            inst = sorted(archive.query("instance", {"SeriesInstanceUID": uid}), key=_instance_order)
             if not inst:
                 yield uid, None, "no instances"
                 continue
             path = inst[len(inst) // 2]["path"]
             yield uid, render_thumbnail(path), ""
+        except NoPixels as exc:
+            yield uid, None, f"no pixels: {exc}"
         except Exception as exc:  # noqa: BLE001 - one bad series must not stop the others
             log.info("no thumbnail for series %s: %s", uid, exc)
             yield uid, None, str(exc)
@@ -75,9 +110,11 @@ class SeriesPanel(QtWidgets.QListWidget):
         self.setObjectName("series_panel")
         self.setViewMode(QtWidgets.QListView.IconMode)
         self.setIconSize(QtCore.QSize(THUMB, THUMB))
-        # Room for three lines under the tile (modality/number, description, count) in any font.
+        # Room for three lines under the tile (modality/number, description, count) in any font; labels are built
+        # to fit (the description elided to one line), so nothing is clipped.
         line = self.fontMetrics().lineSpacing()
-        self.setGridSize(QtCore.QSize(THUMB + 56, THUMB + 3 * line + 16))
+        self.setSpacing(4)
+        self.setGridSize(QtCore.QSize(THUMB + 64, THUMB + 3 * line + 4 * 6 + 12))
         # Never shorter than one row of tiles with their labels (the splitter would clip the labels).
         scrollbar = self.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
         self.setMinimumHeight(self.gridSize().height() + 2 * self.frameWidth() + scrollbar + 4)
@@ -120,12 +157,8 @@ class SeriesPanel(QtWidgets.QListWidget):
         if seq != self._seq:
             return
         for row in rows:
-            number = row.get("SeriesNumber")
             desc = row.get("SeriesDescription") or ""
-            n = row.get("NumberOfSeriesRelatedInstances") or row.get("NumberOfInstances") or 0
-            label = f"{row.get('Modality') or ''} {number if number is not None else ''}\n{desc}\n" + self.tr(
-                "%n image(s)", "", int(n))
-            item = QtWidgets.QListWidgetItem(self._placeholder, label.strip())
+            item = QtWidgets.QListWidgetItem(self._placeholder, self.label_for(row))
             item.setData(self.UID_ROLE, row["SeriesInstanceUID"])
             item.setData(self.ROW_ROLE, row)
             item.setToolTip(f"{desc}\n{row['SeriesInstanceUID']}")
@@ -138,6 +171,20 @@ class SeriesPanel(QtWidgets.QListWidget):
         worker.finished.connect(lambda s=seq: self._on_thumbs_done(s))
         self._worker = worker
         worker.start()
+
+    def label_for(self, row: dict[str, Any]) -> str:
+        """Modality and number, description (elided to one line; empty: left out), image count."""
+        number = row.get("SeriesNumber")
+        n = row.get("NumberOfSeriesRelatedInstances") or row.get("NumberOfInstances") or 0
+        width = self.gridSize().width() - 12
+        fm = self.fontMetrics()
+        lines = [fm.elidedText(f"{row.get('Modality') or ''} {number if number is not None else ''}".strip(),
+                               Qt.ElideRight, width)]
+        desc = " ".join(str(row.get("SeriesDescription") or "").split())
+        if desc:
+            lines.append(fm.elidedText(desc, Qt.ElideRight, width))
+        lines.append(self.tr("%n image(s)", "", int(n)))
+        return "\n".join(line for line in lines if line)
 
     def _on_thumbnail(self, seq: int, result: tuple) -> None:
         if not isValid(self):
@@ -152,10 +199,12 @@ class SeriesPanel(QtWidgets.QListWidget):
                     item.setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(image)))
                 else:
                     # Say why instead of leaving a dark tile: header-only images, SR, RT plans, decode errors.
-                    item.setIcon(self._text_tile(self.tr("No preview") if error else self.tr("No pixel data")))
+                    no_pixels = not error or error.startswith("no pixels: ")
+                    item.setIcon(self._text_tile(self.tr("No pixel data") if no_pixels else self.tr("No preview")))
                     item.setData(self.PREVIEW_ROLE, "none")
                     if error:
-                        item.setToolTip(item.toolTip() + "\n" + self.tr("No preview: %s") % error)
+                        reason = error.removeprefix("no pixels: ")
+                        item.setToolTip(item.toolTip() + "\n" + self.tr("No preview: %s") % reason)
                 break
 
     def _text_tile(self, text: str) -> QtGui.QIcon:
