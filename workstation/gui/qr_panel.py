@@ -99,6 +99,10 @@ class NodeChooser(QtWidgets.QComboBox):
         if item is not None:
             item.setCheckState(Qt.Unchecked if item.checkState() == Qt.Checked else Qt.Checked)
 
+    def showPopup(self) -> None:
+        self._pressed_row = -1
+        super().showPopup()
+
     def summary(self) -> str:
         checked = self.checked_names()
         if not self.count():
@@ -112,11 +116,18 @@ class NodeChooser(QtWidgets.QComboBox):
         return ", ".join(checked)
 
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
-        if obj is self.view().viewport() and event.type() == QtCore.QEvent.MouseButtonRelease:
-            index = self.view().indexAt(event.position().toPoint())
-            if index.isValid():
-                self.toggle(index.row())
-            return True  # keep the list open for the next choice
+        if obj is self.view().viewport():
+            # Toggle on a press and release on the same entry. The release of the click that opened the list
+            # arrives here too (the list pops up under the pointer) and must not toggle the entry under it.
+            if event.type() == QtCore.QEvent.MouseButtonPress:
+                self._pressed_row = self.view().indexAt(event.position().toPoint()).row()
+                return True
+            if event.type() == QtCore.QEvent.MouseButtonRelease:
+                index = self.view().indexAt(event.position().toPoint())
+                if index.isValid() and index.row() == getattr(self, "_pressed_row", -1):
+                    self.toggle(index.row())
+                self._pressed_row = -1
+                return True  # keep the list open for the next choice
         return super().eventFilter(obj, event)
 
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
