@@ -71,6 +71,7 @@ def test_bad_inputs_are_reported_not_fatal(archive, tmp_path):
     (bad / "truncated_header.dcm").write_bytes(data[:400])
     ds = pydicom.dcmread(good)
     del ds.SOPInstanceUID
+    del ds.file_meta.MediaStorageSOPInstanceUID
     ds.file_meta.MediaStorageSOPInstanceUID = ""
     ds.save_as(bad / "no_sop_uid.dcm")
     ds = pydicom.dcmread(good)
@@ -228,3 +229,85 @@ def test_transfer_syntaxes_recorded(archive, name):
     report = archive.import_paths([src])
     assert report.imported == 1
     assert archive.query("instance")[0]["TransferSyntaxUID"] == ds.file_meta.TransferSyntaxUID
+
+
+def _mixed_folder(root: Path) -> Path:
+    """Good instances, a truncated one, a non-DICOM file and an instance without SOPInstanceUID."""
+    make_ct_series(root, 40)
+    good = sorted(root.iterdir())[0].read_bytes()
+    (root / "cut.dcm").write_bytes(good[: len(good) // 2])
+    (root / "README.TXT").write_text("not dicom")
+    ds = pydicom.dcmread(sorted(root.iterdir())[1])
+    del ds.SOPInstanceUID
+    del ds.file_meta.MediaStorageSOPInstanceUID
+    ds.save_as(root / "nouid.dcm")
+    return root
+
+
+def _summary(report) -> tuple:
+    return (report.imported, report.duplicates, report.skipped,
+            sorted((Path(r["path"]).name, r["reason"]) for r in report.rejected))
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_parser_processes_report_what_threads_report(settings, tmp_path, monkeypatch, method):
+    """The process-parallel link import (forked where the process is single-threaded, spawned otherwise)
+    indexes the same instances and gives the same report as the threaded path."""
+    import multiprocessing
+
+    from workstation.archive import Archive
+    from workstation.archive import importer
+
+    folder = _mixed_folder(tmp_path / "in")
+    monkeypatch.setattr(importer, "_parser_context", lambda: multiprocessing.get_context(method))
+    reports, rows = [], []
+    for n, processes in enumerate((0, 2)):
+        settings.data_dir = tmp_path / f"arc{n}"
+        arc = Archive.open(settings)
+        try:
+            reports.append(_summary(arc.import_paths([folder], link=True, processes=processes)))
+            rows.append(sorted((r["SOPInstanceUID"], r["path"], r["PatientName"]) for r in arc.query("instance")))
+        finally:
+            arc.close()
+    assert reports[0] == reports[1]
+    assert reports[0][0] == 40 and len(reports[0][3]) == 2 and reports[0][2] == 1
+    assert rows[0] == rows[1] and len(rows[0]) == 40
+
+
+def test_parser_context_forks_only_a_single_threaded_process():
+    from workstation.archive.importer import _parser_context
+
+    if os.name != "posix" or not __import__("sys").platform.startswith("linux"):
+        pytest.skip("fork is used on Linux only")
+    alone = threading.active_count() == 1
+    assert _parser_context().get_start_method() == ("fork" if alone else "spawn")
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert _parser_context().get_start_method() == "spawn"
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_copy_mode_commits_rows_only_after_the_batch_is_synced(archive, tmp_path, monkeypatch):
+    make_ct_series(tmp_path / "in", 12)
+    synced: list[tuple[int, int, bool]] = []  # (files in the call, rows indexed at that moment, all complete)
+    real = archive.storage.sync_written
+
+    def spy(files, folders):
+        files = list(files)
+        complete = all(f.exists() and f.stat().st_size > 0 for f in files)
+        synced.append((len(files), len(archive.query("instance")), complete))
+        real(files, folders)
+
+    monkeypatch.setattr(archive.storage, "sync_written", spy)
+    report = archive.import_paths([tmp_path / "in"], link=False)
+    assert report.imported == 12
+    assert sum(n for n, _, _ in synced) == 12
+    indexed = 0
+    for n, rows_then, complete in synced:
+        assert rows_then == indexed and complete  # nothing of this batch was indexed before its sync
+        indexed += n
+    assert len(archive.query("instance")) == 12

@@ -12,13 +12,13 @@ dies), while this process checks duplicates per chunk and indexes. In copy mode 
 kernel on the I/O threads, without the GIL, which already occupies a second CPU: headers are parsed on the threads
 (``processes=`` forces either way). ZIP members and small imports always use the thread pool.
 
-Durability: a row is committed to the index only after its file is durable. On a worker thread (several syncs
-overlap), ``Storage.copy_file`` writes a temp file, fdatasyncs it and renames it to its final name; before each
-index batch is committed, ``flush`` fsyncs the storage folders the batch's files were renamed into (the first
-fsync commits the file system's journal with every pending rename, so a batch pays about one journal commit
-rather than one per file). So: a file under its final name is always complete (its data was synced before the
-rename); a crash before the folder sync loses the rename (the temp file is removed by the startup check) or keeps
-it (a complete file without a row, which the startup check indexes); a committed row always has its file.
+Durability: a row is committed to the index only after its file is durable. In copy mode a worker thread writes
+a temp file (no sync) and renames it to its final name; before each index batch is committed, ``flush`` makes the
+batch durable with one syncfs(2) of the archive's file system (Linux; elsewhere an fsync per file and folder), so
+the kernel writes the batch back in large runs and commits its journal once, instead of once per file. So: a
+committed row always has its complete file; a crash before the sync can leave a file without a row, complete
+(the startup check indexes it) or, after a power loss, empty or short (the check reports it and never indexes
+it; importing the file again replaces it); temp files are removed by the check.
 """
 
 from __future__ import annotations
@@ -50,9 +50,10 @@ log = logging.getLogger(__name__)
 _BATCH = 500
 _BATCH_SECONDS = 0.5
 _MAX_ZIP_MEMBER = 2 * 1024**3
-# Parser processes pay off from about a thousand files (spawning one costs ~0.35 s of CPU, mostly importing
-# pydicom, against ~0.3 ms of parsing saved per file on two CPUs).
+# Parser processes pay off from about a thousand files when spawned (spawning one costs ~0.35 s of CPU, mostly
+# importing pydicom, against ~0.3 ms of parsing saved per file on two CPUs); forked ones start in milliseconds.
 _PROCESS_MIN_FILES = 1000
+_PROCESS_MIN_FILES_FORK = 200
 _CHUNK = 32  # paths per task sent to a parser process
 
 
@@ -110,7 +111,7 @@ class _Result:
     kind: str  # "ok" | "duplicate" | "skipped" | "rejected"
     record: InstanceRecord | None = None
     reason: str = ""
-    folder: Path | None = None  # the storage folder the file was renamed into, not yet synced
+    stored: Path | None = None  # the file written into storage, not yet synced (copy mode)
 
 
 def import_paths(
@@ -136,12 +137,14 @@ def import_paths(
     overwrite = archive.settings.duplicate_policy == "overwrite"
     workers = workers or min(4, (os.cpu_count() or 2) * 2)
     plain = [s for s in sources if s.member is None]
+    context = _parser_context()
     if processes is None:
         # Only in link mode: in copy mode the kernel's copying and syncing (threads, without the GIL) already keeps
         # the other CPU busy, and parser processes measured no faster, for ~0.35 s of CPU each to start.
         # Not in a frozen app: a spawned child would start the app again unless its main calls freeze_support().
         cpus = os.cpu_count() or 1
-        big = link and len(plain) >= _PROCESS_MIN_FILES
+        big = link and len(plain) >= (_PROCESS_MIN_FILES_FORK if context.get_start_method() == "fork"
+                                      else _PROCESS_MIN_FILES)
         processes = cpus if big and cpus > 1 and not getattr(sys, "frozen", False) else 0
     if processes > 0:
         threaded = [s for s in sources if s.member is not None]
@@ -152,6 +155,7 @@ def import_paths(
     zips_lock = threading.Lock()
     batch: list[InstanceRecord] = []
     dirty: set[Path] = set()  # storage folders with renames not yet synced (see flush)
+    written: list[Path] = []  # stored files whose data is not yet synced (see flush)
     last_flush = time.monotonic()
     done = 0
 
@@ -159,8 +163,9 @@ def import_paths(
         nonlocal batch, last_flush
         if batch:
             # The batch's files are complete and synced; their renames become durable here, before the rows.
-            archive.storage.sync_dirs(dirty)
+            archive.storage.sync_written(written, dirty)
             dirty.clear()
+            written.clear()
             added, dups = archive.add_records(batch)
             report.imported += len(added)
             report.duplicates += len(dups)
@@ -173,8 +178,9 @@ def import_paths(
         report.bytes += res.source.size
         if res.kind == "ok" and res.record is not None:
             batch.append(res.record)
-            if res.folder is not None:
-                dirty.add(res.folder)
+            if res.stored is not None:
+                dirty.add(res.stored.parent)
+                written.append(res.stored)
         elif res.kind == "duplicate":
             report.duplicates += 1
         elif res.kind == "skipped":
@@ -210,7 +216,7 @@ def import_paths(
             parsers = None
             if chunks:
                 parsers = stack.enter_context(ProcessPoolExecutor(
-                    max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+                    max_workers=processes, mp_context=context,
                     initializer=_parser_init, initargs=(os.getpid(),),
                 ))
             pending: dict[Future[Any], list[_Source] | None] = {}  # a chunk for a parser task, None for a thread
@@ -308,6 +314,16 @@ def _read(source: Path | str | bytes, label: str) -> tuple[Header | None, str, s
 # --- parser processes ----------------------------------------------------------------------------------------
 
 
+def _parser_context() -> Any:
+    """Fork where it is safe - Linux, and this process runs a single thread (the CLI; never the GUI, whose other
+    threads could hold locks a forked child would inherit held) - as a forked parser starts at once with pydicom
+    already imported; spawn otherwise. A forked child only parses: it never touches the index's SQLite
+    connections it inherits, and leaves through os._exit (multiprocessing's way), which closes none of them."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1 and not getattr(sys, "frozen", False):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def _parser_init(parent: int) -> None:
     """In a parser process: leave Ctrl-C to the importer, and never outlive it (a SIGKILLed importer cannot
     shut its pool down, and the workers would wait on their pipe forever)."""
@@ -381,14 +397,14 @@ def _copy(archive: "Archive", src: _Source, attributes: dict[str, Any], data: by
     """Store one checked source durably (see the module docstring); raises StorageFull, else never raises."""
     try:
         if data is not None:
-            dest = archive.storage.write_bytes(attributes["SOPInstanceUID"], data, sync_dir=False)
+            dest = archive.storage.write_bytes(attributes["SOPInstanceUID"], data, fsync=False, sync_dir=False)
         else:
-            dest = archive.storage.copy_file(attributes["SOPInstanceUID"], src.path, sync_dir=False)
+            dest = archive.storage.copy_file(attributes["SOPInstanceUID"], src.path, fsync=False, sync_dir=False)
     except StorageFull:
         raise
     except OSError as exc:
         return _Result(src, "rejected", reason=f"cannot copy into the archive: {exc.strerror or exc}")
-    return _Result(src, "ok", InstanceRecord(attributes, src.size or len(data or b"")), folder=dest.parent)
+    return _Result(src, "ok", InstanceRecord(attributes, src.size or len(data or b"")), stored=dest)
 
 
 # --- walking the inputs --------------------------------------------------------------------------------------

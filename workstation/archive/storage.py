@@ -9,10 +9,12 @@ Layout below ``storage/``::
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import hashlib
 import os
 import shutil
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -37,6 +39,7 @@ class Storage:
         for d in (self.root, self.tmp_dir, self.trash_dir):
             d.mkdir(parents=True, exist_ok=True)
         self._made_dirs: set[str] = set()
+        self._unsynced_dirs: set[str] = set()  # made without a sync, until sync_written
         self._mkdir_lock = threading.Lock()
         self._make_first_level()
 
@@ -68,21 +71,30 @@ class Storage:
         except ValueError:
             return False
 
-    def _ensure_parent(self, path: Path) -> None:
-        """Create the two hash levels above ``path``; a new folder's own entry is made durable at once, or a power
-        loss could take a synced file away with the folder that holds it."""
+    def _ensure_parent(self, path: Path, sync: bool = True) -> None:
+        """Create the two hash levels above ``path``. A new folder's own entry must be durable before a file in it
+        is relied on, or a power loss could take a synced file away with its folder: at once with ``sync``, else
+        by the caller's later :meth:`sync_written` (which covers the folders' parents)."""
         key = str(path.parent)
-        if key in self._made_dirs:
+        if key in self._made_dirs and (not sync or key not in self._unsynced_dirs):
             return
         with self._mkdir_lock:
-            if key in self._made_dirs:
+            if key in self._made_dirs and (not sync or key not in self._unsynced_dirs):
                 return
             for folder in (path.parent.parent, path.parent):
                 try:
                     os.mkdir(folder)
                 except FileExistsError:
                     continue
-                fsync_dir(folder.parent)
+                if sync:
+                    fsync_dir(folder.parent)
+                else:
+                    self._unsynced_dirs.add(key)
+            if sync and key in self._unsynced_dirs:
+                # Made earlier by a batch whose sync may not have happened yet.
+                fsync_dir(path.parent.parent)
+                fsync_dir(path.parent.parent.parent)
+                self._unsynced_dirs.discard(key)
             self._made_dirs.add(key)
 
     def _tmp_path(self) -> Path:
@@ -110,7 +122,7 @@ class Storage:
                     _datasync(fd)
             finally:
                 os.close(fd)
-            self._ensure_parent(dest)
+            self._ensure_parent(dest, sync=fsync and sync_dir)
             os.replace(tmp, dest)
             if fsync and sync_dir:
                 fsync_dir(dest.parent)
@@ -138,7 +150,7 @@ class Storage:
                     out.flush()
                     if fsync:
                         _datasync(out.fileno())
-            self._ensure_parent(dest)
+            self._ensure_parent(dest, sync=fsync and sync_dir)
             os.replace(tmp, dest)
             if fsync and sync_dir:
                 fsync_dir(dest.parent)
@@ -148,6 +160,25 @@ class Storage:
                 raise StorageFull(exc.errno, "no space left on the archive's disk", str(self.root)) from None
             raise
         return dest
+
+    def sync_written(self, files: Iterable[Path], folders: Iterable[Path]) -> None:
+        """Make files written with ``fsync=False, sync_dir=False`` durable, data and names, before anything that
+        relies on them is committed. On Linux one syncfs(2) of the archive's file system does it for a whole batch
+        (the kernel writes the batch back in large runs and commits the journal once); elsewhere each file and
+        folder is synced."""
+        folders = set(folders)
+        try:
+            if not _syncfs(self.root):
+                for f in files:
+                    _fsync_path(f)
+                # The folders may be new: their own entries too (two hash levels).
+                self.sync_dirs(folders | {f.parent for f in folders} | {f.parent.parent for f in folders})
+        except OSError as exc:
+            if is_disk_full(exc):  # file systems that report it at writeback (NFS, thin volumes)
+                raise StorageFull(exc.errno, "no space left on the archive's disk", str(self.root)) from None
+            raise
+        with self._mkdir_lock:
+            self._unsynced_dirs.difference_update(str(f) for f in folders)
 
     def sync_dirs(self, folders: Iterable[Path]) -> None:
         """Make the renames into ``folders`` durable (after writes with ``sync_dir=False``).
@@ -215,6 +246,32 @@ def _writer_alive(name: str) -> bool:
         return False
     except OSError:  # PermissionError: it exists, as another user's process
         return True
+    return True
+
+
+_LIBC: object | None = None
+
+
+def _syncfs(path: Path) -> bool:
+    """syncfs(2) of the file system holding ``path``; False where it is not available (not Linux)."""
+    global _LIBC
+    if not sys.platform.startswith("linux"):
+        return False
+    if _LIBC is None:
+        try:
+            _LIBC = ctypes.CDLL(None, use_errno=True)
+            _LIBC.syncfs  # noqa: B018 - present since glibc 2.14
+        except (OSError, AttributeError):
+            _LIBC = False
+    if not _LIBC:
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _LIBC.syncfs(fd) != 0:  # type: ignore[attr-defined]
+            err = ctypes.get_errno()
+            raise OSError(err, f"syncfs: {os.strerror(err)}", str(path))
+    finally:
+        os.close(fd)
     return True
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,9 +134,7 @@ def _parse(fp: BinaryIO, size: int, label: str) -> Header:
     if not has_preamble and not _looks_like_dicom(ds):
         raise NotDicom("not a DICOM file (no preamble and no recognisable DICOM elements)")
     meta = getattr(ds, "file_meta", None)
-    if (meta is not None and str(meta.get("MediaStorageSOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY) or (
-        "DirectoryRecordSequence" in ds
-    ):
+    if _meta_text(meta, 0x00020002) == MEDIA_STORAGE_DIRECTORY or 0x00041220 in ds._dict:
         raise NotAnInstance("a DICOMDIR (media directory), not an instance")
     problems: list[str] = []
     transfer_syntax = _transfer_syntax(ds)
@@ -205,7 +204,8 @@ def _check_final_delimiter(ds: Dataset, fp: BinaryIO, size: int, problems: list[
     pydicom accepts a delimiter whose length bytes were cut off."""
     if size >= 1 << 62 or not ds._dict:
         return
-    last_tag = max(ds._dict)
+    # The element read last ends the file (pydicom keeps elements in the order read).
+    last_tag = next(reversed(ds._dict))
     elem = ds._dict[last_tag]
     if last_tag != 0x7FE00010 or getattr(elem, "length", 0) != 0xFFFFFFFF:
         return
@@ -241,7 +241,7 @@ def _check_pixel_length(ds: Dataset, ts: str, attributes: dict[str, Any], proble
     if not (rows and cols and bits) or min(rows, cols, frames, samples, bits) < 0:
         return
     expected = (rows * cols * samples * frames * bits + 7) // 8
-    photometric = text_value(ds, "PhotometricInterpretation") or ""
+    photometric = _code_string(ds, 0x00280004, "PhotometricInterpretation")
     if photometric.startswith("YBR_FULL_422") or photometric.startswith("YBR_PARTIAL_422"):
         expected = expected * 2 // 3
     if elem.length < expected:
@@ -258,11 +258,31 @@ def _small_int(ds: Dataset, tag: int, keyword: str) -> int | None:
     return _int_value(ds, keyword)
 
 
+def _meta_text(meta: Dataset | None, tag: int) -> str:
+    """A UI value of the file meta ("" when absent): pydicom converted these while reading the meta group."""
+    if meta is None:
+        return ""
+    elem = meta._dict.get(tag)
+    if elem is None:
+        return ""
+    value = elem.value
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return str(value or "").strip(" \x00")
+
+
+def _code_string(ds: Dataset, tag: int, keyword: str) -> str:
+    """A CS value read from its raw bytes ("" when absent)."""
+    elem = ds._dict.get(tag)
+    if isinstance(elem, RawDataElement) and isinstance(elem.value, bytes):
+        return elem.value.decode("ascii", "replace").strip(" \x00")
+    return text_value(ds, keyword) or ""
+
+
 def _transfer_syntax(ds: Dataset) -> str:
-    meta = getattr(ds, "file_meta", None)
-    ts = meta.get("TransferSyntaxUID") if meta is not None else None
+    ts = _meta_text(getattr(ds, "file_meta", None), 0x00020010)
     if ts:
-        return str(ts)
+        return ts
     # No file meta (old files): pydicom inferred the encoding while reading.
     if getattr(ds, "original_encoding", None):
         implicit, little = ds.original_encoding
@@ -283,11 +303,13 @@ def extract_attributes(ds: Dataset, transfer_syntax: str | None = None) -> dict[
     out: dict[str, Any] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        raw_dict = ds._dict
         try:
-            encodings = ds._character_set
+            encodings = ds._character_set if 0x00080005 in raw_dict else _DEFAULT_ENCODINGS
+            if isinstance(encodings, str):
+                encodings = [encodings]
         except Exception:  # noqa: BLE001 - an unknown charset: pydicom falls back per value below
             encodings = ["iso8859"]
-        raw_dict = ds._dict
         for key, tag in _KEY_TAGS:
             elem = raw_dict.get(tag)
             if elem is None:
@@ -310,12 +332,14 @@ def extract_attributes(ds: Dataset, transfer_syntax: str | None = None) -> dict[
             out[key] = out[key].strip().rstrip("\x00")
     for key in _REQUIRED_UIDS:
         value = out.get(key)
-        if value and (len(value) > 64 or not all(c.isdigit() or c == "." for c in value)):
+        if value and not _UID_SHAPE.fullmatch(value):
             # Not a valid UID (PS3.5 9.1); we still archive it, since the name on disk is hashed.
             out.setdefault("_warnings", []).append(f"{key} {value[:70]!r} is not a valid UID")
     return out
 
 
+_DEFAULT_ENCODINGS = [Dataset()._character_set]  # no SpecificCharacterSet: the default repertoire
+_UID_SHAPE = re.compile(r"[0-9.]{1,64}", re.ASCII)
 _KEY_TAGS = tuple(
     (key, pydicom.datadict.tag_for_keyword(key))
     for key in PATIENT_KEYS + STUDY_KEYS + SERIES_KEYS + INSTANCE_KEYS

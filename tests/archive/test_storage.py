@@ -1,0 +1,64 @@
+"""Managed storage: atomic writes, and what is synced when."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workstation.archive import storage as storage_mod
+from workstation.archive.storage import Storage
+
+
+def _record_syncs(monkeypatch) -> list[Path]:
+    calls: list[Path] = []
+    real = storage_mod.fsync_dir
+
+    def spy(path):
+        calls.append(Path(path))
+        real(path)
+
+    monkeypatch.setattr(storage_mod, "fsync_dir", spy)
+    return calls
+
+
+def test_durable_write_syncs_new_folders_at_once(tmp_path, monkeypatch):
+    st = Storage(tmp_path / "s")
+    calls = _record_syncs(monkeypatch)
+    dest = st.write_bytes("1.2.3", b"x" * 10)
+    assert dest.read_bytes() == b"x" * 10
+    assert dest.parent.parent in calls and dest.parent in calls  # the new leaf's entry, and the rename
+    assert list(st.tmp_dir.iterdir()) == []
+
+
+def test_batch_write_defers_folder_syncs_until_a_durable_writer_needs_them(tmp_path, monkeypatch):
+    st = Storage(tmp_path / "s")
+    calls = _record_syncs(monkeypatch)
+    dest = st.write_bytes("1.2.3", b"a", fsync=False, sync_dir=False)
+    assert calls == []  # a batch writer pays no sync per file
+    # A durable writer into the same, still unsynced, folder makes its entries durable first.
+    other = next(uid for uid in (f"1.2.{i}" for i in range(100000)) if st.path_for(uid).parent == dest.parent
+                 and uid != "1.2.3")
+    st.write_bytes(other, b"b")
+    assert dest.parent.parent in calls and dest.parent.parent.parent in calls
+    calls.clear()
+    st.write_bytes("1.2.3", b"c")
+    assert dest.parent.parent not in calls  # synced once is enough
+
+
+def test_sync_written_without_syncfs_syncs_each_file_and_folder(tmp_path, monkeypatch):
+    st = Storage(tmp_path / "s")
+    files = [st.write_bytes(f"1.2.{i}", b"z", fsync=False, sync_dir=False) for i in range(3)]
+    monkeypatch.setattr(storage_mod, "_syncfs", lambda root: False)
+    synced_files: list[Path] = []
+    monkeypatch.setattr(storage_mod, "_fsync_path", lambda p: synced_files.append(Path(p)))
+    calls = _record_syncs(monkeypatch)
+    st.sync_written(files, {f.parent for f in files})
+    assert sorted(synced_files) == sorted(files)
+    for f in files:
+        assert f.parent in calls and f.parent.parent in calls
+
+
+def test_syncfs_is_used_on_linux(tmp_path):
+    import sys
+
+    st = Storage(tmp_path / "s")
+    assert storage_mod._syncfs(st.root) is sys.platform.startswith("linux")
