@@ -5,7 +5,8 @@
 # Installs only what is missing; does nothing on systems without apt-get (install the equivalents yourself).
 set -eu
 GUI="libegl1 libgl1 libglib2.0-0 libfontconfig1 fonts-dejavu-core libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
-libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 libxcb-xkb1"
+libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
+fonts-wqy-microhei"
 TEST="dcmtk orthanc xvfb xauth"
 want="$GUI"
 [ "${1:-gui}" = "test" ] && want="$GUI $TEST"
