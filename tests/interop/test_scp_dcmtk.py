@@ -199,3 +199,61 @@ def test_eight_simultaneous_senders(server, archive, tmp_path):
     assert not errors
     assert len(archive.query("instance")) == 48
     assert len(archive.query("patient")) == 8
+
+
+@pytest.fixture
+def compressed(server, archive):
+    """Compressed instances in the archive: JPEG 2000, JPEG lossless, RLE."""
+    names = ["JPEG2000.dcm", "JPEG-LL.dcm", "MR_small_RLE.dcm"]
+    report = archive.import_paths([test_file(n) for n in names])
+    assert report.imported == 3
+    return {n: pydicom.dcmread(test_file(n)) for n in names}
+
+
+def _assert_decompressed_copies(received: list[Path], originals: dict[str, pydicom.Dataset]) -> None:
+    by_uid = {ds.SOPInstanceUID: ds for ds in originals.values()}
+    assert len(received) == len(by_uid)
+    for path in received:
+        got = pydicom.dcmread(path)
+        original = by_uid[got.SOPInstanceUID]
+        assert not got.file_meta.TransferSyntaxUID.is_compressed
+        assert (got.pixel_array == original.pixel_array).all()  # lossless syntaxes: the same pixels
+
+
+def test_movescu_to_a_node_that_refuses_compressed_syntaxes_gets_them_decompressed(
+        server, server_settings, compressed, tmp_path):
+    """dcmtk's storescp accepts only uncompressed syntaxes by default: each instance is decompressed for it."""
+    with run_storescp(tmp_path / "dest") as dest:
+        server_settings.nodes.append(dest.node("dest"))
+        for ds in compressed.values():
+            proc = run_tool("movescu", ["-aet", "MOVESCU", "-aec", AET, "-aem", dest.ae_title, "-S",
+                                        "-k", "QueryRetrieveLevel=STUDY",
+                                        "-k", f"StudyInstanceUID={ds.StudyInstanceUID}",
+                                        "127.0.0.1", server.address[1]])
+            assert proc.returncode == 0
+        _assert_decompressed_copies(dest.files(), compressed)
+
+
+def test_movescu_to_a_node_that_accepts_compressed_syntaxes_gets_them_as_stored(
+        server, server_settings, compressed, tmp_path):
+    with run_storescp(tmp_path / "dest", extra_args=["+xa"]) as dest:
+        server_settings.nodes.append(dest.node("dest"))
+        for ds in compressed.values():
+            run_tool("movescu", ["-aet", "MOVESCU", "-aec", AET, "-aem", dest.ae_title, "-S",
+                                 "-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={ds.StudyInstanceUID}",
+                                 "127.0.0.1", server.address[1]])
+        got = {pydicom.dcmread(p).SOPInstanceUID: pydicom.dcmread(p) for p in dest.files()}
+        assert len(got) == 3
+        for ds in compressed.values():
+            assert got[ds.SOPInstanceUID].file_meta.TransferSyntaxUID == ds.file_meta.TransferSyntaxUID
+            assert got[ds.SOPInstanceUID].PixelData == ds.PixelData
+
+
+def test_getscu_proposing_only_uncompressed_syntaxes_gets_them_decompressed(server, compressed, tmp_path):
+    out = tmp_path / "get"
+    out.mkdir()
+    for ds in compressed.values():
+        # getscu proposes uncompressed storage syntaxes unless told otherwise.
+        run_tool("getscu", ["-aet", "GETSCU", "-aec", AET, "-S", "-od", out, "-k", "QueryRetrieveLevel=STUDY",
+                            "-k", f"StudyInstanceUID={ds.StudyInstanceUID}", "127.0.0.1", server.address[1]])
+    _assert_decompressed_copies(sorted(out.iterdir()), compressed)

@@ -597,29 +597,27 @@ class QueryHandlers:
         except (ValueError, QueryError) as exc:
             log.info("C-MOVE from %s: bad identifier: %s", assoc.requestor.ae_title, exc)
             rows = []
-        contexts = []
-        seen: set[tuple[str, str]] = set()
-        for row in rows:
-            key = (row.get("SOPClassUID") or "", row.get("TransferSyntaxUID") or ExplicitVRLittleEndian)
-            if key[0] and key not in seen and len(contexts) < 128:
-                seen.add(key)
-                syntaxes = [key[1]] if key[1] not in (ExplicitVRLittleEndian, ImplicitVRLittleEndian) else [
-                    ExplicitVRLittleEndian, ImplicitVRLittleEndian]
-                contexts.append(build_context(key[0], syntaxes))
+        contexts = move_contexts(rows)
         log.info("C-MOVE from %s to %s (%s:%d): %d instances", assoc.requestor.ae_title, dest_aet, node.host,
                  node.port, len(rows))
         self.on_activity(assoc, "move", f"{len(rows)} instances to {dest_aet}")
+        sub: list[Any] = []  # the sub-association, once open: its accepted contexts decide each file's syntax
+
+        def opened(sub_event: Any) -> None:
+            _sub_association_open(sub_event)
+            sub.append(sub_event.assoc)
+
         yield node.host, node.port, {
             "contexts": contexts or [build_context(ExplicitVRLittleEndian)],
             "max_pdu": self.settings.max_pdu,
-            "evt_handlers": [(evt.EVT_CONN_OPEN, _sub_association_open)],
+            "evt_handlers": [(evt.EVT_CONN_OPEN, opened)],
         }
         yield len(rows)
         for row in rows:
             if event.is_cancelled:
                 yield _CANCEL, None
                 return
-            yield _PENDING, self._read(row)
+            yield _PENDING, fit_to_association(self._read(row), sub[0] if sub else None)
 
     def get(self, event: Any) -> Iterator[Any]:
         assoc = event.assoc
@@ -639,7 +637,58 @@ class QueryHandlers:
             if event.is_cancelled:
                 yield _CANCEL, None
                 return
-            yield _PENDING, self._read(row)
+            yield _PENDING, fit_to_association(self._read(row), assoc)
+
+
+_UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
+
+
+def move_contexts(rows: list[dict[str, Any]]) -> list[Any]:
+    """Presentation contexts for a C-MOVE sub-association: per SOP class, each stored syntax, and for compressed
+    ones also a separate uncompressed context, so that a destination that refuses the compressed syntax still gets
+    the instance (decompressed), as Orthanc and dcmtk's movescu do. pynetdicom caps a request at 128 contexts."""
+    contexts: list[Any] = []
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        sop = row.get("SOPClassUID") or ""
+        ts = row.get("TransferSyntaxUID") or ExplicitVRLittleEndian
+        if not sop:
+            continue
+        wanted = [(sop, ts)] if ts in _UNCOMPRESSED else [(sop, ts), (sop, "")]
+        for key in wanted:
+            if key in seen or len(contexts) >= 128:
+                continue
+            seen.add(key)
+            contexts.append(build_context(sop, [key[1]] if key[1] else list(_UNCOMPRESSED)))
+    return contexts
+
+
+def fit_to_association(ds: Dataset, assoc: Any) -> Dataset:
+    """``ds`` decompressed when the association has no accepted context for its SOP class in its own (compressed)
+    transfer syntax but has an uncompressed one; otherwise unchanged (pynetdicom converts between the uncompressed
+    syntaxes itself, and fails the sub-operation where nothing fits)."""
+    meta = getattr(ds, "file_meta", None)
+    ts = getattr(meta, "TransferSyntaxUID", None) if meta is not None else None
+    sop = str(ds.get("SOPClassUID", "") or "")
+    if assoc is None or not ts or not sop or not UID(ts).is_compressed or "PixelData" not in ds:
+        return ds
+    try:
+        offered = [cx for cx in assoc.accepted_contexts if cx.abstract_syntax == sop and cx.transfer_syntax]
+    except Exception:  # noqa: BLE001 - an association object without the attribute: leave it to pynetdicom
+        return ds
+    if any(cx.transfer_syntax[0] == ts for cx in offered):
+        return ds
+    if not any(cx.transfer_syntax[0] in _UNCOMPRESSED for cx in offered):
+        return ds
+    try:
+        # Same instance: decoding adds no loss, so the SOP Instance UID stays (pydicom would make a new one).
+        ds.decompress(generate_instance_uid=False)
+    except Exception as exc:  # noqa: BLE001 - no decoder for it: the sub-operation fails, with the reason logged
+        log.warning("cannot decompress %s (%s) for a peer that does not accept %s: %s",
+                    ds.get("SOPInstanceUID", "?"), sop, UID(ts).name, exc)
+        return ds
+    log.info("sent %s decompressed: the peer does not accept %s", ds.get("SOPInstanceUID", "?"), UID(ts).name)
+    return ds
 
 
 def _sub_association_open(event: Any) -> None:
