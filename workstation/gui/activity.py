@@ -6,12 +6,16 @@ retry and read a job's report.
 
 from __future__ import annotations
 
+import time
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workstation.gui.jobs import ACTIVE_STATES, CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
 
 Qt = QtCore.Qt
 HEADERS = ["Job", "State", "Progress", "Speed", "Started", "Details"]
+_DISPLAY, _TOOLTIP, _FOREGROUND, _USER = (int(Qt.DisplayRole), int(Qt.ToolTipRole), int(Qt.ForegroundRole),
+                                         int(Qt.UserRole))
 STATE_COLORS = {FAILED: QtGui.QColor(200, 60, 60), PARTIAL: QtGui.QColor(200, 140, 40),
                 CANCELLED: QtGui.QColor(130, 130, 130), DONE: QtGui.QColor(60, 150, 60)}
 
@@ -47,11 +51,10 @@ class JobTableModel(QtCore.QAbstractTableModel):
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
             return None
-        job = self._jobs[index.row()]
-        col = index.column()
-        if role == self.JOB_ROLE:
-            return job
-        if role == Qt.DisplayRole:
+        return self._value(self._jobs[index.row()], index.column(), int(role))
+
+    def _value(self, job: Job, col: int, role: int):
+        if role == _DISPLAY:
             if col == 0:
                 return job.title
             if col == 1:
@@ -65,16 +68,32 @@ class JobTableModel(QtCore.QAbstractTableModel):
                 speed = job.speed()
                 return f"{speed:.1f}/s" if speed else ""
             if col == 4:
-                return QtCore.QDateTime.fromSecsSinceEpoch(int(job.created)).toString("HH:mm:ss")
+                return time.strftime("%H:%M:%S", time.localtime(job.created))
             if col == 5:
                 return job.message or job.progress.message
-        if role == Qt.ForegroundRole and col == 1:
+            return None
+        if role == self.JOB_ROLE:
+            return job
+        if role == _FOREGROUND and col == 1:
             return STATE_COLORS.get(job.state)
-        if role == Qt.ToolTipRole and col in (0, 5):
+        if role == _TOOLTIP and col in (0, 5):
             return job.message or job.title
-        if role == Qt.UserRole and col == 2:
+        if role == _USER and col == 2:
             return job.fraction()
         return None
+
+    def multiData(self, index, span) -> None:
+        """All roles of a cell in one Python call (painting asks ~7 per cell, each a GIL acquisition from C++)."""
+        if not index.isValid():
+            return
+        job = self._jobs[index.row()]
+        col = index.column()
+        for item in span:
+            value = self._value(job, col, item.role())
+            if value is None:
+                item.clearData()  # the view reuses the span between cells
+            else:
+                item.setData(value)
 
     def job_at(self, row: int) -> Job:
         return self._jobs[row]
@@ -106,15 +125,15 @@ class ProgressDelegate(QtWidgets.QStyledItemDelegate):
     """Paints a progress bar in the Progress column (busy bar when the total is unknown)."""
 
     def paint(self, painter, option, index):
-        fraction = index.data(Qt.UserRole)
-        job = index.data(JobTableModel.JOB_ROLE)
+        job = index.data(JobTableModel.JOB_ROLE)  # one call into the model; the rest from the job itself
+        fraction = job.fraction() if job is not None else None
         bar = QtWidgets.QStyleOptionProgressBar()
         bar.rect = option.rect.adjusted(2, 3, -2, -3)
         bar.minimum, bar.maximum = 0, 1000
         bar.progress = int((fraction or 0) * 1000)
         if fraction is None and job is not None and job.state in ACTIVE_STATES:
             bar.minimum = bar.maximum = 0
-        bar.text = index.data(Qt.DisplayRole) or ""
+        bar.text = (index.model()._value(job, 2, _DISPLAY) if job is not None else "") or ""
         bar.textVisible = True
         bar.state = option.state | QtWidgets.QStyle.State_Enabled
         QtWidgets.QApplication.style().drawControl(QtWidgets.QStyle.CE_ProgressBar, bar, painter)

@@ -126,50 +126,81 @@ class SeriesPanel(QtWidgets.QListWidget):
         self.setContextMenuPolicy(Qt.CustomContextMenu)
         self.itemActivated.connect(lambda item: self.openRequested.emit([item.data(self.ROW_ROLE)]))
         self._study_uid: str | None = None
-        self._worker = None
+        self._thumb_workers: set = set()
         self._seq = 0
+        self._queries: set = set()
+        self._pending_thumbs = 0  # thumbnail workers of the study shown still running
         self.thumbnails_done = False
         placeholder = QtGui.QPixmap(THUMB, THUMB)
         placeholder.fill(QtGui.QColor(40, 40, 40))
         self._placeholder = QtGui.QIcon(placeholder)
 
     def show_study(self, study_uid: str | None, force: bool = False) -> None:
-        if study_uid == self._study_uid and not force:
+        """Show a study's series. ``force`` on the study shown (instances arrived): re-read its series and update
+        the tiles in place -- labels and counts, new series added, thumbnails rendered only for new series -- so
+        the selection stays and a study that keeps receiving costs no re-render of every thumbnail."""
+        if study_uid == self._study_uid:
+            if force and study_uid:
+                self._query(study_uid, update=True)
             return
         self._study_uid = study_uid
-        self._seq += 1
         self.clear()
         self.thumbnails_done = False
-        if self._worker is not None:
-            self._worker.quit()
-            self._worker = None
-        if not study_uid:
-            return
+        self._pending_thumbs = 0
+        for worker in self._thumb_workers:
+            worker.quit()
+        self._thumb_workers.clear()
+        self._seq += 1
+        if study_uid:
+            self._query(study_uid, update=False)
+
+    def _query(self, study_uid: str, update: bool) -> None:
         seq = self._seq
-        worker = create_worker(self.archive.query, "series", {"StudyInstanceUID": study_uid}, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(lambda rows, s=seq: self._on_series(s, rows))
+        worker = create_worker(self.archive.query, "series", {"StudyInstanceUID": study_uid}, _start_thread=False,
+                               _ignore_errors=True)
+        worker.returned.connect(lambda rows, s=seq: self._on_series(s, rows, update))
         worker.errored.connect(lambda exc: log.warning("series query failed: %s", exc))
+        self._queries.add(worker)
+        worker.finished.connect(lambda w=worker: self._queries.discard(w))
         worker.start()
 
-    def _on_series(self, seq: int, rows: list[dict[str, Any]]) -> None:
+    def _on_series(self, seq: int, rows: list[dict[str, Any]], update: bool = False) -> None:
         if not isValid(self):
             return
         if seq != self._seq:
             return
+        items = {}
+        if update:
+            for i in range(self.count()):
+                item = self.item(i)
+                items[item.data(self.UID_ROLE)] = item
+        new_rows = []
         for row in rows:
+            item = items.get(row["SeriesInstanceUID"])
+            if item is not None:
+                label = self.label_for(row)
+                if item.text() != label:
+                    item.setText(label)
+                item.setData(self.ROW_ROLE, row)
+                continue
             desc = row.get("SeriesDescription") or ""
             item = QtWidgets.QListWidgetItem(self._placeholder, self.label_for(row))
             item.setData(self.UID_ROLE, row["SeriesInstanceUID"])
             item.setData(self.ROW_ROLE, row)
             item.setToolTip(f"{desc}\n{row['SeriesInstanceUID']}")
             self.addItem(item)
-        if not rows:
-            self.thumbnails_done = True
+            new_rows.append(row)
+        if not new_rows:
+            if not update:
+                self.thumbnails_done = True
             return
-        worker = create_worker(thumbnails_for, self.archive, rows, _start_thread=False, _ignore_errors=True)
+        self.thumbnails_done = False
+        self._pending_thumbs += 1
+        worker = create_worker(thumbnails_for, self.archive, new_rows, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(lambda res, s=seq: self._on_thumbnail(s, res))
         worker.finished.connect(lambda s=seq: self._on_thumbs_done(s))
-        self._worker = worker
+        self._thumb_workers.add(worker)
+        worker.finished.connect(lambda w=worker: self._thumb_workers.discard(w))
         worker.start()
 
     def label_for(self, row: dict[str, Any]) -> str:
@@ -220,8 +251,10 @@ class SeriesPanel(QtWidgets.QListWidget):
         if not isValid(self):
             return
         if seq == self._seq:
-            self.thumbnails_done = True
-            self._worker = None
+            self._pending_thumbs -= 1
+            if self._pending_thumbs <= 0:
+                self._pending_thumbs = 0
+                self.thumbnails_done = True
 
     def selected_rows(self) -> list[dict[str, Any]]:
         return [item.data(self.ROW_ROLE) for item in self.selectedItems()]
