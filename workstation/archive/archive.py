@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -388,6 +389,35 @@ class Archive:
         self.index = Index(self.index.path)
         self._lock.downgrade()
         return {"indexed": indexed, "unreadable": unreadable, "files": len(files), "linked": len(linked)}
+
+    # --- job-level durability (net-client: C-GET into the archive) -------------------------------------------
+    def sync_storage(self, paths: Iterable[Path] = ()) -> None:
+        """Make durable every file (and rename) put into storage with ``write_bytes(fsync=False, sync_dir=False)``.
+
+        One ``syncfs(2)`` of the storage's filesystem on Linux (a single journal commit for a whole batch instead
+        of one fsync per file), ``os.sync()`` on other POSIX systems; where neither exists, ``paths`` (the files
+        written) are fsynced one by one. Raises OSError if the data could not be written out.
+        """
+        import ctypes
+
+        if sys.platform.startswith("linux"):
+            libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols: libc's syncfs
+            syncfs = getattr(libc, "syncfs", None)
+            if syncfs is not None:
+                fd = os.open(self.storage.root, os.O_RDONLY)
+                try:
+                    if syncfs(fd) != 0:
+                        err = ctypes.get_errno()
+                        raise OSError(err, os.strerror(err), str(self.storage.root))
+                finally:
+                    os.close(fd)
+                return
+        if hasattr(os, "sync"):
+            os.sync()
+            return
+        for path in paths:
+            with open(path, "rb+") as f:
+                os.fsync(f.fileno())
 
 
 def _unlink(path: Path) -> None:
