@@ -297,9 +297,10 @@ def cmd_retrieve(args: argparse.Namespace, ctx: Any) -> int:
     progress = StderrProgress("retrieved")
     try:
         if method == "get":
-            store = ctx.archive.store_bytes
+            # Into the archive with a job-level durability barrier: when this returns, every instance it counts
+            # is synced and indexed (see workstation.net.scu_ingest).
             result = retrieve(ctx.settings, node, study_uid=args.study, series_uid=args.series, method="get",
-                              store=store, progress=progress)
+                              archive=ctx.archive, source=f"C-GET from {node.ae_title}", progress=progress)
         else:
             with store_scp_running(ctx) as arrivals:
                 result = retrieve(ctx.settings, node, study_uid=args.study, series_uid=args.series, method="move",

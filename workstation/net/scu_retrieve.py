@@ -3,9 +3,11 @@
 * **C-MOVE** asks the node to send the instances to a destination AE title (ours by default); they arrive
   through our Store SCP (``workstation.net.server``), which must be running and known to the node.
 * **C-GET** receives the instances on the same association: we propose the storage SOP classes with SCP role
-  selection, and each C-STORE sub-operation hands the complete encoded file (``event.encoded_dataset``) to the
-  ``store`` callable - normally ``archive.store_bytes``, which writes atomically, so a cancelled or aborted
-  retrieve never leaves half a file.
+  selection, and each C-STORE sub-operation hands the complete encoded file (``event.encoded_dataset``) either
+  to ``archive`` through :class:`~workstation.net.scu_ingest.ArchiveIngest` (the product path: files written
+  atomically without fsync, one filesystem sync + index commit per batch, the result returned only once the last
+  batch is durable and indexed) or to a ``store`` callable. Writes are atomic, so a cancelled or aborted retrieve
+  never leaves half a file.
 
 Cancel sends C-CANCEL; if the node does not finish within a grace period the association is aborted.
 """
@@ -194,6 +196,16 @@ _META_TAIL = _meta_element(0x0012, b"UI", _ui(PYNETDICOM_IMPLEMENTATION_UID)) + 
     0x0013, b"SH", (lambda v: v + b" " if len(v) % 2 else v)(PYNETDICOM_IMPLEMENTATION_VERSION.encode("ascii")))
 
 
+def file_meta(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> bytes:
+    """Preamble, ``DICM`` and the file meta group pynetdicom writes for a received data set, encoded directly."""
+    body = (_meta_element(0x0001, b"OB", b"\x00\x01")
+            + _meta_element(0x0002, b"UI", _ui(sop_class_uid))
+            + _meta_element(0x0003, b"UI", _ui(sop_instance_uid))
+            + _meta_element(0x0010, b"UI", _ui(transfer_syntax))
+            + _META_TAIL)
+    return b"".join((b"\x00" * 128, b"DICM", struct.pack("<HH2sHI", 0x0002, 0x0000, b"UL", 4, len(body)), body))
+
+
 def file_bytes(event: Any) -> bytes:
     """The received C-STORE data set as a complete DICOM file: preamble, file meta, the data set bytes untouched.
 
@@ -201,13 +213,12 @@ def file_bytes(event: Any) -> bytes:
     file meta with pydicom (a good part of our per-instance cost in a C-GET).
     """
     request = event.request
-    body = (_meta_element(0x0001, b"OB", b"\x00\x01")
-            + _meta_element(0x0002, b"UI", _ui(request.AffectedSOPClassUID))
-            + _meta_element(0x0003, b"UI", _ui(request.AffectedSOPInstanceUID))
-            + _meta_element(0x0010, b"UI", _ui(event.context.transfer_syntax))
-            + _META_TAIL)
-    group_length = struct.pack("<HH2sHI", 0x0002, 0x0000, b"UL", 4, len(body))
-    return b"".join((b"\x00" * 128, b"DICM", group_length, body, request.DataSet.getvalue()))
+    stream = request.DataSet
+    meta = file_meta(request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, event.context.transfer_syntax)
+    if hasattr(stream, "getbuffer"):
+        with stream.getbuffer() as view:  # one copy of the data set (join), not two (getvalue + join)
+            return b"".join((meta, view))
+    return meta + stream.getvalue()
 
 
 def _cmd_element(element: int, value: bytes) -> bytes:
@@ -362,6 +373,8 @@ def retrieve(
     sop_instance_uid: str | None = None,
     method: str | None = None,
     store: Callable[[bytes], Any] | None = None,
+    archive: Any = None,
+    source: str = "",
     destination: str | None = None,
     sop_classes: Sequence[str] | None = None,
     cancel: CancelFlag | None = None,
@@ -369,10 +382,13 @@ def retrieve(
 ) -> RetrieveResult:
     """Retrieve a study / series / instance from ``node`` by C-MOVE or C-GET (default: the node's method).
 
-    ``store(data: bytes)`` receives each instance of a C-GET as a complete DICOM file (normally
-    ``archive.store_bytes``). ``destination`` is the C-MOVE destination AE title (default: ours).
-    ``sop_classes`` narrows the storage SOP classes proposed for C-GET. Raises :class:`NetError` when no
-    association could be made; a refused or partly failed retrieve is described in the result.
+    C-GET into ``archive`` (an :class:`~workstation.archive.Archive`; ``source`` names where the instances came
+    from in logs) is the product path: see :mod:`workstation.net.scu_ingest` - when this returns, every instance
+    counted in ``received`` is durable and indexed. Otherwise ``store(data: bytes)`` receives each instance of a
+    C-GET as a complete DICOM file; the C-STORE response waits for it to return. ``destination`` is the C-MOVE
+    destination AE title (default: ours). ``sop_classes`` narrows the storage SOP classes proposed for C-GET.
+    Raises :class:`NetError` when no association could be made; a refused or partly failed retrieve is described
+    in the result.
     """
     method = (method or node.method or "move").lower()
     if method not in ("move", "get"):
@@ -382,11 +398,17 @@ def retrieve(
     result = RetrieveResult(node=node_label(node), method=method, level=level.lower(), uid=uid)
     handlers = []
     ext_neg = None
+    ingest: Any = None
     if method == "move":
         model = sc.StudyRootQueryRetrieveInformationModelMove
         contexts = [build_context(model, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])]
         destination = destination or settings.ae_title
     else:
+        if store is None and archive is not None:
+            from workstation.net.scu_ingest import ArchiveIngest
+
+            ingest = ArchiveIngest(archive, source=source or f"C-GET from {node.ae_title}")
+            store = ingest
         if store is None:
             raise NetError("C-GET needs somewhere to store the received instances")
         model = sc.StudyRootQueryRetrieveInformationModelGet
@@ -402,9 +424,8 @@ def retrieve(
             ext_neg.append(role)
         lock = threading.Lock()
 
-        def on_store(event: evt.Event) -> int:
+        def store_data(data: bytes) -> int:
             try:
-                data = file_bytes(event)
                 outcome = store(data)
             except Exception as exc:  # noqa: BLE001 - report to the node and in the result
                 name = type(exc).__name__
@@ -412,21 +433,66 @@ def retrieve(
                     result.store_errors.append(f"{name}: {exc}")
                 log.warning("storing a C-GET instance failed: %s: %s", name, exc)
                 return 0xA700 if name == "StorageFull" else 0xC000 if name == "InvalidInstance" else 0xC001
-            with lock:
-                result.received += 1
-                if getattr(outcome, "status", None) == "duplicate":
-                    result.duplicates += 1
+            if ingest is None:  # the ingest counts what it committed, at the end
+                with lock:
+                    result.received += 1
+                    if getattr(outcome, "status", None) == "duplicate":
+                        result.duplicates += 1
             return 0x0000
 
-        handlers.append((evt.EVT_C_STORE, on_store))  # used if install_fast_store_scp cannot be
+        def on_store(event: evt.Event) -> int:
+            try:
+                data = file_bytes(event)
+            except Exception as exc:  # noqa: BLE001 - a request we could not assemble
+                with lock:
+                    result.store_errors.append(f"{type(exc).__name__}: {exc}")
+                return 0xC001
+            return store_data(data)
+
+        handlers.append((evt.EVT_C_STORE, on_store))  # used if neither DirectGet nor install_fast_store_scp can be
 
     if _is_set(cancel):
         result.cancelled = True
         result.message = "cancelled before it started"
         return result
+    try:
+        _run_retrieve(settings, node, method, model, identifier, destination, contexts, ext_neg, handlers,
+                             (on_store, store_data) if method == "get" else None, result, cancel, progress,
+                             final_progress=ingest is None)
+    finally:
+        if ingest is not None:
+            # The durability barrier: whatever was received (also when cancelled or aborted) is synced and
+            # indexed before anyone is told anything.
+            ingest.finish()
+            with lock:
+                result.received += ingest.stored + ingest.duplicates
+                result.duplicates += ingest.duplicates
+                result.failed += ingest.failed
+                result.store_errors.extend(ingest.errors)
+            if ingest.failed:
+                result.message += (f"; {ingest.failed} could not be made durable here: {ingest.errors[0]}"
+                                   if result.message else ingest.errors[0])
+    if ingest is not None and progress:
+        done = result.completed + result.failed + result.warning
+        progress(Progress(done, done + result.remaining, result.failed, result.warning, result.summary()))
+    return result
+
+
+def _run_retrieve(settings: Settings, node: Node, method: str, model: str, identifier: Dataset,
+                  destination: str | None, contexts: list, ext_neg: list | None, handlers: list,
+                  stores: tuple[Callable[[Any], int], Callable[[bytes], int]] | None, result: RetrieveResult,
+                  cancel: CancelFlag | None,
+                  progress: ProgressCallback | None, *, final_progress: bool = True) -> RetrieveResult:
     assoc = open_association(settings, node, contexts, ext_neg=ext_neg, evt_handlers=handlers, fast=True)
-    if method == "get":
-        install_fast_store_scp(assoc, on_store)
+    direct = None
+    if stores is not None:
+        from workstation.net import scu_fastget
+
+        if scu_fastget.usable(assoc):
+            direct = scu_fastget.DirectGet(assoc, stores[1], timeout=settings.dimse_timeout,
+                                           max_pdu=settings.max_pdu)
+        else:
+            install_fast_store_scp(assoc, stores[0])
     local_host = ""
     try:
         local_host = assoc.requestor.address_info.address
@@ -436,10 +502,14 @@ def retrieve(
     msg_id = 1
     canceller = _CancelThenAbort(assoc, msg_id, context_id)
     final: Dataset | None = None
+    responses: Any = None
     try:
         with request_sent(assoc) as sent, CancelWatch(cancel, canceller, sent) as watch:
             if method == "move":
                 responses = assoc.send_c_move(identifier, destination, model, msg_id=msg_id)
+            elif direct is not None:
+                direct.after_store = watch.poll
+                responses = direct.responses(identifier, model, msg_id)
             else:
                 responses = assoc.send_c_get(identifier, model, msg_id=msg_id)
             for status, ident in responses:
@@ -469,6 +539,8 @@ def retrieve(
             result.cancelled = watch.fired or result.status == 0xFE00
     finally:
         canceller.stop()
+        if direct is not None and responses is not None:
+            responses.close()  # gives the socket back to pynetdicom's DUL before the release
         if assoc.is_established:
             assoc.release()
     if final is None and not result.cancelled:
@@ -488,7 +560,7 @@ def retrieve(
             result.message += f" (node says: {comment})"
     if method == "get" and result.store_errors:
         result.message += f"; {len(result.store_errors)} could not be stored here: {result.store_errors[0]}"
-    if progress:
+    if progress and final_progress:
         done = result.completed + result.failed + result.warning
         progress(Progress(done, done + result.remaining, result.failed, result.warning, result.summary()))
     return result

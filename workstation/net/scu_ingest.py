@@ -1,0 +1,202 @@
+"""C-GET into the archive with one durability barrier per batch instead of one fsync per instance.
+
+In a C-GET the node keeps its copy of every instance it sends us, so the C-STORE sub-operation response does not
+have to wait for the instance to be on disk: what must be durable is what we *report* - the retrieve is done only
+when every instance it counts is on disk and indexed. :class:`ArchiveIngest` therefore, for each sub-operation:
+
+1. parses the header (an instance the archive cannot index is refused at once, status C000, as before);
+2. writes the file atomically (temp file, rename into storage) **without** fsync;
+3. answers Success.
+
+Every ``batch_files`` instances or ``batch_seconds`` (and at the end) a background thread makes the batch durable
+with one sync of the storage filesystem (:meth:`Archive.sync_storage`: a single journal commit for hundreds of
+files) and only then commits the batch's index rows (:meth:`Archive.add_records`). :meth:`ArchiveIngest.finish`
+returns once the last batch is synced and indexed; ``retrieve`` calls it before it reports anything.
+
+Crash safety, which the archive's consistency check (``Archive.check(full=True)``: at open after an unclean stop,
+and ``workstation check``) provides:
+
+* a killed process (SIGKILL, crash): the renamed files are complete in the page cache and survive; files without a
+  row are indexed by the check, temp files of the dead writer are removed. Nothing was reported to the user yet.
+* a power loss before a batch's sync: a file whose data never reached the disk is empty or unreadable and the check
+  does not index it (it reports it); the node still has the instance, and nothing about it was reported done.
+* a failed sync or index commit: the batch's new files are removed again and counted as failed in the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("workstation.net.retrieve")
+
+BATCH_FILES = 200
+BATCH_SECONDS = 0.5
+WRITE_BEHIND_BYTES = 128 * 1024 * 1024  # received data waiting for the writer thread, at most
+
+
+class ArchiveIngest:
+    """The ``store`` callable of a C-GET into ``archive``, with a job-level durability barrier (module docstring).
+
+    Call it with each received file (bytes: preamble, file meta, data set), then call :meth:`finish` (always,
+    also after a cancel or an abort). Counts: ``stored``, ``duplicates``, ``failed`` (instances we could not
+    archive after answering Success) and ``errors`` (reasons). Instances are handed over from one thread (the
+    association's); :meth:`finish` from the same thread.
+
+    With ``write_behind`` (the default) the call only queues the bytes for a writer thread (at most
+    ``WRITE_BEHIND_BYTES`` waiting; the call blocks beyond) and returns ``"queued"``: parsing and writing overlap
+    the next sub-operation instead of delaying every C-STORE response. An instance the archive refuses is then
+    counted in ``failed`` rather than refused to the node (C000), and after the disk filled up the following ones
+    are refused with ``StorageFull`` (A700). Without it the call parses and writes before it returns
+    (``"staged"`` or ``"duplicate"``; ``InvalidInstance`` / ``StorageFull`` / ``OSError`` raised as
+    ``Archive.store_bytes`` does). Either way nothing is fsynced on the way: durability is the batch's sync.
+    """
+
+    def __init__(self, archive: Any, *, source: str = "", batch_files: int = BATCH_FILES,
+                 batch_seconds: float = BATCH_SECONDS, write_behind: bool = True):
+        self.archive = archive
+        self.source = source
+        self.batch_files = max(1, batch_files)
+        self.batch_seconds = batch_seconds
+        self.write_behind = write_behind
+        self.overwrite = getattr(archive.settings, "duplicate_policy", "keep") == "overwrite"
+        self.stored = 0
+        self.duplicates = 0
+        self.failed = 0
+        self.errors: list[str] = []
+        self.syncs = 0
+        self._batch: list[tuple[Any, Path, bool]] = []  # (InstanceRecord, path, a row existed before)
+        self._batch_started = 0.0
+        self._staged: set[str] = set()  # SOP Instance UIDs written in this job
+        self._commits: queue.Queue[list[tuple[Any, Path, bool]] | None] = queue.Queue()
+        self._committer: threading.Thread | None = None
+        self._writes: queue.Queue[bytes | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._queued_bytes = 0
+        self._room = threading.Condition()
+        self._disk_full: BaseException | None = None
+        self._lock = threading.Lock()
+        self._finished = False
+
+    # --- the association's thread ----------------------------------------------------------------------------
+    def __call__(self, data: bytes) -> str:
+        if self._finished:
+            raise RuntimeError("this ingest is finished")
+        if not self.write_behind:
+            return self._stage(data)
+        if self._disk_full is not None:
+            raise self._disk_full
+        with self._room:
+            while self._queued_bytes > WRITE_BEHIND_BYTES:
+                self._room.wait()
+            self._queued_bytes += len(data)
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write_loop, name="get-ingest-write", daemon=True)
+            self._writer.start()
+        self._writes.put(data)
+        return "queued"
+
+    def finish(self) -> None:
+        """Write what is queued, make the last batch durable and indexed, and wait for all of it; idempotent."""
+        if self._finished:
+            return
+        self._finished = True
+        if self._writer is not None:
+            self._writes.put(None)
+            self._writer.join()
+        if self._batch:
+            self._submit()
+        if self._committer is not None:
+            self._commits.put(None)
+            self._committer.join()
+
+    # --- staging: parse, write atomically without fsync, collect the batch ----------------------------------
+    def _stage(self, data: bytes) -> str:
+        from workstation.archive import InvalidInstance
+        from workstation.archive.index import InstanceRecord
+        from workstation.dicom.header import NotDicom, Unusable, read_header
+
+        try:
+            header = read_header(data, name=self.source or "<received>")
+        except (NotDicom, Unusable) as exc:
+            raise InvalidInstance(str(exc)) from None
+        sop_uid = header.sop_instance_uid
+        existed = sop_uid in self._staged or self.archive.index.has_instance(sop_uid)
+        if existed and not self.overwrite:
+            with self._lock:
+                self.duplicates += 1
+            return "duplicate"
+        storage = self.archive.storage
+        # The hash folders are made here without the directory fsync storage would give each new one (in a fresh
+        # archive nearly every instance makes one: a journal commit per instance); the batch's sync covers them.
+        os.makedirs(storage.path_for(sop_uid).parent, exist_ok=True)
+        path = storage.write_bytes(sop_uid, data, fsync=False, sync_dir=False)
+        self._staged.add(sop_uid)
+        if not self._batch:
+            self._batch_started = time.monotonic()
+        self._batch.append((InstanceRecord(header.attributes, len(data)), path, existed))
+        if len(self._batch) >= self.batch_files or time.monotonic() - self._batch_started >= self.batch_seconds:
+            self._submit()
+        return "staged"
+
+    def _write_loop(self) -> None:
+        while True:
+            data = self._writes.get()
+            if data is None:
+                return
+            try:
+                self._stage(data)
+            except Exception as exc:  # noqa: BLE001 - counted and reported; the next ones still come
+                text = f"{type(exc).__name__}: {exc}"
+                log.warning("could not archive a retrieved instance: %s", text)
+                with self._lock:
+                    self.failed += 1
+                    self.errors.append(text)
+                if type(exc).__name__ == "StorageFull":
+                    self._disk_full = exc
+            finally:
+                with self._room:
+                    self._queued_bytes -= len(data)
+                    self._room.notify_all()
+
+    def _submit(self) -> None:
+        batch, self._batch = self._batch, []
+        if self._committer is None:
+            self._committer = threading.Thread(target=self._commit_loop, name="get-ingest-sync", daemon=True)
+            self._committer.start()
+        self._commits.put(batch)
+
+    # --- committing: one filesystem sync, then the batch's rows ----------------------------------------------
+    def _commit_loop(self) -> None:
+        while True:
+            batch = self._commits.get()
+            if batch is None:
+                return
+            self._commit(batch)
+
+    def _commit(self, batch: list[tuple[Any, Path, bool]]) -> None:
+        try:
+            self.archive.sync_storage([path for _, path, _ in batch])
+            self.syncs += 1
+            added, dups = self.archive.add_records([record for record, _, _ in batch])
+        except Exception as exc:  # noqa: BLE001 - counted and reported; the thread must go on
+            for _, path, existed in batch:
+                if not existed:
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+            text = f"{type(exc).__name__}: {exc}"
+            log.error("could not make %d retrieved instances durable and indexed: %s", len(batch), text)
+            with self._lock:
+                self.failed += len(batch)
+                self.errors.append(f"{len(batch)} instances could not be made durable and indexed: {text}")
+            return
+        with self._lock:
+            self.stored += len(added)
+            self.duplicates += len(dups)
