@@ -145,3 +145,17 @@ def test_dump_refuses_non_dicom_and_flags_truncation(tmp_path):
     r = run_plain("dump", str(test_file("MR_truncated.dcm")))
     assert r.returncode == 2 and "truncated" in r.stderr
     assert "(0010,0010) PatientName" in r.stdout
+
+
+def test_export_json_and_errors(populated, tmp_path):
+    data, _ = populated
+    r = run(data, "export", "--patient", "CLI1", str(tmp_path / "case"), "--format", "zip", "--anonymize",
+            "--patient-name", "Case^One", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["exported"] == 3 and out["failed"] == [] and out["destination"].endswith("case.zip")
+    assert Path(out["destination"]).is_file()
+    r = run(data, "export", str(tmp_path / "x"))
+    assert r.returncode == 1 and "--patient" in r.stderr and "Traceback" not in r.stderr
+    r = run(data, "export", "--study", "1.2.3.4", str(tmp_path / "x"))
+    assert r.returncode == 1 and "nothing to export" in r.stderr

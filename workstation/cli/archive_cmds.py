@@ -59,6 +59,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--instance", metavar="UID")
     p.set_defaults(func=cmd_delete)
 
+    p = sub.add_parser("export", help="export a patient, study or series to a folder, a ZIP or a DICOMDIR folder",
+                       description="Copies the instances out of the archive (byte for byte unless --anonymize). "
+                                   "Formats: folder (Patient/Study/Series/IMnnnnn.dcm), zip (the same in one ZIP "
+                                   "file), dicomdir (a CD/DVD/USB image: DICOMDIR + ISO 9660 names).")
+    p.add_argument("--patient", metavar="PATIENT_ID", action="append", help="repeatable, as --study and --series")
+    p.add_argument("--study", metavar="UID", action="append")
+    p.add_argument("--series", metavar="UID", action="append")
+    p.add_argument("destination", metavar="DEST")
+    p.add_argument("--format", choices=("folder", "zip", "dicomdir"), default="folder")
+    p.add_argument("--anonymize", action="store_true",
+                   help="de-identify (names, IDs, UIDs, private elements; dates kept) while exporting")
+    p.add_argument("--patient-name", dest="new_name", default="ANONYMOUS", help="pseudonym with --anonymize")
+    p.add_argument("--new-patient-id", dest="new_id", help="pseudonymous ID with --anonymize (default: random)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_export)
+
     p = sub.add_parser("dump", help="every element of a file or an archived instance")
     p.add_argument("source", metavar="FILE_OR_SOPINSTANCEUID")
     p.add_argument("--width", type=int, default=80, help="longest value shown (default 80)")
@@ -219,6 +235,40 @@ def cmd_delete(args: argparse.Namespace, ctx: Context) -> int:
         raise CommandError(f"no {level} {uid!r} in the archive")
     print(f"deleted {removed} instance{'s' if removed != 1 else ''}")
     return 0
+
+
+# --- export ------------------------------------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
+    from workstation.archive.export import ExportError, export
+    from workstation.dicom.anonymize import Anonymizer
+
+    selection = [(level, value) for level in ("patient", "study", "series") for value in getattr(args, level) or []]
+    if not selection:
+        raise CommandError("say what to export: --patient ID, --study UID or --series UID (repeatable)")
+    anonymizer = Anonymizer(args.new_name, args.new_id) if args.anonymize else None
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\rexported {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    try:
+        report = export(ctx.archive, selection, args.destination, fmt=args.format, anonymizer=anonymizer,
+                        progress=progress)
+    except ExportError as exc:
+        raise CommandError(str(exc)) from None
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(f"exported {report.exported} instance{'s' if report.exported != 1 else ''} to {report.destination}")
+        for f in report.failed:
+            print(f"  failed: {f['SOPInstanceUID']}: {f['reason']}", file=sys.stderr)
+        for w in report.warnings:
+            print(f"  warning: {w}", file=sys.stderr)
+    return 2 if report.failed else 0
 
 
 # --- dump --------------------------------------------------------------------------------------------------------
