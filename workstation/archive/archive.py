@@ -392,32 +392,11 @@ class Archive:
 
     # --- job-level durability (net-client: C-GET into the archive) -------------------------------------------
     def sync_storage(self, paths: Iterable[Path] = ()) -> None:
-        """Make durable every file (and rename) put into storage with ``write_bytes(fsync=False, sync_dir=False)``.
-
-        One ``syncfs(2)`` of the storage's filesystem on Linux (a single journal commit for a whole batch instead
-        of one fsync per file), ``os.sync()`` on other POSIX systems; where neither exists, ``paths`` (the files
-        written) are fsynced one by one. Raises OSError if the data could not be written out.
-        """
-        import ctypes
-
-        if sys.platform.startswith("linux"):
-            libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols: libc's syncfs
-            syncfs = getattr(libc, "syncfs", None)
-            if syncfs is not None:
-                fd = os.open(self.storage.root, os.O_RDONLY)
-                try:
-                    if syncfs(fd) != 0:
-                        err = ctypes.get_errno()
-                        raise OSError(err, os.strerror(err), str(self.storage.root))
-                finally:
-                    os.close(fd)
-                return
-        if hasattr(os, "sync"):
-            os.sync()
-            return
-        for path in paths:
-            with open(path, "rb+") as f:
-                os.fsync(f.fileno())
+        """Make durable every file (and rename) put into storage with ``write_bytes(fsync=False, sync_dir=False)``:
+        one syncfs(2) of the storage's file system on Linux, else each of ``paths`` and its folders
+        (:meth:`Storage.sync_written`). Raises OSError (StorageFull when the disk is full) if it could not."""
+        paths = list(paths)
+        self.storage.sync_written(paths, {p.parent for p in paths})
 
 
 def _unlink(path: Path) -> None:
