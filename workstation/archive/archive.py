@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
