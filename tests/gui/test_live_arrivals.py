@@ -198,3 +198,12 @@ def test_series_panel_updates_in_place_while_the_study_grows(qtbot, main_window,
     qtbot.waitUntil(lambda: panel.count() == 2 and panel.thumbnails_done, timeout=10000)
     assert panel.item(0) is item and item.isSelected()  # the same tile, still selected
     assert rendered == [[first], [second]]  # each thumbnail rendered once
+
+
+def test_main_window_shortens_the_switch_interval(main_window):
+    """The GUI thread competes for the GIL with the network threads: the window asks for a 1 ms switch interval."""
+    import sys
+
+    from workstation.gui.common import GUI_SWITCH_INTERVAL
+
+    assert sys.getswitchinterval() <= GUI_SWITCH_INTERVAL

@@ -135,6 +135,25 @@ def tame_network_polling() -> None:
             module.FAST_POLL = GUI_DUL_POLL
 
 
+GUI_SWITCH_INTERVAL = 0.001  # seconds; CPython's default is 0.005
+
+
+def shorten_switch_interval() -> None:
+    """Let the GUI thread get the GIL back sooner from the network threads (``sys.setswitchinterval``).
+
+    Every paint of a Python model and every slot is a call from Qt into Python that must take the GIL; while the
+    Store SCP, a C-GET and the archive's writes run in this process, a thread waiting for it asks the holder to
+    drop it only after the switch interval, and may lose the hand-over to another thread and wait again. Measured
+    in the app benchmark (500 instances arriving + a 300-instance C-GET, load ~2 on 2 cores, 8 runs each): longest
+    stall 10-67 ms (99th percentile 3.3-7.1 ms) at the default 5 ms, 7-39 ms (2.0-5.1 ms) at 1 ms, with the
+    same transfer times; 0.5 ms was no better than 1 ms.
+    """
+    import sys
+
+    if sys.getswitchinterval() > GUI_SWITCH_INTERVAL:
+        sys.setswitchinterval(GUI_SWITCH_INTERVAL)
+
+
 def format_da(value: Any) -> str:
     """DICOM DA ``YYYYMMDD`` as ``YYYY-MM-DD`` (anything else unchanged)."""
     text = str(value or "")

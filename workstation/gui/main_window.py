@@ -12,7 +12,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from workstation.gui.activity import ActivityPanel
 from workstation.gui.browser import BrowserWidget
-from workstation.gui.common import ArchiveBridge, show_error, tame_network_polling, today_start
+from workstation.gui.common import (
+    ArchiveBridge,
+    shorten_switch_interval,
+    show_error,
+    tame_network_polling,
+    today_start,
+)
 from workstation.gui.dialogs import LISTENER_KEYS, NodePicker, NodesDialog, ReportDialog, SettingsDialog, TagsDialog
 from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
 from workstation.gui.listener import ERROR, ListenerController
@@ -46,6 +52,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.ui_state = QtCore.QSettings(str(Path(settings.data_dir) / "gui.ini"), QtCore.QSettings.IniFormat)
         self.jobs = JobManager(self)
         tame_network_polling()
+        shorten_switch_interval()
         self.viewers: list[QtWidgets.QWidget] = []
         self.dialogs: list[QtWidgets.QWidget] = []
 
