@@ -207,3 +207,22 @@ def test_main_window_shortens_the_switch_interval(main_window):
     from workstation.gui.common import GUI_SWITCH_INTERVAL
 
     assert sys.getswitchinterval() <= GUI_SWITCH_INTERVAL
+
+
+def test_selection_follows_its_study_when_the_user_sorts(qtbot, main_window, gui_archive):
+    win = main_window
+    model = win.browser.model
+    uids = {}
+    for name, date, count in [("Alpha^A", "20240101", 5), ("Bravo^B", "20230101", 1), ("Charlie^C", "20220101", 3)]:
+        uids[name], _ = add_instances(gui_archive, name=name, date=date, count=count)
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=5000)
+    _idle(qtbot, model)
+    assert win.browser.select_study(uids["Bravo^B"])
+    assert model.row_of(uids["Bravo^B"]) == 1
+    win.browser.view.sortByColumn(KEYS.index("NumberOfStudyRelatedInstances"), Qt.AscendingOrder)
+    assert model.row_of(uids["Bravo^B"]) == 0
+    assert [s["StudyInstanceUID"] for s in win.browser.selected_studies()] == [uids["Bravo^B"]]
+    assert win.browser.view.currentIndex().row() == 0
+    win.browser.view.sortByColumn(0, Qt.DescendingOrder)  # Charlie, Bravo, Alpha
+    assert [s["StudyInstanceUID"] for s in win.browser.selected_studies()] == [uids["Bravo^B"]]
+    assert win.browser.view.currentIndex().row() == 1

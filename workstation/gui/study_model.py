@@ -233,8 +233,13 @@ class StudyTableModel(QtCore.QAbstractTableModel):
             return
         self._sort_column, self._sort_order = column, order
         self.layoutAboutToBeChanged.emit()
+        # Persistent indexes (the view's selection and current row) follow their study, not the row number.
+        persistent = self.persistentIndexList()
+        held = [(self._rows[i.row()]["StudyInstanceUID"], i.column()) for i in persistent]
         self._rows.sort(key=sort_key(KEYS[column]), reverse=order == Qt.DescendingOrder)
         self._positions = None
+        positions = self._position_map()
+        self.changePersistentIndexList(persistent, [self.index(positions[uid], col) for uid, col in held])
         self.layoutChanged.emit()
 
     # --- access ------------------------------------------------------------------------------------------------
