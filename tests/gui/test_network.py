@@ -54,7 +54,7 @@ def test_find_expand_and_retrieve_by_get(qtbot, main_window, orthanc, tmp_path):
     job = done.args[0]
     assert job.state == "done", job.message
     assert study.text(COL_STATUS).startswith("✔")
-    assert study.text(COL_LOCAL).startswith("✔ 3")  # now marked local
+    qtbot.waitUntil(lambda: study.text(COL_LOCAL).startswith("✔ 3"), timeout=5000)  # now marked local (worker)
     qtbot.waitUntil(lambda: win.browser.model.rowCount() == 1, timeout=5000)
     assert "C-GET" in job.title and win.activity.model.rowCount() >= 3  # find, find, series find, retrieve
 

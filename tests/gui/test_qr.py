@@ -168,3 +168,36 @@ def test_node_chooser_ticks_several_and_stays_open(qtbot, main_window):
     win.settings.nodes = win.settings.nodes[1:]
     win.qr.reload_nodes()
     assert combo.checked_names() == ["c"]
+
+
+def test_local_marks_are_looked_up_off_the_gui_thread(qtbot, main_window, gui_archive, monkeypatch):
+    """Which studies found are already local is asked of the archive in workers (find and after a retrieve),
+    never on the GUI thread while the archive may be receiving."""
+    from tests.gui.helpers import index_study
+    from workstation.gui.qr_panel import COL_LOCAL
+
+    local_uid = index_study(gui_archive, name="Doe^Jane", instances=4)
+    monkeypatch.setattr(qr_panel, "find_studies", lambda settings, node, filters, **kw: [
+        _study(local_uid, "Doe^Jane"), _study("1.9", "Roe^Rick")])
+    monkeypatch.setattr(qr_panel, "retrieve_one", lambda *a, **kw: FakeResult())
+    gui_thread = threading.get_ident()
+    on_gui = []
+    original = gui_archive.query
+
+    def query(level, filters=None, **kw):
+        if threading.get_ident() == gui_thread:
+            on_gui.append((level, filters))
+        return original(level, filters, **kw)
+
+    monkeypatch.setattr(gui_archive, "query", query)
+    win = main_window
+    win.settings.nodes = [Node("a", "A", "127.0.0.1", 104, method="move")]
+    win.qr.reload_nodes(["a"])
+    with qtbot.waitSignal(win.qr.findDone, timeout=10000):
+        win.qr.find()
+    marks = {it.data(0, qr_panel.UID_ROLE): it.text(COL_LOCAL) for it in _rows(win.qr.tree)}
+    assert marks == {local_uid: "✔ 4", "1.9": ""}
+    with qtbot.waitSignal(win.qr.localMarked, timeout=10000):
+        win.qr.refresh_local_marks()
+    assert {it.data(0, qr_panel.UID_ROLE): it.text(COL_LOCAL) for it in _rows(win.qr.tree)} == marks
+    assert on_gui == []

@@ -12,6 +12,8 @@ import datetime as dt
 from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from shiboken6 import isValid
+from superqt.utils import create_worker
 
 from workstation.config import Settings
 from workstation.gui.common import format_da, format_name, use_sort_arrows
@@ -31,6 +33,32 @@ def find_studies(settings: Settings, node: Any, filters: dict[str, str], *, prog
     from workstation.net.client import find
 
     return find(settings, node, "study", filters, progress=progress, cancel=cancel)
+
+
+class FoundStudies(list):
+    """A find job's result: the study rows, plus ``local`` -- {study uid: instances already in the local archive},
+    looked up in the same worker (no SQLite on the GUI thread)."""
+
+    local: dict[str, int]
+
+
+def local_studies(archive: Any, uids: list[str]) -> dict[str, int]:
+    """{study uid: local instance count} for those of ``uids`` already in the archive (worker)."""
+    uids = [u for u in uids if u]
+    out: dict[str, int] = {}
+    for start in range(0, len(uids), 200):
+        chunk = uids[start:start + 200]
+        for r in archive.query("study", {"StudyInstanceUID": "\\".join(chunk)}):
+            out[r["StudyInstanceUID"]] = int(r.get("NumberOfStudyRelatedInstances") or 0)
+    return out
+
+
+def find_studies_marked(settings: Settings, node: Any, filters: dict[str, str], archive: Any, *, progress=None,
+                        cancel=None) -> FoundStudies:
+    """:func:`find_studies`, and which of the studies found are already local."""
+    rows = FoundStudies(find_studies(settings, node, filters, progress=progress, cancel=cancel))
+    rows.local = local_studies(archive, [r.get("StudyInstanceUID", "") for r in rows]) if archive is not None else {}
+    return rows
 
 
 def find_series(settings: Settings, node: Any, study_uid: str, *, progress=None, cancel=None):
@@ -152,6 +180,7 @@ class QueryRetrievePanel(QtWidgets.QWidget):
     retrieved = QtCore.Signal(object)  # the Job, when a retrieve ends
     findDone = QtCore.Signal(int)  # number of studies found (tests)
     errorRaised = QtCore.Signal(str, str, object)  # title, message, details
+    localMarked = QtCore.Signal()  # the "already local" marks were refreshed (after a retrieve)
 
     def __init__(self, settings: Settings, archive: Any, jobs: JobManager, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -254,6 +283,7 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         self.find_job: Job | None = None  # the last find started (tests; one node's)
         self.find_jobs: dict[str, Job] = {}  # node name -> find job of the current search
         self._find_seq = 0
+        self._mark_workers: set = set()
         self._find_outcome: dict[str, str] = {}  # node name -> "n found" / "failed: ..." of the current search
         self._found_total = 0
         self.retrieve_jobs: dict[tuple[str, str], Job] = {}
@@ -353,7 +383,8 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         self.find_button.setEnabled(False)
         jobs = []
         for node in nodes:
-            job = Job("find", self.tr("Find studies on %s") % node.name, find_studies, self.settings, node, flt)
+            job = Job("find", self.tr("Find studies on %s") % node.name, find_studies_marked, self.settings, node, flt,
+                      self.archive)
             job.succeeded.connect(lambda rows, j=job, n=node, s=seq: self._on_found(s, j, n, rows))
             job.failed.connect(lambda exc, j=job, n=node, s=seq: self._on_find_failed(s, j, n, exc))
             self.find_jobs[node.name] = job
@@ -371,7 +402,9 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         self._found_total += len(rows)
         sorting = self.tree.isSortingEnabled()
         self.tree.setSortingEnabled(False)
-        local = self._local_studies([r.get("StudyInstanceUID", "") for r in rows])
+        local = getattr(rows, "local", None)
+        if local is None:
+            local = self._local_studies([r.get("StudyInstanceUID", "") for r in rows])
         for row in rows:
             uid = row.get("StudyInstanceUID") or ""
             n = row.get("NumberOfStudyRelatedInstances")
@@ -441,14 +474,8 @@ class QueryRetrievePanel(QtWidgets.QWidget):
             self.findDone.emit(self._found_total)
 
     def _local_studies(self, uids: list[str]) -> dict[str, int]:
-        """{study uid: local instance count} for those already in the archive."""
-        uids = [u for u in uids if u]
-        out: dict[str, int] = {}
-        for start in range(0, len(uids), 200):
-            chunk = uids[start:start + 200]
-            for r in self.archive.query("study", {"StudyInstanceUID": "\\".join(chunk)}):
-                out[r["StudyInstanceUID"]] = int(r.get("NumberOfStudyRelatedInstances") or 0)
-        return out
+        """{study uid: local instance count} for those already in the archive (synchronous; tests)."""
+        return local_studies(self.archive, uids)
 
     def _mark_local(self, item: QtWidgets.QTreeWidgetItem, count: int | None) -> None:
         if count:
@@ -460,11 +487,26 @@ class QueryRetrievePanel(QtWidgets.QWidget):
             item.setText(COL_LOCAL, "")
 
     def refresh_local_marks(self) -> None:
+        """Re-mark the studies listed that are local (after a retrieve): the archive is asked in a worker."""
         items = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
-        items = [it for it in items if it.data(0, LEVEL_ROLE) == "study"]
-        local = self._local_studies([it.data(0, UID_ROLE) for it in items])
-        for it in items:
-            self._mark_local(it, local.get(it.data(0, UID_ROLE)))
+        uids = [it.data(0, UID_ROLE) for it in items if it.data(0, LEVEL_ROLE) == "study"]
+        if not uids:
+            return
+        seq = self._find_seq
+        worker = create_worker(local_studies, self.archive, uids, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(lambda local, s=seq: self._apply_local_marks(s, local))
+        self._mark_workers.add(worker)
+        worker.finished.connect(lambda w=worker: self._mark_workers.discard(w))
+        worker.start()
+
+    def _apply_local_marks(self, seq: int, local: dict[str, int]) -> None:
+        if not isValid(self) or seq != self._find_seq:
+            return  # a new find replaced the list
+        for i in range(self.tree.topLevelItemCount()):
+            it = self.tree.topLevelItem(i)
+            if it.data(0, LEVEL_ROLE) == "study":
+                self._mark_local(it, local.get(it.data(0, UID_ROLE)))
+        self.localMarked.emit()
 
     def _on_expand(self, item: QtWidgets.QTreeWidgetItem) -> None:
         if item.data(0, LEVEL_ROLE) != "study" or item.childCount():
