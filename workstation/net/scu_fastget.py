@@ -7,13 +7,15 @@ DUL's queue again: about a millisecond of Python per instance, with two threads 
 more than dcmtk's getscu needed for a whole instance, file write included.
 
 :class:`DirectGet` keeps pynetdicom for everything but the transfer: the association, the C-GET request (sent by
-``Association.send_c_get`` through the DUL, so ``EVT_DIMSE_SENT`` and C-CANCEL work as before), release and abort.
+``Association.send_c_get`` through the DUL, so ``EVT_DIMSE_SENT`` and C-CANCEL work as before), release and
+abort.
 While the C-GET runs, the DUL thread is *parked*: it still sends what is queued to it (a C-CANCEL, an A-ABORT) but
 no longer reads the socket; the calling thread reads whole P-DATA-TF PDUs with ``recv_into``, splits the PDVs,
 decodes the small command sets by hand (implicit VR little endian), hands each received data set as a complete
 file to ``store_data`` and writes the hand-encoded C-STORE-RSP on the socket. C-GET responses come back as
-``(status Dataset, identifier)`` pairs like ``send_c_get``'s. Anything but P-DATA (A-ABORT, A-RELEASE-RQ...) is
-given back to pynetdicom's DUL, decoded by pynetdicom, and the transfer ends. :func:`usable` says whether the
+``(status, identifier)`` pairs like ``send_c_get``'s (the status a light :class:`Status` mapping). Anything but
+P-DATA (A-ABORT, A-RELEASE-RQ...) is given back to pynetdicom's DUL, decoded by pynetdicom, and the transfer
+ends. :func:`usable` says whether the
 pynetdicom internals this needs are there; if not, the caller uses pynetdicom's own path.
 """
 
@@ -93,18 +95,29 @@ def _text(command: dict[int, bytes], element: int) -> str:
     return value.rstrip(b"\x00 ").decode("ascii", "replace") if value else ""
 
 
-def status_dataset(command: dict[int, bytes]) -> Dataset:
-    """The status of a C-GET-RSP as ``send_c_get`` yields it: Status plus the optional counts and comment."""
-    ds = Dataset()
-    ds.Status = _us(command, 0x0900)
+class Status(dict):
+    """A C-GET response's status as ``send_c_get`` yields it (``Status``, the sub-operation counts, ``ErrorComment``
+    by keyword, as items and attributes), without building a pydicom Dataset: that took ~0.4 ms a response,
+    a third of the calling thread's time in a C-GET of small instances."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def status_dataset(command: dict[int, bytes]) -> Status:
+    """The status of a C-GET-RSP: Status plus the optional counts and comment present in the command."""
+    status = Status(Status=_us(command, 0x0900))
     for element, keyword in _COUNTS:
         value = _us(command, element)
         if value is not None:
-            setattr(ds, keyword, value)
+            status[keyword] = value
     comment = command.get(0x0902)
     if comment:
-        ds.ErrorComment = comment.rstrip(b"\x00 ").decode("latin-1")
-    return ds
+        status["ErrorComment"] = comment.rstrip(b"\x00 ").decode("latin-1")
+    return status
 
 
 class DirectGet:
@@ -213,7 +226,8 @@ class DirectGet:
         return buf
 
     # --- the transfer --------------------------------------------------------------------------------------
-    def responses(self, identifier: Dataset, model: str, msg_id: int) -> Iterator[tuple[Dataset, Dataset | None]]:
+    def responses(self, identifier: Dataset, model: str, msg_id: int
+                  ) -> Iterator[tuple[Status | Dataset, Dataset | None]]:
         """Send the C-GET request, answer the sub-operations, yield the C-GET responses (as ``send_c_get``).
 
         A ``(Dataset(), None)`` pair means no final response (timeout, abort, protocol error). Close the
@@ -227,7 +241,7 @@ class DirectGet:
         finally:
             self._unpark()
 
-    def _loop(self) -> Iterator[tuple[Dataset, Dataset | None]]:
+    def _loop(self) -> Iterator[tuple[Status | Dataset, Dataset | None]]:
         command: dict[int, bytes] | None = None
         command_parts: list[memoryview] = []
         data_parts: list[memoryview] = []
@@ -252,7 +266,7 @@ class DirectGet:
             if body is None:
                 yield self._no_response()
                 return
-            out: list[tuple[Dataset, Dataset | None]] = []
+            out: list[tuple[Status | Dataset, Dataset | None]] = []
             view = memoryview(body)  # data-set fragments stay views into their PDU until the data set is joined
             try:
                 offset = 0
@@ -294,11 +308,11 @@ class DirectGet:
                 return
             for response in out:
                 yield response
-                if int(response[0].Status) not in (0xFF00, 0xFF01):
+                if int(response[0]["Status"]) not in (0xFF00, 0xFF01):
                     return
 
     def _message(self, command: dict[int, bytes], context_id: int,
-                 parts: list[memoryview] | None) -> tuple[Dataset, Dataset | None] | None:
+                 parts: list[memoryview] | None) -> tuple[Status, Dataset | None] | None:
         field = _us(command, 0x0100)
         if field == C_STORE_RQ:
             if parts is None:
@@ -307,10 +321,10 @@ class DirectGet:
             return None
         if field == C_GET_RSP:
             status = status_dataset(command)
-            if status.Status is None:
+            if status["Status"] is None:
                 raise ProtocolError("a C-GET response without a status")
             identifier = None
-            if parts is not None and int(status.Status) not in (0xFF00, 0xFF01):
+            if parts is not None and int(status["Status"]) not in (0xFF00, 0xFF01):
                 identifier = self._identifier(context_id, parts)
             return status, identifier
         raise ProtocolError(f"an unexpected DIMSE message (command field 0x{field or 0:04X}) during a C-GET")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import struct
 import threading
 import time
 from pathlib import Path
@@ -37,7 +38,39 @@ log = logging.getLogger("workstation.net.retrieve")
 
 BATCH_FILES = 200
 BATCH_SECONDS = 0.5
-WRITE_BEHIND_BYTES = 128 * 1024 * 1024  # received data waiting for the writer thread, at most
+WRITE_BEHIND_BYTES = 128 * 1024 * 1024  # received data not yet written and parsed, at most
+
+_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"}
+
+
+def meta_sop_instance_uid(data: bytes | bytearray | memoryview) -> str | None:
+    """MediaStorageSOPInstanceUID (0002,0003) from a file's meta group (explicit VR little endian after the
+    128-byte preamble and ``DICM``), read with struct: the storage name of an instance before its header is
+    parsed. None when the bytes have no such meta."""
+    view = memoryview(data)
+    if len(view) < 144 or view[128:132] != b"DICM":
+        return None
+    offset, size = 132, min(len(view), 132 + 65536)
+    while offset + 8 <= size:
+        group, element = struct.unpack_from("<HH", view, offset)
+        if group != 0x0002:
+            return None
+        vr = bytes(view[offset + 4:offset + 6])
+        if vr in _LONG_VRS:
+            (length,) = struct.unpack_from("<I", view, offset + 8)
+            offset += 12
+        else:
+            (length,) = struct.unpack_from("<H", view, offset + 6)
+            offset += 8
+        if element == 0x0003:
+            value = bytes(view[offset:offset + length]).rstrip(b"\x00 ")
+            try:
+                text = value.decode("ascii")
+            except UnicodeDecodeError:
+                return None
+            return text or None
+        offset += length
+    return None
 
 
 class ArchiveIngest:
@@ -48,13 +81,15 @@ class ArchiveIngest:
     archive after answering Success) and ``errors`` (reasons). Instances are handed over from one thread (the
     association's); :meth:`finish` from the same thread.
 
-    With ``write_behind`` (the default) the call only queues the bytes for a writer thread (at most
-    ``WRITE_BEHIND_BYTES`` waiting; the call blocks beyond) and returns ``"queued"``: parsing and writing overlap
-    the next sub-operation instead of delaying every C-STORE response. An instance the archive refuses is then
-    counted in ``failed`` rather than refused to the node (C000), and after the disk filled up the following ones
-    are refused with ``StorageFull`` (A700). Without it the call parses and writes before it returns
-    (``"staged"`` or ``"duplicate"``; ``InvalidInstance`` / ``StorageFull`` / ``OSError`` raised as
-    ``Archive.store_bytes`` does). Either way nothing is fsynced on the way: durability is the batch's sync.
+    With ``write_behind`` (the default) the call only queues the bytes (at most ``WRITE_BEHIND_BYTES`` waiting;
+    the call blocks beyond) and returns ``"queued"``: a writer thread writes each file under the name its file
+    meta gives, a parser thread reads its header for the index (and removes it again if the archive cannot index
+    it), a committer thread syncs and indexes the batches - each C-STORE response waits for none of it, and the
+    three overlap. An instance the archive refuses is then counted in ``failed`` rather than refused to the node
+    (C000), and once the disk is full the following ones are refused with ``StorageFull`` (A700). Without
+    ``write_behind`` the call parses and writes before it returns (``"staged"`` or ``"duplicate"``;
+    ``InvalidInstance`` / ``StorageFull`` / ``OSError`` raised as ``Archive.store_bytes`` does). Either way
+    nothing is fsynced on the way: durability is the batch's sync.
     """
 
     def __init__(self, archive: Any, *, source: str = "", batch_files: int = BATCH_FILES,
@@ -73,10 +108,11 @@ class ArchiveIngest:
         self._batch: list[tuple[Any, Path, bool]] = []  # (InstanceRecord, path, a row existed before)
         self._batch_started = 0.0
         self._staged: set[str] = set()  # SOP Instance UIDs written in this job
+        self._folders: set[str] = set()  # hash folders known to exist
         self._commits: queue.Queue[list[tuple[Any, Path, bool]] | None] = queue.Queue()
-        self._committer: threading.Thread | None = None
         self._writes: queue.Queue[bytes | None] = queue.Queue()
-        self._writer: threading.Thread | None = None
+        self._parses: queue.Queue[tuple[bytes, str, Path, bool] | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
         self._queued_bytes = 0
         self._room = threading.Condition()
         self._disk_full: BaseException | None = None
@@ -95,9 +131,12 @@ class ArchiveIngest:
             while self._queued_bytes > WRITE_BEHIND_BYTES:
                 self._room.wait()
             self._queued_bytes += len(data)
-        if self._writer is None:
-            self._writer = threading.Thread(target=self._write_loop, name="get-ingest-write", daemon=True)
-            self._writer.start()
+        if not self._threads:
+            for name, target in (("write", self._write_loop), ("parse", self._parse_loop),
+                                 ("sync", self._commit_loop)):
+                thread = threading.Thread(target=target, name=f"get-ingest-{name}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
         self._writes.put(data)
         return "queued"
 
@@ -106,69 +145,130 @@ class ArchiveIngest:
         if self._finished:
             return
         self._finished = True
-        if self._writer is not None:
-            self._writes.put(None)
-            self._writer.join()
-        if self._batch:
-            self._submit()
-        if self._committer is not None:
-            self._commits.put(None)
-            self._committer.join()
+        if self._threads:
+            self._writes.put(None)  # each stage passes the end on to the next
+            for thread in self._threads:
+                thread.join()
+        else:
+            if self._batch:
+                self._submit()
+                self._commits.put(None)
+                self._commit_loop()
 
-    # --- staging: parse, write atomically without fsync, collect the batch ----------------------------------
-    def _stage(self, data: bytes) -> str:
+    # --- parse, write atomically without fsync, collect the batch --------------------------------------------
+    def _parse(self, data: bytes) -> Any:
         from workstation.archive import InvalidInstance
-        from workstation.archive.index import InstanceRecord
         from workstation.dicom.header import NotDicom, Unusable, read_header
 
         try:
-            header = read_header(data, name=self.source or "<received>")
+            return read_header(data, name=self.source or "<received>")
         except (NotDicom, Unusable) as exc:
             raise InvalidInstance(str(exc)) from None
+
+    def _exists(self, sop_uid: str) -> bool:
+        return sop_uid in self._staged or self.archive.index.has_instance(sop_uid)
+
+    def _write(self, sop_uid: str, data: bytes) -> Path:
+        storage = self.archive.storage
+        folder = storage.path_for(sop_uid).parent
+        if str(folder) not in self._folders:
+            # Made here without the directory fsync storage gives each new folder (in a fresh archive nearly
+            # every instance makes one: a journal commit per instance); the batch's sync covers them.
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(str(folder))
+        path = storage.write_bytes(sop_uid, data, fsync=False, sync_dir=False)
+        self._staged.add(sop_uid)
+        return path
+
+    def _add(self, record: Any, path: Path, existed: bool) -> None:
+        if not self._batch:
+            self._batch_started = time.monotonic()
+        self._batch.append((record, path, existed))
+        if len(self._batch) >= self.batch_files or time.monotonic() - self._batch_started >= self.batch_seconds:
+            self._submit()
+
+    def _stage(self, data: bytes) -> str:
+        """Everything for one instance, in the calling thread (without ``write_behind``)."""
+        from workstation.archive.index import InstanceRecord
+
+        header = self._parse(data)
         sop_uid = header.sop_instance_uid
-        existed = sop_uid in self._staged or self.archive.index.has_instance(sop_uid)
+        existed = self._exists(sop_uid)
         if existed and not self.overwrite:
             with self._lock:
                 self.duplicates += 1
             return "duplicate"
-        storage = self.archive.storage
-        # The hash folders are made here without the directory fsync storage would give each new one (in a fresh
-        # archive nearly every instance makes one: a journal commit per instance); the batch's sync covers them.
-        os.makedirs(storage.path_for(sop_uid).parent, exist_ok=True)
-        path = storage.write_bytes(sop_uid, data, fsync=False, sync_dir=False)
-        self._staged.add(sop_uid)
-        if not self._batch:
-            self._batch_started = time.monotonic()
-        self._batch.append((InstanceRecord(header.attributes, len(data)), path, existed))
-        if len(self._batch) >= self.batch_files or time.monotonic() - self._batch_started >= self.batch_seconds:
-            self._submit()
+        path = self._write(sop_uid, data)
+        self._add(InstanceRecord(header.attributes, len(data)), path, existed)
         return "staged"
 
+    def _failed(self, text: str) -> None:
+        log.warning("could not archive a retrieved instance: %s", text)
+        with self._lock:
+            self.failed += 1
+            self.errors.append(text)
+
+    def _release(self, data: bytes) -> None:
+        with self._room:
+            self._queued_bytes -= len(data)
+            self._room.notify_all()
+
     def _write_loop(self) -> None:
+        """Writer thread: each file under the name its meta gives (duplicates skipped), then on to the parser."""
         while True:
             data = self._writes.get()
             if data is None:
+                self._parses.put(None)
                 return
             try:
-                self._stage(data)
+                sop_uid = meta_sop_instance_uid(data)
+                if sop_uid is None:  # no usable meta: the header decides the name
+                    sop_uid = self._parse(data).sop_instance_uid
+                existed = self._exists(sop_uid)
+                if existed and not self.overwrite:
+                    with self._lock:
+                        self.duplicates += 1
+                    self._release(data)
+                    continue
+                if existed:
+                    self._parse(data)  # never replace a stored instance with one the archive cannot index
+                path = self._write(sop_uid, data)
             except Exception as exc:  # noqa: BLE001 - counted and reported; the next ones still come
-                text = f"{type(exc).__name__}: {exc}"
-                log.warning("could not archive a retrieved instance: %s", text)
-                with self._lock:
-                    self.failed += 1
-                    self.errors.append(text)
+                self._failed(f"{type(exc).__name__}: {exc}")
                 if type(exc).__name__ == "StorageFull":
                     self._disk_full = exc
+                self._release(data)
+                continue
+            self._parses.put((data, sop_uid, path, existed))
+
+    def _parse_loop(self) -> None:
+        """Parser thread: the header of each written file for its index row; a file that cannot be indexed goes."""
+        from workstation.archive.index import InstanceRecord
+
+        while True:
+            item = self._parses.get()
+            if item is None:
+                if self._batch:
+                    self._submit()
+                self._commits.put(None)
+                return
+            data, sop_uid, path, existed = item
+            try:
+                header = self._parse(data)
+                if header.sop_instance_uid != sop_uid:
+                    raise ValueError(f"its SOP Instance UID {header.sop_instance_uid} is not its file meta's "
+                                     f"{sop_uid}")
+            except Exception as exc:  # noqa: BLE001 - counted and reported; the next ones still come
+                if not existed:
+                    _unlink(path)
+                self._failed(f"{type(exc).__name__}: {exc}")
+            else:
+                self._add(InstanceRecord(header.attributes, len(data)), path, existed)
             finally:
-                with self._room:
-                    self._queued_bytes -= len(data)
-                    self._room.notify_all()
+                self._release(data)
 
     def _submit(self) -> None:
         batch, self._batch = self._batch, []
-        if self._committer is None:
-            self._committer = threading.Thread(target=self._commit_loop, name="get-ingest-sync", daemon=True)
-            self._committer.start()
         self._commits.put(batch)
 
     # --- committing: one filesystem sync, then the batch's rows ----------------------------------------------
@@ -187,10 +287,7 @@ class ArchiveIngest:
         except Exception as exc:  # noqa: BLE001 - counted and reported; the thread must go on
             for _, path, existed in batch:
                 if not existed:
-                    try:
-                        os.unlink(path)
-                    except OSError:
-                        pass
+                    _unlink(path)
             text = f"{type(exc).__name__}: {exc}"
             log.error("could not make %d retrieved instances durable and indexed: %s", len(batch), text)
             with self._lock:
@@ -200,3 +297,10 @@ class ArchiveIngest:
         with self._lock:
             self.stored += len(added)
             self.duplicates += len(dups)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -1,0 +1,178 @@
+"""ArchiveIngest: a C-GET into the archive is durable (one sync per batch) before its rows, and its rows before
+the end; refused and failed instances leave neither file nor row; the check repairs what a crash leaves."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from tests.peers import make_ct_series
+from workstation.archive import Archive, InvalidInstance
+from workstation.config import Settings
+from workstation.net.scu_ingest import ArchiveIngest
+
+
+@pytest.fixture
+def archive(tmp_path):
+    a = Archive.open(Settings(data_dir=tmp_path / "ws"))
+    yield a
+    a.close()
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory):
+    return [p.read_bytes() for p in make_ct_series(tmp_path_factory.mktemp("ct"), 25, rows=32, columns=32)]
+
+
+def _storage_files(archive) -> set[str]:
+    return {str(p) for p in archive.storage.iter_files()}
+
+
+def _rows(archive) -> set[str]:
+    return {r["path"] for r in archive.query("instance")}
+
+
+def _journal(archive, monkeypatch):
+    """Record, in order, every file written into storage, every sync and every index commit."""
+    events: list[tuple[str, object]] = []
+    lock = threading.Lock()
+    write, sync, add = archive.storage.write_bytes, archive.sync_storage, archive.add_records
+
+    def write_bytes(uid, data, **kw):
+        path = write(uid, data, **kw)
+        with lock:
+            events.append(("write", str(path)))
+        return path
+
+    def sync_storage(paths=()):
+        sync(paths)
+        with lock:
+            events.append(("sync", None))
+
+    def add_records(records):
+        with lock:
+            events.append(("index", [r.attributes["SOPInstanceUID"] for r in records]))
+        return add(records)
+
+    monkeypatch.setattr(archive.storage, "write_bytes", write_bytes)
+    monkeypatch.setattr(archive, "sync_storage", sync_storage)
+    monkeypatch.setattr(archive, "add_records", add_records)
+    return events
+
+
+@pytest.mark.parametrize("write_behind", [True, False])
+def test_every_instance_is_synced_before_its_row_and_all_before_finish_returns(archive, series, monkeypatch,
+                                                                              write_behind):
+    events = _journal(archive, monkeypatch)
+    ingest = ArchiveIngest(archive, batch_files=10, batch_seconds=60, write_behind=write_behind)
+    for data in series:
+        assert ingest(data) in ("queued", "staged")
+    ingest.finish()
+    assert ingest.stored == 25 and ingest.failed == 0 and ingest.duplicates == 0, ingest.errors
+    assert ingest.syncs == 3  # 10 + 10 + 5
+    # Every index commit comes after a sync that came after the writes of the files it indexes.
+    written_since_sync: set[str] = set()
+    synced: set[str] = set()
+    for kind, what in events:
+        if kind == "write":
+            written_since_sync.add(what)
+        elif kind == "sync":
+            synced |= written_since_sync
+            written_since_sync = set()
+        else:
+            for uid in what:
+                assert str(archive.storage.path_for(uid)) in synced
+    assert events[-1][0] == "index"  # finish returned after the last commit
+    assert _storage_files(archive) == _rows(archive) and len(_rows(archive)) == 25
+    assert not list(archive.storage.tmp_dir.iterdir())
+
+
+def test_duplicates_are_kept_and_counted(archive, series):
+    first = ArchiveIngest(archive)
+    for data in series[:5]:
+        first(data)
+    first.finish()
+    before = {p: os.stat(p).st_mtime_ns for p in _storage_files(archive)}
+    again = ArchiveIngest(archive)
+    for data in series[:5] + series[:1]:
+        again(data)
+    again.finish()
+    assert again.duplicates == 6 and again.stored == 0
+    assert {p: os.stat(p).st_mtime_ns for p in _storage_files(archive)} == before  # not rewritten
+
+
+def test_an_instance_the_archive_cannot_index_leaves_no_file_and_no_row(archive, series):
+    truncated = series[1][:-100]  # pixel data shorter than its dimensions
+    ingest = ArchiveIngest(archive)
+    ingest(series[0])
+    ingest(truncated)
+    ingest(b"not dicom at all" * 20)
+    ingest(series[2])
+    ingest.finish()
+    assert ingest.stored == 2 and ingest.failed == 2, ingest.errors
+    assert _storage_files(archive) == _rows(archive) and len(_rows(archive)) == 2
+    assert not list(archive.storage.tmp_dir.iterdir())
+    # Without write-behind the refusal reaches the caller (the node gets C000).
+    sync = ArchiveIngest(archive, write_behind=False)
+    with pytest.raises(InvalidInstance):
+        sync(truncated)
+    sync.finish()
+
+
+def test_a_batch_that_cannot_be_made_durable_is_removed_and_counted(archive, series, monkeypatch):
+    def broken_sync(paths=()):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(archive, "sync_storage", broken_sync)
+    ingest = ArchiveIngest(archive, batch_files=4)
+    for data in series[:6]:
+        ingest(data)
+    ingest.finish()
+    assert ingest.stored == 0 and ingest.failed == 6 and "Input/output error" in ingest.errors[0]
+    assert not _storage_files(archive) and not _rows(archive)
+
+
+def test_disk_full_refuses_the_following_instances(archive, series, monkeypatch):
+    from workstation.archive import StorageFull
+
+    def full(uid, data, **kw):
+        raise StorageFull(28, "no space left on the archive's disk")
+
+    monkeypatch.setattr(archive.storage, "write_bytes", full)
+    ingest = ArchiveIngest(archive)
+    ingest(series[0])
+    for _ in range(200):  # the writer thread meets the full disk
+        if ingest.failed:
+            break
+        threading.Event().wait(0.01)
+    with pytest.raises(StorageFull):
+        ingest(series[1])
+    ingest.finish()
+    assert ingest.failed == 1 and not _rows(archive)
+
+
+def test_check_indexes_files_written_before_a_crash_and_never_garbage(tmp_path, series):
+    """What a killed C-GET leaves: renamed files without rows (indexed by the check) and, after a power loss,
+    empty or garbage files under storage names (reported, never indexed)."""
+    settings = Settings(data_dir=tmp_path / "ws")
+    archive = Archive.open(settings)
+    ingest = ArchiveIngest(archive, write_behind=False)
+    for data in series[:3]:
+        uid = ingest._parse(data).sop_instance_uid
+        ingest._write(uid, data)  # written and renamed, never synced nor indexed: the process died here
+    empty = archive.storage.path_for("1.2.3.999.1")
+    garbage = archive.storage.path_for("1.2.3.999.2")
+    for path, content in ((empty, b""), (garbage, b"\x00" * 4096)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    (archive.storage.tmp_dir / "999999-deadbeef.part").write_bytes(b"half")  # a dead writer's temp file
+    archive.close()
+    archive = Archive.open(settings, check=False)
+    report = archive.check(full=True)
+    assert len(report.files_indexed) == 3 and report.temp_files_removed == 1
+    assert {r.split(":")[0] for r in report.files_unreadable} == {str(empty), str(garbage)}
+    rows = _rows(archive)
+    assert len(rows) == 3 and str(empty) not in rows and str(garbage) not in rows
+    archive.close()
