@@ -44,9 +44,10 @@ class JobTableModel(QtCore.QAbstractTableModel):
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
-            return QtCore.QCoreApplication.translate("JobTableModel", HEADERS[section])
-        return None
+        # Asked for every role of every section at each header repaint: the cheap test first.
+        if role != _DISPLAY or orientation != Qt.Horizontal:
+            return None
+        return QtCore.QCoreApplication.translate("JobTableModel", HEADERS[section])
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():

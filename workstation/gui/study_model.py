@@ -178,9 +178,10 @@ class StudyTableModel(QtCore.QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
-            return QtCore.QCoreApplication.translate("StudyTableModel", COLUMNS[section][1])
-        return None
+        # Asked for every role of every section at each header repaint: the cheap test first.
+        if role != _DISPLAY or orientation != Qt.Horizontal:
+            return None
+        return QtCore.QCoreApplication.translate("StudyTableModel", COLUMNS[section][1])
 
     def texts(self, row: int) -> tuple[str, ...]:
         """The display texts of a row's cells, formatted once per row object (a repaint asks every visible cell)."""
