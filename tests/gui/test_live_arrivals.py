@@ -198,6 +198,10 @@ def test_series_panel_updates_in_place_while_the_study_grows(qtbot, main_window,
     qtbot.waitUntil(lambda: panel.count() == 2 and panel.thumbnails_done, timeout=10000)
     assert panel.item(0) is item and item.isSelected()  # the same tile, still selected
     assert rendered == [[first], [second]]  # each thumbnail rendered once
+    # A series deleted meanwhile leaves the panel.
+    gui_archive.delete("series", second)
+    qtbot.waitUntil(lambda: panel.count() == 1, timeout=5000)
+    assert panel.item(0) is item
 
 
 def test_main_window_shortens_the_switch_interval(main_window):

@@ -175,6 +175,10 @@ class SeriesPanel(QtWidgets.QListWidget):
                 item = self.item(i)
                 items[item.data(self.UID_ROLE)] = item
         new_rows = []
+        current = {row["SeriesInstanceUID"] for row in rows}
+        for uid, item in items.items():
+            if uid not in current:  # deleted meanwhile
+                self.takeItem(self.row(item))
         for row in rows:
             item = items.get(row["SeriesInstanceUID"])
             if item is not None:
