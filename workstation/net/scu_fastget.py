@@ -124,15 +124,17 @@ class DirectGet:
     """Run one C-GET on ``assoc`` reading the socket ourselves (module docstring).
 
     ``store_data(data: bytes) -> int`` gets each received instance as a complete DICOM file (preamble, file meta,
-    the data set bytes untouched) and returns the C-STORE status to answer. ``timeout`` is the DIMSE timeout: the
+    the data set bytes untouched) and returns the C-STORE status to answer; with ``pieces`` it gets the file as
+    the list of its pieces instead (the file meta, then views of the received fragments) to join later. ``timeout`` is the DIMSE timeout: the
     longest wait for the node's next PDU. ``max_pdu`` is the maximum PDU length we advertised (0: no limit): a
     larger P-DATA-TF aborts the association.
     """
 
-    def __init__(self, assoc: Any, store_data: Callable[[bytes], int], *, timeout: float | None, max_pdu: int,
-                 after_store: Callable[[], Any] | None = None):
+    def __init__(self, assoc: Any, store_data: Callable[[Any], int], *, timeout: float | None, max_pdu: int,
+                 after_store: Callable[[], Any] | None = None, pieces: bool = False):
         self.assoc = assoc
         self.store_data = store_data
+        self.pieces = pieces  # store_data takes the file as a list of pieces (meta, fragments): no join here
         self.after_store = after_store  # called after each C-STORE response (e.g. a cancel check)
         self.timeout = timeout
         self.max_pdu = max_pdu or (1 << 26)
@@ -348,8 +350,8 @@ class DirectGet:
             status = 0x0122  # SOP class not supported
         else:
             try:
-                data = b"".join([file_meta(sop_class, sop_instance, transfer_syntax), *parts])
-                status = int(self.store_data(data))
+                pieces = [file_meta(sop_class, sop_instance, transfer_syntax), *parts]
+                status = int(self.store_data(pieces if self.pieces else b"".join(pieces)))
             except Exception:  # noqa: BLE001 - the node must get an answer
                 log.exception("the C-STORE handler failed")
                 status = 0xC211

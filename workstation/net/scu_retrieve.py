@@ -458,7 +458,7 @@ def retrieve(
     try:
         _run_retrieve(settings, node, method, model, identifier, destination, contexts, ext_neg, handlers,
                              (on_store, store_data) if method == "get" else None, result, cancel, progress,
-                             final_progress=ingest is None)
+                             final_progress=ingest is None, pieces=ingest is not None)
     finally:
         if ingest is not None:
             # The durability barrier: whatever was received (also when cancelled or aborted) is synced and
@@ -482,7 +482,8 @@ def _run_retrieve(settings: Settings, node: Node, method: str, model: str, ident
                   destination: str | None, contexts: list, ext_neg: list | None, handlers: list,
                   stores: tuple[Callable[[Any], int], Callable[[bytes], int]] | None, result: RetrieveResult,
                   cancel: CancelFlag | None,
-                  progress: ProgressCallback | None, *, final_progress: bool = True) -> RetrieveResult:
+                  progress: ProgressCallback | None, *, final_progress: bool = True,
+                  pieces: bool = False) -> RetrieveResult:
     assoc = open_association(settings, node, contexts, ext_neg=ext_neg, evt_handlers=handlers, fast=True)
     direct = None
     if stores is not None:
@@ -490,7 +491,7 @@ def _run_retrieve(settings: Settings, node: Node, method: str, model: str, ident
 
         if scu_fastget.usable(assoc):
             direct = scu_fastget.DirectGet(assoc, stores[1], timeout=settings.dimse_timeout,
-                                           max_pdu=settings.max_pdu)
+                                           max_pdu=settings.max_pdu, pieces=pieces)
         else:
             install_fast_store_scp(assoc, stores[0])
     local_host = ""
