@@ -95,3 +95,94 @@ def test_meta_sop_instance_uid_reads_our_meta_and_pydicoms(tmp_path, syntax):
     assert meta_sop_instance_uid(ours) == ds.SOPInstanceUID
     assert meta_sop_instance_uid(b"\x00" * 200) is None  # no DICM
     assert meta_sop_instance_uid(b"\x00" * 128 + b"DICM" + b"\x08\x00\x05\x00CS\x00\x00" * 2) is None
+
+
+class _GetSCP:
+    """A pynetdicom Get SCP sending ``count`` small CT instances; ``then`` decides what happens after ``after``
+    of them: "abort" (A-ABORT), "silence" (stops answering), or nothing (a normal end)."""
+
+    def __init__(self, tmp_path, count: int = 10, after: int = 3, then: str = ""):
+        from pynetdicom import AE, evt
+        from pynetdicom.sop_class import CTImageStorage, StudyRootQueryRetrieveInformationModelGet
+
+        self.datasets = [pydicom.dcmread(p) for p in make_ct_series(tmp_path / "ct", count, rows=16, columns=16)]
+        self.after, self.then = after, then
+        self.release = __import__("threading").Event()
+        ae = AE(ae_title="GETSCP")
+        ae.add_supported_context(StudyRootQueryRetrieveInformationModelGet)
+        ae.add_supported_context(CTImageStorage, scu_role=True, scp_role=True)
+        ae.dimse_timeout = ae.network_timeout = 10
+        self.server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_GET, self.on_get)])
+        from workstation.config import Node
+
+        self.node = Node("get", "GETSCP", "127.0.0.1", self.server.server_address[1])
+
+    def on_get(self, event):
+        yield len(self.datasets)
+        for n, ds in enumerate(self.datasets):
+            if n == self.after and self.then == "abort":
+                event.assoc.abort()
+                return
+            if n == self.after and self.then == "silence":
+                self.release.wait(10)
+                return
+            yield 0xFF00, ds
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+
+
+def _get_settings(tmp_path):
+    from workstation.config import Settings
+
+    s = Settings(data_dir=tmp_path / "ws")
+    s.acse_timeout = s.dimse_timeout = s.network_timeout = 2.0
+    return s
+
+
+def test_direct_get_against_pynetdicom_scp_then_abort_and_silence(tmp_path, monkeypatch):
+    import time
+
+    from workstation.net import scu_fastget
+    from workstation.net.scu_retrieve import retrieve
+
+    used = []
+    responses = scu_fastget.DirectGet.responses
+
+    def spy(self, *args):
+        used.append(self)
+        return responses(self, *args)
+
+    monkeypatch.setattr(scu_fastget.DirectGet, "responses", spy)
+
+    scp = _GetSCP(tmp_path / "ok", count=10)
+    try:
+        got: list[bytes] = []
+        result = retrieve(_get_settings(tmp_path), scp.node, study_uid="1.2.3", method="get", store=got.append)
+        assert result.ok and result.completed == 10 and len(got) == 10, result.summary()
+        assert len(used) == 1 and used[0].instances == 10  # the direct path, not pynetdicom's
+        assert {pydicom.dcmread(io.BytesIO(d)).SOPInstanceUID for d in got} == {
+            ds.SOPInstanceUID for ds in scp.datasets}
+    finally:
+        scp.close()
+
+    scp = _GetSCP(tmp_path / "abort", count=10, after=3, then="abort")
+    try:
+        got = []
+        t = time.monotonic()
+        result = retrieve(_get_settings(tmp_path), scp.node, study_uid="1.2.3", method="get", store=got.append)
+        assert time.monotonic() - t < 5 and len(got) == 3, result.summary()
+        assert not result.ok and "aborted the association" in result.message, result.message
+    finally:
+        scp.close()
+
+    scp = _GetSCP(tmp_path / "silence", count=10, after=3, then="silence")
+    try:
+        got = []
+        t = time.monotonic()
+        result = retrieve(_get_settings(tmp_path), scp.node, study_uid="1.2.3", method="get", store=got.append)
+        assert len(got) == 3 and not result.ok and time.monotonic() - t < 8, result.summary()
+        assert "stopped answering" in result.message or "aborted" in result.message, result.message
+    finally:
+        scp.close()
