@@ -19,6 +19,7 @@ from workstation.gui.common import (
     tame_network_polling,
     today_start,
 )
+from workstation.gui.export_dialog import ExportDialog, export_items, summarize_export
 from workstation.gui.dialogs import LISTENER_KEYS, NodePicker, NodesDialog, ReportDialog, SettingsDialog, TagsDialog
 from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
 from workstation.gui.listener import ERROR, ListenerController
@@ -139,6 +140,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_delete = act(self.tr("&Delete…"), self.delete_selection, QtGui.QKeySequence.Delete, S.SP_TrashIcon)
         self.act_tags = act(self.tr("Show &tags"), self.tags_selection, "Ctrl+T")
         self.act_reveal = act(self.tr("&Reveal files"), self.reveal_selection, "Ctrl+Shift+R")
+        self.act_export = act(self.tr("&Export…"), self.export_selection, "Ctrl+E", S.SP_DialogSaveButton,
+                              self.tr("Export to a folder, a ZIP or a DICOMDIR folder, optionally de-identified"))
         self.act_find = act(self.tr("&Find"), self._focus_search, QtGui.QKeySequence.Find)
         self.act_refresh = act(self.tr("&Refresh"), self.browser.apply_filter, QtGui.QKeySequence.Refresh,
                                S.SP_BrowserReload)
@@ -159,6 +162,8 @@ class MainWindow(QtWidgets.QMainWindow):
         m = mb.addMenu(self.tr("&File"))
         for a in (self.act_import_files, self.act_import_folder, self.act_import_media):
             m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_export)
         m.addSeparator()
         m.addAction(self.act_quit)
         m = mb.addMenu(self.tr("&Edit"))
@@ -225,6 +230,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if nodes:
             self.qr.reload_nodes([str(n) for n in nodes])
         self.last_send_node = str(s.value("send/node", "") or "")
+        self.last_export_dir = str(s.value("export/dir", "") or "") or str(Path.home())
 
     def save_state(self) -> None:
         s = self.ui_state
@@ -235,6 +241,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # One string, names separated by newlines: an INI list of one element reads back as a plain string.
         s.setValue("qr/nodes", "\n".join(self.qr.node_combo.checked_names()))
         s.setValue("send/node", self.last_send_node)
+        s.setValue("export/dir", self.last_export_dir)
         s.sync()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
@@ -411,6 +418,7 @@ class MainWindow(QtWidgets.QMainWindow):
         send.addAction(self.tr("Choose node…"), lambda: self.send_rows(level, rows))
         menu.addAction(self.tr("Show tags"), lambda: self.show_tags(level, rows))
         menu.addAction(self.tr("Reveal files"), lambda: self.reveal(level, rows))
+        menu.addAction(self.tr("Export…"), lambda: self.export_rows(level, rows))
         menu.addSeparator()
         menu.addAction(self.tr("Delete…"), lambda: self.delete_rows(level, rows))
         menu.popup(pos)
@@ -502,6 +510,52 @@ class MainWindow(QtWidgets.QMainWindow):
         dlg = TagsDialog(path, self)
         self.dialogs.append(dlg)
         dlg.show()
+
+    # --- export --------------------------------------------------------------------------------------------------
+    def export_selection(self) -> None:
+        level, rows = self._selection()
+        if rows:
+            self.export_rows(level, rows)
+
+    def export_rows(self, level: str, rows: list[dict[str, Any]], values: dict[str, Any] | None = None) -> Job | None:
+        """Ask where and how (unless ``values`` says), then export in a job; the report says what failed."""
+        key = "StudyInstanceUID" if level == "study" else "SeriesInstanceUID"
+        selection = [(level, r[key]) for r in rows]
+        if values is None:
+            first = rows[0]
+            name = str(first.get("PatientName") or "export").replace("^", " ").strip()
+            suggested = " ".join(x for x in (name, str(first.get("StudyDate") or "")) if x)
+            what = self.tr("%n study(ies)", "", len(rows)) if level == "study" else self.tr("%n series", "",
+                                                                                             len(rows))
+            dlg = ExportDialog(self.tr("Export %s") % what, suggested, self.last_export_dir, self)
+            if dlg.exec() != QtWidgets.QDialog.Accepted:
+                return None
+            values = dlg.values()
+        if not values.get("destination"):
+            show_error(self, self.tr("Export"), self.tr("Choose where to export to."))
+            return None
+        self.last_export_dir = str(Path(values["destination"]).parent)
+        job = Job("export", self.tr("Export to %s") % values["destination"], export_items, self.archive, selection,
+                  values["destination"], values["fmt"], values["anonymize"], values["new_name"], values["new_id"],
+                  summarize=summarize_export)
+        job.ended.connect(lambda j=job: self._on_export_done(j))
+        return self.jobs.submit(job)
+
+    def _on_export_done(self, job: Job) -> None:
+        if job.state == FAILED and job.result is None:
+            show_error(self, self.tr("Export failed"), job.message, job.error_details)
+            return
+        report = job.result
+        if report is None:
+            return
+        problems = [(f["SOPInstanceUID"], f["reason"]) for f in report.failed] + [("", w) for w in report.warnings]
+        if problems:
+            dlg = ReportDialog(self.tr("Export report"), job.message, problems, self)
+            dlg.setObjectName("export_report")
+            self.dialogs.append(dlg)
+            dlg.show()
+        else:
+            self.statusBar().showMessage(job.message, 8000)
 
     def reveal_selection(self) -> None:
         level, rows = self._selection()
