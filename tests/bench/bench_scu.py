@@ -4,7 +4,8 @@ Run standalone: ``.venv/bin/python -m tests.bench.bench_scu [--count 500] [--siz
 
 * send N x size² CT to dcmtk storescp: our ``send`` vs ``storescu`` (target ratio <= 4);
 * C-GET of an N-instance study from Orthanc: the product path - ``retrieve(method="get", archive=archive)``, what
-  ``workstation retrieve NODE --study UID --method get`` and the app run: every instance parsed, written into the
+  ``workstation retrieve NODE --study UID --method get`` runs (the app's Q/R panel, which still passes
+  ``store=archive.store_bytes``, gets it by passing ``archive=`` instead): every instance parsed, written into the
   archive's storage atomically, synced (one filesystem sync per batch) and indexed before the call returns - vs
   ``getscu`` writing one file per instance without any fsync (target <= 1.5; THE figure). Also printed, for
   information: ours writing plain files without fsync as getscu does, ours storing nothing (the network/DIMSE

@@ -189,6 +189,9 @@ class DirectGet:
                 dul.__dict__.pop(name, None)
         self._unparked.set()
         self._kick.set()
+        timer = getattr(dul, "_idle_timer", None)
+        if timer is not None and callable(getattr(timer, "restart", None)):
+            timer.restart()  # the DUL saw no PDU while parked; its network timeout counts from now
 
     # --- reading -------------------------------------------------------------------------------------------
     def _gone(self) -> bool:
