@@ -112,3 +112,18 @@ def test_thumbnail_is_the_middle_image_as_render_draws_it(qtbot, gui_archive, tm
         alt = imaging.render(imaging.Presentation.from_dataset(h, 0), decode_frame(other, 0, header=h), None,
                              size=(96, 96))
         assert np.abs(got.astype(int) - alt.astype(int)).max() > 1
+
+
+def test_image_attributes_without_a_pixel_data_element_say_no_pixel_data(qtbot, gui_archive, tmp_path):
+    """Rows/Columns/BitsAllocated present but no Pixel Data (pydicom's chrJapMulti.dcm is such a CR)."""
+    from tests.data import test_file
+
+    ds = pydicom.dcmread(test_file("CT_small.dcm"))
+    del ds.PixelData
+    ds.save_as(tmp_path / "header_only.dcm")
+    assert gui_archive.import_paths([tmp_path / "header_only.dcm"]).imported == 1
+    panel = _panel(qtbot, gui_archive)
+    _show(qtbot, panel, ds.StudyInstanceUID, 1)
+    item = panel.item(0)
+    assert item.data(panel.PREVIEW_ROLE) == "none"
+    assert "no pixel data" in item.toolTip()

@@ -25,7 +25,7 @@ def render_thumbnail(path: str, size: int = THUMB) -> QtGui.QImage | None:
     import numpy as np
 
     from workstation import imaging
-    from workstation.imaging.errors import NotAnImageError
+    from workstation.imaging.errors import ImagingError, NotAnImageError
 
     try:
         stacks = imaging.open_file(path)
@@ -36,7 +36,13 @@ def render_thumbnail(path: str, size: int = THUMB) -> QtGui.QImage | None:
     stack = stacks[0]
     try:
         index = len(stack) // 2
-        frame = stack.get_frame(index, timeout=10.0)
+        try:
+            frame = stack.get_frame(index, timeout=10.0)
+        except ImagingError as exc:
+            # Image attributes without a Pixel Data element (header-only objects): say so, not "no preview".
+            if "no pixel data" in str(exc).lower():
+                raise NoPixels(_no_pixels_reason(path, exc)) from None
+            raise
         pres = stack.presentation(index)
         rows, cols = frame.shape[:2]
         scale = size / max(rows, cols)
