@@ -126,4 +126,5 @@ def test_image_attributes_without_a_pixel_data_element_say_no_pixel_data(qtbot, 
     _show(qtbot, panel, ds.StudyInstanceUID, 1)
     item = panel.item(0)
     assert item.data(panel.PREVIEW_ROLE) == "none"
-    assert "no pixel data" in item.toolTip()
+    # The reason names the object and says the file has no pixel data (not a decoder failure).
+    assert "CT Image Storage (CT): no pixel data in the file" in item.toolTip()
