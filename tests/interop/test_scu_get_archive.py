@@ -5,6 +5,7 @@ after the last batch is durable and indexed, a cancel or a SIGKILL leaves nothin
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -141,7 +142,9 @@ def test_sigkill_mid_get_loses_nothing_synced_and_check_makes_it_consistent(orth
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     synced = 0
     try:
-        line = proc.stdout.readline()  # the first batch is on disk; the next ones are on their way
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        line = proc.stdout.readline() if ready else "(nothing within 60 s)"
+        # The first batch is on disk; the next ones are on their way.
         assert line.startswith("synced "), line
         synced = int(line.split()[1])
         os.kill(proc.pid, signal.SIGKILL)
