@@ -25,9 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.peers import find_tool, free_port, make_ct_series, run_orthanc, run_storescp, tool_env, wait_for_port
-
 ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # run as a plain script: `python tests/bench/bench_scp.py`
+    sys.path.insert(0, str(ROOT))
+
+from tests.peers import find_tool, free_port, make_ct_series, run_orthanc, run_storescp, tool_env, wait_for_port  # noqa: E402
 PYTHON = sys.executable
 
 
