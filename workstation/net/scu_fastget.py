@@ -125,9 +125,9 @@ class DirectGet:
 
     ``store_data(data: bytes) -> int`` gets each received instance as a complete DICOM file (preamble, file meta,
     the data set bytes untouched) and returns the C-STORE status to answer; with ``pieces`` it gets the file as
-    the list of its pieces instead (the file meta, then views of the received fragments) to join later. ``timeout`` is the DIMSE timeout: the
-    longest wait for the node's next PDU. ``max_pdu`` is the maximum PDU length we advertised (0: no limit): a
-    larger P-DATA-TF aborts the association.
+    the list of its pieces instead (the file meta, then views of the received fragments) to join later.
+    ``timeout`` is the DIMSE timeout: the longest wait for the node's next PDU. ``max_pdu`` is the maximum PDU
+    length we advertised (0: no limit): a larger P-DATA-TF aborts the association.
     """
 
     def __init__(self, assoc: Any, store_data: Callable[[Any], int], *, timeout: float | None, max_pdu: int,
