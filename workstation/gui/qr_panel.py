@@ -71,8 +71,10 @@ def retrieve_one(settings: Settings, node: Any, archive: Any, study_uid: str, se
                  method: str, *, progress=None, cancel=None):
     from workstation.net.scu_retrieve import retrieve
 
-    store = (lambda data: archive.store_bytes(data, source=f"C-GET from {node.ae_title}")) if method == "get" else None
-    return retrieve(settings, node, study_uid=study_uid, series_uid=series_uid, method=method, store=store,
+    # C-GET goes into the archive through the retrieve's batched durability (each batch synced, then indexed;
+    # the job ends after the last one); C-MOVE arrives through our Store SCP.
+    return retrieve(settings, node, study_uid=study_uid, series_uid=series_uid, method=method,
+                    archive=archive if method == "get" else None, source=f"C-GET from {node.ae_title}",
                     cancel=cancel, progress=progress)
 
 
