@@ -35,3 +35,43 @@ def test_find_dicomdir_media(tmp_path):
     (tmp_path / "usb").mkdir()
     assert ops.find_dicomdir_media([str(disc), str(tmp_path / "usb"), str(tmp_path / "missing")]) == [
         str(disc / "DICOMDIR")]
+
+
+def test_media_watcher_offers_new_media_only(qtbot, tmp_path):
+    from workstation.gui.media_watch import MediaWatcher
+
+    present, later = tmp_path / "cdrom0", tmp_path / "cdrom1"
+    present.mkdir()
+    (present / "DICOMDIR").write_bytes(b"x")
+    later.mkdir()
+    watcher = MediaWatcher(interval_ms=50, roots=lambda: [str(present), str(later)])
+    seen: list[str] = []
+    watcher.appeared.connect(seen.append)
+    watcher.start()
+    qtbot.wait(300)
+    assert seen == []  # mounted before the watcher started: no offer
+    (later / "dicomdir").write_bytes(b"x")  # ISO 9660 media may show lower case
+    qtbot.waitUntil(lambda: seen == [str(later / "dicomdir")], timeout=5000)
+    qtbot.wait(200)
+    assert len(seen) == 1  # offered once
+    (later / "dicomdir").unlink()  # ejected...
+    qtbot.wait(200)
+    (later / "DICOMDIR").write_bytes(b"x")  # ...and inserted again: offered again
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
+    watcher.stop()
+
+
+def test_new_media_offer_imports_on_accept(qtbot, main_window, tmp_path):
+    from PySide6 import QtWidgets
+
+    from tests.gui.helpers import sample_folder
+
+    disc = tmp_path / "disc"
+    sample_folder(disc)
+    (disc / "DICOMDIR").write_bytes(b"not a real DICOMDIR")  # broken: the import scans the folder instead
+    box = main_window._offer_media_import(str(disc / "DICOMDIR"))
+    assert box.objectName() == "media_offer" and not box.isModal() and str(disc) in box.text()
+    importer = next(b for b in box.buttons() if box.buttonRole(b) == QtWidgets.QMessageBox.AcceptRole)
+    with qtbot.waitSignal(main_window.importFinished, timeout=30000) as done:
+        importer.click()
+    assert done.args[0].result.imported >= 5

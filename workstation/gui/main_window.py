@@ -23,6 +23,7 @@ from workstation.gui.export_dialog import ExportDialog, export_items, summarize_
 from workstation.gui.dialogs import LISTENER_KEYS, NodePicker, NodesDialog, ReportDialog, SettingsDialog, TagsDialog
 from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
 from workstation.gui.listener import ERROR, ListenerController
+from workstation.gui.media_watch import MediaWatcher
 from workstation.gui.qr_panel import QueryRetrievePanel
 from workstation.gui import operations as ops
 
@@ -37,12 +38,13 @@ class MainWindow(QtWidgets.QMainWindow):
     ----------
     settings, archive: the Settings and the opened Archive (the caller closes the archive).
     start_listener: start the Store SCP (tests turn it off unless they test it).
+    watch_media: offer to import a disc/stick with a DICOMDIR when one is mounted (default: as start_listener).
     """
 
     importFinished = QtCore.Signal(object)  # the import Job (tests)
     sendFinished = QtCore.Signal(object)
 
-    def __init__(self, settings: Any, archive: Any, *, start_listener: bool = True,
+    def __init__(self, settings: Any, archive: Any, *, start_listener: bool = True, watch_media: bool | None = None,
                  parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.settings = settings
@@ -111,6 +113,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.listener.start()
         else:
             self._on_listener_state("stopped", self.tr("%s stopped") % self.listener.address)
+        self.media_watch = MediaWatcher(self)
+        self.media_watch.appeared.connect(self._offer_media_import)
+        if start_listener if watch_media is None else watch_media:
+            self.media_watch.start()
 
     # --- actions -------------------------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -246,6 +252,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.save_state()
+        self.media_watch.stop()
         self.jobs.cancel_all()
         self.listener.stop()
         self.bridge.close()
@@ -344,6 +351,23 @@ class MainWindow(QtWidgets.QMainWindow):
             if not ok:
                 return
         self.import_paths([path])
+
+    def _offer_media_import(self, dicomdir: str) -> QtWidgets.QMessageBox:
+        """A disc or stick with a DICOMDIR was just mounted: ask (without blocking) whether to import it."""
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Question, self.tr("DICOM media found"),
+                                    self.tr("A disc or drive with DICOM images was mounted:\n%s\n\nImport it into "
+                                            "the local database?") % os.path.dirname(dicomdir),
+                                    QtWidgets.QMessageBox.NoButton, self)
+        box.setObjectName("media_offer")
+        importer = box.addButton(self.tr("Import"), QtWidgets.QMessageBox.AcceptRole)
+        box.addButton(self.tr("Not now"), QtWidgets.QMessageBox.RejectRole)
+        box.setDefaultButton(importer)
+        box.setWindowModality(Qt.NonModal)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.buttonClicked.connect(lambda button: self.import_paths([dicomdir]) if button is importer else None)
+        self.dialogs.append(box)
+        box.show()
+        return box
 
     def import_paths(self, paths: list[str], show_summary: bool = True) -> Job:
         label = paths[0] if len(paths) == 1 else self.tr("%n item(s)", "", len(paths))
