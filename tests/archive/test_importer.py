@@ -85,7 +85,7 @@ def test_bad_inputs_are_reported_not_fatal(archive, tmp_path):
     assert "SOPInstanceUID" in rejected["no_sop_uid.dcm"]
     assert report.skipped == 5  # zero, random, README, autorun, exe
     assert report.imported == 2
-    assert list(archive.storage.tmp_dir.iterdir()) == []
+    assert archive.storage.temp_files() == []
 
 
 def test_file_without_preamble_or_meta_is_imported_with_inferred_syntax(archive, tmp_path):
@@ -216,7 +216,7 @@ def test_cancel_stops_and_leaves_no_debris(archive, tmp_path):
     assert 10 <= report.imported < 60
     assert len(archive.query("instance")) == report.imported
     assert len(list(archive.storage.iter_files())) == report.imported
-    assert list(archive.storage.tmp_dir.iterdir()) == []
+    assert archive.storage.temp_files() == []
     rest = archive.import_paths([tmp_path / "in"])
     assert rest.imported + report.imported == 60
 
@@ -249,10 +249,11 @@ def _summary(report) -> tuple:
             sorted((Path(r["path"]).name, r["reason"]) for r in report.rejected))
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
-def test_parser_processes_report_what_threads_report(settings, tmp_path, monkeypatch, method):
-    """The process-parallel link import (forked where the process is single-threaded, spawned otherwise)
-    indexes the same instances and gives the same report as the threaded path."""
+@pytest.mark.parametrize("method, link", [("fork", True), ("spawn", True), ("fork", False), ("spawn", False)])
+def test_parser_processes_report_what_threads_report(settings, tmp_path, monkeypatch, method, link):
+    """The process-parallel import (forked where the process is single-threaded, spawned otherwise; in copy mode
+    the processes store the files too) indexes the same instances and gives the same report as the threaded
+    path; a second import finds every instance already there."""
     import multiprocessing
 
     from workstation.archive import Archive
@@ -265,8 +266,13 @@ def test_parser_processes_report_what_threads_report(settings, tmp_path, monkeyp
         settings.data_dir = tmp_path / f"arc{n}"
         arc = Archive.open(settings)
         try:
-            reports.append(_summary(arc.import_paths([folder], link=True, processes=processes)))
-            rows.append(sorted((r["SOPInstanceUID"], r["path"], r["PatientName"]) for r in arc.query("instance")))
+            reports.append(_summary(arc.import_paths([folder], link=link, processes=processes)))
+            rows.append(sorted((r["SOPInstanceUID"], Path(r["path"]).name, r["PatientName"],
+                                Path(r["path"]).read_bytes()) for r in arc.query("instance")))
+            assert arc.storage.temp_files() == []
+            again = arc.import_paths([folder], link=link, processes=processes)
+            assert (again.imported, again.duplicates) == (0, 40)
+            assert len(arc.query("instance")) == 40
         finally:
             arc.close()
     assert reports[0] == reports[1]

@@ -26,7 +26,7 @@ def test_durable_write_syncs_new_folders_at_once(tmp_path, monkeypatch):
     dest = st.write_bytes("1.2.3", b"x" * 10)
     assert dest.read_bytes() == b"x" * 10
     assert dest.parent.parent in calls and dest.parent in calls  # the new leaf's entry, and the rename
-    assert list(st.tmp_dir.iterdir()) == []
+    assert st.temp_files() == []
 
 
 def test_batch_write_defers_folder_syncs_until_a_durable_writer_needs_them(tmp_path, monkeypatch):
@@ -62,3 +62,24 @@ def test_syncfs_is_used_on_linux(tmp_path):
 
     st = Storage(tmp_path / "s")
     assert storage_mod._syncfs(st.root) is sys.platform.startswith("linux")
+
+
+def test_temp_files_are_written_beside_their_final_name_and_found_by_the_check(tmp_path, monkeypatch):
+    st = Storage(tmp_path / "s")
+    seen: list[Path] = []
+    real_replace = storage_mod.os.replace
+
+    def spy(src, dst):
+        seen.append(Path(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(storage_mod.os, "replace", spy)
+    dest = st.write_bytes("1.2.3", b"x")
+    assert seen[0].parent == dest.parent and seen[0].name.startswith(".") and seen[0].suffix == ".part"
+    monkeypatch.undo()
+    stray = dest.parent / ".999999999-gone.part"
+    stray.write_bytes(b"half")
+    assert st.temp_files(everywhere=False) == []  # the quick check looks in .tmp only
+    assert st.temp_files() == [stray]
+    assert st.remove_temp_files(only_dead_writers=True) == 1 and not stray.exists()
+    assert list(st.iter_files()) == [dest]

@@ -24,7 +24,7 @@ def test_store_bytes_writes_then_indexes(archive):
     assert archive.instance_path(out.sop_instance_uid) == out.path
     assert out.path.is_relative_to(archive.storage.root)
     assert events and events[0].kind == "added" and events[0].instances[0][2] == out.sop_instance_uid
-    assert list(archive.storage.tmp_dir.iterdir()) == []
+    assert archive.storage.temp_files() == []
 
 
 def test_duplicate_keep_and_overwrite(archive, settings, tmp_path):
@@ -75,7 +75,7 @@ def test_disk_full_leaves_nothing(archive, monkeypatch):
     with pytest.raises(StorageFull):
         archive.store_bytes(test_file("CT_small.dcm").read_bytes())
     monkeypatch.undo()
-    assert list(archive.storage.tmp_dir.iterdir()) == []
+    assert archive.storage.temp_files() == []
     assert list(archive.storage.iter_files()) == []
     assert archive.query("instance") == []
 
@@ -107,6 +107,8 @@ def test_check_repairs_crash_leftovers(settings, tmp_path):
     outs = [arc.store_bytes(p.read_bytes()) for p in files[:3]]
     # what a crash can leave: a temp file, a file without its row, a row without its file, a half-done delete
     (arc.storage.tmp_dir / "123-dead.part").write_bytes(b"partial")
+    beside = outs[2].path.parent / ".123-dead.part"  # a temp file beside its final name, where writes go now
+    beside.write_bytes(b"partial")
     orphan = arc.storage.write_bytes(pydicom.dcmread(files[3]).SOPInstanceUID, files[3].read_bytes())
     outs[0].path.unlink()
     trashed = arc.storage.move_to_trash(outs[1].path)
@@ -115,7 +117,7 @@ def test_check_repairs_crash_leftovers(settings, tmp_path):
     arc = Archive.open(settings)
     report = arc.last_check
     assert report is not None
-    assert report.temp_files_removed == 1
+    assert report.temp_files_removed == 2 and not beside.exists()
     assert report.rows_without_file == [outs[0].sop_instance_uid]
     assert report.files_indexed == [pydicom.dcmread(files[3]).SOPInstanceUID]
     assert report.trash_restored == 1 and not trashed.exists() and outs[1].path.exists()

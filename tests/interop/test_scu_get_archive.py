@@ -39,7 +39,7 @@ def _consistent(archive: Archive) -> set[str]:
     files = {str(p) for p in archive.storage.iter_files()}
     rows = {r["path"] for r in archive.query("instance")}
     assert files == rows
-    assert not list(archive.storage.tmp_dir.iterdir())
+    assert not archive.storage.temp_files()
     for path in files:
         read_header(path)  # raises on a truncated or unreadable file
     return rows

@@ -86,7 +86,7 @@ def test_every_instance_is_synced_before_its_row_and_all_before_finish_returns(a
                 assert str(archive.storage.path_for(uid)) in synced
     assert events[-1][0] == "index"  # finish returned after the last commit
     assert _storage_files(archive) == _rows(archive) and len(_rows(archive)) == 25
-    assert not list(archive.storage.tmp_dir.iterdir())
+    assert not archive.storage.temp_files()
 
 
 def test_duplicates_are_kept_and_counted(archive, series):
@@ -113,7 +113,7 @@ def test_an_instance_the_archive_cannot_index_leaves_no_file_and_no_row(archive,
     ingest.finish()
     assert ingest.stored == 2 and ingest.failed == 2, ingest.errors
     assert _storage_files(archive) == _rows(archive) and len(_rows(archive)) == 2
-    assert not list(archive.storage.tmp_dir.iterdir())
+    assert not archive.storage.temp_files()
     # Without write-behind the refusal reaches the caller (the node gets C000).
     sync = ArchiveIngest(archive, write_behind=False)
     with pytest.raises(InvalidInstance):

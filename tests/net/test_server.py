@@ -197,7 +197,7 @@ def test_disk_full_gives_a700_and_nothing_partial(server, archive, monkeypatch):
     assert status.Status == 0xA700
     assert archive.query("instance") == []
     assert list(archive.storage.iter_files()) == []
-    assert list(archive.storage.tmp_dir.iterdir()) == []
+    assert archive.storage.temp_files() == []
 
 
 def test_store_refused_from_unknown_when_configured(server_settings, archive, client, tmp_path):

@@ -39,7 +39,7 @@ def test_sigkill_mid_import_then_reimport(settings, tmp_path):
         files = list(archive.storage.iter_files())
         assert {Path(r["path"]) for r in rows} == set(files)
         assert all(Path(r["path"]).stat().st_size == r["size"] for r in rows)
-        assert list(archive.storage.tmp_dir.iterdir()) == []
+        assert archive.storage.temp_files() == []
         assert 0 < len(rows) < 400
         report = archive.import_paths([source])
         assert report.imported + report.duplicates == 400

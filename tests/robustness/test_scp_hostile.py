@@ -177,7 +177,7 @@ def test_peer_abort_mid_store_leaves_nothing(server, archive):
     time.sleep(0.3)
     assert archive.query("instance") == []
     assert list(archive.storage.iter_files()) == []
-    assert list(archive.storage.tmp_dir.iterdir()) == []
+    assert archive.storage.temp_files() == []
     # and the server is fine
     assoc = pyn_assoc(server, [build_context(CTImageStorage, ExplicitVRLittleEndian)])
     assert assoc.send_c_store(_ct(1000)).Status == 0

@@ -71,5 +71,5 @@ def test_sigkill_during_receive_loses_nothing_acknowledged(tmp_path):
         for uid in acknowledged:
             stored = pydicom.dcmread(rows[uid]["path"])
             assert stored.SOPInstanceUID == uid and len(stored.PixelData) == 256 * 256 * 2
-        assert list(archive.storage.tmp_dir.iterdir()) == []
+        assert archive.storage.temp_files() == []
         assert {Path(r["path"]) for r in rows.values()} == set(archive.storage.iter_files())

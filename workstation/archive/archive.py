@@ -276,12 +276,12 @@ class Archive:
         alone = self._lock.try_exclusive()
         try:
             if alone:
-                report.temp_files_removed = self.storage.remove_temp_files()
+                report.temp_files_removed = self.storage.remove_temp_files(everywhere=full)
                 self._repair_trash(report)
             else:
                 # Another process (serve, the app) has the archive open: its temp files are writes in flight and
                 # its trash is a delete in progress. Only the temp files of writers that are gone are leftovers.
-                report.temp_files_removed = self.storage.remove_temp_files(only_dead_writers=True)
+                report.temp_files_removed = self.storage.remove_temp_files(only_dead_writers=True, everywhere=full)
         finally:
             self._lock.downgrade()
         if not full:

@@ -5,12 +5,13 @@ without pixel data -> write the file into storage atomically (copy mode) -> inde
 stops at the next file: what was written is indexed, nothing half-written stays (temp files are removed by the
 write itself).
 
-Where the time goes: parsing headers is pure Python and holds the GIL, so threads cannot parse in parallel. A
-large link-mode import of plain files (``_PROCESS_MIN_FILES`` or more, and more than one CPU) therefore parses in
-a pool of parser processes (spawned, one per CPU, fed chunks of paths; they only read, and exit when the importer
-dies), while this process checks duplicates per chunk and indexes. In copy mode the copy and its fsync run in the
-kernel on the I/O threads, without the GIL, which already occupies a second CPU: headers are parsed on the threads
-(``processes=`` forces either way). ZIP members and small imports always use the thread pool.
+Where the time goes: parsing headers is pure Python and holds the GIL, so threads cannot parse in parallel (4
+threads parsing and copying ran 2.5x slower than one, the copies waiting for the GIL behind the parsers). A large
+import of plain files (``_PROCESS_MIN_FILES`` or more, and more than one CPU) therefore runs in a pool of parser
+processes (forked where the importing process is single-threaded - the CLI -, spawned otherwise; one per CPU, fed
+chunks of paths; they exit when the importer dies). In link mode they parse; in copy mode they also store each file
+(their own Storage and SQLite connection, to skip instances already archived), so this process only indexes and
+syncs. ZIP members and small imports use the thread pool (``processes=`` forces either way).
 
 Durability: a row is committed to the index only after its file is durable. In copy mode a worker thread writes
 a temp file (no sync) and renames it to its final name; before each index batch is committed, ``flush`` makes the
@@ -139,12 +140,10 @@ def import_paths(
     plain = [s for s in sources if s.member is None]
     context = _parser_context()
     if processes is None:
-        # Only in link mode: in copy mode the kernel's copying and syncing (threads, without the GIL) already keeps
-        # the other CPU busy, and parser processes measured no faster, for ~0.35 s of CPU each to start.
         # Not in a frozen app: a spawned child would start the app again unless its main calls freeze_support().
         cpus = os.cpu_count() or 1
-        big = link and len(plain) >= (_PROCESS_MIN_FILES_FORK if context.get_start_method() == "fork"
-                                      else _PROCESS_MIN_FILES)
+        big = len(plain) >= (_PROCESS_MIN_FILES_FORK if context.get_start_method() == "fork"
+                             else _PROCESS_MIN_FILES)
         processes = cpus if big and cpus > 1 and not getattr(sys, "frozen", False) else 0
     if processes > 0:
         threaded = [s for s in sources if s.member is not None]
@@ -191,7 +190,8 @@ def import_paths(
             progress(ImportProgress(done, total, report.bytes, res.source.label))
 
     def parsed(chunk: list[_Source], results: list[tuple[str, dict[str, Any] | None, str]]) -> None:
-        """Results of a parser process: account for failures, check duplicates in one query, copy the rest."""
+        """Results of a parser process: failures and duplicates (its own check) accounted for; in link mode the
+        file's resolved path, in copy mode the file it stored (complete, not yet synced: the batch's flush)."""
         good: list[tuple[_Source, dict[str, Any], str]] = []
         for src, (kind, attributes, extra) in zip(chunk, results):
             if attributes is None:
@@ -199,17 +199,20 @@ def import_paths(
             else:
                 good.append((src, attributes, extra))
         existing: set[str] = set()
-        if not overwrite and good:
+        if link and not overwrite and good:
             existing = archive.index.existing_instances(a["SOPInstanceUID"] for _, a, _ in good)
-        for src, attributes, resolved in good:
+        for src, attributes, extra in good:
             if attributes["SOPInstanceUID"] in existing:
                 account(_Result(src, "duplicate"))
             elif link:
-                account(_Result(src, "ok", InstanceRecord(attributes, src.size, resolved)))
+                account(_Result(src, "ok", InstanceRecord(attributes, src.size, extra)))
             else:
-                copies.append((src, attributes))
+                account(_Result(src, "ok", InstanceRecord(attributes, src.size), stored=Path(extra)))
 
     copies: list[tuple[_Source, dict[str, Any]]] = []  # parsed, not a duplicate, waiting for a copy thread
+    # Copy mode with parser processes: they store the files too (no GIL to share with copy threads); they need
+    # the storage root and the index (their own connection) to skip instances already archived.
+    target = None if link else (str(archive.storage.root), str(archive.index.path), overwrite)
     try:
         with ExitStack() as stack:
             pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import"))
@@ -247,7 +250,8 @@ def import_paths(
                         if chunk is None:
                             break
                         try:
-                            fut = parsers.submit(_parse_files, [(str(s.path), s.label) for s in chunk], link)
+                            fut = parsers.submit(_parse_files, [(str(s.path), s.label) for s in chunk], link,
+                                                 target)
                         except Exception:  # noqa: BLE001 - a broken pool: parse the rest in threads
                             log.warning("import: parser processes unavailable, parsing in threads", exc_info=True)
                             parsers = None
@@ -270,8 +274,8 @@ def import_paths(
                                         exc_info=True)
                             fallback.extend(reversed(chunk))
                             continue
-                        if not stopping:
-                            parsed(chunk, results)
+                        if not stopping or not link:
+                            parsed(chunk, results)  # copy mode: stored files always get their rows
                         continue
                     in_threads -= 1
                     try:
@@ -328,6 +332,17 @@ def _parser_init(parent: int) -> None:
     """In a parser process: leave Ctrl-C to the importer, and never outlive it (a SIGKILLed importer cannot
     shut its pool down, and the workers would wait on their pipe forever)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        # Die with the importer at once (PR_SET_PDEATHSIG): a copy-mode worker that outlived a killed importer by
+        # the watch thread's half second would store files after the next start's check had run.
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent:
+            os._exit(0)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -337,8 +352,14 @@ def _parser_init(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _parse_files(files: list[tuple[str, str]], link: bool) -> list[tuple[str, dict[str, Any] | None, str]]:
-    """In a parser process: (kind, attributes, resolved path in link mode) or (kind, None, reason) per file."""
+_WORKER_STORE: dict[str, Any] = {}  # in a parser process: its Storage and index connection, made once
+
+
+def _parse_files(files: list[tuple[str, str]], link: bool, target: tuple[str, str, bool] | None = None
+                 ) -> list[tuple[str, dict[str, Any] | None, str]]:
+    """In a parser process: (kind, attributes, resolved path in link mode | stored path in copy mode) or
+    (kind, None, reason) per file. In copy mode (``target`` = storage root, index path, overwrite) the file is
+    stored here without sync (the importer syncs each batch before its rows), unless the index has it already."""
     out: list[tuple[str, dict[str, Any] | None, str]] = []
     for path, label in files:
         header, kind, reason = _read(path, label)
@@ -346,12 +367,37 @@ def _parse_files(files: list[tuple[str, str]], link: bool) -> list[tuple[str, di
             out.append((kind, None, reason))
             continue
         try:
-            resolved = os.path.realpath(path) if link else ""
+            if link:
+                out.append(("ok", header.attributes, os.path.realpath(path)))
+                continue
+            assert target is not None
+            storage, con = _worker_store(target)
+            sop = header.sop_instance_uid
+            if not target[2] and con.execute("SELECT 1 FROM instances WHERE sop_uid = ?", (sop,)).fetchone():
+                out.append(("duplicate", None, ""))
+                continue
+            dest = storage.copy_file(sop, Path(path), fsync=False, sync_dir=False)
+        except StorageFull:
+            raise  # the importer redoes the chunk in threads, which stop the import with it
         except OSError as exc:
-            out.append(("rejected", None, f"unreadable: {exc}"))
+            out.append(("rejected", None, f"cannot copy into the archive: {exc.strerror or exc}"))
             continue
-        out.append(("ok", header.attributes, resolved))
+        out.append(("ok", header.attributes, str(dest)))
     return out
+
+
+def _worker_store(target: tuple[str, str, bool]) -> tuple[Any, Any]:
+    """The parser process's own Storage and SQLite connection (never the forked parent's)."""
+    import sqlite3
+
+    from workstation.archive.storage import Storage
+
+    key = f"{target[0]}|{target[1]}"
+    found = _WORKER_STORE.get(key)
+    if found is None:
+        con = sqlite3.connect(target[1], timeout=30.0, check_same_thread=False, isolation_level=None)
+        found = _WORKER_STORE[key] = (Storage(Path(target[0])), con)
+    return found
 
 
 def _prepare(

@@ -7,6 +7,7 @@ file tells it whether the previous session ended without closing, which calls fo
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 
 from workstation.archive.storage import fsync_dir
@@ -17,11 +18,32 @@ except ImportError:  # pragma: no cover - Windows: no cross-process cleanup coor
     fcntl = None  # type: ignore[assignment]
 
 
+_LOCKS: "weakref.WeakSet[ArchiveLock]" = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    """In a forked child (the importer's parser processes): drop the inherited descriptors of every archive lock
+    without unlocking (an unlock would release the parent's lock, which shares the open file), so that the child
+    never keeps an archive "open" after its parent is gone (a killed parent's next start must see the crash)."""
+    for lock in list(_LOCKS):
+        if lock._fd is not None:
+            try:
+                os.close(lock._fd)
+            except OSError:
+                pass
+            lock._fd = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
 class ArchiveLock:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.marker = self.path.with_name(".open")
         self._fd: int | None = None
+        _LOCKS.add(self)
 
     def acquire(self) -> tuple[bool, bool]:
         """Take the shared lock. Returns (first_user, previous_session_crashed)."""
