@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pydicom
+import pydicom.filebase
+import pydicom.filewriter
 import pytest
 from pydicom.fileset import FileSet
 
@@ -133,3 +135,36 @@ def test_refusals_are_clear(filled, tmp_path):
     with pytest.raises(ExportError, match="already exists"):
         export(archive, [("patient", "MRN1")], tmp_path / "taken", fmt="zip")
     assert (tmp_path / "taken.zip").read_bytes() == b"x"
+
+
+def test_selection_matches_exactly_not_by_dicom_wildcards(archive, tmp_path):
+    """An empty PatientID (or one with * or ?) names that patient only; DICOM matching would take everyone."""
+    make_ct_series(tmp_path / "a", 2, patient_id="", patient_name="No^Id")
+    make_ct_series(tmp_path / "b", 3, patient_id="P*", patient_name="Star^Id", study_uid="1.2.3.77")
+    make_ct_series(tmp_path / "c", 4, patient_id="PX", patient_name="Other^Id", study_uid="1.2.3.78")
+    assert archive.import_paths([tmp_path / "a", tmp_path / "b", tmp_path / "c"]).imported == 9
+    assert export(archive, [("patient", "")], tmp_path / "e1").exported == 2
+    assert export(archive, [("patient", "P*")], tmp_path / "e2").exported == 3
+
+
+def test_old_files_and_big_endian_in_dicomdir_and_anonymized_exports(archive, tmp_path):
+    """A file without preamble/meta (archived with its inferred syntax) exports de-identified and onto DICOMDIR
+    media; a retired big-endian file cannot go on media and says so, while the rest is written."""
+    ds = pydicom.dcmread(test_file("CT_small.dcm"))
+    raw = tmp_path / "old.dcm"
+    buf = pydicom.filebase.DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, True
+    pydicom.filewriter.write_dataset(buf, pydicom.Dataset(ds))  # implicit VR LE, no preamble, no meta
+    raw.write_bytes(buf.getvalue())
+    big = test_file("ExplVR_BigEnd.dcm")
+    assert archive.import_paths([raw, big]).imported == 2
+    everyone = [("patient", r["PatientID"] or "") for r in archive.query("patient")]
+    report = export(archive, everyone, tmp_path / "cd", fmt="dicomdir")
+    assert report.exported == 1 and len(report.failed) == 1
+    assert "Big Endian" in report.failed[0]["reason"] and "folder" in report.failed[0]["reason"]
+    assert len(FileSet(tmp_path / "cd" / "DICOMDIR")) == 1
+    report = export(archive, [("patient", pydicom.dcmread(test_file("CT_small.dcm")).PatientID)], tmp_path / "anon",
+                    anonymizer=Anonymizer("A^B", "AB"))
+    assert report.exported == 1, report.failed
+    out = pydicom.dcmread(next((tmp_path / "anon").rglob("*.dcm")))
+    assert out.PatientID == "AB" and out.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2"

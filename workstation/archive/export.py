@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import unicodedata
 import uuid
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,14 @@ class ExportReport:
         return out
 
 
-def export(
+def export(archive: "Archive", *args: Any, **kwargs: Any) -> ExportReport:
+    """See :func:`_export` (pydicom's per-value warnings are kept out of the output)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns per odd value while reading; the report says what matters
+        return _export(archive, *args, **kwargs)
+
+
+def _export(
     archive: "Archive",
     selection: list[tuple[str, str]],
     destination: str | os.PathLike[str],
@@ -126,7 +134,11 @@ def _rows(archive: "Archive", selection: list[tuple[str, str]]) -> list[dict[str
         key = _LEVEL_KEYS.get(level)
         if key is None:
             raise ExportError(f"unknown level {level!r}")
-        for row in archive.query("instance", {key: identifier}):
+        # DICOM matching would take an empty value as "everything" and * or ? as wildcards: keep exact matches.
+        for row in archive.query("instance", {key: identifier} if identifier and not set("*?\\") & set(identifier)
+                                 else {}):
+            if (row.get(key) or "") != identifier:
+                continue
             if row["SOPInstanceUID"] not in seen:
                 seen.add(row["SOPInstanceUID"])
                 rows.append(row)
@@ -136,6 +148,22 @@ def _rows(archive: "Archive", selection: list[tuple[str, str]]) -> list[dict[str
     return rows
 
 
+def read_instance(source: Path, row: dict[str, Any]) -> pydicom.Dataset:
+    """The whole dataset of an archived file, with its file meta complete: old files without a preamble or meta
+    (which the archive takes, with the syntax it inferred) are read with ``force`` and given a meta."""
+    ds = pydicom.dcmread(source, force=True)
+    meta = getattr(ds, "file_meta", None)
+    if meta is None:
+        meta = ds.file_meta = pydicom.dataset.FileMetaDataset()
+    if "TransferSyntaxUID" not in meta:
+        meta.TransferSyntaxUID = row.get("TransferSyntaxUID") or pydicom.uid.ImplicitVRLittleEndian
+    if "MediaStorageSOPClassUID" not in meta and row.get("SOPClassUID"):
+        meta.MediaStorageSOPClassUID = row["SOPClassUID"]
+    if "MediaStorageSOPInstanceUID" not in meta:
+        meta.MediaStorageSOPInstanceUID = row["SOPInstanceUID"]
+    return ds
+
+
 def _export_one(row: dict[str, Any], writer: "_Writer", anonymizer: Anonymizer | None, report: ExportReport) -> None:
     source = Path(row["path"])
     label = row["SOPInstanceUID"]
@@ -143,7 +171,7 @@ def _export_one(row: dict[str, Any], writer: "_Writer", anonymizer: Anonymizer |
         if anonymizer is None:
             size = writer.add_file(source, row)
         else:
-            ds = pydicom.dcmread(source)
+            ds = read_instance(source, row)
             report.warnings.extend(anonymizer.apply(ds))
             size = writer.add_dataset(ds, row)
     except FileNotFoundError:
@@ -328,20 +356,28 @@ class _DicomdirWriter(_Writer):
     def __init__(self, dest: Path):
         super().__init__(dest)
         self.fs = FileSet()
-        self.invented: list[str] = []
+        self._invented: dict[str, list[str]] = {}
         dest.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
 
     def add_file(self, source: Path, row: dict[str, Any]) -> int:
-        return self.add_dataset(pydicom.dcmread(source), row) or source.stat().st_size
+        return self.add_dataset(read_instance(source, row), row) or source.stat().st_size
 
     def add_dataset(self, ds: pydicom.Dataset, row: dict[str, Any]) -> int:
+        if str(ds.file_meta.get("TransferSyntaxUID", "")) == "1.2.840.10008.1.2.2":
+            # pydicom's File-set cannot stage it, and media profiles have no big endian syntax.
+            raise ValueError("Explicit VR Big Endian (retired) cannot go on DICOMDIR media; export it as a folder")
         filled = invent_record_keys(ds)
         if filled:
-            self.invented.append(f"{ds.get('SOPInstanceUID', '?')}: invented for its DICOMDIR record (missing "
-                                 f"in the instance): {', '.join(filled)}")
+            self._invented.setdefault(", ".join(filled), []).append(str(ds.get("SOPInstanceUID", "?")))
         self.fs.add(ds)
         return 0
+
+    @property
+    def invented(self) -> list[str]:
+        """One line per set of invented keys (not one per instance: an anonymized export empties Study ID in all)."""
+        return [f"{keys}: missing in {len(uids)} instance(s), invented for the DICOMDIR records"
+                f" (e.g. {', '.join(uids[:2])})" for keys, uids in self._invented.items()]
 
     def finish(self) -> None:
         self.fs.write(self.tmp)
