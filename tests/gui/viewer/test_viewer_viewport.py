@@ -283,3 +283,26 @@ def test_export_png_with_and_without_annotations(open_viewer, ct_series, tmp_pat
     assert a != b
     win.active.copy_to_clipboard(False)
     assert not QtGui.QGuiApplication.clipboard().pixmap().isNull()
+
+
+def test_overlay_planes_are_drawn_on_the_image_and_toggle(open_viewer, testdata, qtbot):
+    """MR-SIEMENS-DICOM-WithOverlays.dcm has a graphics plane in 6000: drawn above the image where its bits are
+    set, hidden by Shift+O and the toolbar, shown again; a file without planes draws none."""
+    import numpy as np
+    import pydicom
+
+    path = testdata("MR-SIEMENS-DICOM-WithOverlays.dcm")
+    win = open_viewer([path])
+    vp = win.active
+    assert vp.has_planes and vp.planes.isVisible()
+    mask = np.asarray(pydicom.dcmread(path, stop_before_pixels=True).overlay_array(0x6000)).astype(bool)
+    drawn = vp.planes.image[..., 3] > 0
+    assert drawn.shape == mask.shape and (drawn == mask).all()
+    assert vp.planes.zValue() > vp.image.zValue()
+    key(vp, Qt.Key_O, Qt.ShiftModifier)
+    assert not vp.state.planes and not vp.planes.isVisible() and vp.state.overlay  # annotations untouched
+    assert not win.planes_action.isChecked()
+    win.planes_action.trigger()
+    assert vp.state.planes and vp.planes.isVisible()
+    other = open_viewer([testdata("CT_small.dcm")])
+    assert not other.active.has_planes and not other.active.planes.isVisible()

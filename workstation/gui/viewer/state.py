@@ -33,6 +33,7 @@ class ViewportState:
     invert: show the window inverted (white becomes black).
     tool: the active left-button tool, one of :data:`TOOLS`.
     overlay: show the four-corner annotations.
+    planes: draw the image's overlay planes (60xx: CAD marks, ROI outlines, text from the modality).
     playing, fps: cine.
     """
 
@@ -49,6 +50,7 @@ class ViewportState:
     invert: bool = False
     tool: str = "window"
     overlay: bool = True
+    planes: bool = True
     playing: bool = False
     fps: float = 15.0
     _observers: list[Callable[[set[str]], None]] = field(default_factory=list, repr=False, compare=False)
@@ -102,7 +104,7 @@ class ViewportState:
             return value
         if name == "fps":
             return min(120.0, max(0.5, float(value)))
-        if name in ("flip_h", "flip_v", "invert", "overlay", "playing"):
+        if name in ("flip_h", "flip_v", "invert", "overlay", "planes", "playing"):
             return bool(value)
         return value
 

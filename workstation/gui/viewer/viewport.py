@@ -21,6 +21,7 @@ from workstation.gui.viewer.overlay import paint_overlay
 from workstation.gui.viewer.series import source_frame, source_uid
 from workstation.gui.viewer.state import ViewportState, screen_transform
 from workstation.gui.viewer.voi import file_frame_rate, lut_window, voi_lut_name
+from workstation.imaging.overlays import composite, overlay_planes
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -147,6 +148,11 @@ class StackViewport(QtWidgets.QWidget):
         self.view.addItem(self.content, ignoreBounds=True)
         self.image = CountingImageItem(autoDownsample=False)
         self.image.setParentItem(self.content)
+        # Overlay planes (60xx) above the image, in image pixels; rebuilt only when the frame's file/frame changes.
+        self.planes = pg.ImageItem(autoDownsample=False)
+        self.planes.setParentItem(self.content)
+        self.planes.setZValue(1)
+        self._planes_key: tuple | None = None
         self.view.sigResized.connect(self._apply_view)
 
         self._label = QtWidgets.QLabel(self)
@@ -196,6 +202,8 @@ class StackViewport(QtWidgets.QWidget):
         self._array = None
         self._last_levels = self._last_lut = None
         self.image.clear()
+        self.planes.clear()
+        self._planes_key = None
         if stack is None:
             return
         self.show_message("")
@@ -316,9 +324,33 @@ class StackViewport(QtWidgets.QWidget):
             self.image.setImage(arr, autoLevels=False, levels=None, lut=None)
         else:
             self.image.setImage(arr, autoLevels=False, levels=levels, lut=lut)
+        self._show_planes(i, arr.shape[0], arr.shape[1])
         if shape_changed or force:
             self._apply_view()
         self.canvas.viewport().update()
+
+    def _show_planes(self, index: int, rows: int, columns: int) -> None:
+        """Draw the overlay planes of frame ``index``'s file and frame (none when ``state.planes`` is off)."""
+        source = self.stack.source(index) if hasattr(self.stack, "source") else None
+        key = (source.path, source.frame, rows, columns) if source is not None else None
+        if key != self._planes_key:
+            self._planes_key = key
+            rgba = None
+            if key is not None:
+                try:
+                    rgba = composite(overlay_planes(self.stack.header(index), source.frame), rows, columns)
+                except Exception:  # noqa: BLE001 - overlays are an extra: never keep the image from showing
+                    rgba = None
+            if rgba is None:
+                self.planes.clear()
+            else:
+                self.planes.setImage(rgba, autoLevels=False, levels=None)
+        self.planes.setVisible(self.state.planes and self.planes.image is not None)
+
+    @property
+    def has_planes(self) -> bool:
+        """Whether the frame shown has overlay planes (drawn or hidden)."""
+        return self.planes.image is not None
 
     def current_voi_lut(self):
         """The VOI LUT shown now (a :class:`workstation.imaging.VOILUT`), or None when a window is shown."""
@@ -364,6 +396,8 @@ class StackViewport(QtWidgets.QWidget):
             self._apply_window()
         if changed & {"zoom", "pan", "rotation", "flip_h", "flip_v"}:
             self._apply_view()
+        if "planes" in changed:
+            self.planes.setVisible(self.state.planes and self.planes.image is not None)
         if "playing" in changed or "fps" in changed:
             if self.state.playing:
                 self._cine.start(max(1, int(round(1000.0 / self.state.fps))))
@@ -683,6 +717,8 @@ class StackViewport(QtWidgets.QWidget):
             st.update(fps=st.fps + (5 if st.fps >= 5 else 1))
         elif key == Qt.Key_Minus:
             st.update(fps=st.fps - (5 if st.fps > 5 else 1))
+        elif key == Qt.Key_O and shift:
+            st.update(planes=not st.planes)
         elif key == Qt.Key_O:
             st.update(overlay=not st.overlay)
         elif key == Qt.Key_Delete:

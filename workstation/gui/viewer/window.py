@@ -340,6 +340,10 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.overlay_action = add("Overlay", lambda c: self.active and self.active.state.update(overlay=c),
                                   checkable=True)
         self.overlay_action.setChecked(True)
+        self.planes_action = add("Overlay planes", lambda c: self.active and self.active.state.update(planes=c),
+                                 checkable=True)
+        self.planes_action.setToolTip("Overlay planes (60xx) from the file: CAD marks, ROI outlines (Shift+O)")
+        self.planes_action.setChecked(True)
         self.sync_action = add("Sync", lambda c: setattr(self, "sync_enabled", bool(c)), checkable=True)
         self.sync_action.setChecked(True)
         add("Tags", lambda: self.tags_dock.setVisible(not self.tags_dock.isVisible()))
@@ -359,6 +363,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.tool_actions[st.tool].setChecked(True)
         self.play_action.setChecked(st.playing)
         self.overlay_action.setChecked(st.overlay)
+        self.planes_action.setChecked(st.planes)
         self.fps_box.blockSignals(True)
         self.fps_box.setValue(int(round(st.fps)))
         self.fps_box.blockSignals(False)
@@ -371,7 +376,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
                 self.set_tool(vp.state.tool)
             finally:
                 self._tool_sync = False
-        if vp is self.active and changed & {"playing", "fps", "overlay", "tool"}:
+        if vp is self.active and changed & {"playing", "fps", "overlay", "planes", "tool"}:
             self._sync_toolbar()
 
     def _fill_presets(self):
