@@ -108,3 +108,30 @@ def test_measurement_store_keeps_per_image():
     assert len(store) == 0
 
 
+
+
+def test_measurement_store_kept_in_a_file(tmp_path):
+    path = tmp_path / "data" / "measurements.json"
+    store = MeasurementStore(path=path)
+    a = Measurement("distance", [(1.5, 2.0), (10.0, 20.25)], key=("1.2.3", 0))
+    b = Measurement("ellipse", [(0.0, 0.0), (4.0, 6.0)], key=("1.2.3", 2))
+    store.add(a)
+    store.add(b)
+    again = MeasurementStore(path=path)
+    again._load()
+    assert [(m.kind, m.points) for m in again.on(("1.2.3", 0))] == [("distance", [(1.5, 2.0), (10.0, 20.25)])]
+    assert [(m.kind, m.points) for m in again.on(("1.2.3", 2))] == [("ellipse", [(0.0, 0.0), (4.0, 6.0)])]
+    store.remove(a)
+    third = MeasurementStore(path=path)
+    third._load()
+    assert third.on(("1.2.3", 0)) == [] and len(third) == 1
+    assert not list(path.parent.glob(".*.part"))
+    assert MeasurementStore.shared(path) is MeasurementStore.shared(str(path))
+
+
+def test_damaged_measurement_file_starts_empty_and_is_kept(tmp_path):
+    path = tmp_path / "measurements.json"
+    path.write_text("{not json")
+    store = MeasurementStore(path=path)
+    store._load()
+    assert len(store) == 0 and path.read_text() == "{not json"

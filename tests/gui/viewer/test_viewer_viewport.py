@@ -306,3 +306,40 @@ def test_overlay_planes_are_drawn_on_the_image_and_toggle(open_viewer, testdata,
     assert vp.state.planes and vp.planes.isVisible()
     other = open_viewer([testdata("CT_small.dcm")])
     assert not other.active.has_planes and not other.active.planes.isVisible()
+
+
+def test_measurements_are_there_when_the_series_is_opened_again(open_viewer, ct_series, qtbot, tmp_path):
+    """With the archive's settings (the app and `workstation view`), measurements are kept in its data dir."""
+    from workstation.config import Settings
+    from workstation.gui.viewer.window import ViewerWindow
+
+    settings = Settings(data_dir=tmp_path / "archive")
+    win = ViewerWindow([ct_series], settings=settings)
+    qtbot.addWidget(win)
+    win.resize(900, 700)
+    win.show()
+    qtbot.waitUntil(lambda: win.is_loaded and win.active.current_array() is not None, timeout=15000)
+    vp = win.active
+    vp.state.update(frame=3)
+    qtbot.waitUntil(lambda: vp.current_array() is not None)
+    win.set_tool("rectangle")
+    a, b = vp.widget_point((4, 4)), vp.widget_point((20, 30))
+    drag(vp, (a.x(), a.y()), (b.x(), b.y()))
+    frame_key = vp.frame_key
+    assert len(vp.measurements.on(frame_key)) == 1
+    win.close()
+    assert (tmp_path / "archive" / "measurements.json").exists()
+
+    from workstation.gui.viewer.measure import MeasurementStore
+
+    MeasurementStore._shared.clear()  # as a new process would: read from the file
+    win2 = ViewerWindow([ct_series], settings=settings)
+    qtbot.addWidget(win2)
+    win2.show()
+    qtbot.waitUntil(lambda: win2.is_loaded and win2.active.current_array() is not None, timeout=15000)
+    vp2 = win2.active
+    vp2.state.update(frame=3)
+    kept = vp2.measurements.on(frame_key)
+    assert len(kept) == 1 and kept[0].kind == "rectangle"
+    assert kept[0].points == vp.measurements.on(frame_key)[0].points
+    win2.close()

@@ -7,11 +7,17 @@ Points are image coordinates ``(x, y)`` = (column, row) as continuous values, pi
 
 from __future__ import annotations
 
+import json
+import logging
 import math
+import os
 from dataclasses import dataclass, field
-from typing import Hashable, Sequence
+from pathlib import Path
+from typing import ClassVar, Hashable, Sequence
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 KINDS = ("distance", "angle", "rectangle", "ellipse")
 POINTS_NEEDED = {"distance": 2, "angle": 3, "rectangle": 2, "ellipse": 2}
@@ -119,17 +125,33 @@ class Measurement:
 
 @dataclass
 class MeasurementStore:
-    """Measurements per image key (in memory): they stay with their image while the user scrolls."""
+    """Measurements per image key: they stay with their image while the user scrolls. With a ``path`` they are
+    also kept in a JSON file (the archive's ``measurements.json``), so a study opened again shows them, as Horos
+    keeps its ROIs; every change is written atomically. Use :meth:`shared` for one store per file in a process."""
 
     _by_key: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    _shared: ClassVar[dict[str, "MeasurementStore"]] = {}
+
+    @classmethod
+    def shared(cls, path: str | os.PathLike[str]) -> "MeasurementStore":
+        key = os.path.abspath(os.fspath(path))
+        store = cls._shared.get(key)
+        if store is None:
+            store = cls._shared[key] = cls(path=Path(key))
+            store._load()
+        return store
 
     def add(self, m: Measurement) -> None:
         self._by_key.setdefault(m.key, []).append(m)
+        self._save()
 
     def remove(self, m: Measurement) -> None:
         items = self._by_key.get(m.key, [])
         if m in items:
             items.remove(m)
+            self._save()
 
     def on(self, key: Hashable) -> list[Measurement]:
         return list(self._by_key.get(key, []))
@@ -139,6 +161,37 @@ class MeasurementStore:
             self._by_key.clear()
         else:
             self._by_key.pop(key, None)
+        self._save()
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_key.values())
+
+    # -- persistence ---------------------------------------------------------------------------------------------
+    def _load(self) -> None:
+        if self.path is None or not self.path.exists():
+            return
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            for item in data.get("measurements", []):
+                key = tuple(item["key"]) if isinstance(item["key"], list) else item["key"]
+                kind, points = str(item["kind"]), [(float(x), float(y)) for x, y in item["points"]]
+                if kind in KINDS and len(points) == POINTS_NEEDED[kind]:
+                    self._by_key.setdefault(key, []).append(Measurement(kind, points, key))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # A damaged file must not keep the viewer from opening: start empty, keep the file for inspection.
+            log.warning("measurements in %s not read: %s", self.path, exc)
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        items = [{"key": list(k) if isinstance(k, tuple) else k, "kind": m.kind, "points": [list(p) for p in m.points]}
+                 for k, ms in self._by_key.items() for m in ms
+                 if isinstance(k, (str, tuple)) and m.kind in KINDS]
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({"version": 1, "measurements": items}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("measurements not saved to %s: %s", self.path, exc)
+            tmp.unlink(missing_ok=True)

@@ -120,6 +120,7 @@ class StackViewport(QtWidgets.QWidget):
         super().__init__(parent)
         self.state = ViewportState()
         self.measurements = MeasurementStore()
+        self.persistent_measurements: MeasurementStore | None = None  # set by the window: kept across openings
         self.stack = None
         self.entry = None
         self.header: dict = {}
@@ -216,7 +217,8 @@ class StackViewport(QtWidgets.QWidget):
         center, width, lut = self._initial_voi(pres, frame)
         self._auto_center_width = (center, width)
         self._initial_lut = lut
-        self.measurements = MeasurementStore()
+        self.measurements = (self.persistent_measurements if self.persistent_measurements is not None
+                             else MeasurementStore())
         self.selected = None
         self._draft = None
         extra = {}

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import create_worker
 
 from workstation import imaging
+from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
     SeriesEntry, flatten, gc_paused, open_entries, slice_position,
 )
@@ -67,6 +69,9 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("Viewer")
         self.resize(1400, 900)
         self.settings = settings
+        # Measurements are kept with the archive (its data dir) when the viewer knows it; else only in memory.
+        data_dir = getattr(settings, "data_dir", None) if settings is not None else None
+        self.measurement_store = MeasurementStore.shared(Path(data_dir) / "measurements.json") if data_dir else None
         self.memory_budget = imaging.MemoryBudget.fraction_of_ram(_budget_fraction(settings))
         self._own_executor = executor is None
         self.executor = executor or ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)),
@@ -208,6 +213,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
         need = rows * cols
         while len(self.viewports) < need:
             vp = StackViewport(self.grid_host)
+            if self.measurement_store is not None:
+                vp.persistent_measurements = vp.measurements = self.measurement_store
             vp.activated.connect(lambda v=vp: self._set_active(v))
             vp.frameChanged.connect(lambda _f, v=vp: self._on_frame(v))
             vp.seriesDropped.connect(lambda idx, v=vp: self.show_entry(self.viewports.index(v), idx))
