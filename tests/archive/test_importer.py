@@ -317,3 +317,25 @@ def test_copy_mode_commits_rows_only_after_the_batch_is_synced(archive, tmp_path
         assert rows_then == indexed and complete  # nothing of this batch was indexed before its sync
         indexed += n
     assert len(archive.query("instance")) == 12
+
+
+@pytest.mark.parametrize("link", [False, True])
+def test_cancel_with_parser_processes_leaves_no_debris(archive, tmp_path, link):
+    """Cancel while worker processes store files (copy mode) or parse (link mode): every stored file has its row,
+    no temp file stays, and a second import completes the set."""
+    make_ct_series(tmp_path / "in", 300, rows=16, columns=16)
+    cancel = threading.Event()
+
+    def progress(p):
+        if p.done >= 40:
+            cancel.set()
+
+    report = archive.import_paths([tmp_path / "in"], link=link, progress=progress, cancel=cancel, processes=2)
+    assert report.cancelled and 40 <= report.imported < 300
+    rows = archive.query("instance")
+    assert len(rows) == report.imported
+    if not link:
+        assert {Path(r["path"]) for r in rows} == set(archive.storage.iter_files())
+    assert archive.storage.temp_files() == []
+    rest = archive.import_paths([tmp_path / "in"], link=link, processes=2)
+    assert rest.imported + report.imported == 300 and rest.duplicates == report.imported
