@@ -201,3 +201,26 @@ def test_local_marks_are_looked_up_off_the_gui_thread(qtbot, main_window, gui_ar
         win.qr.refresh_local_marks()
     assert {it.data(0, qr_panel.UID_ROLE): it.text(COL_LOCAL) for it in _rows(win.qr.tree)} == marks
     assert on_gui == []
+
+
+def test_the_same_study_on_two_nodes_is_retrieved_once(qtbot, main_window, fake_network):
+    win = main_window
+    _nodes(win)
+    qr = win.qr
+    qr.set_nodes(["a", "b"])
+    with qtbot.waitSignal(qr.findDone, timeout=10000):
+        qr.find()
+    studies = [it for it in _rows(qr.tree) if it.data(0, LEVEL_ROLE) == "study"]
+    roe = [it for it in studies if it.text(0) == "Roe, Rick"]
+    assert sorted(it.text(COL_NODE) for it in roe) == ["a", "b"]
+    qr.tree.clearSelection()
+    for it in studies:
+        it.setSelected(True)  # Doe (a), Roe (a), Roe (b), Poe (b)
+    retrieved = []
+    qr.retrieved.connect(retrieved.append)
+    jobs = qr.retrieve_selected()
+    assert len(jobs) == 3
+    qtbot.waitUntil(lambda: len(retrieved) == 3, timeout=10000)
+    assert sorted(uid for _n, uid, _s, _m in fake_network["retrieve"]) == ["1.1", "1.2", "1.3"]
+    skipped = [it for it in roe if not it.text(COL_STATUS).startswith("✔")]
+    assert len(skipped) == 1 and skipped[0].text(COL_STATUS).startswith("from ")

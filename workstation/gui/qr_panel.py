@@ -568,7 +568,20 @@ class QueryRetrievePanel(QtWidgets.QWidget):
             return []
         jobs = []
         missing = set()
+        # The same study found on two nodes, or a study and one of its series, is retrieved once: the first
+        # selected row wins (a study covers its series); a retrieve of it already running counts too.
+        studies = {study_uid for _item, study_uid, series_uid in targets if not series_uid}
+        taken: dict[str, str] = {uid: key[0] for key, job in self.retrieve_jobs.items() if job.is_active
+                                 for uid in (key[1],)}
         for item, study_uid, series_uid in targets:
+            uid = series_uid or study_uid
+            if series_uid and study_uid in studies:
+                self._set_item_status(item, self.tr("with its study"))
+                continue
+            if uid in taken and taken[uid] != (item.data(0, NODE_ROLE) or ""):
+                self._set_item_status(item, self.tr("from %s") % taken[uid])
+                continue
+            taken.setdefault(uid, item.data(0, NODE_ROLE) or "")
             node_name = item.data(0, NODE_ROLE) or ""
             node = self.settings.node(node_name)
             if node is None:
