@@ -343,3 +343,33 @@ def test_measurements_are_there_when_the_series_is_opened_again(open_viewer, ct_
     assert len(kept) == 1 and kept[0].kind == "rectangle"
     assert kept[0].points == vp.measurements.on(frame_key)[0].points
     win2.close()
+
+
+def test_a_selected_measurements_point_can_be_dragged_and_the_edit_is_kept(open_viewer, ct_series, qtbot, tmp_path):
+    from workstation.gui.viewer.measure import MeasurementStore
+
+    win = open_viewer([ct_series])
+    vp = win.active
+    store = MeasurementStore(path=tmp_path / "m.json")
+    vp.measurements = store
+    win.set_tool("distance")
+    a, b = vp.widget_point((5, 5)), vp.widget_point((25, 5))
+    drag(vp, (a.x(), a.y()), (b.x(), b.y()))
+    m = vp.measurements.on(vp.frame_key)[0]
+    before = m.label(vp.spacing())
+    # Select it (a click on it), then drag its end point down: the same measurement changes, nothing new is
+    # drawn, the window is untouched.
+    mid = vp.widget_point((15, 5))
+    click(vp, (mid.x(), mid.y()))
+    assert vp.selected is m
+    c0, w0 = vp.state.center, vp.state.width
+    end = vp.widget_point(m.points[1])
+    target = vp.widget_point((25, 25))
+    drag(vp, (end.x(), end.y()), (target.x(), target.y()))
+    assert len(vp.measurements.on(vp.frame_key)) == 1 and vp.selected is m
+    assert m.points[1] == pytest.approx((25, 25), abs=0.6) and m.points[0] == pytest.approx((5, 5), abs=0.6)
+    assert m.label(vp.spacing()) != before
+    assert (vp.state.center, vp.state.width) == (c0, w0)
+    again = MeasurementStore(path=tmp_path / "m.json")
+    again._load()
+    assert again.on(vp.frame_key)[0].points[1] == pytest.approx((25, 25), abs=0.6)

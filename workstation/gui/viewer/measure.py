@@ -153,6 +153,10 @@ class MeasurementStore:
             items.remove(m)
             self._save()
 
+    def changed(self, m: Measurement) -> None:
+        """``m`` was edited in place (a point dragged): keep the edit."""
+        self._save()
+
     def on(self, key: Hashable) -> list[Measurement]:
         return list(self._by_key.get(key, []))
 

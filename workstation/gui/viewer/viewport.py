@@ -135,6 +135,7 @@ class StackViewport(QtWidgets.QWidget):
         self._last_lut = None
         self._drag = None  # (button, last QPointF) while a button is down
         self._draft: Measurement | None = None
+        self._editing: tuple[Measurement, int] | None = None  # a measurement's point being dragged
         self.selected: Measurement | None = None  # the measurement Delete removes
         self._direction = 0
         self._needs_auto = False
@@ -494,6 +495,15 @@ class StackViewport(QtWidgets.QWidget):
                 d.points.append((p.x(), p.y()))
             self.canvas.viewport().update()
             return
+        # A press on a point (handle) of the selected measurement drags that point: the measurement is edited.
+        # (Only the selected one: a new measurement may start on another one's point.)
+        handle = self.handle_at(pos, only=self.selected) if self.selected is not None else None
+        if handle is not None:
+            self._editing = handle
+            self.selected = handle[0]
+            self._draft = None
+            self.canvas.viewport().update()
+            return
         # A click (no drag) on a measurement's outline selects it on release; a drag still draws/windows.
         self._press_hit = self.measurement_at(pos)
         if tool in DRAW_TOOLS:
@@ -515,6 +525,12 @@ class StackViewport(QtWidgets.QWidget):
         dx, dy = pos.x() - last.x(), pos.y() - last.y()
         self._drag = (button, start, pos)
         tool = self.state.tool
+        if button == Qt.LeftButton and self._editing is not None:
+            m, index = self._editing
+            p = self.image_point(pos)
+            m.points[index] = (p.x(), p.y())
+            self.canvas.viewport().update()
+            return
         if button == Qt.LeftButton:
             if tool in DRAW_TOOLS and d is not None:
                 p = self.image_point(pos)
@@ -545,6 +561,11 @@ class StackViewport(QtWidgets.QWidget):
         d = self._draft
         if button != Qt.LeftButton:
             return
+        if self._editing is not None:
+            m, self._editing = self._editing[0], None
+            self.measurements.changed(m)
+            self.canvas.viewport().update()
+            return
         pos = ev.position()
         moved = math.hypot(pos.x() - start.x(), pos.y() - start.y()) > 3
         hit, self._press_hit = getattr(self, "_press_hit", None), None
@@ -571,6 +592,20 @@ class StackViewport(QtWidgets.QWidget):
         else:
             self._commit_draft()
         self.canvas.viewport().update()
+
+    def handle_at(self, widget_pos, tolerance: float = 6.0, only: Measurement | None = None):
+        """(measurement, point index) of a point of a measurement on the shown image (or of ``only``) within
+        ``tolerance`` screen pixels of ``widget_pos`` (the topmost), or None."""
+        x, y = float(widget_pos.x()), float(widget_pos.y())
+        shown = self.measurements.on(self.frame_key)
+        if only is not None:
+            shown = [only] if only in shown else []
+        for m in reversed(shown):
+            for index, pt in enumerate(m.points):
+                w = self.widget_point(pt)
+                if math.hypot(w.x() - x, w.y() - y) <= tolerance:
+                    return m, index
+        return None
 
     def measurement_at(self, widget_pos, tolerance: float = 6.0):
         """The measurement of the shown image whose outline passes within ``tolerance`` screen pixels of
