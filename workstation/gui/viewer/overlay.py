@@ -188,6 +188,9 @@ def _paint_measurements(vp, p: QtGui.QPainter) -> None:
                 p.drawRect(r)
             else:
                 p.drawEllipse(r)
+        if selected:
+            for q in pts:  # the handles that can be dragged
+                p.drawRect(QtCore.QRectF(q.x() - 3.5, q.y() - 3.5, 7, 7))
         if m.kind == "angle" and len(m.points) < 3:
             continue
         label = m.label(vp.spacing(), values, unit)
