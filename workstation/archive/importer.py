@@ -209,7 +209,6 @@ def import_paths(
             else:
                 account(_Result(src, "ok", InstanceRecord(attributes, src.size), stored=Path(extra)))
 
-    copies: list[tuple[_Source, dict[str, Any]]] = []  # parsed, not a duplicate, waiting for a copy thread
     # Copy mode with parser processes: they store the files too (no GIL to share with copy threads); they need
     # the storage root and the index (their own connection) to skip instances already archived.
     target = None if link else (str(archive.storage.root), str(archive.index.path), overwrite)
@@ -231,21 +230,16 @@ def import_paths(
             while True:
                 if not stopping and cancel is not None and cancel.is_set():
                     report.cancelled = stopping = True
-                    copies.clear()
                 if not stopping:
                     while in_threads < workers * 4:
-                        if copies:
-                            src, attributes = copies.pop(0)
-                            fut = pool.submit(_copy, archive, src, attributes)
-                        else:
-                            src = fallback.pop() if fallback else next(thread_queue, None)
-                            if src is None:
-                                break
-                            fut = pool.submit(_prepare, archive, src, link, overwrite, zips, zips_lock)
+                        src = fallback.pop() if fallback else next(thread_queue, None)
+                        if src is None:
+                            break
+                        fut = pool.submit(_prepare, archive, src, link, overwrite, zips, zips_lock)
                         pending[fut] = None
                         in_threads += 1
                     in_parsers = len(pending) - in_threads
-                    while parsers is not None and in_parsers < processes * 2 and len(copies) < workers * 4:
+                    while parsers is not None and in_parsers < processes * 2:
                         chunk = next(chunk_queue, None)
                         if chunk is None:
                             break
@@ -260,7 +254,7 @@ def import_paths(
                         pending[fut] = chunk
                         in_parsers += 1
                 if not pending:
-                    if (copies or fallback) and not stopping:
+                    if fallback and not stopping:
                         continue
                     break
                 finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
