@@ -13,7 +13,7 @@ from pynetdicom.sop_class import CTImageStorage, StudyRootQueryRetrieveInformati
 from tests.peers import make_ct_series
 from workstation.net.scu_fastget import Status, decode_command, status_dataset
 from workstation.net.scu_ingest import meta_sop_instance_uid
-from workstation.net.scu_retrieve import file_meta
+from workstation.net.dimse_bytes import file_meta_bytes as file_meta
 
 
 def _command_bytes(message_cls, primitive) -> bytes:

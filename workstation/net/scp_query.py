@@ -40,6 +40,7 @@ from pynetdicom.sop_class import (
 from workstation.archive import QueryError
 from workstation.archive.matching import ATTRIBUTES
 from workstation.config import Node, Settings
+from workstation.net.dimse_bytes import command_element, handler_status
 from workstation.net.guard import FAST_POLL, set_nodelay
 
 log = logging.getLogger("workstation.net.server")
@@ -264,25 +265,17 @@ class IdentifierEncoder:
         return b"".join(parts)
 
 
-def _cmd_element(element: int, value: bytes) -> bytes:
-    return struct.pack("<HHI", 0x0000, element, len(value)) + value
-
-
 def find_response_command(sop_class_uid: str, msg_id: int, status: int, with_identifier: bool,
                           comment: str = "") -> bytes:
     """The C-FIND-RSP command set (Implicit VR Little Endian), as pynetdicom encodes it."""
-    uid = str(sop_class_uid).encode("ascii")
-    if len(uid) % 2:
-        uid += b"\0"
-    body = (_cmd_element(0x0002, uid)
-            + _cmd_element(0x0100, struct.pack("<H", 0x8020))
-            + _cmd_element(0x0120, struct.pack("<H", msg_id))
-            + _cmd_element(0x0800, struct.pack("<H", 0x0001 if with_identifier else 0x0101))
-            + _cmd_element(0x0900, struct.pack("<H", status)))
+    body = (command_element(0x0002, str(sop_class_uid).encode("ascii"))
+            + command_element(0x0100, struct.pack("<H", 0x8020))
+            + command_element(0x0120, struct.pack("<H", msg_id))
+            + command_element(0x0800, struct.pack("<H", 0x0001 if with_identifier else 0x0101))
+            + command_element(0x0900, struct.pack("<H", status)))
     if comment:
-        text = comment.encode("ascii", "replace")
-        body += _cmd_element(0x0902, text + b" " if len(text) % 2 else text)
-    return _cmd_element(0x0000, struct.pack("<I", len(body))) + body
+        body += command_element(0x0902, comment.encode("ascii", "replace"), b" ")
+    return command_element(0x0000, struct.pack("<I", len(body))) + body
 
 
 def pdata_pdus(context_id: int, command: bytes, dataset: bytes, max_pdu: int) -> bytes:
@@ -376,17 +369,6 @@ class FindResponder:
         return self.assoc.is_established
 
 
-def _find_status(result: Any) -> tuple[int, str]:
-    """(status, error comment) of a status yielded by an EVT_C_FIND handler (as pynetdicom's validate_status)."""
-    if isinstance(result, Dataset):
-        if "Status" not in result:
-            return 0xC001, ""
-        return int(result.Status), str(result.get("ErrorComment", "") or "")
-    if isinstance(result, int):
-        return result, ""
-    return 0xC002, ""
-
-
 def install_fast_find(assoc: Any) -> None:
     """Serve this acceptor association's C-FIND requests without pynetdicom's ``_c_find_scp``.
 
@@ -454,7 +436,7 @@ def _serve_find(assoc: Any, req: Any, context_id: int, context: Any) -> None:
         for result, dataset in generator:
             if not assoc.is_established:
                 return
-            status, comment = _find_status(result)
+            status, comment = handler_status(result)
             if status in (0xFF00, 0xFF01):
                 if not isinstance(dataset, Dataset):
                     send(0xC312)

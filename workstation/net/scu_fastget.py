@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator
 
 from pydicom.dataset import Dataset
 
-from workstation.net.scu_retrieve import file_meta, store_response_command
+from workstation.net.dimse_bytes import file_meta_bytes, store_response_command
 
 log = logging.getLogger("workstation.net.retrieve")
 
@@ -353,7 +353,7 @@ class DirectGet:
             status = 0x0122  # SOP class not supported
         else:
             try:
-                pieces = [file_meta(sop_class, sop_instance, transfer_syntax), *parts]
+                pieces = [file_meta_bytes(sop_class, sop_instance, transfer_syntax), *parts]
                 status = int(self.store_data(pieces if self.pieces else b"".join(pieces)))
             except Exception:  # noqa: BLE001 - the node must get an answer
                 log.exception("the C-STORE handler failed")

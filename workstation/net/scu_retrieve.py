@@ -35,12 +35,13 @@ from pydicom.uid import (
     JPEGLSNearLossless,
     RLELossless,
 )
-from pynetdicom import PYNETDICOM_IMPLEMENTATION_UID, PYNETDICOM_IMPLEMENTATION_VERSION, evt
+from pynetdicom import evt
 from pynetdicom import sop_class as sc
 from pynetdicom.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
 from pynetdicom.presentation import build_context
 
 from workstation.config import Node, Settings
+from workstation.net.dimse_bytes import file_meta_bytes, store_response_command
 from workstation.net.client import (
     CancelFlag,
     CancelWatch,
@@ -181,31 +182,6 @@ class RetrieveResult:
         return asdict(self)
 
 
-def _meta_element(element: int, vr: bytes, value: bytes) -> bytes:
-    if vr == b"OB":
-        return struct.pack("<HH2s2xI", 0x0002, element, vr, len(value)) + value
-    return struct.pack("<HH2sH", 0x0002, element, vr, len(value)) + value
-
-
-def _ui(uid: str) -> bytes:
-    raw = str(uid).encode("ascii")
-    return raw + b"\x00" if len(raw) % 2 else raw
-
-
-_META_TAIL = _meta_element(0x0012, b"UI", _ui(PYNETDICOM_IMPLEMENTATION_UID)) + _meta_element(
-    0x0013, b"SH", (lambda v: v + b" " if len(v) % 2 else v)(PYNETDICOM_IMPLEMENTATION_VERSION.encode("ascii")))
-
-
-def file_meta(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> bytes:
-    """Preamble, ``DICM`` and the file meta group pynetdicom writes for a received data set, encoded directly."""
-    body = (_meta_element(0x0001, b"OB", b"\x00\x01")
-            + _meta_element(0x0002, b"UI", _ui(sop_class_uid))
-            + _meta_element(0x0003, b"UI", _ui(sop_instance_uid))
-            + _meta_element(0x0010, b"UI", _ui(transfer_syntax))
-            + _META_TAIL)
-    return b"".join((b"\x00" * 128, b"DICM", struct.pack("<HH2sHI", 0x0002, 0x0000, b"UL", 4, len(body)), body))
-
-
 def file_bytes(event: Any) -> bytes:
     """The received C-STORE data set as a complete DICOM file: preamble, file meta, the data set bytes untouched.
 
@@ -214,26 +190,11 @@ def file_bytes(event: Any) -> bytes:
     """
     request = event.request
     stream = request.DataSet
-    meta = file_meta(request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, event.context.transfer_syntax)
+    meta = file_meta_bytes(request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, event.context.transfer_syntax)
     if hasattr(stream, "getbuffer"):
         with stream.getbuffer() as view:  # one copy of the data set (join), not two (getvalue + join)
             return b"".join((meta, view))
     return meta + stream.getvalue()
-
-
-def _cmd_element(element: int, value: bytes) -> bytes:
-    return struct.pack("<HHI", 0x0000, element, len(value)) + value
-
-
-def store_response_command(sop_class_uid: str, sop_instance_uid: str, msg_id: int, status: int) -> bytes:
-    """The C-STORE-RSP command set (implicit VR little endian, PS3.7 9.3.1.2) encoded directly."""
-    body = (_cmd_element(0x0002, _ui(sop_class_uid))
-            + _cmd_element(0x0100, struct.pack("<H", 0x8001))
-            + _cmd_element(0x0120, struct.pack("<H", msg_id))
-            + _cmd_element(0x0800, struct.pack("<H", 0x0101))
-            + _cmd_element(0x0900, struct.pack("<H", status))
-            + _cmd_element(0x1000, _ui(sop_instance_uid)))
-    return _cmd_element(0x0000, struct.pack("<I", len(body))) + body
 
 
 def install_fast_store_scp(assoc: Any, handler: Callable[[Any], int], *, direct: bool = True) -> None:
