@@ -107,6 +107,23 @@ def test_pdata_pdus_decode_to_the_message(max_pdu):
     assert [c for _, c, _ in pdvs if c & 1][-1] == 0x03 and [c for _, c, _ in pdvs if not c & 1][-1] == 0x02
 
 
+@pytest.mark.parametrize("max_pdu", [0, 16384, 40])
+def test_pdata_pdus_never_share_a_pdu_between_command_and_identifier(max_pdu):
+    """GDCM's SCU reads the PDU after a pending command as its identifier: a PDU holding both made it take the
+    next response for the identifier and hang (tests/interop/test_scp_gdcm.py)."""
+    command = find_response_command(StudyRootQueryRetrieveInformationModelFind, 3, 0xFF00, True)
+    data = pdata_pdus(5, command, b"\x08\x00\x52\x00\x06\x00\x00\x00STUDY ", max_pdu)
+    offset = 0
+    kinds = []
+    while offset < len(data):
+        length = int.from_bytes(data[offset + 2:offset + 6], "big")
+        pdu = P_DATA_TF()
+        pdu.decode(data[offset:offset + 6 + length])
+        kinds.append({item.presentation_data_value[0] & 1 for item in pdu.presentation_data_value_items})
+        offset += 6 + length
+    assert all(len(k) == 1 for k in kinds) and kinds[0] == {1} and kinds[-1] == {0}
+
+
 def test_find_response_command_with_comment_matches_pynetdicom():
     rsp = C_FIND()
     rsp.MessageIDBeingRespondedTo = 2

@@ -281,17 +281,14 @@ def find_response_command(sop_class_uid: str, msg_id: int, status: int, with_ide
 def pdata_pdus(context_id: int, command: bytes, dataset: bytes, max_pdu: int) -> bytes:
     """One DIMSE message as P-DATA-TF PDUs (PS3.8 9.3.5, PS3.7 6.3.1) no longer than the peer's maximum.
 
-    Command and data set share one PDU when they fit (two PDVs); otherwise each is fragmented over PDUs of one
-    PDV each, as pynetdicom does.
+    Command and data set never share a PDU: each goes in PDUs of one PDV each, as pynetdicom and dcmtk send them.
+    Two PDVs in one PDU are legal, but GDCM's SCU (gdcmscu 3.0, ITK, python-gdcm) then reads the next PDU as the
+    data set of the pending response and never sees the final one: its C-FIND hangs until our network timeout.
     """
-    total = 12 + len(command) + len(dataset)
-    if max_pdu == 0 or total <= max_pdu:
-        return (struct.pack(">BBIIBB", 0x04, 0x00, total, len(command) + 2, context_id, 0x03) + command
-                + struct.pack(">IBB", len(dataset) + 2, context_id, 0x02) + dataset)
     out = []
-    room = max(1, max_pdu - 6)
     for data, flag in ((command, 0x01), (dataset, 0x00)):
-        for start in range(0, len(data), room):
+        room = max(1, max_pdu - 6) if max_pdu else max(1, len(data))
+        for start in range(0, max(1, len(data)), room):
             fragment = data[start:start + room]
             control = flag | (0x02 if start + room >= len(data) else 0x00)
             out.append(struct.pack(">BBIIBB", 0x04, 0x00, len(fragment) + 6, len(fragment) + 2, context_id,
