@@ -44,6 +44,15 @@ def test_identifier_has_return_keys_and_filters():
         build_identifier("frame")
 
 
+def test_wildcard_and_range_keys_raise_no_pydicom_warning(recwarn):
+    """'C?' is a valid matching key but not a valid CS value: pydicom warned on the user's terminal for it."""
+    ds = build_identifier("series", {"Modality": "C?", "SeriesDate": "20240101-20241231", "PatientName": "a*b?"})
+    assert ds.Modality == "C?" and ds.SeriesDate == "20240101-20241231" and str(ds.PatientName) == "a*b?"
+    assert [str(w.message) for w in recwarn] == []
+    with pytest.raises(NetError, match="NotAKeyword"):
+        build_identifier("study", {"NotAKeyword": "x"})
+
+
 def test_row_from_identifier_decodes_like_archive_rows():
     ds = Dataset()
     ds.SpecificCharacterSet = "ISO_IR 192"

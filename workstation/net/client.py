@@ -40,6 +40,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
+from pydicom import config as pydicom_config
+from pydicom.dataelem import DataElement
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
 from pynetdicom.association import Association
@@ -496,8 +499,13 @@ def build_identifier(level: str, filters: dict[str, Any] | None = None, keys: Se
         if isinstance(value, (list, tuple)):
             value = "\\".join(map(str, value))
         try:
-            setattr(ds, kw, str(value))
-        except (ValueError, TypeError) as exc:
+            tag = tag_for_keyword(kw)
+            if tag is None:
+                raise ValueError("not a DICOM keyword")
+            # Wildcards and ranges ("C?", "2024-") are valid matching keys but not valid values of their VR:
+            # without this pydicom warns on the user's terminal for every such query.
+            ds[tag] = DataElement(tag, dictionary_VR(tag), str(value), validation_mode=pydicom_config.IGNORE)
+        except (ValueError, TypeError, KeyError) as exc:
             raise NetError(f"cannot query on {kw}={value!r}: {exc}") from None
     return ds
 
