@@ -152,6 +152,15 @@ def test_retrieve_get_series_from_dcmqrscp_into_the_archive(run, dcmqrscp, ct_se
     _check_same_instances(rows, ct_series)
     code, out, err = run("retrieve", "qr", "--series", series, "--json")
     assert code == 0 and json.loads(out)["duplicates"] == 5
+    # The series within its study, as a script that knows both passes them (no lookup needed).
+    study = pydicom.dcmread(ct_series[0], stop_before_pixels=True).StudyInstanceUID
+    code, out, err = run("retrieve", "qr", "--study", study, "--series", series, "--json")
+    assert code == 0 and json.loads(out)["level"] == "series" and json.loads(out)["duplicates"] == 5, err
+
+
+def test_retrieve_needs_a_study_or_a_series(run):
+    code, _, err = run("retrieve", f"X@127.0.0.1:{free_port()}")
+    assert code == 1 and "--study" in err and "Traceback" not in err
 
 
 def test_retrieve_move_from_orthanc_runs_the_store_scp(run, orthanc, ct_series):

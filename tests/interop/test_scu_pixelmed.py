@@ -105,11 +105,9 @@ def test_move_series_to_our_store_scp(seeded, settings, archive):
     assert sorted(r["SOPInstanceUID"] for r in rows) == sorted(_uids(p).SOPInstanceUID for p in files[:3])
 
 
-@pytest.mark.xfail(strict=True, reason="our bug, in scu_retrieve.py (lead's): a series retrieve without its study "
-                                       "UID looks the study up with a series-level C-FIND lacking the study UID, "
-                                       "which a strictly hierarchical SCP refuses (A900), so the C-MOVE goes out "
-                                       "without it and is refused too")
 def test_move_series_given_only_its_uid(seeded, settings, archive):
+    # PixelMed is strictly hierarchical: it refuses the series-level lookup without the study UID as well, so
+    # the study is found by asking each of its studies for the series.
     peer, files = seeded
     settings.port = peer.workstation_port
     with running_server(settings, archive):

@@ -58,9 +58,9 @@ def register(subparsers: Any) -> None:
 
     ret = subparsers.add_parser("retrieve", help="retrieve a study or series from a node into the archive")
     ret.add_argument("node", metavar="NODE")
-    what = ret.add_mutually_exclusive_group(required=True)
-    what.add_argument("--study", metavar="UID")
-    what.add_argument("--series", metavar="UID")
+    ret.add_argument("--study", metavar="UID", help="the study; with --series, the series' own study (strictly "
+                     "hierarchical nodes need it)")
+    ret.add_argument("--series", metavar="UID")
     ret.add_argument("--method", choices=("move", "get"), help="default: the node's method (move for AET@HOST:PORT)")
     ret.add_argument("--json", action="store_true", help="print the result as JSON")
     ret.set_defaults(func=cmd_retrieve)
@@ -292,6 +292,8 @@ def cmd_retrieve(args: argparse.Namespace, ctx: Any) -> int:
     from workstation.net.client import NetError
     from workstation.net.scu_retrieve import retrieve
 
+    if not (args.study or args.series):
+        raise CommandError("say what to retrieve: --study UID and/or --series UID", 1)
     node = _node(ctx, args.node)
     method = args.method or node.method or "move"
     progress = StderrProgress("retrieved")

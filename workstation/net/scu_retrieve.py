@@ -269,12 +269,17 @@ def build_retrieve_identifier(study_uid: str | None, series_uid: str | None, sop
 
 
 def _complete_identifier(settings: Settings, node: Node, ds: Dataset) -> None:
-    """Hierarchical nodes (dcmqrscp) need the higher-level UIDs; look them up with a C-FIND when missing."""
+    """Hierarchical nodes (dcmqrscp, PixelMed) need the higher-level UIDs; look them up with a C-FIND when missing.
+
+    A strictly hierarchical node also refuses the lookup itself (a series-level query without its study's UID):
+    then each of its studies is asked for the series, when it has at most ``PARENT_SEARCH_STUDIES`` of them.
+    """
     from workstation.net.client import find
 
     level = ds.QueryRetrieveLevel
     if level == "STUDY" or ("StudyInstanceUID" in ds and (level == "SERIES" or "SeriesInstanceUID" in ds)):
         return
+    rows: list[dict[str, Any]] = []
     try:
         if level == "SERIES":
             rows = find(settings, node, "series", {"SeriesInstanceUID": ds.SeriesInstanceUID},
@@ -284,12 +289,51 @@ def _complete_identifier(settings: Settings, node: Node, ds: Dataset) -> None:
                         keys=["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"])
     except NetError as exc:
         log.info("could not look up the parent UIDs: %s", exc)
-        return
+    rows = [r for r in rows if r.get("StudyInstanceUID")]
+    if not rows and "StudyInstanceUID" not in ds:
+        rows = _search_parents(settings, node, ds)
     if rows:
-        if rows[0].get("StudyInstanceUID"):
-            ds.StudyInstanceUID = rows[0]["StudyInstanceUID"]
+        ds.StudyInstanceUID = rows[0]["StudyInstanceUID"]
         if level == "IMAGE" and rows[0].get("SeriesInstanceUID"):
             ds.SeriesInstanceUID = rows[0]["SeriesInstanceUID"]
+
+
+PARENT_SEARCH_STUDIES = 200
+
+
+def _search_parents(settings: Settings, node: Node, ds: Dataset) -> list[dict[str, Any]]:
+    """The study (and series) holding ``ds``'s series or instance, asked study by study on one association."""
+    from workstation.net.client import QuerySession, find
+
+    level = ds.QueryRetrieveLevel
+    try:
+        studies = find(settings, node, "study", {}, keys=["StudyInstanceUID"], limit=PARENT_SEARCH_STUDIES + 1)
+        if not studies or len(studies) > PARENT_SEARCH_STUDIES:
+            log.info("not searching %s's studies one by one: %s", node_label(node),
+                     "none listed" if not studies else f"more than {PARENT_SEARCH_STUDIES}")
+            return []
+        with QuerySession(settings, node) as session:
+            for study in studies:
+                study_uid = study.get("StudyInstanceUID")
+                if not study_uid:
+                    continue
+                if level == "SERIES":
+                    found = session.find("series", {"StudyInstanceUID": study_uid,
+                                                    "SeriesInstanceUID": ds.SeriesInstanceUID})
+                    if found:
+                        return [{"StudyInstanceUID": study_uid}]
+                else:
+                    for series in session.find("series", {"StudyInstanceUID": study_uid},
+                                               keys=["SeriesInstanceUID"]):
+                        found = session.find("image", {"StudyInstanceUID": study_uid,
+                                                       "SeriesInstanceUID": series.get("SeriesInstanceUID", ""),
+                                                       "SOPInstanceUID": ds.SOPInstanceUID})
+                        if found:
+                            return [{"StudyInstanceUID": study_uid,
+                                     "SeriesInstanceUID": series.get("SeriesInstanceUID")}]
+    except NetError as exc:
+        log.info("could not search %s's studies for the parent UIDs: %s", node_label(node), exc)
+    return []
 
 
 def _fill_counts(result: RetrieveResult, rsp: Dataset) -> None:
