@@ -158,6 +158,18 @@ def test_retrieve_get_series_from_dcmqrscp_into_the_archive(run, dcmqrscp, ct_se
     assert code == 0 and json.loads(out)["level"] == "series" and json.loads(out)["duplicates"] == 5, err
 
 
+def test_retrieve_one_instance_by_its_uid_from_dcmqrscp(run, dcmqrscp, ct_series):
+    # Only the SOP Instance UID: dcmqrscp is hierarchical, so its study and series are looked up first.
+    storescu(dcmqrscp, ct_series)
+    wanted = pydicom.dcmread(ct_series[2], stop_before_pixels=True)
+    assert run("nodes", "add", "qr", dcmqrscp.ae_title, dcmqrscp.host, dcmqrscp.port, "--method", "get")[0] == 0
+    code, out, err = run("retrieve", "qr", "--instance", wanted.SOPInstanceUID, "--json")
+    assert code == 0, err
+    assert json.loads(out)["level"] == "image" and json.loads(out)["received"] == 1
+    rows = _archived(run, study_uid=wanted.StudyInstanceUID)
+    assert [r["SOPInstanceUID"] for r in rows] == [wanted.SOPInstanceUID]
+
+
 def test_retrieve_needs_a_study_or_a_series(run):
     code, _, err = run("retrieve", f"X@127.0.0.1:{free_port()}")
     assert code == 1 and "--study" in err and "Traceback" not in err

@@ -61,6 +61,7 @@ def register(subparsers: Any) -> None:
     ret.add_argument("--study", metavar="UID", help="the study; with --series, the series' own study (strictly "
                      "hierarchical nodes need it)")
     ret.add_argument("--series", metavar="UID")
+    ret.add_argument("--instance", metavar="UID", help="one instance (SOP Instance UID)")
     ret.add_argument("--method", choices=("move", "get"), help="default: the node's method (move for AET@HOST:PORT)")
     ret.add_argument("--json", action="store_true", help="print the result as JSON")
     ret.set_defaults(func=cmd_retrieve)
@@ -292,8 +293,8 @@ def cmd_retrieve(args: argparse.Namespace, ctx: Any) -> int:
     from workstation.net.client import NetError
     from workstation.net.scu_retrieve import retrieve
 
-    if not (args.study or args.series):
-        raise CommandError("say what to retrieve: --study UID and/or --series UID", 1)
+    if not (args.study or args.series or args.instance):
+        raise CommandError("say what to retrieve: --study UID, --series UID and/or --instance UID", 1)
     node = _node(ctx, args.node)
     method = args.method or node.method or "move"
     progress = StderrProgress("retrieved")
@@ -301,11 +302,13 @@ def cmd_retrieve(args: argparse.Namespace, ctx: Any) -> int:
         if method == "get":
             # Into the archive with a job-level durability barrier: when this returns, every instance it counts
             # is synced and indexed (see workstation.net.scu_ingest).
-            result = retrieve(ctx.settings, node, study_uid=args.study, series_uid=args.series, method="get",
+            result = retrieve(ctx.settings, node, study_uid=args.study, series_uid=args.series,
+                              sop_instance_uid=args.instance, method="get",
                               archive=ctx.archive, source=f"C-GET from {node.ae_title}", progress=progress)
         else:
             with store_scp_running(ctx) as arrivals:
-                result = retrieve(ctx.settings, node, study_uid=args.study, series_uid=args.series, method="move",
+                result = retrieve(ctx.settings, node, study_uid=args.study, series_uid=args.series,
+                                  sop_instance_uid=args.instance, method="move",
                                   progress=progress)
             if arrivals.active:
                 result.received, result.duplicates = arrivals.received, arrivals.duplicates
