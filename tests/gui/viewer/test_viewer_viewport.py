@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from viewer_events import centre, click, drag, hover, key, wheel
 from workstation.gui.viewer.overlay import corner_texts, measurement_label, orientation_texts, scale_bar
@@ -373,3 +373,47 @@ def test_a_selected_measurements_point_can_be_dragged_and_the_edit_is_kept(open_
     again = MeasurementStore(path=tmp_path / "m.json")
     again._load()
     assert again.on(vp.frame_key)[0].points[1] == pytest.approx((25, 25), abs=0.6)
+
+
+def test_probe_follows_the_slice_under_a_still_cursor(open_viewer, ct_series, qtbot):
+    """Scrolling by keyboard or wheel without moving the mouse: the probe reads the slice now shown."""
+    win = open_viewer([ct_series])
+    vp = win.active
+    vp.state.update(frame=0)
+    qtbot.waitUntil(lambda: vp.current_array() is not None)
+    pos = vp.widget_point((3.5, 5.5))
+    hover(vp, (pos.x(), pos.y()))
+    before = dict(vp.probe)
+    for scroll in (lambda: key(vp, Qt.Key_Down), lambda: wheel(vp, -3, (pos.x(), pos.y()))):
+        scroll()
+        qtbot.waitUntil(lambda: vp.current_array() is not None)
+        shown = vp.current_array()
+        assert vp.probe["stored"] == shown[5, 3]
+        assert vp.probe["position_mm"][2] != pytest.approx(before["position_mm"][2])
+        assert any(str(vp.probe["stored"]) in line for line in corner_texts(vp)["bottom_left"])
+        before = dict(vp.probe)
+    assert vp.state.frame == 4
+
+
+def test_a_frame_that_cannot_be_decoded_says_why_in_the_middle(open_viewer, tmp_path, qtbot):
+    """A truncated file: not a black viewport with a clipped corner line, but the reason where the image would be
+    (with annotations off too)."""
+    import numpy as np
+
+    from viewer_data import write_ct_series
+    from workstation.gui.viewer.overlay import frame_error_text
+
+    path = write_ct_series(tmp_path / "ct", 1, rows=128, cols=128)[0]
+    data = open(path, "rb").read()
+    broken = tmp_path / "broken.dcm"
+    broken.write_bytes(data[: len(data) - 128 * 128])  # half of the pixel data
+    win = open_viewer([str(broken)], wait_image=False)
+    vp = win.active
+    qtbot.waitUntil(lambda: bool(vp.frame_error), timeout=10000)
+    text = frame_error_text(vp)
+    assert text.startswith("Image 1 cannot be displayed.") and vp.frame_error[:40] in text
+    assert "cannot decode" in corner_texts(vp)["bottom_right"]
+    img = vp.grab_view(annotations=False).toImage().convertToFormat(QtGui.QImage.Format_Grayscale8)
+    arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())[:, : img.width()]
+    h, w = arr.shape
+    assert arr[int(h * 0.3): int(h * 0.7), int(w * 0.1): int(w * 0.9)].max() > 150  # text drawn in the middle

@@ -190,3 +190,60 @@ def test_run_viewer_in_running_app(qtbot, ct_series):
     for w in QtWidgets.QApplication.topLevelWidgets():
         if w.__class__.__name__ == "ViewerWindow":
             w.close()
+
+
+def _icon_is_placeholder(item) -> bool:
+    img = item.icon().pixmap(96, 96).toImage().convertToFormat(QtGui.QImage.Format_RGB888)
+    colors = {img.pixelColor(x, y).name() for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
+    return colors == {QtGui.QColor(30, 30, 30).name()}
+
+
+def test_multiframe_thumbnail_survives_the_viewports_prefetch(open_viewer, testdata, qtbot):
+    """The 120-frame ultrasound's thumbnail (its middle frame) is drawn although the viewport, showing frame 1,
+    cancels every queued decode outside its prefetch window."""
+    win = open_viewer([testdata("color3d_jpeg_baseline.dcm")])
+    qtbot.waitUntil(lambda: not _icon_is_placeholder(win.thumbnails.item(0)), timeout=15000)
+
+
+def test_thumbnail_falls_back_to_a_direct_decode_when_its_frame_is_cancelled(testdata, qtbot, monkeypatch):
+    from concurrent.futures import CancelledError
+
+    from workstation.gui.viewer.series import open_entries
+    from workstation.gui.viewer.thumbnails import thumbnail_image
+
+    entry = open_entries([testdata("color3d_jpeg_baseline.dcm")])[0]
+
+    def cancelled(*_a, **_k):
+        raise CancelledError()
+
+    monkeypatch.setattr(entry.stack, "get_frame", cancelled)
+    img = thumbnail_image(entry)
+    item = QtWidgets.QListWidgetItem(QtGui.QIcon(QtGui.QPixmap.fromImage(img)), "")
+    assert not _icon_is_placeholder(item)
+    entry.stack.close()
+
+
+@pytest.mark.parametrize("layout", ["1x2", "2x1", "2x2"])
+def test_layout_cells_are_equal_whatever_they_show(open_viewer, tmp_path, testdata, qtbot, layout):
+    """An image beside a message (RT plan, SR): every cell gets the same share of the window."""
+    a, _b = _two_series(tmp_path)
+    win = open_viewer([a, [testdata("rtplan.dcm")], [testdata("test-SR.dcm")]], layout=layout)
+    win.resize(1200, 800)
+    qtbot.waitUntil(lambda: all(vp.width() > 50 for vp in win.visible_viewports))
+    QtWidgets.QApplication.processEvents()
+    widths = [vp.width() for vp in win.visible_viewports]
+    heights = [vp.height() for vp in win.visible_viewports]
+    assert any(vp.message for vp in win.visible_viewports) and any(vp.stack for vp in win.visible_viewports)
+    assert max(widths) - min(widths) <= 2, widths
+    assert max(heights) - min(heights) <= 2, heights
+
+
+@pytest.mark.parametrize("content", [b"hello", b"# Notes\n\nnot an image at all, but text long enough to parse\n" * 20])
+def test_a_file_that_is_not_dicom_says_so(open_viewer, tmp_path, content):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    win = open_viewer([str(path)], wait_image=False)
+    vp = win.active
+    assert vp.stack is None
+    assert vp.message == "notes.txt is not a DICOM file."
+    assert vp._label.isVisible()

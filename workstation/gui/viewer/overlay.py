@@ -82,7 +82,7 @@ def corner_texts(vp) -> dict[str, list[str]]:
     if st.playing:
         br.append(f"Cine {st.fps:.0f} fps")
     if vp.current_array() is None:
-        br.append(f"cannot decode: {vp.frame_error}"[:120] if vp.frame_error else "loading…")
+        br.append("cannot decode" if vp.frame_error else "loading…")  # the reason is in the middle
     br.append(f"Tool: {st.tool}")
     return {"top_left": [x for x in tl if x], "top_right": [x for x in tr if x], "bottom_left": bl,
             "bottom_right": br}
@@ -110,8 +110,31 @@ def scale_bar(vp) -> tuple[float, float] | None:
     return float(best), best * px_per_mm
 
 
+def frame_error_text(vp) -> str:
+    """What the middle of the viewport says when the frame shown cannot be decoded ("" otherwise)."""
+    if not vp.frame_error or vp.current_array() is not None:
+        return ""
+    reason = vp.frame_error if len(vp.frame_error) <= 400 else vp.frame_error[:399] + "…"
+    return f"Image {vp.state.frame + 1} cannot be displayed.\n\n{reason}"
+
+
+def _paint_frame_error(vp, p: QtGui.QPainter) -> None:
+    # A black viewport with a clipped corner line read as "still loading" or "empty image": say it where the
+    # image would be, wrapped to the viewport, whether annotations are on or not.
+    text = frame_error_text(vp)
+    if not text:
+        return
+    w, h = vp.canvas.width(), vp.canvas.height()
+    font = QtGui.QFont(p.font())
+    font.setPixelSize(14)
+    p.setFont(font)
+    box = QtCore.QRectF(w * 0.1, h * 0.2, w * 0.8, h * 0.6)
+    _text(p, box, Qt.AlignCenter | Qt.TextWordWrap, text)
+
+
 def paint_overlay(vp, p: QtGui.QPainter, annotations: bool) -> None:
     p.setRenderHint(QtGui.QPainter.Antialiasing, True)
+    _paint_frame_error(vp, p)
     _paint_measurements(vp, p)
     if not annotations:
         return
@@ -227,4 +250,4 @@ def measurement_label(vp, m: Measurement) -> str:
     return m.label(vp.spacing(), values, unit)
 
 
-__all__ = ["corner_texts", "orientation_texts", "paint_overlay", "scale_bar", "measurement_label", "math"]
+__all__ = ["corner_texts", "frame_error_text", "orientation_texts", "paint_overlay", "scale_bar", "measurement_label", "math"]

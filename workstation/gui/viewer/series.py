@@ -141,6 +141,11 @@ def non_image_entry(path: str, fallback: str = "") -> SeriesEntry:
     except Exception as exc:  # noqa: BLE001 - unreadable files are shown, not raised
         return SeriesEntry(title=Path(path).name, header={}, message=f"Cannot read {Path(path).name}: {exc}",
                            paths=[path])
+    if not getattr(ds, "file_meta", None) and "SOPClassUID" not in ds and "Modality" not in ds:
+        # A forced read takes any bytes for a dataset (a text file gives 0 or 1 bogus elements): "unknown SOP
+        # class" would send the user looking for a DICOM problem in a file that is not DICOM at all.
+        return SeriesEntry(title=Path(path).name, header={},
+                           message=f"{Path(path).name} is not a DICOM file.", paths=[path])
     header = {kw: str(ds.get(kw, "") or "") for kw in HEADER_KEYWORDS}
     try:
         what = imaging.describe_object(ds)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import CancelledError
+
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -20,7 +22,7 @@ def thumbnail_image(entry) -> QtGui.QImage:
         return img
     stack = entry.stack
     i = len(stack) // 2
-    arr = stack.get_frame(i, timeout=30)
+    arr = _frame_for_thumbnail(stack, i)
     pres = stack.presentation(i)
     # The file's window when it has one, else min/max (the full stored range would be a flat gray).
     window = None if pres.is_color or getattr(pres, "file_windows", None) else "minmax"
@@ -31,6 +33,19 @@ def thumbnail_image(entry) -> QtGui.QImage:
     h, w = rgb.shape[:2]
     q = QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format_RGB888).copy()
     return q.scaled(ICON, ICON, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+
+
+def _frame_for_thumbnail(stack, index: int):
+    # The middle frame of a multi-frame series is queued on the stack's decoder like any frame, and the viewport's
+    # prefetch cancels queued frames outside its window (it showed frame 1 meanwhile): ask again, then decode the
+    # frame directly, outside the cache.
+    for _attempt in range(3):
+        try:
+            return stack.get_frame(index, timeout=30)
+        except CancelledError:
+            continue
+    src = stack.source(index)
+    return imaging.decode_frame(src.path, src.frame, header=stack.header(index))
 
 
 class ThumbnailStrip(QtWidgets.QListWidget):

@@ -126,6 +126,7 @@ class StackViewport(QtWidgets.QWidget):
         self.header: dict = {}
         self.presentation = None
         self.probe: dict = {}
+        self._hover: QtCore.QPointF | None = None  # last cursor position over the canvas (probe refresh)
         self.message = ""
         self.document_path: str | None = None
         self.active = False
@@ -307,6 +308,7 @@ class StackViewport(QtWidgets.QWidget):
         if arr is None:
             err = getattr(self.stack, "frame_error", lambda _i: None)(i)
             self.frame_error = str(err) if err is not None else ""
+            self._refresh_probe()
             self.canvas.viewport().update()  # the annotations say "loading" (or why not)
             return
         self.frame_error = ""
@@ -330,6 +332,7 @@ class StackViewport(QtWidgets.QWidget):
         self._show_planes(i, arr.shape[0], arr.shape[1])
         if shape_changed or force:
             self._apply_view()
+        self._refresh_probe()
         self.canvas.viewport().update()
 
     def _show_planes(self, index: int, rows: int, columns: int) -> None:
@@ -399,6 +402,7 @@ class StackViewport(QtWidgets.QWidget):
             self._apply_window()
         if changed & {"zoom", "pan", "rotation", "flip_h", "flip_v"}:
             self._apply_view()
+            self._refresh_probe()
         if "planes" in changed:
             self.planes.setVisible(self.state.planes and self.planes.image is not None)
         if "playing" in changed or "fps" in changed:
@@ -669,10 +673,20 @@ class StackViewport(QtWidgets.QWidget):
         self.state.drag_window(dx, dy, sensitivity)
 
     def _leave(self):
+        self._hover = None
         self.probe = {}
         self.canvas.viewport().update()
 
+    def _refresh_probe(self) -> None:
+        # Scrolling or zooming with the keyboard or wheel moves another pixel under a still cursor: a probe
+        # left from the previous slice would show a value (and position) that is not on the screen.
+        if self._hover is not None:
+            self._update_probe(self._hover)
+        elif self.probe:
+            self.probe = {}
+
     def _update_probe(self, pos):
+        self._hover = QtCore.QPointF(pos)
         arr = self.current_array()
         if arr is None:
             self.probe = {}

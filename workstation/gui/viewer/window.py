@@ -227,6 +227,11 @@ class ViewerWindow(QtWidgets.QMainWindow):
         for vp in self.viewports:
             self.grid.removeWidget(vp)
             vp.hide()
+        # Equal cells whatever each viewport holds: without stretch factors a message (SR, RT plan) got a thin
+        # strip and an image the rest, by their size hints.
+        for i in range(2):
+            self.grid.setRowStretch(i, 1 if i < rows else 0)
+            self.grid.setColumnStretch(i, 1 if i < cols else 0)
         for k in range(need):
             vp = self.viewports[k]
             self.grid.addWidget(vp, k // cols, k % cols)
