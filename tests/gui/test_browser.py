@@ -10,6 +10,8 @@ from PySide6 import QtCore
 from tests.gui.helpers import index_study, sample_folder
 from tests.peers import make_ct_series
 
+Qt = QtCore.Qt
+
 
 def _names(model):
     return sorted(model.data(model.index(r, 0)) for r in range(model.rowCount()))
@@ -201,3 +203,63 @@ def test_sort_indicator_agrees_with_order(qtbot, main_window, gui_archive):
     assert [model.data(model.index(r, 0)) for r in range(2)] == ["Old, Study", "New, Study"]
     rows = _arrow_rows(header, 4)
     assert len(rows) >= 3 and rows[0] < rows[-1], rows  # pointing up
+
+
+def test_an_empty_list_says_what_to_do(qtbot, main_window, gui_archive):
+    """First start: the empty study list explains how to get studies in; with a search, that nothing matches."""
+    win = main_window
+    view = win.browser.view
+    _settle(qtbot, win)
+    assert win.browser.model.rowCount() == 0
+    assert "No studies yet" in view.empty_text and "Import" in view.empty_text
+    hinted = view.viewport().grab().toImage()
+    view.set_empty_text("")
+    blank = view.viewport().grab().toImage()
+    assert hinted != blank  # the hint is painted, not only stored
+    index_study(gui_archive, name="Doe^Jane", patient_id="P1", date="20240102", modality="CT")
+    win.browser.apply_filter()
+    _settle(qtbot, win)
+    assert win.browser.model.rowCount() == 1 and view.empty_text == ""
+    win.browser.search.setText("nobody-like-this")
+    _settle(qtbot, win)
+    assert win.browser.model.rowCount() == 0
+    assert view.empty_text == "No study matches the search and filters."
+
+
+def test_search_field_keys_escape_clears_down_and_enter_go_to_results(qtbot, main_window, gui_archive):
+    from PySide6.QtTest import QTest
+
+    index_study(gui_archive, name="Doe^Jane", patient_id="P1", date="20240102", modality="CT")
+    index_study(gui_archive, name="Doe^John", patient_id="P2", date="20240103", modality="CT")
+    win = main_window
+    win.activateWindow()
+    search = win.browser.search
+    search.setFocus()
+    QTest.keyClicks(search, "doe^jo")
+    QTest.keyClick(search, Qt.Key_Return)  # at once, before the debounce: the list is already the filtered one
+    _settle(qtbot, win)
+    assert _names(win.browser.model) == ["Doe, John"]
+    assert win.browser.view.hasFocus()
+    assert [s["PatientID"] for s in win.browser.selected_studies()] == ["P2"]
+    search.setFocus()
+    QTest.keyClick(search, Qt.Key_Escape)
+    assert search.text() == ""
+    _settle(qtbot, win)
+    assert win.browser.model.rowCount() == 2
+    QTest.keyClick(search, Qt.Key_Down)
+    assert win.browser.view.hasFocus()
+
+
+def test_delete_confirmation_names_the_patient(qtbot, main_window, gui_archive, monkeypatch):
+    from PySide6 import QtWidgets
+
+    index_study(gui_archive, name="Doe^Jane", patient_id="P1", date="20240102", modality="CT", description="Chest")
+    win = main_window
+    win.browser.apply_filter()
+    _settle(qtbot, win)
+    asked = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question",
+                        lambda _parent, _title, text, *_a: asked.append(text) or QtWidgets.QMessageBox.No)
+    assert win.delete_rows("study", [win.browser.model.row_at(0)]) is None  # answered No: nothing deleted
+    assert "Doe, Jane" in asked[0] and "P1" in asked[0] and "2024-01-02" in asked[0] and "2 images" in asked[0]
+    assert win.browser.model.rowCount() == 1

@@ -118,14 +118,16 @@ def test_send_to_storescp_with_failure_and_retry(qtbot, main_window, tmp_path):
     node = Node("scp", "STORESCP", "127.0.0.1", port)
     win.settings.nodes = [node]
     study = win.browser.model.row_at(0)
-    # Nobody listens yet: the send fails, the report lists every file with the reason, and offers a retry.
+    # Nobody listens yet: the send fails; the report says it once for all five files (one cause), and offers a
+    # retry of every file.
     with qtbot.waitSignal(win.sendFinished, timeout=30000) as sent:
         win.send_rows("study", [study], "scp")
     job = sent.args[0]
     assert job.state == "failed"
     report = win.dialogs[-1]
-    assert report.objectName() == "send_report" and report.table.rowCount() == 5
-    assert report.table.item(0, 1).text()
+    assert report.objectName() == "send_report" and report.table.rowCount() == 1
+    assert report.table.item(0, 0).text() == "all 5 file(s)"
+    assert "connect" in report.table.item(0, 1).text()
     with run_storescp(tmp_path / "peer", port=port) as peer:
         retry_button = [b for b in report.findChildren(type(win.activity.retry_button)) if "Retry" in b.text()][0]
         with qtbot.waitSignal(win.sendFinished, timeout=30000) as sent:
@@ -165,3 +167,14 @@ def test_echo_from_nodes_dialog(qtbot, main_window, storescp):
     assert [n.name for n in main_window.settings.nodes] == ["scp"]
     assert main_window.qr.node_combo.count() == 1
     assert (main_window.settings.data_dir / "settings.toml").exists()
+
+
+def test_nodes_list_shows_the_whole_address(qtbot, main_window):
+    from workstation.config import Node
+
+    main_window.settings.nodes = [Node("orthanc", "ORTHANC", "127.0.0.1", 46359)]
+    dlg = main_window.nodes_dialog()
+    qtbot.waitExposed(dlg)
+    item = dlg.list.item(0)
+    assert dlg.list.fontMetrics().horizontalAdvance(item.text()) < dlg.list.viewport().width()
+    assert item.toolTip() == "orthanc: ORTHANC@127.0.0.1:46359"

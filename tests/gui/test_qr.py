@@ -224,3 +224,19 @@ def test_the_same_study_on_two_nodes_is_retrieved_once(qtbot, main_window, fake_
     assert sorted(uid for _n, uid, _s, _m in fake_network["retrieve"]) == ["1.1", "1.2", "1.3"]
     skipped = [it for it in roe if not it.text(COL_STATUS).startswith("✔")]
     assert len(skipped) == 1 and skipped[0].text(COL_STATUS).startswith("from ")
+
+
+def test_the_no_node_hint_goes_once_a_node_is_added(qtbot, main_window):
+    win = main_window
+    assert not win.settings.nodes
+    assert "No remote node yet" in win.qr.status.text()
+    dlg = win.nodes_dialog()
+    dlg.name.setText("pacs")
+    dlg.ae.setText("PACS")
+    dlg.host.setText("127.0.0.1")
+    dlg.port.setValue(104)
+    dlg.add_button.click()
+    dlg.save()
+    assert win.qr.find_button.isEnabled()
+    assert "No remote node" not in win.qr.status.text()
+    assert "Find" in win.qr.status.text()

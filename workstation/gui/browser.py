@@ -16,16 +16,50 @@ MODALITIES = ["CT", "MR", "CR", "DX", "MG", "US", "NM", "PT", "XA", "RF", "OT", 
               "SEG", "PR", "ECG", "KO", "DOC"]
 
 
+class SearchEdit(QtWidgets.QLineEdit):
+    """The search field: Esc clears it; Down, Enter and Return go to the results (``toResults``)."""
+
+    toResults = QtCore.Signal()
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
+        if event.key() == Qt.Key_Escape and self.text():
+            self.clear()
+            return
+        if event.key() in (Qt.Key_Down, Qt.Key_Return, Qt.Key_Enter):
+            self.toResults.emit()
+            return
+        super().keyPressEvent(event)
+
+
 class StudyView(QtWidgets.QTableView):
-    """The study table; Enter opens the selection (``openRequested``)."""
+    """The study table; Enter opens the selection (``openRequested``). An empty table says why
+    (``empty_text``): on a first start a blank grid gave no hint of what to do."""
 
     openRequested = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.empty_text = ""
+
+    def set_empty_text(self, text: str) -> None:
+        if text != self.empty_text:
+            self.empty_text = text
+            self.viewport().update()
 
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
         if event.key() in (Qt.Key_Return, Qt.Key_Enter) and self.selectionModel().selectedRows():
             self.openRequested.emit()
             return
         super().keyPressEvent(event)
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.empty_text and self.model() is not None and self.model().rowCount() == 0:
+            painter = QtGui.QPainter(self.viewport())
+            painter.setPen(self.palette().color(QtGui.QPalette.PlaceholderText))
+            rect = self.viewport().rect().adjusted(24, 24, -24, -24)
+            painter.drawText(rect, Qt.AlignCenter | Qt.TextWordWrap, self.empty_text)
+            painter.end()
 
 
 class BrowserWidget(QtWidgets.QWidget):
@@ -46,7 +80,7 @@ class BrowserWidget(QtWidgets.QWidget):
         self.model = StudyTableModel(archive, self)
 
         # --- filter bar ------------------------------------------------------------------------------------
-        self.search = QtWidgets.QLineEdit(self)
+        self.search = SearchEdit(self)
         self.search.setObjectName("search")
         self.search.setPlaceholderText(self.tr("Search name, patient ID, accession, description…  (Ctrl+F)"))
         self.search.setClearButtonEnabled(True)
@@ -118,6 +152,7 @@ class BrowserWidget(QtWidgets.QWidget):
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
         self._debounce.timeout.connect(self.apply_filter)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search.toResults.connect(self._go_to_results)
         self.date_combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
         self.modality_combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
         self.model.queryFinished.connect(self._on_query_finished)
@@ -145,7 +180,23 @@ class BrowserWidget(QtWidgets.QWidget):
     def _on_sorted(self, *_: Any) -> None:
         self.model.sorted_by_user = True
 
+    def _go_to_results(self) -> None:
+        if self._debounce.isActive():
+            self.apply_filter()  # Enter right after typing: the list must be the one for what was typed
+        self.view.setFocus()
+        if self.model.rowCount() and not self.view.selectionModel().selectedRows():
+            self.view.selectRow(0)
+
+    def _empty_text(self) -> str:
+        f = self.current_filter()
+        if f.search or f.date_preset != "all" or f.modality:
+            return self.tr("No study matches the search and filters.")
+        return self.tr("No studies yet.\n\nImport files or a folder (File ▸ Import files… Ctrl+O, Import folder… "
+                       "Ctrl+Shift+O), drop them on this window, or retrieve them from a PACS on the "
+                       "Query/Retrieve tab. Studies sent to this workstation over DICOM appear here too.")
+
     def _on_query_finished(self, n: int, seconds: float) -> None:
+        self.view.set_empty_text(self._empty_text() if n == 0 else "")
         if self.model.complete:
             self.count_label.setText(self.tr("%n study(ies)", "", n))
             tune_gc()

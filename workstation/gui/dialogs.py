@@ -67,8 +67,11 @@ class NodesDialog(QtWidgets.QDialog):
         right.addWidget(self.error)
         right.addStretch(1)
         top = QtWidgets.QHBoxLayout()
-        top.addWidget(self.list, 1)
-        top.addLayout(right, 2)
+        # Wide enough for "name — AET@host:port" of a typical node: at 1:2 the address was cut off.
+        typical = "orthanc  —  ORTHANC@192.168.100.100:11112"
+        self.list.setMinimumWidth(self.list.fontMetrics().horizontalAdvance(typical) + 2 * self.list.frameWidth() + 16)
+        top.addWidget(self.list, 2)
+        top.addLayout(right, 3)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Save | QtWidgets.QDialogButtonBox.Cancel,
                                              parent=self)
         buttons.accepted.connect(self.save)
@@ -83,12 +86,13 @@ class NodesDialog(QtWidgets.QDialog):
         self.list.currentRowChanged.connect(self._show)
         self._worker = None
         self._fill()
-        self.resize(640, 320)
+        self.resize(780, 340)
 
     def _fill(self, select: int = 0) -> None:
         self.list.clear()
         for n in self.nodes:
             self.list.addItem(f"{n.name}  —  {n.ae_title}@{n.host}:{n.port}")
+            self.list.item(self.list.count() - 1).setToolTip(f"{n.name}: {n.ae_title}@{n.host}:{n.port}")
         if self.nodes:
             self.list.setCurrentRow(min(select, len(self.nodes) - 1))
 

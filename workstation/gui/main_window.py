@@ -486,6 +486,10 @@ class MainWindow(QtWidgets.QMainWindow):
             report = job.result
             failed = [r for r in report.results if r.outcome in ("failed", "cancelled")]
             problems = [(r.path, r.message) for r in failed]
+            if len(failed) > 1 and len({r.message for r in failed}) == 1:
+                # One cause for every file (node unreachable, association refused): one row says it; the same
+                # reason beside 500 storage paths only hid that nothing at all was sent.
+                problems = [(self.tr("all %n file(s)", "", len(failed)), failed[0].message)]
             dlg = ReportDialog(self.tr("Send report"), report.summary(), problems, self,
                                retry=lambda: self.send_uids("instance", [], node, [r.path for r in failed]))
             dlg.setObjectName("send_report")
@@ -503,7 +507,18 @@ class MainWindow(QtWidgets.QMainWindow):
         key = "StudyInstanceUID" if level == "study" else "SeriesInstanceUID"
         uids = [r[key] for r in rows]
         n_instances = sum(int(r.get("NumberOfInstances") or 0) for r in rows)
-        if level == "study":
+        if level == "study" and len(rows) == 1:
+            # Say whose study: a Delete key pressed on the wrong row is caught here or never.
+            from workstation.gui.study_model import cell_text
+
+            r = rows[0]
+            who = ", ".join(x for x in (cell_text(r, "PatientName") or self.tr("(no name)"),
+                                        cell_text(r, "PatientID"), cell_text(r, "StudyDate"),
+                                        cell_text(r, "StudyDescription")) if x)
+            text = self.tr("Delete the study of %1 with %2 series and %3 images from the archive?")
+            text = text.replace("%1", who).replace("%2", str(int(r.get("NumberOfStudyRelatedSeries") or 0)))
+            text = text.replace("%3", str(n_instances))
+        elif level == "study":
             n_series = sum(int(r.get("NumberOfStudyRelatedSeries") or 0) for r in rows)
             text = self.tr("Delete %1 study(ies) with %2 series and %3 images from the archive?")
             text = text.replace("%1", str(len(rows))).replace("%2", str(n_series)).replace("%3", str(n_instances))

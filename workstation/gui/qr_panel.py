@@ -309,8 +309,12 @@ class QueryRetrievePanel(QtWidgets.QWidget):
             self.node_combo.setCurrentIndex(self.node_combo.findData(wanted[0]))
         has = bool(self.settings.nodes)
         self.find_button.setEnabled(has)
+        no_node = self.tr("No remote node yet: add one with Network ▸ Nodes… (Ctrl+Shift+N).")
         if not has:
-            self.status.setText(self.tr("No remote node yet: add one with Network ▸ Nodes… (Ctrl+Shift+N)."))
+            self.status.setText(no_node)
+        elif self.status.text() == no_node:
+            # The hint outlived the node added since: it told the user to do what was just done.
+            self.status.setText(self.tr("Enter what to look for and press Find (Enter)."))
 
     def nodes(self) -> list[Any]:
         """The ticked nodes, in settings order."""

@@ -250,4 +250,5 @@ def measurement_label(vp, m: Measurement) -> str:
     return m.label(vp.spacing(), values, unit)
 
 
-__all__ = ["corner_texts", "frame_error_text", "orientation_texts", "paint_overlay", "scale_bar", "measurement_label", "math"]
+__all__ = ["corner_texts", "frame_error_text", "orientation_texts", "paint_overlay", "scale_bar",
+           "measurement_label", "math"]
