@@ -57,7 +57,9 @@ class StudyView(QtWidgets.QTableView):
         if self.empty_text and self.model() is not None and self.model().rowCount() == 0:
             painter = QtGui.QPainter(self.viewport())
             painter.setPen(self.palette().color(QtGui.QPalette.PlaceholderText))
-            rect = self.viewport().rect().adjusted(24, 24, -24, -24)
+            area = self.viewport().rect().adjusted(24, 24, -24, -24)
+            rect = QtCore.QRect(0, 0, min(area.width(), 560), area.height())  # a readable line length
+            rect.moveCenter(area.center())
             painter.drawText(rect, Qt.AlignCenter | Qt.TextWordWrap, self.empty_text)
             painter.end()
 

@@ -247,3 +247,17 @@ def test_a_file_that_is_not_dicom_says_so(open_viewer, tmp_path, content):
     assert vp.stack is None
     assert vp.message == "notes.txt is not a DICOM file."
     assert vp._label.isVisible()
+
+
+def test_tag_values_are_in_sight_when_the_tags_open(open_viewer, testdata, qtbot):
+    """Names of nested and private elements are long; the Value column still starts inside the dock."""
+    win = open_viewer([testdata("US1_UNCR.dcm")])
+    win.resize(1400, 900)
+    win.tags_dock.show()
+    tree = win.tags.tree
+    qtbot.waitUntil(lambda: tree.topLevelItemCount() > 10)
+    QtWidgets.QApplication.processEvents()
+    value_left = tree.header().sectionViewportPosition(3)
+    assert value_left + 120 <= tree.viewport().width(), (value_left, tree.viewport().width())
+    name = tree.topLevelItem(tree.topLevelItemCount() - 1)
+    assert name.toolTip(1) == name.text(1)

@@ -102,6 +102,8 @@ class TagBrowser(QtWidgets.QWidget):
             del parents[depth + 1:]
             parent = parents[depth] if depth < len(parents) else parents[-1]
             item = QtWidgets.QTreeWidgetItem([tag, ("[private] " if private and tag else "") + name, vr, value])
+            item.setToolTip(1, item.text(1))
+            item.setToolTip(3, value[:2000])
             item.setData(0, Qt.UserRole, bool(private))
             if private:
                 for col in range(4):
@@ -118,6 +120,12 @@ class TagBrowser(QtWidgets.QWidget):
         self.tree.expandAll()
         for col in range(3):
             self.tree.resizeColumnToContents(col)
+        # The value is what one opens the tags for: long names (nested sequence items, "[private] ...") sized to
+        # their contents pushed it past the dock's right edge. Cut them; the tooltip has the whole text.
+        caps = {0: 150, 1: 190}
+        for col, cap in caps.items():
+            if self.tree.columnWidth(col) > cap:
+                self.tree.setColumnWidth(col, cap)
         self.apply_filter(self.filter.text())
 
     def apply_filter(self, text: str) -> None:

@@ -108,7 +108,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.tags_dock.setWidget(self.tags)
         self.addDockWidget(Qt.RightDockWidgetArea, self.tags_dock)
         self.tags_dock.hide()
-        self.resizeDocks([self.tags_dock], [420], Qt.Horizontal)
+        self.resizeDocks([self.tags_dock], [520], Qt.Horizontal)
         self.tags_dock.visibilityChanged.connect(lambda _v: self._refresh_tags())
 
         self._build_toolbar()
