@@ -261,3 +261,19 @@ def test_tag_values_are_in_sight_when_the_tags_open(open_viewer, testdata, qtbot
     assert value_left + 120 <= tree.viewport().width(), (value_left, tree.viewport().width())
     name = tree.topLevelItem(tree.topLevelItemCount() - 1)
     assert name.toolTip(1) == name.text(1)
+
+
+def test_viewer_fits_the_screen_and_ctrl_w_closes_it(ct_series, qtbot):
+    from PySide6.QtTest import QTest
+
+    from workstation.gui.viewer.window import ViewerWindow
+
+    win = ViewerWindow([ct_series])
+    qtbot.addWidget(win)
+    avail = win.screen().availableGeometry()
+    assert win.width() <= avail.width() and win.height() <= avail.height()
+    win.show()
+    qtbot.waitUntil(lambda: win.is_loaded, timeout=15000)
+    win.activateWindow()
+    QTest.keyClick(win.viewports[0].canvas, Qt.Key_W, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: not win.isVisible(), timeout=2000)

@@ -67,7 +67,15 @@ class ViewerWindow(QtWidgets.QMainWindow):
     def __init__(self, items=(), settings=None, parent=None, executor=None, layout: str = "1x1"):
         super().__init__(parent)
         self.setWindowTitle("Viewer")
-        self.resize(1400, 900)
+        # 1400x900 unless the screen is smaller: a window larger than a laptop's screen hid its bottom rows
+        # (image numbers, W/L) and the close button.
+        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else QtCore.QRect(0, 0, 1400, 900)
+        self.resize(min(1400, avail.width()), min(900, avail.height()))
+        close = QtGui.QAction("Close", self)
+        close.setShortcuts([QtGui.QKeySequence(QtGui.QKeySequence.Close), QtGui.QKeySequence("Ctrl+W")])
+        close.triggered.connect(self.close)
+        self.addAction(close)  # Ctrl+W as in every other viewer window; the tool bar has no room for it
         self.settings = settings
         # Measurements are kept with the archive (its data dir) when the viewer knows it; else only in memory.
         data_dir = getattr(settings, "data_dir", None) if settings is not None else None
