@@ -417,3 +417,11 @@ def test_a_frame_that_cannot_be_decoded_says_why_in_the_middle(open_viewer, tmp_
     arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())[:, : img.width()]
     h, w = arr.shape
     assert arr[int(h * 0.3): int(h * 0.7), int(w * 0.1): int(w * 0.9)].max() > 150  # text drawn in the middle
+
+
+def test_series_line_without_a_series_number(open_viewer, ct_series):
+    win = open_viewer([ct_series])
+    vp = win.active
+    assert "Se 1  Axial 1" in corner_texts(vp)["top_right"]
+    vp.header["SeriesNumber"] = ""
+    assert corner_texts(vp)["top_right"][-1] == "Axial 1"  # no bare "Se" before the description

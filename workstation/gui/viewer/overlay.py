@@ -51,8 +51,9 @@ def corner_texts(vp) -> dict[str, list[str]]:
     h = vp.header
     st = vp.state
     tl = [patient_line(h), h.get("PatientID", ""), h.get("InstitutionName", "")]
-    tr = [f"{fmt_date(h.get('StudyDate', ''))}", h.get("StudyDescription", ""),
-          f"Se {h.get('SeriesNumber', '')}  {h.get('SeriesDescription', '')}".strip()]
+    number = str(h.get("SeriesNumber", "") or "").strip()
+    series = "  ".join(x for x in ((f"Se {number}" if number else ""), h.get("SeriesDescription", "")) if x)
+    tr = [f"{fmt_date(h.get('StudyDate', ''))}", h.get("StudyDescription", ""), series]
     bl = [f"Im {st.frame + 1}/{st.n_frames}"]
     if vp.stack is not None:
         geo = vp.stack.geometry(st.frame)
