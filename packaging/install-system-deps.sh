@@ -8,7 +8,7 @@ set -eu
 GUI="libegl1 libgl1 libglib2.0-0 libfontconfig1 fonts-dejavu-core libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
 fonts-wqy-microhei"
-TEST="dcmtk orthanc xvfb xauth libgdcm-tools pixelmed-apps"
+TEST="dcmtk dicom3tools orthanc xvfb xauth libgdcm-tools pixelmed-apps"
 want="$GUI"
 [ "${1:-gui}" = "test" ] && want="$GUI $TEST"
 command -v apt-get >/dev/null 2>&1 || { echo "no apt-get: install Qt's system libraries${1:+ and $TEST} yourself"; exit 0; }

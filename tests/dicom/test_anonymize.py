@@ -77,7 +77,7 @@ def test_different_patients_get_different_pseudonyms():
     for ds in (a, b, a2):
         run.apply(ds)
     assert (str(a.PatientName), a.PatientID) == ("Case", "C1") == (str(a2.PatientName), a2.PatientID)
-    assert (str(b.PatientName), b.PatientID) == ("Case 2", "C1-2")
+    assert (str(b.PatientName), b.PatientID) == ("Case^2", "C1-2")
 
 
 def test_burned_in_annotation_is_reported():

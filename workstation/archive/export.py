@@ -14,11 +14,11 @@ folder is built under a temporary name and renamed at the end. Cancel or a failu
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
 import shutil
-import tempfile
 import unicodedata
 import uuid
 import warnings
@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import pydicom
-from pydicom.errors import InvalidDicomError
 from pydicom.fileset import FileSet
 
 from workstation.dicom.anonymize import Anonymizer
@@ -111,7 +110,9 @@ def _export(
             _export_one(row, writer, anonymizer, report)
             if progress is not None:
                 progress(n + 1, len(rows))
-        if not report.cancelled:
+        if report.exported == 0 and not report.cancelled:
+            pass  # every instance failed: no empty ZIP or DICOMDIR (discarded below); the failures say why
+        elif not report.cancelled:
             writer.finish()
             report.warnings.extend(getattr(writer, "invented", []))
             ok = True
@@ -155,12 +156,31 @@ def read_instance(source: Path, row: dict[str, Any]) -> pydicom.Dataset:
     meta = getattr(ds, "file_meta", None)
     if meta is None:
         meta = ds.file_meta = pydicom.dataset.FileMetaDataset()
+    # File meta elements found in the data set (a damaged or odd writer): pydicom refuses to write them there.
+    for tag in [t for t in ds.keys() if t.group == 0x0002]:
+        elem = ds[tag]
+        del ds[tag]
+        if tag not in meta:
+            meta[tag] = elem
     if "TransferSyntaxUID" not in meta:
         meta.TransferSyntaxUID = row.get("TransferSyntaxUID") or pydicom.uid.ImplicitVRLittleEndian
     if "MediaStorageSOPClassUID" not in meta and row.get("SOPClassUID"):
         meta.MediaStorageSOPClassUID = row["SOPClassUID"]
     if "MediaStorageSOPInstanceUID" not in meta:
         meta.MediaStorageSOPInstanceUID = row["SOPInstanceUID"]
+    # The archive took the UIDs from the file meta when the data set lacks them; a written copy needs them back.
+    if "SOPInstanceUID" not in ds:
+        ds.SOPInstanceUID = row["SOPInstanceUID"]
+    if "SOPClassUID" not in ds and row.get("SOPClassUID"):
+        ds.SOPClassUID = row["SOPClassUID"]
+    ts = pydicom.uid.UID(str(meta.TransferSyntaxUID))
+    if ts.is_transfer_syntax and not ts.is_implicit_VR and any(
+            getattr(e, "VR", "") is None for e in ds._dict.values()):
+        # An implicit VR data set under an explicit syntax (pydicom reads it, and original_encoding still says
+        # explicit): its raw elements carry no VR to write, so have pydicom convert every one (its dictionary
+        # supplies the VRs).
+        for _ in ds.iterall():
+            pass
     return ds
 
 
@@ -177,12 +197,39 @@ def _export_one(row: dict[str, Any], writer: "_Writer", anonymizer: Anonymizer |
     except FileNotFoundError:
         report.failed.append({"SOPInstanceUID": label, "reason": f"the stored file is missing: {source}"})
         return
-    except (ValueError, TypeError, AttributeError, KeyError, InvalidDicomError) as exc:
-        # e.g. no DICOMDIR record type for this SOP class, or an unreadable file.
-        report.failed.append({"SOPInstanceUID": label, "reason": f"{type(exc).__name__}: {exc}"})
+    except _WriteFailed as exc:
+        raise exc.error from None  # the destination cannot be written: the whole export stops
+    except RecursionError:
+        report.failed.append({"SOPInstanceUID": label, "reason": "unreadable: sequences nested too deeply"})
+        return
+    except Exception as exc:  # noqa: BLE001 - a damaged instance fails alone (pydicom raises many kinds)
+        # e.g. no DICOMDIR record type for this SOP class, a value pydicom cannot encode, an unreadable file.
+        log.warning("export of %s failed", label, exc_info=True)
+        report.failed.append({"SOPInstanceUID": label, "reason": _one_line(exc)})
         return
     report.exported += 1
     report.bytes += size
+
+
+def _one_line(exc: BaseException) -> str:
+    """pydicom's messages can span lines (and carry a traceback's text): the first line is the reason."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+class _WriteFailed(Exception):
+    """Writing the destination failed (disk full, permissions): not the instance's fault."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _encode(ds: pydicom.Dataset) -> bytes:
+    """The dataset as a file, in memory: an instance pydicom cannot encode fails here, before anything is written."""
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
 
 
 # --- writers -------------------------------------------------------------------------------------------------
@@ -263,7 +310,8 @@ class _Writer:
 
     def name_for(self, row: dict[str, Any], ds: pydicom.Dataset | None) -> str:
         if ds is not None:
-            return self.unique(relative_path(row, str(ds.PatientName), str(ds.PatientID)), str(ds.SOPInstanceUID))
+            return self.unique(relative_path(row, str(ds.get("PatientName", "") or ""), str(ds.get("PatientID", "") or "")),
+                               str(ds.get("SOPInstanceUID", row["SOPInstanceUID"])))
         return self.unique(relative_path(row), row["SOPInstanceUID"])
 
     def add_file(self, source: Path, row: dict[str, Any]) -> int:
@@ -294,22 +342,31 @@ class _FolderWriter(_Writer):
         return target, target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
 
     def add_file(self, source: Path, row: dict[str, Any]) -> int:
+        if not source.is_file():
+            raise FileNotFoundError(source)
         target, tmp = self._target(self.name_for(row, None))
         try:
             shutil.copyfile(source, tmp)
             os.replace(tmp, target)
+        except OSError as exc:
+            raise _WriteFailed(exc) from None
         finally:
             tmp.unlink(missing_ok=True)
         return target.stat().st_size
 
     def add_dataset(self, ds: pydicom.Dataset, row: dict[str, Any]) -> int:
-        target, tmp = self._target(self.name_for(row, ds))
+        data = _encode(ds)
         try:
-            ds.save_as(tmp, enforce_file_format=True)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return target.stat().st_size
+            target, tmp = self._target(self.name_for(row, ds))
+            try:
+                with open(tmp, "wb") as out:
+                    out.write(data)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+        except OSError as exc:
+            raise _WriteFailed(exc) from None
+        return len(data)
 
 
 class _ZipWriter(_Writer):
@@ -323,17 +380,22 @@ class _ZipWriter(_Writer):
         self.zip = zipfile.ZipFile(self.tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
 
     def add_file(self, source: Path, row: dict[str, Any]) -> int:
-        self.zip.write(source, self.name_for(row, None))
+        if not source.is_file():
+            raise FileNotFoundError(source)
+        try:
+            self.zip.write(source, self.name_for(row, None))
+        except OSError as exc:
+            raise _WriteFailed(exc) from None
         return source.stat().st_size
 
     def add_dataset(self, ds: pydicom.Dataset, row: dict[str, Any]) -> int:
-        with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as buf:
-            ds.save_as(buf, enforce_file_format=True)
-            data = buf.tell()
-            buf.seek(0)
+        data = _encode(ds)
+        try:
             with self.zip.open(self.name_for(row, ds), "w", force_zip64=True) as out:
-                shutil.copyfileobj(buf, out, 1024 * 1024)
-        return data
+                out.write(data)
+        except OSError as exc:
+            raise _WriteFailed(exc) from None
+        return len(data)
 
     def finish(self) -> None:
         self.zip.close()
@@ -368,10 +430,13 @@ class _DicomdirWriter(_Writer):
             # pydicom's File-set cannot stage it, and media profiles have no big endian syntax.
             raise ValueError("Explicit VR Big Endian (retired) cannot go on DICOMDIR media; export it as a folder")
         filled = invent_record_keys(ds)
+        # Encoded once before staging: the File-set writes every staged instance only at the end, where one that
+        # cannot be encoded would fail the whole set.
+        size = len(_encode(ds))
+        self.fs.add(ds)
         if filled:
             self._invented.setdefault(", ".join(filled), []).append(str(ds.get("SOPInstanceUID", "?")))
-        self.fs.add(ds)
-        return 0
+        return size
 
     @property
     def invented(self) -> list[str]:

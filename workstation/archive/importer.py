@@ -28,6 +28,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import stat
 import sys
 import threading
 import time
@@ -462,6 +463,8 @@ def _walk(archive: "Archive", roots: list[Path], report: ImportReport) -> Iterat
             continue
         if root.is_dir():
             yield from _walk_dir(root, report, seen_dirs, seen_files, storage_root)
+        elif not stat.S_ISREG(st.st_mode):
+            report.reject(str(root), _not_regular(st.st_mode))
         elif root.name.upper() == "DICOMDIR":
             # The DICOMDIR itself names the medium: import its folder and check it against the listing.
             yield from _walk_dir(root.parent, report, seen_dirs, seen_files, storage_root)
@@ -508,6 +511,10 @@ def _walk_dir(
             if fkey in seen_files:
                 continue
             seen_files.add(fkey)
+            if not stat.S_ISREG(fst.st_mode):
+                # A FIFO would block the first read forever; sockets and devices are no files to import.
+                report.reject(str(path), _not_regular(fst.st_mode))
+                continue
             if name.upper() == "DICOMDIR":
                 report.skipped += 1
                 listing = read_dicomdir(path)
@@ -574,6 +581,12 @@ def _walk_zip(path: Path, report: ImportReport) -> Iterator[_Source]:
             report.skipped += 1
             continue
         yield _Source(label, path, member=info.filename, size=info.file_size)
+
+
+def _not_regular(mode: int) -> str:
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a plain file")
+    return f"not a regular file ({kind}): not read"
 
 
 def _is_zip(path: Path) -> bool:

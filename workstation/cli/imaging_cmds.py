@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 from pathlib import Path
 
 from workstation.cli.context import CommandError
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers) -> None:
@@ -111,6 +114,10 @@ def render_cmd(args: argparse.Namespace, ctx) -> int:
         raise CommandError(str(exc)) from None
     except ValueError as exc:
         raise CommandError(f"{path.name}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged presentation attribute (LUT, window) of a hostile file
+        log.warning("render of %s frame %d failed", path, args.frame, exc_info=True)
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise CommandError(f"{path.name}: cannot render frame {args.frame}: {type(exc).__name__}: {first}") from None
     out = Path(args.output)
     try:
         write_png(out, image)

@@ -31,8 +31,8 @@ from pydicom.uid import generate_uid
 
 # Replaced by a pseudonym.
 _PSEUDONYM = ("PatientName", "PatientID")
-# Emptied (type 2 in most IODs: present but empty).
-_EMPTY = ("PatientBirthDate", "AccessionNumber", "StudyID", "ReferringPhysicianName")
+# Emptied (type 2 in most IODs: present but empty). Operators' Name is type 2 in RT Series (E.1-1 allows Z).
+_EMPTY = ("PatientBirthDate", "AccessionNumber", "StudyID", "ReferringPhysicianName", "OperatorsName")
 # Removed wherever they are.
 _REMOVE = (
     "PatientBirthTime", "OtherPatientIDs", "OtherPatientIDsSequence", "OtherPatientNames", "PatientBirthName",
@@ -44,7 +44,7 @@ _REMOVE = (
     "PersonIdentificationCodeSequence", "ReferringPhysicianAddress", "ReferringPhysicianTelephoneNumbers",
     "ReferringPhysicianIdentificationSequence", "PhysiciansOfRecord", "PhysiciansOfRecordIdentificationSequence",
     "PerformingPhysicianName", "PerformingPhysicianIdentificationSequence", "NameOfPhysiciansReadingStudy",
-    "PhysiciansReadingStudyIdentificationSequence", "OperatorsName", "OperatorIdentificationSequence",
+    "PhysiciansReadingStudyIdentificationSequence", "OperatorIdentificationSequence",
     "RequestingPhysician", "ScheduledPerformingPhysicianName", "InstitutionName", "InstitutionAddress",
     "InstitutionalDepartmentName", "InstitutionCodeSequence", "StationName", "DeviceSerialNumber",
     "RequestAttributesSequence", "RequestedProcedureID", "PerformedProcedureStepID", "ScheduledProcedureStepID",
@@ -59,8 +59,9 @@ _KEEP_UIDS = {"SOPClassUID", "ReferencedSOPClassUID", "MediaStorageSOPClassUID",
               "ImplementationClassUID", "AffectedSOPClassUID", "RequestedSOPClassUID",
               "ReferencedSOPClassUIDInFile", "CodingSchemeUID", "ContextGroupExtensionCreatorUID"}
 
-METHOD = ("workstation de-identification: PS3.15 E.1 basic profile subset; dates, patient characteristics and "
-          "descriptions retained; UIDs replaced; private elements removed")
+# De-identification Method is LO (64 characters at most) but multi-valued: one statement per value.
+METHOD = ("workstation: PS3.15 E.1 basic profile subset", "dates, patient characteristics, descriptions kept",
+          "UIDs replaced, private elements removed")
 
 
 class Anonymizer:
@@ -80,8 +81,10 @@ class Anonymizer:
         found = self._patients.get(key)
         if found is None:
             n = len(self._patients) + 1
-            found = (self.patient_name, self.patient_id) if n == 1 else (
-                f"{self.patient_name} {n}", f"{self.patient_id}-{n}")
+            # A space outside a component makes a PN the retired "Last First" form (dciodvfy warns): number the
+            # given-name component instead.
+            numbered = f"{self.patient_name} {n}" if "^" in self.patient_name else f"{self.patient_name}^{n}"
+            found = (self.patient_name, self.patient_id) if n == 1 else (numbered, f"{self.patient_id}-{n}")
             self._patients[key] = found
         return found
 
@@ -104,7 +107,7 @@ class Anonymizer:
         ds.PatientName = name
         ds.PatientID = pid
         ds.PatientIdentityRemoved = "YES"
-        ds.DeidentificationMethod = METHOD
+        ds.DeidentificationMethod = list(METHOD)
         meta = getattr(ds, "file_meta", None)
         if meta is not None:
             if "MediaStorageSOPInstanceUID" in meta and "SOPInstanceUID" in ds:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +97,11 @@ def read_header(source: str | os.PathLike[str] | bytes, name: str | None = None)
     else:
         label = name or str(source)
         try:
-            size = os.path.getsize(source)
+            st = os.stat(source)
+            if not stat.S_ISREG(st.st_mode):
+                # Opening a FIFO blocks until a writer appears: never open what is not a plain file.
+                raise NotDicom(f"not a regular file ({_file_kind(st.st_mode)})")
+            size = st.st_size
             fp = open(source, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise Unusable(f"cannot read: {exc.strerror or exc}") from None
@@ -106,10 +111,24 @@ def read_header(source: str | os.PathLike[str] | bytes, name: str | None = None)
         return _parse(fp, size, label)
     except (NotDicom, Unusable):
         raise
+    except RecursionError:
+        raise Unusable("unreadable DICOM: sequences nested too deeply to read") from None
     except Exception as exc:  # noqa: BLE001 - damaged values surface lazily in pydicom; never crash a caller
         raise Unusable(f"unreadable DICOM: {type(exc).__name__}: {exc}") from None
     finally:
         fp.close()
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a plain file"
 
 
 def _parse(fp: BinaryIO, size: int, label: str) -> Header:
@@ -125,6 +144,10 @@ def _parse(fp: BinaryIO, size: int, label: str) -> Header:
         except EOFError as exc:
             if has_preamble:
                 raise Unusable(f"truncated: {exc}") from None
+            raise NotDicom("not a DICOM file") from None
+        except RecursionError:
+            if has_preamble:
+                raise Unusable("unreadable DICOM: sequences nested too deeply to read") from None
             raise NotDicom("not a DICOM file") from None
         except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on garbage
             if has_preamble:
@@ -154,6 +177,11 @@ def _parse(fp: BinaryIO, size: int, label: str) -> Header:
     missing = [k for k in _REQUIRED_UIDS if not attributes.get(k)]
     if missing:
         raise Unusable("no " + ", ".join(missing))
+    # Several values where one identifies the object: no query or lookup could name it (a backslash is the
+    # UID-list separator in DICOM matching).
+    multi = [k for k in _REQUIRED_UIDS if "\\" in attributes[k]]
+    if multi:
+        raise Unusable(", ".join(multi) + " has several values; it must have one")
     _check_pixel_length(ds, transfer_syntax, attributes, problems)
     if problems:
         raise Unusable("truncated: " + "; ".join(problems))

@@ -12,7 +12,10 @@ to RGB, palette color expanded to RGB, color reduced to uint8.
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
-from workstation.imaging.errors import DecodeError
+from workstation.imaging.errors import DamagedHeader, DecodeError
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +80,28 @@ def read_header(path: str | Path) -> Dataset:
 
     Files without File Meta Information (old ACR-NEMA style) are read with ``force`` when they parse to a
     dataset with a SOP Class or image attributes; the transfer syntax is then taken from how they parsed.
+    Raises :class:`DamagedHeader` (a ValueError) for what is not a plain file and for damaged image attributes.
     """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = stat.S_IFREG  # let dcmread report it as it always did
+    if not stat.S_ISREG(mode):
+        # Opening a FIFO would block until a writer appears.
+        raise DamagedHeader(f"{Path(path).name}: not a regular file")
+    try:
+        ds = _read_header(path)
+    except (pydicom.errors.InvalidDicomError, OSError, EOFError, DamagedHeader):
+        raise
+    except RecursionError:
+        raise DamagedHeader(f"{Path(path).name}: sequences nested too deeply to read") from None
+    except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on damaged meta or values
+        raise DamagedHeader(f"{Path(path).name}: damaged DICOM header ({_one_line(exc)})") from None
+    _check_image_attributes(ds, Path(path).name)
+    return ds
+
+
+def _read_header(path: str | Path) -> Dataset:
     try:
         return pydicom.dcmread(str(path), stop_before_pixels=True)
     except pydicom.errors.InvalidDicomError:
@@ -91,6 +115,40 @@ def read_header(path: str | Path) -> Dataset:
         ds.file_meta.TransferSyntaxUID = ts
         ds.is_forced = True  # type: ignore[attr-defined]
         return ds
+
+
+# Single-valued numbers every later step converts with int()/float(): a damaged one (wrong length for its VR,
+# several values, text in an IS) must fail here, once, with its name - not as a TypeError deep in rendering.
+_INT_ATTRIBUTES = ("Rows", "Columns", "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation",
+                   "SamplesPerPixel", "PlanarConfiguration", "NumberOfFrames")
+_FLOAT_ATTRIBUTES = ("RescaleSlope", "RescaleIntercept")
+
+
+def _check_image_attributes(ds: Dataset, name: str) -> None:
+    for keyword in _INT_ATTRIBUTES + _FLOAT_ATTRIBUTES:
+        if keyword not in ds:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                elem = ds.data_element(keyword)
+                if elem is None or elem.value is None or elem.value == "":
+                    continue
+                value = elem.value
+                if elem.VM > 1:
+                    raise ValueError(f"{elem.VM} values where one is expected")
+                number = int(value) if keyword in _INT_ATTRIBUTES else float(value)
+                if keyword in _INT_ATTRIBUTES and number < 0:
+                    raise ValueError(f"negative value {number}")
+        except Exception as exc:  # noqa: BLE001 - pydicom's conversion errors vary by VR
+            raise DamagedHeader(f"{name}: damaged {keyword} ({_one_line(exc)})") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, pydicom.errors.BytesLengthException):
+        return "its value is not a whole number of values of its VR"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
 
 
 def _transfer_syntax(ds: Dataset) -> str:

@@ -13,3 +13,8 @@ class NotAnImageError(ImagingError):
 
 class DecodeError(ImagingError):
     """No available decoder could decode a frame."""
+
+
+class DamagedHeader(ImagingError, ValueError):
+    """The file cannot be read as an image: not a plain file, or an image attribute is damaged. A ValueError too,
+    so callers that skip unreadable files (``except ValueError``) skip these."""
