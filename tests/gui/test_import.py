@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6 import QtWidgets
+
 from workstation.gui import operations as ops
 from workstation.gui.jobs import PARTIAL
 
@@ -75,3 +77,19 @@ def test_new_media_offer_imports_on_accept(qtbot, main_window, tmp_path):
     with qtbot.waitSignal(main_window.importFinished, timeout=30000) as done:
         importer.click()
     assert done.args[0].result.imported >= 5
+
+
+def test_a_clean_import_needs_no_dialog_a_partial_one_shows_its_report(qtbot, main_window, tmp_path):
+    from tests.peers import make_ct_series
+
+    make_ct_series(tmp_path / "ct", 3)
+    with qtbot.waitSignal(main_window.importFinished, timeout=30000) as done:
+        main_window.import_paths([str(tmp_path / "ct")])
+    assert done.args[0].result.imported == 3
+    assert main_window.findChild(QtWidgets.QDialog, "import_summary") is None
+    assert "3 imported" in main_window.statusBar().currentMessage()
+    # The same files again: nothing new, which the user should see (a report, not a silent status line).
+    with qtbot.waitSignal(main_window.importFinished, timeout=30000):
+        main_window.import_paths([str(tmp_path / "ct")])
+    summary = main_window.findChild(QtWidgets.QDialog, "import_summary")
+    assert summary is not None and summary.isVisible() and "already" in summary.summary.text()

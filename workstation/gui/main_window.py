@@ -384,6 +384,12 @@ class MainWindow(QtWidgets.QMainWindow):
         elif show_summary and job.result is not None:
             report = job.result
             problems = [(r.get("path", ""), r.get("reason", "")) for r in getattr(report, "rejected", [])]
+            if not problems and not getattr(report, "skipped", 0) and getattr(report, "imported", 0):
+                # Everything went in: the new study in the list and the Activity row say so; a box to dismiss
+                # after every clean import (Horos, Weasis show none) only got in the way.
+                self.statusBar().showMessage(job.message, 10000)
+                self.importFinished.emit(job)
+                return
             dlg = ReportDialog(self.tr("Import finished"), job.message, problems, self)
             dlg.setObjectName("import_summary")
             self.dialogs.append(dlg)
