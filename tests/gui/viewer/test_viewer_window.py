@@ -277,3 +277,38 @@ def test_viewer_fits_the_screen_and_ctrl_w_closes_it(ct_series, qtbot):
     win.activateWindow()
     QTest.keyClick(win.viewports[0].canvas, Qt.Key_W, Qt.ControlModifier)
     qtbot.waitUntil(lambda: not win.isVisible(), timeout=2000)
+
+
+def test_close_shortcut_is_not_ambiguous_where_the_platform_binds_ctrl_w(ct_series, qtbot, monkeypatch):
+    """On X11 desktops QKeySequence.Close already holds Ctrl+W: listing it twice made Qt call the shortcut
+    ambiguous and Ctrl+W did nothing."""
+    from PySide6.QtTest import QTest
+
+    from workstation.gui.viewer.window import ViewerWindow
+
+    # What xcb answers (the offscreen platform says Ctrl+F4 first, which hid the duplicate in tests).
+    bindings = [QtGui.QKeySequence("Ctrl+W"), QtGui.QKeySequence(Qt.Key_Close)]
+    monkeypatch.setattr(QtGui.QKeySequence, "keyBindings", staticmethod(lambda _key: list(bindings)))
+    win = ViewerWindow([ct_series])
+    qtbot.addWidget(win)
+    close = next(a for a in win.actions() if a.text() == "Close")
+    keys = [k.toString() for k in close.shortcuts()]
+    assert "Ctrl+W" in keys and len(keys) == len(set(keys)) == 2
+    win.show()
+    qtbot.waitUntil(lambda: win.is_loaded, timeout=15000)
+    win.activateWindow()
+    QTest.keyClick(win.viewports[0].canvas, Qt.Key_W, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: not win.isVisible(), timeout=2000)
+
+
+def test_a_drag_crossing_a_viewport_leaves_no_warning(open_viewer, tmp_path, qtlog):
+    a, b = _two_series(tmp_path)
+    win = open_viewer([a, b])
+    target = win.viewports[0].canvas.viewport()
+    mime = win.thumbnails.mimeData([win.thumbnails.item(1)])
+    pos = QtCore.QPoint(target.width() // 2, target.height() // 2)
+    enter = QtGui.QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QtWidgets.QApplication.sendEvent(target, enter)
+    assert enter.isAccepted()
+    QtWidgets.QApplication.sendEvent(target, QtGui.QDragLeaveEvent())
+    assert not [r for r in qtlog.records if "drag" in r.message.lower()]

@@ -92,6 +92,11 @@ class _Canvas(pg.GraphicsView):
         if ev.mimeData().hasFormat(SERIES_MIME):
             ev.acceptProposedAction()
 
+    def dragLeaveEvent(self, ev):
+        # QGraphicsView's own handler never saw the enter (ours took it) and warned on stderr at every drag that
+        # crossed a viewport.
+        ev.accept()
+
     def dropEvent(self, ev):
         if ev.mimeData().hasFormat(SERIES_MIME):
             index = int(bytes(ev.mimeData().data(SERIES_MIME)).decode())

@@ -73,7 +73,10 @@ class ViewerWindow(QtWidgets.QMainWindow):
         avail = screen.availableGeometry() if screen is not None else QtCore.QRect(0, 0, 1400, 900)
         self.resize(min(1400, avail.width()), min(900, avail.height()))
         close = QtGui.QAction("Close", self)
-        close.setShortcuts([QtGui.QKeySequence(QtGui.QKeySequence.Close), QtGui.QKeySequence("Ctrl+W")])
+        keys = QtGui.QKeySequence.keyBindings(QtGui.QKeySequence.Close)
+        if QtGui.QKeySequence("Ctrl+W") not in keys:  # a sequence listed twice makes the shortcut "ambiguous"
+            keys.append(QtGui.QKeySequence("Ctrl+W"))
+        close.setShortcuts(keys)
         close.triggered.connect(self.close)
         self.addAction(close)  # Ctrl+W as in every other viewer window; the tool bar has no room for it
         self.settings = settings
