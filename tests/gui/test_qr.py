@@ -116,6 +116,10 @@ def test_find_on_several_nodes_merges_with_node_column(qtbot, main_window, fake_
     qtbot.waitUntil(lambda: roe_b.childCount() == 1, timeout=10000)
     assert fake_network["series"] == [("b", "1.2")]
     assert roe_b.child(0).text(COL_NODE) == "b"
+    model = win.activity.model
+    series_job = next(j for j in (model.job_at(r) for r in range(model.rowCount()))
+                      if j.title.startswith("Find series"))
+    qtbot.waitUntil(lambda: series_job.message == "1 series found", timeout=5000)  # not the client's "1 matches"
     qr.tree.clearSelection()
     roe_b.child(0).setSelected(True)
     qr.retrieve_selected()

@@ -522,8 +522,9 @@ class QueryRetrievePanel(QtWidgets.QWidget):
             return
         uid = item.data(0, UID_ROLE)
         who = " ".join(t for t in (item.text(0), item.text(2), item.text(4)) if t)
+        # Our own line: the client's progress text ("1 matches") was left as the job's result.
         job = Job("find", self.tr("Find series of %s on %s") % (who, node.name), find_series, self.settings, node,
-                  uid)
+                  uid, summarize=lambda rows: (DONE, self.tr("%n series found", "", len(rows))))
         job.succeeded.connect(lambda rows, it=item: self._on_series(it, rows))
         job.failed.connect(lambda exc: self.status.setText(self.tr("Series search failed: %s") % exc))
         self.jobs.submit(job)
