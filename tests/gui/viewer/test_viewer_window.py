@@ -312,3 +312,35 @@ def test_a_drag_crossing_a_viewport_leaves_no_warning(open_viewer, tmp_path, qtl
     assert enter.isAccepted()
     QtWidgets.QApplication.sendEvent(target, QtGui.QDragLeaveEvent())
     assert not [r for r in qtlog.records if "drag" in r.message.lower()]
+
+
+def test_a_structured_report_shows_its_content(open_viewer, testdata):
+    win = open_viewer([testdata("test-SR.dcm")], wait_image=False)
+    vp = win.active
+    assert vp.message.startswith("Comprehensive SR Storage (SR)")
+    for line in ("Diagnosis", "Diameter: 3 cm", "Text Code: was detected.", "DateTime: 20001206120000"):
+        assert line in vp.message.splitlines() or any(row.strip() == line for row in vp.message.splitlines())
+    assert vp._label.alignment() & Qt.AlignLeft and vp._label.isVisible()
+
+
+def test_a_long_report_is_cut_with_a_pointer_to_the_tags():
+    from pydicom.dataset import Dataset
+
+    from workstation.gui.viewer.series import sr_text
+
+    def code(meaning):
+        c = Dataset()
+        c.CodeValue, c.CodingSchemeDesignator, c.CodeMeaning = "1", "99X", meaning
+        return [c]
+
+    ds = Dataset()
+    ds.ConceptNameCodeSequence = code("Findings")
+    items = []
+    for k in range(100):
+        it = Dataset()
+        it.ValueType, it.ConceptNameCodeSequence, it.TextValue = "TEXT", code(f"Finding {k}"), f"text {k}"
+        items.append(it)
+    ds.ContentSequence = items
+    lines = sr_text(ds, max_lines=40).splitlines()
+    assert len(lines) == 40 and lines[0] == "Findings" and lines[1] == "Finding 0: text 0"
+    assert lines[-1] == "… 62 more line(s): Tags shows the whole content"

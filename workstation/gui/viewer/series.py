@@ -160,7 +160,69 @@ def non_image_entry(path: str, fallback: str = "") -> SeriesEntry:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
     title = f"{header.get('SeriesNumber', '')} {header.get('Modality', '') or 'object'}".strip()
-    return SeriesEntry(title=title, header=header, message=str(what), document_path=doc, paths=[path])
+    message = str(what)
+    if "ContentSequence" in ds:
+        # A structured report is read, not looked at: "Comprehensive SR Storage" alone left the radiologist
+        # with nothing to read. The content tree as indented text (the tag browser has every element).
+        try:
+            report = sr_text(ds)
+        except Exception:  # noqa: BLE001 - an odd content tree still shows what the object is
+            report = ""
+        if report:
+            message = f"{message}\n\n{report}"
+    return SeriesEntry(title=title, header=header, message=message, document_path=doc, paths=[path])
+
+
+SR_MAX_LINES = 200  # the viewport scrolls; beyond that the tag browser is the better reader
+
+
+def _code_meaning(seq) -> str:
+    return str(seq[0].get("CodeMeaning", "") or "") if seq else ""
+
+
+def _sr_value(item) -> str:
+    vt = str(item.get("ValueType", ""))
+    if vt == "TEXT":
+        return str(item.get("TextValue", "") or "")
+    if vt == "CODE":
+        return _code_meaning(item.get("ConceptCodeSequence"))
+    if vt == "NUM":
+        mv = item.get("MeasuredValueSequence")
+        if not mv:
+            return ""
+        units = mv[0].get("MeasurementUnitsCodeSequence")
+        unit = str(units[0].get("CodeValue", "") or units[0].get("CodeMeaning", "") or "") if units else ""
+        return f"{mv[0].get('NumericValue', '')} {unit}".strip()
+    if vt == "PNAME":
+        return str(item.get("PersonName", "") or "").replace("^", " ").strip()
+    if vt in ("DATE", "TIME", "DATETIME"):
+        return str(item.get({"DATE": "Date", "TIME": "Time", "DATETIME": "DateTime"}[vt], "") or "")
+    if vt == "UIDREF":
+        return str(item.get("UID", "") or "")
+    return ""
+
+
+def sr_text(ds, max_lines: int = SR_MAX_LINES) -> str:
+    """A structured report's title and content tree as indented "name: value" lines (at most ``max_lines``)."""
+    lines: list[str] = []
+    title = _code_meaning(ds.get("ConceptNameCodeSequence"))
+    if title:
+        lines.append(title)
+
+    def walk(items, depth: int) -> None:
+        for item in items:
+            name = _code_meaning(item.get("ConceptNameCodeSequence"))
+            value = " ".join(_sr_value(item).split())  # multi-line text values on one line
+            if name or value:
+                lines.append("    " * depth + (f"{name}: {value}" if name and value else name or value))
+            if "ContentSequence" in item:
+                walk(item.ContentSequence, depth + (1 if name or value else 0))
+
+    walk(ds.get("ContentSequence") or [], 0)
+    if len(lines) > max_lines:
+        more = len(lines) - max_lines + 1
+        lines = lines[: max_lines - 1] + [f"… {more} more line(s): Tags shows the whole content"]
+    return "\n".join(lines)
 
 
 def source_uid(src) -> str | None:

@@ -163,19 +163,25 @@ class StackViewport(QtWidgets.QWidget):
         self._planes_key: tuple | None = None
         self.view.sigResized.connect(self._apply_view)
 
-        self._label = QtWidgets.QLabel(self)
+        self._label = QtWidgets.QLabel()
         self._label.setAlignment(Qt.AlignCenter)
         self._label.setWordWrap(True)
         self._label.setStyleSheet("color: #ddd; background: #111; font-size: 14px; padding: 12px;")
+        # In a scroll area: a report (SR content) scrolls instead of making this cell taller than its neighbours.
+        self._label_area = QtWidgets.QScrollArea(self)
+        self._label_area.setWidget(self._label)
+        self._label_area.setWidgetResizable(True)
+        self._label_area.setFrameShape(QtWidgets.QFrame.NoFrame)
+        self._label_area.setStyleSheet("QScrollArea { background: #111; }")
         self._doc_button = QtWidgets.QPushButton("Open document", self)
         self._doc_button.clicked.connect(self.open_document)
-        self._label.hide()
+        self._label_area.hide()
         self._doc_button.hide()
 
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(1, 1, 1, 1)
         lay.addWidget(self.canvas)
-        lay.addWidget(self._label)
+        lay.addWidget(self._label_area)
         lay.addWidget(self._doc_button, 0, Qt.AlignCenter)
 
         self._cine = QtCore.QTimer(self)
@@ -265,8 +271,12 @@ class StackViewport(QtWidgets.QWidget):
         """Replace the image with a message (non-image objects, errors); empty text shows the image again."""
         self.message = text
         self.document_path = document_path
+        # A one-line "what it is" sits in the middle; a report (several lines) reads from the top left.
+        multi = text.count("\n") >= 3
+        self._label.setAlignment(Qt.AlignLeft | Qt.AlignTop if multi else Qt.AlignCenter)
+        self._label.setTextFormat(Qt.PlainText)
         self._label.setText(text)
-        self._label.setVisible(bool(text))
+        self._label_area.setVisible(bool(text))
         self.canvas.setVisible(not text)
         self._doc_button.setVisible(bool(document_path))
 
