@@ -16,7 +16,14 @@ checked first and the connection is aborted (A-ABORT, then closed) without readi
 * the PDU type is unknown, or the first PDU is not an A-ASSOCIATE-RQ (garbage, port scanners, HTTP...);
 * a P-DATA-TF is longer than the maximum PDU length we advertised, or any other PDU is longer than
   :data:`MAX_CONTROL_PDU`;
-* the data set being received on the association grows beyond the per-association budget.
+* the data set being received on the association grows beyond the per-association budget;
+* an A-ASSOCIATE-RQ is malformed (:func:`check_associate_rq`): pynetdicom 3.0.4 decodes items by their
+  declared lengths without checking them, and an even or duplicate presentation context ID, a context without
+  a transfer syntax or an unknown user identity type raise inside its state machine (the DUL thread dies with a
+  traceback, the peer hangs until its own timeout);
+* a DIMSE message cannot be decoded (:func:`guard_dimse`): pynetdicom decodes the command set inside the DUL
+  state machine, where a command without (0000,0100), an unknown command field or undecodable elements kill
+  the DUL thread; a data set without its command is logged with a traceback.
 
 Connections that have not completed an association do not count against our own association cap (see
 :class:`workstation.net.server.DicomServer`), so a burst of garbage never locks real senders out.
@@ -29,6 +36,7 @@ import queue
 import select
 import socket
 import struct
+import threading
 import time
 import types
 import weakref
@@ -51,12 +59,160 @@ IDLE_WAIT = 0.01  # longest wait of an idle DUL loop (its timers and kill flag a
 _REACTOR_WAIT = 0.001  # seconds the association reactor waits for a message before its housekeeping
 _UPSTREAM_LOG = logging.getLogger("pynetdicom.association")
 _HEADER = struct.Struct(">BBL")
+# The first PDU is read before the state machine has taken the connection (Evt5): still Sta1, not Sta2.
+_BEFORE_ASSOCIATION = ("Sta1", "Sta2")
+_RELEASING = {"Sta7", "Sta10", "Sta11"}  # states in which an A-RELEASE-RP from the peer is expected (PS3.8 9.2)
 _KNOWN_PDU_TYPES = {0x01: "A-ASSOCIATE-RQ", 0x02: "A-ASSOCIATE-AC", 0x03: "A-ASSOCIATE-RJ", 0x04: "P-DATA-TF",
                     0x05: "A-RELEASE-RQ", 0x06: "A-RELEASE-RP", 0x07: "A-ABORT"}
 
 
 class ProtocolViolation(Exception):
     """What a peer did wrong; the association is aborted and the message logged."""
+
+
+# --- A-ASSOCIATE-RQ structure (PS3.8 9.3.2) --------------------------------------------------------------------
+_UID_CHARS = frozenset(b"0123456789.")
+_USER_IDENTITY_TYPES = {1, 2, 3, 4, 5}  # PS3.7 D.3.3.7.1
+
+
+def _check_uid(value: bytes, what: str) -> None:
+    # pynetdicom logs a traceback for a UID that is not ASCII before it fails; we refuse it first.
+    uid = value.rstrip(b"\0 ")
+    if not uid:
+        raise ProtocolViolation(f"an empty {what}")
+    if len(uid) > 64 or not set(uid) <= _UID_CHARS:
+        shown = repr(bytes(uid[:40])) + ("..." if len(uid) > 40 else "")
+        raise ProtocolViolation(f"the {what} {shown} is not a UID")
+
+
+def _items(data: bytes, offset: int, where: str) -> list[tuple[int, bytes]]:
+    """(type, value) of the items (4-byte headers, 16-bit lengths) from ``offset`` to the end of ``data``."""
+    out = []
+    end = len(data)
+    while offset < end:
+        if offset + 4 > end:
+            raise ProtocolViolation(f"an item header runs past the end of {where}")
+        item_type, _, length = struct.unpack_from(">BBH", data, offset)
+        if offset + 4 + length > end:
+            raise ProtocolViolation(f"item 0x{item_type:02X} declares {length} bytes, more than {where} holds")
+        out.append((item_type, bytes(data[offset + 4:offset + 4 + length])))
+        offset += 4 + length
+    return out
+
+
+def _field(value: bytes, offset: int, what: str) -> tuple[bytes, int]:
+    """A 16-bit-length-prefixed field of a user information sub-item, and the offset after it."""
+    if offset + 2 > len(value):
+        raise ProtocolViolation(f"the {what} sub-item is too short")
+    (length,) = struct.unpack_from(">H", value, offset)
+    if offset + 2 + length > len(value):
+        raise ProtocolViolation(f"the {what} sub-item declares a field of {length} bytes, more than it holds")
+    return value[offset + 2:offset + 2 + length], offset + 2 + length
+
+
+def _check_user_information(value: bytes) -> None:
+    for sub_type, sub in _items(value, 0, "the user information item"):
+        if sub_type == 0x51:
+            if len(sub) != 4:
+                raise ProtocolViolation(f"the maximum length sub-item has {len(sub)} bytes instead of 4")
+        elif sub_type == 0x52:
+            _check_uid(sub, "implementation class UID")
+        elif sub_type == 0x53:
+            if len(sub) != 4:
+                raise ProtocolViolation(f"the asynchronous operations window sub-item has {len(sub)} bytes, not 4")
+        elif sub_type == 0x54:
+            uid, at = _field(sub, 0, "SCP/SCU role selection")
+            if at + 2 != len(sub):
+                raise ProtocolViolation("the SCP/SCU role selection sub-item has a wrong length")
+            _check_uid(uid, "SOP class UID of a role selection")
+        elif sub_type == 0x55:
+            if not 1 <= len(sub) <= 16:
+                raise ProtocolViolation(f"an implementation version name of {len(sub)} bytes (1 to 16 allowed)")
+        elif sub_type == 0x56:
+            uid, _ = _field(sub, 0, "SOP class extended negotiation")
+            _check_uid(uid, "SOP class UID of an extended negotiation")
+        elif sub_type == 0x57:
+            uid, at = _field(sub, 0, "SOP class common extended negotiation")
+            _check_uid(uid, "SOP class UID of a common extended negotiation")
+            service, at = _field(sub, at, "SOP class common extended negotiation")
+            _check_uid(service, "service class UID of a common extended negotiation")
+            related, at = _field(sub, at, "SOP class common extended negotiation")
+            if at != len(sub):
+                raise ProtocolViolation("the SOP class common extended negotiation sub-item has a wrong length")
+            inner = 0
+            while inner < len(related):
+                general, inner = _field(related, inner, "related general SOP class")
+                _check_uid(general, "related general SOP class UID")
+        elif sub_type == 0x58:
+            if len(sub) < 2 or sub[0] not in _USER_IDENTITY_TYPES:
+                kind = sub[0] if sub else "none"
+                raise ProtocolViolation(f"user identity type {kind} (1 to 5 allowed)")
+            primary, at = _field(sub, 2, "user identity")
+            secondary, at = _field(sub, at, "user identity")
+            if at != len(sub) or not primary:
+                raise ProtocolViolation("the user identity sub-item has a wrong length")
+        else:
+            raise ProtocolViolation(f"unknown user information sub-item type 0x{sub_type:02X}")
+
+
+def check_associate_rq(data: bytes) -> None:
+    """Refuse an A-ASSOCIATE-RQ PDU (header included) whose items pynetdicom would misread or choke on.
+
+    Lengths at every level must fit their parent; items and sub-items must be of the types an A-ASSOCIATE-RQ
+    carries, each required one present; presentation context IDs odd and unique, each context with one abstract
+    syntax and at least one transfer syntax; UIDs at most 64 digits and dots; AE titles printable ASCII (pynetdicom
+    logs a traceback for anything else); user identity types 1 to 5. Raises ProtocolViolation.
+    """
+    if len(data) < 6 + 68:
+        raise ProtocolViolation("an A-ASSOCIATE-RQ shorter than its fixed fields")
+    for what, start in (("called", 10), ("calling", 26)):
+        title = data[start:start + 16].rstrip(b"\0 ")
+        if any(c < 0x20 or c > 0x7E or c == 0x5C for c in title):
+            raise ProtocolViolation(f"the {what} AE title {bytes(title)!r} has characters an AE title cannot have")
+    ids: set[int] = set()
+    counts = {0x10: 0, 0x50: 0}
+    for item_type, value in _items(data, 6 + 68, "the A-ASSOCIATE-RQ"):
+        if item_type in counts:
+            counts[item_type] += 1
+        if item_type == 0x10:
+            _check_uid(value, "application context name")
+        elif item_type == 0x20:
+            if len(value) < 4:
+                raise ProtocolViolation("a presentation context item shorter than its fixed fields")
+            cid = value[0]
+            if cid % 2 == 0:
+                raise ProtocolViolation(f"presentation context ID {cid} is even (odd IDs only)")
+            if cid in ids:
+                raise ProtocolViolation(f"presentation context ID {cid} is proposed twice")
+            ids.add(cid)
+            subs = _items(value, 4, f"presentation context {cid}")
+            abstract = [v for t, v in subs if t == 0x30]
+            syntaxes = [v for t, v in subs if t == 0x40]
+            others = sorted({t for t, _ in subs} - {0x30, 0x40})
+            if others:
+                raise ProtocolViolation(f"presentation context {cid} has a sub-item of unknown type 0x{others[0]:02X}")
+            if len(abstract) != 1:
+                raise ProtocolViolation(
+                    f"presentation context {cid} has {len(abstract)} abstract syntaxes (one needed)")
+            if not syntaxes:
+                raise ProtocolViolation(f"presentation context {cid} proposes no transfer syntax")
+            _check_uid(abstract[0], f"abstract syntax of presentation context {cid}")
+            for syntax in syntaxes:
+                _check_uid(syntax, f"transfer syntax of presentation context {cid}")
+        elif item_type == 0x50:
+            _check_user_information(value)
+            if not any(t == 0x51 for t, _ in _items(value, 0, "the user information item")):
+                raise ProtocolViolation("the user information item has no maximum length sub-item")
+        else:
+            raise ProtocolViolation(f"unknown item type 0x{item_type:02X} in an A-ASSOCIATE-RQ")
+    # PS3.8 9.3.2: one application context, one or more presentation contexts, one user information item.
+    # (pynetdicom's own handlers fail on a request without user information.)
+    if counts[0x10] != 1:
+        raise ProtocolViolation(f"{counts[0x10]} application context items (one needed)")
+    if not ids:
+        raise ProtocolViolation("no presentation context proposed")
+    if counts[0x50] != 1:
+        raise ProtocolViolation(f"{counts[0x50]} user information items (one needed)")
 
 
 def set_nodelay(sock: socket.socket | None) -> None:
@@ -125,14 +281,18 @@ def guarded_read(dul: Any, limits: PDULimits, on_violation: Callable[[str], None
         header = _recv_exact(sock, 6)
         if header is None:
             dul.event_queue.put("Evt17")
-            if state == "Sta2":
+            if state in _BEFORE_ASSOCIATION:
                 wake_acceptor(dul)
             return
         pdu_type, _, length = _HEADER.unpack(header)
         if pdu_type not in _KNOWN_PDU_TYPES:
             raise ProtocolViolation(f"unknown PDU type 0x{pdu_type:02X}")
-        if state == "Sta2" and pdu_type != 0x01:
+        if state in _BEFORE_ASSOCIATION and pdu_type != 0x01:
             raise ProtocolViolation(f"expected an A-ASSOCIATE-RQ, received {_KNOWN_PDU_TYPES[pdu_type]}")
+        unexpected = pdu_type in (0x01, 0x02, 0x03) or (pdu_type == 0x06 and state not in _RELEASING)
+        if unexpected and state not in _BEFORE_ASSOCIATION:
+            # pynetdicom aborts too, without a word in the log (and its PDU logger fails on an A-ASSOCIATE-AC).
+            raise ProtocolViolation(f"unexpected {_KNOWN_PDU_TYPES[pdu_type]} on an association (state {state})")
         limit = limits.max_pdu if pdu_type == 0x04 else MAX_CONTROL_PDU
         if length > limit:
             raise ProtocolViolation(
@@ -154,7 +314,12 @@ def guarded_read(dul: Any, limits: PDULimits, on_violation: Callable[[str], None
     try:
         if pdu_type == 0x04:
             _check_pdata(data, limits)
+        elif pdu_type == 0x01:
+            check_associate_rq(data)
         pdu, event = dul._decode_pdu(data)
+        if pdu_type == 0x01:
+            # The state machine converts it again (AE-6); an exception there would kill the DUL thread.
+            pdu.to_primitive()
     except ProtocolViolation as exc:
         _abort_now(dul, str(exc), on_violation)
         return
@@ -170,17 +335,111 @@ def _abort_now(dul: Any, reason: str, on_violation: Callable[[str], None]) -> No
     on_violation(reason)
     pdu = A_ABORT_RQ()
     pdu.source = 0x02
-    pdu.reason_diagnostic = 0x06 if "declares" in reason else 0x02
+    # PS3.8 table 9-26: unrecognized PDU, unexpected PDU, otherwise an invalid parameter value.
+    if reason.startswith("unknown PDU type"):
+        pdu.reason_diagnostic = 0x01
+    elif reason.startswith(("expected an", "unexpected")):
+        pdu.reason_diagnostic = 0x02
+    else:
+        pdu.reason_diagnostic = 0x06
     try:
         if dul.socket is not None and dul.socket.socket is not None:
             dul.socket.socket.sendall(pdu.encode())
     except OSError:
         pass
-    before_association = dul.state_machine.current_state == "Sta2"
+    before_association = dul.state_machine.current_state in _BEFORE_ASSOCIATION
     if dul.socket is not None:
         dul.socket.close()  # puts Evt17: the state machine goes to Sta1 and both threads end
     if before_association:
         wake_acceptor(dul)
+
+
+def guard_dimse(assoc: Any, on_violation: Callable[[str], None]) -> None:
+    """Decode the association's DIMSE messages without letting a malformed one kill its DUL thread.
+
+    Replaces ``DIMSEServiceProvider.receive_primitive`` (pynetdicom 3.0.4), which runs inside the DUL state
+    machine (action DT-2): an exception there ends the thread with a traceback and leaves the peer hanging, and
+    a message it cannot convert is logged with ``LOGGER.exception``. Here the association is aborted with one
+    log line instead. Also refused: a data set fragment with no command before it, a command fragment while a
+    data set is due, and fragments of one message on different presentation contexts (PS3.8 E.2).
+    """
+    from pynetdicom.dimse_messages import DIMSEMessage
+    from pynetdicom.dimse_primitives import C_CANCEL, N_EVENT_REPORT
+    from pynetdicom.pdu_primitives import P_DATA
+    from pynetdicom.utils import make_target
+
+    dimse = assoc.dimse
+    if not all(hasattr(dimse, n) for n in ("message", "msg_queue", "cancel_req")):
+        return
+    upstream_receive = dimse.receive_primitive
+    state = {"context": None, "dataset_due": False}
+
+    def violation(reason: str) -> None:
+        dimse.message = None
+        state["context"], state["dataset_due"] = None, False
+        _abort_now(dimse.dul, reason, on_violation)
+
+    def deliver(message: Any) -> None:
+        """What upstream does with a complete message (queues it for the association's reactor)."""
+        _trigger(assoc, _evt.EVT_DIMSE_RECV, {"message": message})
+        try:
+            msg = message.message_to_primitive()
+        except Exception as exc:  # noqa: BLE001 - a command pynetdicom cannot map to a DIMSE service
+            raise ProtocolViolation(f"an invalid DIMSE command: {type(exc).__name__}: {exc}") from None
+        context_id = message.context_id
+        if isinstance(msg, C_CANCEL) and len(dimse.cancel_req) < 10:
+            dimse.cancel_req[msg.MessageIDBeingRespondedTo] = msg
+        elif isinstance(msg, N_EVENT_REPORT) and msg.is_valid_request:
+            threading.Thread(target=make_target(assoc._serve_request), args=(msg, context_id), daemon=True).start()
+        else:
+            dimse.msg_queue.put((context_id, msg))
+
+    def receive_primitive(primitive: Any) -> None:
+        pdvs = getattr(primitive, "presentation_data_value_list", None)
+        if pdvs is None:
+            upstream_receive(primitive)
+            return
+        try:
+            accepted = getattr(assoc, "_accepted_cx", None)
+            for context_id, data in pdvs:
+                if not data:
+                    raise ProtocolViolation("an empty PDV (no message control header)")
+                if accepted is not None and context_id not in accepted:
+                    raise ProtocolViolation(f"a PDV on presentation context {context_id}, which was not accepted")
+                if state["context"] is not None and context_id != state["context"]:
+                    raise ProtocolViolation(f"a message fragment on presentation context {context_id} continues "
+                                            f"a message on context {state['context']}")
+                is_command = bool(data[0] & 0x01)
+                if is_command and state["dataset_due"]:
+                    raise ProtocolViolation("a command arrived while the data set of the previous one was due")
+                if not is_command and not state["dataset_due"]:
+                    raise ProtocolViolation("a data set fragment arrived without a command before it")
+                state["context"] = context_id
+                if dimse.message is None:
+                    dimse.message = DIMSEMessage()
+                message = dimse.message
+                # One PDV at a time: upstream stops at the first complete message of a P-DATA and drops the rest.
+                single = P_DATA()
+                single.presentation_data_value_list = [[context_id, data]]
+                try:
+                    complete = message.decode_msg(single, assoc)
+                except Exception as exc:  # noqa: BLE001 - whatever the peer's command set makes pydicom raise
+                    if "CommandField" in str(exc) or isinstance(exc, KeyError):
+                        raise ProtocolViolation("a command set without a valid Command Field (0000,0100)") from None
+                    raise ProtocolViolation(f"an undecodable command set: {type(exc).__name__}: {exc}") from None
+                if not complete:
+                    if data[0] & 0x03 == 0x03:
+                        state["dataset_due"] = True
+                    continue
+                state["context"], state["dataset_due"] = None, False
+                dimse.message = None
+                deliver(message)
+        except ProtocolViolation as exc:
+            violation(str(exc))
+        except Exception as exc:  # noqa: BLE001 - never let the DUL thread die on peer data
+            violation(f"an undecodable DIMSE message: {type(exc).__name__}: {exc}")
+
+    dimse.receive_primitive = receive_primitive
 
 
 def wake_acceptor(dul: Any) -> None:
@@ -326,6 +585,7 @@ class GuardedRequestHandler(RequestHandler):
         dul = assoc.dul
         dul._read_pdu_data = types.MethodType(lambda self: guarded_read(self, limits, on_violation), dul)
         install_adaptive_poll(dul)
+        guard_dimse(assoc, on_violation)
         if _reactor_compatible(assoc):
             assoc._run_reactor = types.MethodType(_fast_acceptor_reactor, assoc)
         if config.setup is not None:
@@ -367,6 +627,8 @@ __all__ = [
     "PDULimits",
     "ProtocolViolation",
     "dataset_budget",
+    "check_associate_rq",
+    "guard_dimse",
     "guarded_read",
     "set_nodelay",
 ]

@@ -2,7 +2,9 @@
 
 The received data set is archived exactly as it arrived: pynetdicom's ``encoded_dataset(include_meta=True)``
 prefixes the bytes with a preamble and file meta, nothing is decoded or re-encoded. The archive writes the file
-(temp, fsync, rename) and indexes it before the handler returns, so Success means durable and findable.
+(temp, fsync, rename) and indexes it before the handler returns, so Success means durable and findable, under
+the SOP Instance UID the Success names: a C-STORE whose data set carries other SOP UIDs than its command, or
+whose SOP class is not its presentation context's, is refused.
 
 :func:`install_fast_store` serves the C-STORE requests of our associations without pynetdicom's generic
 ``StorageServiceClass.SCP``: the handler runs as an ``EVT_C_STORE`` handler would, and the response command set
@@ -13,6 +15,7 @@ the association's thread, after the handler returned (the file durable and its r
 from __future__ import annotations
 
 import logging
+import sqlite3
 import struct
 import types
 from typing import Any, Callable
@@ -41,6 +44,7 @@ from pynetdicom.presentation import PresentationContext
 from pynetdicom.sop_class import _STORAGE_CLASSES
 
 from workstation.archive import InvalidInstance, StorageFull
+from workstation.dicom.header import NotDicom, Unusable, read_header
 from workstation.net.dimse_bytes import file_meta_bytes, handler_status, store_response_command
 
 log = logging.getLogger("workstation.net.server")
@@ -62,6 +66,8 @@ SUCCESS = 0x0000
 OUT_OF_RESOURCES = 0xA700
 CANNOT_UNDERSTAND = 0xC000
 NOT_AUTHORIZED = 0x0124
+SOP_CLASS_NOT_SUPPORTED = 0x0122
+DATASET_MISMATCH = 0xA900  # "Data Set does not match SOP Class"
 
 
 def accepted_transfer_syntaxes(configured: list[str]) -> list[str]:
@@ -149,6 +155,15 @@ class StoreHandler:
         if not self.allowed(assoc):
             self.on_failed(assoc, sop_uid, "storage from this AE title is not allowed")
             return status_dataset(NOT_AUTHORIZED, "storage from this AE title is not allowed")
+        request = event.request
+        command_class = str(getattr(request, "AffectedSOPClassUID", "") or "")
+        context_class = str(getattr(event.context, "abstract_syntax", "") or "")
+        if command_class != context_class:
+            # pynetdicom serves a C-STORE on any accepted context (even Verification's), whose transfer syntax
+            # then labels a data set encoded for another.
+            why = f"SOP class {command_class} sent on the presentation context of {context_class}"
+            self.on_failed(assoc, sop_uid, why)
+            return status_dataset(SOP_CLASS_NOT_SUPPORTED, "SOP class differs from the presentation context's")
         try:
             data = encoded_file(event)
         except Exception as exc:  # noqa: BLE001 - a request pynetdicom could not assemble
@@ -156,7 +171,23 @@ class StoreHandler:
             return status_dataset(CANNOT_UNDERSTAND, "cannot assemble the data set")
         source = f"{assoc.requestor.ae_title}@{assoc.requestor.address}"
         try:
-            outcome = self.archive.store_bytes(data, source=source)
+            header = read_header(data, name=source)
+        except (NotDicom, Unusable) as exc:
+            self.on_failed(assoc, sop_uid, f"cannot be archived: {exc}")
+            return status_dataset(CANNOT_UNDERSTAND, f"cannot be archived: {exc}")
+        # Success acknowledges the command's UIDs: the archive files the data set under its own, so they must agree
+        # (the file meta, written from the command, would contradict the data set too).
+        if header.sop_instance_uid != sop_uid:
+            why = f"the data set's SOPInstanceUID {header.sop_instance_uid} differs from the command's {sop_uid}"
+            self.on_failed(assoc, sop_uid, why)
+            return status_dataset(CANNOT_UNDERSTAND, "SOPInstanceUID differs from the command's")
+        data_class = str(header.attributes.get("SOPClassUID") or "")
+        if data_class != command_class:
+            why = f"the data set's SOPClassUID {data_class} differs from the command's {command_class}"
+            self.on_failed(assoc, sop_uid, why)
+            return status_dataset(DATASET_MISMATCH, "SOPClassUID differs from the command's")
+        try:
+            outcome = self.archive.store_header(header, data)
         except StorageFull as exc:
             self.on_failed(assoc, sop_uid, f"out of disk space: {exc}")
             return status_dataset(OUT_OF_RESOURCES, "out of disk space")
@@ -166,6 +197,11 @@ class StoreHandler:
         except OSError as exc:
             self.on_failed(assoc, sop_uid, f"cannot be written: {exc}")
             return status_dataset(OUT_OF_RESOURCES, f"cannot be written: {exc.strerror or exc}")
+        except sqlite3.Error as exc:
+            # Locked, read-only or failing index: our resource, not the peer's data; the archive has removed the
+            # file it wrote, and A7xx tells the sender to try again later.
+            self.on_failed(assoc, sop_uid, f"the archive's index failed: {type(exc).__name__}: {exc}")
+            return status_dataset(OUT_OF_RESOURCES, f"archive index unavailable: {exc}")
         except Exception as exc:  # noqa: BLE001 - an index failure must still answer the peer
             log.exception("storing %s failed", sop_uid)
             self.on_failed(assoc, sop_uid, f"{type(exc).__name__}: {exc}")
@@ -191,9 +227,11 @@ def install_fast_store(assoc: Any) -> None:
             original(msg, context_id)
             return
         context = self._accepted_cx.get(context_id)
-        if context is None or context.abstract_syntax != msg.AffectedSOPClassUID:
+        if context is None:
             original(msg, context_id)  # pynetdicom logs and aborts
             return
+        # A SOP class other than the context's is refused by the handler (0x0122); pynetdicom would serve it on
+        # any context, or abort with an error for a class it does not know.
         self._is_paused = True
         try:
             result = evt.trigger(self, evt.EVT_C_STORE, {"request": msg, "context": context.as_tuple})
