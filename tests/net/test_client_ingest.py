@@ -176,3 +176,29 @@ def test_check_indexes_files_written_before_a_crash_and_never_garbage(tmp_path, 
     rows = _rows(archive)
     assert len(rows) == 3 and str(empty) not in rows and str(garbage) not in rows
     archive.close()
+
+
+def test_a_damaged_copy_then_a_good_one_of_the_same_instance_is_stored(archive, series):
+    ingest = ArchiveIngest(archive)
+    ingest(series[4][:-100])  # cut short: refused after it was written
+    for _ in range(200):  # the parser has refused it before the good copy arrives (a node's retry)
+        if ingest.failed:
+            break
+        threading.Event().wait(0.01)
+    ingest(series[4])
+    ingest.finish()
+    assert ingest.failed == 1 and ingest.stored == 1 and ingest.duplicates == 0, ingest.errors
+    assert len(_rows(archive)) == 1 and _storage_files(archive) == _rows(archive)
+
+
+def test_a_parser_that_fails_unexpectedly_does_not_hang_finish(archive, series, monkeypatch):
+    from workstation.net import scu_ingest
+
+    monkeypatch.setattr(scu_ingest.ArchiveIngest, "_parse_all",
+                        lambda self: (_ for _ in ()).throw(KeyboardInterrupt()))
+    ingest = ArchiveIngest(archive)
+    ingest(series[0])
+    done = threading.Event()
+    threading.Thread(target=lambda: (ingest.finish(), done.set()), daemon=True).start()
+    assert done.wait(10), "finish() hung after its parser thread died"
+    assert ingest.failed >= 1 and not _rows(archive)

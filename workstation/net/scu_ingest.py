@@ -265,6 +265,16 @@ class ArchiveIngest:
 
     def _parse_loop(self) -> None:
         """Parser thread: the header of each written file for its index row; a file that cannot be indexed goes."""
+        try:
+            self._parse_all()
+        except BaseException:  # never leave finish() waiting for a commit thread that waits for us
+            log.exception("the C-GET ingest's parser failed; the archive check indexes what it wrote")
+            with self._lock:
+                self.failed += 1
+                self.errors.append("the parser failed: see the log")
+            self._commits.put(None)
+
+    def _parse_all(self) -> None:
         from workstation.archive.index import InstanceRecord
 
         while True:
@@ -283,6 +293,7 @@ class ArchiveIngest:
             except Exception as exc:  # noqa: BLE001 - counted and reported; the next ones still come
                 if not existed:
                     _unlink(path)
+                    self._staged.discard(sop_uid)  # a good copy sent later is not a duplicate
                 self._failed(f"{type(exc).__name__}: {exc}")
             else:
                 self._add(InstanceRecord(header.attributes, size), path, existed)
