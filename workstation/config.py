@@ -48,10 +48,15 @@ def validate_ae_title(value: str, what: str = "AE title") -> str:
     if not stripped:
         raise SettingsError(f"{what} must not be empty")
     if len(stripped) > 16:
-        raise SettingsError(f"{what} {value!r} is longer than 16 characters")
+        raise SettingsError(f"{what} {_shown(value)} is longer than 16 characters")
     if _AE_FORBIDDEN.search(stripped):
-        raise SettingsError(f"{what} {value!r} contains a backslash or a control character")
+        raise SettingsError(f"{what} {_shown(value)} contains a backslash or a control character")
     return stripped
+
+
+def _shown(value: str) -> str:
+    """``value`` quoted as typed: control characters escaped, a backslash shown once (repr doubles it)."""
+    return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in value) + "'"
 
 
 def validate_port(value: Any, what: str = "port") -> int:

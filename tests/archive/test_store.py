@@ -259,3 +259,16 @@ def test_failed_upgrade_keeps_the_shared_lock(settings):
     assert tmp.exists()
     third.close()
     second.close()
+
+
+def test_an_instance_imported_twice_in_one_batch_is_announced_once(archive, tmp_path):
+    import shutil
+
+    files = make_ct_series(tmp_path / "s", 3)
+    shutil.copy(files[0], tmp_path / "s" / "copy-of-first.dcm")  # the same instance under a second name
+    events = []
+    archive.add_listener(events.append)
+    report = archive.import_paths([tmp_path / "s"])
+    assert report.imported == 3 and report.duplicates == 1
+    announced = [sop for e in events if e.kind == "added" for _, _, sop in e.instances]
+    assert sorted(announced) == sorted(r["SOPInstanceUID"] for r in archive.query("instance"))

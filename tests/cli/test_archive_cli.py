@@ -98,6 +98,9 @@ def test_config_validation(tmp_path):
     assert r.returncode == 1 and "longer than 16" in r.stderr and "Traceback" not in r.stderr
     r = run(data, "config", "set", "ae_title", "BAD\\AE")
     assert r.returncode == 1 and "backslash" in r.stderr
+    assert "'BAD\\AE'" in r.stderr  # as typed: one backslash, not repr's two
+    r = run(data, "config", "set", "ae_title", "A\x01B")
+    assert r.returncode == 1 and "'A\\x01B'" in r.stderr  # a control character shown escaped
     r = run(data, "config", "set", "port", "99999")
     assert r.returncode == 1
     r = run(data, "config", "set", "nonsense", "1")

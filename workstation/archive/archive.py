@@ -196,13 +196,16 @@ class Archive:
         """Index already-written files (the importer's batches); announces what was added."""
         added, dups = self.index.add(records, replace=self.settings.duplicate_policy == "overwrite")
         if added:
-            added_set = set(added)
+            # Once per added instance: a batch may hold the same instance twice (copies under two names), and
+            # listeners count arrivals.
+            first = {}
+            for r in records:
+                first.setdefault(r.attributes["SOPInstanceUID"], r)
             self._announce(
                 "added",
                 [
-                    (r.attributes["StudyInstanceUID"], r.attributes["SeriesInstanceUID"], r.attributes["SOPInstanceUID"])
-                    for r in records
-                    if r.attributes["SOPInstanceUID"] in added_set
+                    (first[uid].attributes["StudyInstanceUID"], first[uid].attributes["SeriesInstanceUID"], uid)
+                    for uid in dict.fromkeys(added) if uid in first
                 ],
             )
         return added, dups
