@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import socket
 
 import pytest
@@ -76,8 +78,19 @@ def test_retrieve_failure_is_explained(qtbot, main_window, orthanc, tmp_path):
     assert win.qr.status.text() == job.message
 
 
-def test_cancel_running_retrieve(qtbot, main_window, orthanc, tmp_path):
+def test_cancel_running_retrieve(qtbot, main_window, orthanc, tmp_path, monkeypatch):
+    from workstation.net.scu_ingest import ArchiveIngest
+
     _seed(orthanc, tmp_path, studies=(("Big^Study", "P9", 150),), rows=256)
+    # 10 ms per received instance: the whole C-GET would otherwise end within one progress interval on a quiet
+    # machine, before the Activity panel could cancel it.
+    take = ArchiveIngest.__call__
+
+    def slow_take(self, data):
+        time.sleep(0.01)
+        return take(self, data)
+
+    monkeypatch.setattr(ArchiveIngest, "__call__", slow_take)
     win = main_window
     _use_node(win, orthanc, "get")
     with qtbot.waitSignal(win.qr.findDone, timeout=20000):
