@@ -637,7 +637,8 @@ class QuerySession:
                     if ds is not None and not cancelled:
                         rows.append(row_from_identifier(ds, qr_level))
                         if progress:
-                            progress(Progress(done=len(rows), message=f"{len(rows)} matches"))
+                            found = len(rows)
+                            progress(Progress(done=found, message=f"{found} match{'es' if found != 1 else ''}"))
                         if limit is not None and len(rows) >= limit and not cancelled:
                             cancelled = True
                             send_cancel()
