@@ -44,6 +44,31 @@ def test_duplicate_keep_and_overwrite(archive, settings, tmp_path):
     rows = archive.query("study")
     assert [r["StudyDescription"] for r in rows] == ["CHANGED"]
     assert rows[0]["NumberOfInstances"] == 1
+    assert archive.storage.temp_files() == []
+
+
+def test_an_overwrite_whose_index_update_fails_keeps_the_old_file_with_its_row(archive, settings, tmp_path,
+                                                                                 monkeypatch):
+    import sqlite3
+
+    ds = pydicom.dcmread(test_file("CT_small.dcm"))
+    first = test_file("CT_small.dcm").read_bytes()
+    ds.StudyDescription = "CHANGED"
+    changed = tmp_path / "changed.dcm"
+    ds.save_as(changed)
+    stored = archive.store_bytes(first)
+    settings.duplicate_policy = "overwrite"
+
+    def locked(records, replace=False):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(archive.index, "add", locked)
+    with pytest.raises(sqlite3.OperationalError):
+        archive.store_bytes(changed.read_bytes())
+    assert stored.path.read_bytes() == first  # the file still matches its row
+    original = pydicom.dcmread(test_file("CT_small.dcm")).get("StudyDescription", "") or None
+    assert [r["StudyDescription"] for r in archive.query("study")] == [original]
+    assert archive.storage.temp_files() == []
 
 
 @pytest.mark.parametrize("data,reason", [

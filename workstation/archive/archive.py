@@ -177,20 +177,41 @@ class Archive:
         existed = self.index.has_instance(sop_uid)
         if existed and not overwrite:
             return StoreOutcome(sop_uid, self.instance_path(sop_uid) or self.storage.path_for(sop_uid), "duplicate")
-        path = self.storage.write_bytes(sop_uid, data, fsync=fsync)
+        # Replacing a stored file: keep the old one under a temp name (a hard link, no copy) until the new row is
+        # committed, so a failed index update leaves the old file matching its old row.
+        keep = self._keep_old(self.storage.path_for(sop_uid)) if existed else None
         try:
-            added, dups = self.index.add([InstanceRecord(attrs, len(data))], replace=overwrite)
-        except sqlite3.Error as exc:
-            # The row failed: the file must go too, or it would be a file without its row.
-            if not existed:
-                _unlink(path)
-            if "full" in str(exc).lower():
-                raise StorageFull(28, "no space left for the archive's index", str(self.index.path)) from None
-            raise
+            path = self.storage.write_bytes(sop_uid, data, fsync=fsync)
+            try:
+                added, dups = self.index.add([InstanceRecord(attrs, len(data))], replace=overwrite)
+            except sqlite3.Error as exc:
+                # The row failed: the file must go too (or be the old one again), never a file without its row.
+                if keep is not None:
+                    os.replace(keep, path)
+                    keep = None
+                elif not existed:
+                    _unlink(path)
+                if "full" in str(exc).lower():
+                    raise StorageFull(28, "no space left for the archive's index", str(self.index.path)) from None
+                raise
+        finally:
+            if keep is not None:
+                _unlink(keep)
         if dups:
             return StoreOutcome(sop_uid, path, "duplicate")
         self._announce("added", [(attrs["StudyInstanceUID"], attrs["SeriesInstanceUID"], sop_uid)])
         return StoreOutcome(sop_uid, path, "replaced" if existed else "stored")
+
+    def _keep_old(self, path: Path) -> Path | None:
+        """A second name for the file at ``path`` (a temp name the check would clean up), or None."""
+        if not path.exists():
+            return None  # a linked instance: its file is elsewhere and is not replaced
+        keep = self.storage._tmp_path(path)
+        try:
+            os.link(path, keep)
+        except OSError:
+            return None
+        return keep
 
     def add_records(self, records: list[InstanceRecord]) -> tuple[list[str], list[str]]:
         """Index already-written files (the importer's batches); announces what was added."""
