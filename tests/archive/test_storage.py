@@ -83,25 +83,3 @@ def test_temp_files_are_written_beside_their_final_name_and_found_by_the_check(t
     assert st.temp_files() == [stray]
     assert st.remove_temp_files(only_dead_writers=True) == 1 and not stray.exists()
     assert list(st.iter_files()) == [dest]
-
-
-def test_pieces_are_written_in_order_whatever_short_writes_the_kernel_makes(tmp_path, monkeypatch):
-    import os
-
-    st = Storage(tmp_path / "s")
-    pieces = [b"meta" * 3, memoryview(b"0123456789abcdef")[3:11], b"", bytearray(range(256)) * 40]
-    expected = b"".join(bytes(p) for p in pieces)
-    real = os.writev
-    sizes: list[int] = []
-
-    def short_writev(fd, buffers):  # at most 7 bytes of at most two buffers per call, like a signal-interrupted one
-        sizes.append(len(buffers))
-        return real(fd, [bytes(b)[:7] for b in buffers[:2]][:1] or [b""])
-
-    monkeypatch.setattr(storage_mod.os, "writev", short_writev)
-    dest = st.write_bytes("1.2.9", pieces, fsync=False, sync_dir=False)
-    assert dest.read_bytes() == expected
-    assert len(sizes) > len(expected) // 7 - 1  # it really went through many short writes
-    monkeypatch.setattr(storage_mod.os, "writev", real)
-    assert st.write_bytes("1.2.10", pieces).read_bytes() == expected
-    assert st.temp_files() == []

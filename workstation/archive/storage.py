@@ -19,7 +19,7 @@ import sys
 import threading
 import uuid
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator, Sequence
+from typing import BinaryIO, Iterable, Iterator
 
 
 class StorageFull(OSError):
@@ -107,13 +107,10 @@ class Storage:
 
     # --- writing ---------------------------------------------------------------------------------------------
     def write_bytes(
-        self, sop_instance_uid: str, data: bytes | memoryview | Sequence[bytes | memoryview], fsync: bool = True,
-        sync_dir: bool = True,
+        self, sop_instance_uid: str, data: bytes | memoryview, fsync: bool = True, sync_dir: bool = True
     ) -> Path:
         """Write ``data`` as the file of ``sop_instance_uid`` atomically: temp file, fsync, rename.
 
-        ``data`` may also be the file's pieces in order (a received file meta and data-set fragments): they are
-        written with ``writev`` rather than joined first, a copy of the whole file saved.
         With ``sync_dir=False`` the rename is not yet durable: the caller must pass the returned path's folder to
         :meth:`sync_dirs` before it commits anything that relies on the file (the importer does, once per batch).
         """
@@ -123,7 +120,10 @@ class Storage:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
             try:
-                _write_all(fd, data)
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
                 if fsync:
                     _datasync(fd)
             finally:
@@ -325,28 +325,3 @@ def _unlink_quietly(path: Path) -> bool:
         return False
     except OSError:
         return False
-
-
-_IOV_MAX = 1024  # the smallest IOV_MAX of the systems we run on (Linux, macOS)
-
-
-def _write_all(fd: int, data: bytes | memoryview | Sequence[bytes | memoryview]) -> None:
-    """All of ``data`` (one buffer or several in order) to ``fd``, whatever short writes the kernel makes."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        return
-    pending = [memoryview(part).cast("B") for part in data if len(part)]
-    writev = getattr(os, "writev", None)
-    while pending:
-        if writev is None:
-            written = os.write(fd, pending[0])
-        else:
-            written = writev(fd, pending[:_IOV_MAX])
-        while written and pending:  # drop what went out; the first partly written buffer keeps its rest
-            if written >= len(pending[0]):
-                written -= len(pending.pop(0))
-            else:
-                pending[0] = pending[0][written:]
-                written = 0
