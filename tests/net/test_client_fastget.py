@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 
 import pydicom
 import pytest
@@ -162,6 +163,9 @@ def test_direct_get_against_pynetdicom_scp_then_abort_and_silence(tmp_path, monk
         result = retrieve(_get_settings(tmp_path), scp.node, study_uid="1.2.3", method="get", store=got.append)
         assert result.ok and result.completed == 10 and len(got) == 10, result.summary()
         assert len(used) == 1 and used[0].instances == 10  # the direct path, not pynetdicom's
+        if sys.platform.startswith("linux"):
+            assert used[0]._whole_reads  # one blocking recv per PDU
+            assert used[0].sock.gettimeout() == used[0]._saved_timeout  # given back to pynetdicom as it was
         assert {pydicom.dcmread(io.BytesIO(d)).SOPInstanceUID for d in got} == {
             ds.SOPInstanceUID for ds in scp.datasets}
     finally:
@@ -179,3 +183,51 @@ def test_direct_get_against_pynetdicom_scp_then_abort_and_silence(tmp_path, monk
             assert any(w in result.message for w in words), result.message
         finally:
             scp.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="blocking whole-PDU reads are Linux only")
+def test_whole_pdu_reads_wait_for_all_of_it_and_give_up_on_a_stall_or_a_close():
+    import socket
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from workstation.net import scu_fastget
+
+    ours, peer = socket.socketpair()
+    try:
+        reader = scu_fastget.DirectGet.__new__(scu_fastget.DirectGet)
+        reader.sock, reader.timeout = ours, 0.6
+        reader.assoc = SimpleNamespace(_sent_abort=False, _kill=False, is_aborted=False, is_established=True)
+        ours.settimeout(5.0)
+        assert reader._blocking_reads()
+        reader._whole_reads = True
+        # Arriving in pieces, slower than one receive-timeout slice: still one whole PDU.
+        payload = bytes(range(256)) * 1024
+
+        def dribble():
+            for i in range(0, len(payload), 65536):
+                peer.sendall(payload[i:i + 65536])
+                time.sleep(0.05 if i else 0.3)
+
+        threading.Thread(target=dribble, daemon=True).start()
+        assert reader._read(len(payload)) == payload
+        # Half a PDU, then nothing: gives up after the DIMSE timeout instead of waiting for ever.
+        peer.sendall(b"x" * 100)
+        t = time.monotonic()
+        assert reader._read(200) is None
+        assert 0.5 < time.monotonic() - t < 3
+        # An abort is noticed within a slice, long before the timeout.
+        reader.timeout = 30
+        reader.assoc.is_aborted = True
+        t = time.monotonic()
+        assert reader._read(10) is None and time.monotonic() - t < 1
+        reader.assoc.is_aborted = False
+        peer.close()
+        assert reader._read(10) is None  # closed by the node
+        reader._restore_socket()
+        assert ours.gettimeout() == 5.0
+    finally:
+        ours.close()
+        if peer.fileno() != -1:
+            peer.close()
