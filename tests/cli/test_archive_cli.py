@@ -148,6 +148,12 @@ def test_dump_refuses_non_dicom_and_flags_truncation(tmp_path):
     r = run_plain("dump", str(test_file("MR_truncated.dcm")))
     assert r.returncode == 2 and "truncated" in r.stderr
     assert "(0010,0010) PatientName" in r.stdout
+    from tests.robustness.hostile import nested_sequences
+
+    deep = tmp_path / "deep.dcm"
+    deep.write_bytes(nested_sequences(20000))
+    r = run_plain("dump", str(deep))
+    assert r.returncode == 1 and "nested too deeply" in r.stderr and "recursion" not in r.stderr
 
 
 def test_export_json_and_errors(populated, tmp_path):

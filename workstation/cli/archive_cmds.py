@@ -303,6 +303,8 @@ def cmd_dump(args: argparse.Namespace, ctx: Context) -> int:
             ds = pydicom.dcmread(path, force=True, defer_size="64 KB")
         for line in dump_lines(ds, max_value=args.width):
             print(line)
+    except RecursionError:
+        raise CommandError(f"cannot read {path}: sequences nested too deeply to read") from None
     except Exception as exc:  # noqa: BLE001
         raise CommandError(f"cannot read {path}: {exc}") from None
     if problem:
