@@ -120,10 +120,7 @@ class Storage:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
             try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                _write_all(fd, data)
                 if fsync:
                     _datasync(fd)
             finally:
@@ -325,3 +322,10 @@ def _unlink_quietly(path: Path) -> bool:
         return False
     except OSError:
         return False
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    """All of ``data`` to ``fd``, whatever short writes the kernel makes (a seam the disk-full tests use)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
