@@ -202,3 +202,20 @@ def test_a_parser_that_fails_unexpectedly_does_not_hang_finish(archive, series, 
     threading.Thread(target=lambda: (ingest.finish(), done.set()), daemon=True).start()
     assert done.wait(10), "finish() hung after its parser thread died"
     assert ingest.failed >= 1 and not _rows(archive)
+
+
+def test_the_gil_switch_interval_is_short_while_an_ingest_runs_and_restored_after(archive, series):
+    import sys
+
+    from workstation.net import scu_ingest
+
+    before = sys.getswitchinterval()
+    first, second = ArchiveIngest(archive), ArchiveIngest(archive)
+    first(series[0])
+    assert abs(sys.getswitchinterval() - min(before, scu_ingest.SWITCH_INTERVAL)) < 1e-7
+    second(series[1])
+    first.finish()
+    assert abs(sys.getswitchinterval() - min(before, scu_ingest.SWITCH_INTERVAL)) < 1e-7  # the other still runs
+    second.finish()
+    assert sys.getswitchinterval() == before
+    assert first.stored == 1 and second.stored == 1
