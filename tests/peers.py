@@ -51,6 +51,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def loopback_server_settings(settings, *, timeout: float = 5.0, dimse_timeout: float | None = None, nodes=(),
+                             **extra):
+    """``settings`` for our server on a free loopback port with short timeouts; ``extra`` sets other fields."""
+    settings.port = free_port()
+    settings.acse_timeout = settings.network_timeout = timeout
+    settings.dimse_timeout = timeout if dimse_timeout is None else dimse_timeout
+    if nodes:
+        settings.nodes = list(nodes)
+    for key, value in extra.items():
+        setattr(settings, key, value)
+    return settings
+
+
 def find_tool(name: str) -> str | None:
     """Path of an executable, also looking in the sbin folders (Debian puts ``Orthanc`` in /usr/sbin)."""
     found = shutil.which(name)

@@ -10,9 +10,9 @@ import pytest
 
 from tests.data import test_file
 from tests.interop.peers_extra import gdcm_find, gdcmscu, require_gdcmscu
-from tests.peers import free_port, make_ct_series
+from tests.peers import free_port, loopback_server_settings, make_ct_series
 from workstation.config import Node
-from workstation.net.server import DicomServer
+from workstation.net.server import running_server
 
 pytestmark = pytest.mark.interop
 
@@ -22,21 +22,16 @@ CALLING = "GDCMSCU"
 
 @pytest.fixture
 def server_settings(settings):
-    settings.port = free_port()
-    settings.acse_timeout = settings.dimse_timeout = settings.network_timeout = 10.0
-    settings.nodes = [Node("gdcm", CALLING, "127.0.0.1", free_port())]
-    return settings
+    return loopback_server_settings(settings, timeout=10.0, nodes=[Node("gdcm", CALLING, "127.0.0.1", free_port())])
 
 
 @pytest.fixture
 def server(server_settings, archive):
     require_gdcmscu()
     events = []
-    srv = DicomServer(server_settings, archive, on_event=events.append)
-    srv.events = events
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(server_settings, archive, on_event=events.append) as srv:
+        srv.events = events
+        yield srv
 
 
 def _closed(server, timeout: float = 5.0) -> list[str]:

@@ -8,9 +8,9 @@ import pytest
 
 from tests.data import test_file
 from tests.interop.peers_extra import pixelmed, require_pixelmed, run_pixelmed_storescp
-from tests.peers import free_port, make_ct_series
+from tests.peers import free_port, loopback_server_settings, make_ct_series
 from workstation.config import Node
-from workstation.net.server import DicomServer
+from workstation.net.server import running_server
 
 pytestmark = pytest.mark.interop
 
@@ -20,19 +20,15 @@ CALLING = "PMSCU"
 
 @pytest.fixture
 def server_settings(settings):
-    settings.port = free_port()
-    settings.acse_timeout = settings.dimse_timeout = settings.network_timeout = 10.0
-    settings.nodes = [Node("pixelmed", CALLING, "127.0.0.1", free_port())]
-    return settings
+    return loopback_server_settings(settings, timeout=10.0,
+                                    nodes=[Node("pixelmed", CALLING, "127.0.0.1", free_port())])
 
 
 @pytest.fixture
 def server(server_settings, archive):
     require_pixelmed()
-    srv = DicomServer(server_settings, archive)
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(server_settings, archive) as srv:
+        yield srv
 
 
 def _out(proc) -> str:

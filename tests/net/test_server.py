@@ -24,7 +24,7 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from tests.peers import free_port, make_ct_series
+from tests.peers import free_port, loopback_server_settings, make_ct_series
 from workstation.archive import InstanceRecord
 from workstation.config import Node
 from workstation.net.client import NetError, QuerySession, echo, find
@@ -36,10 +36,7 @@ CLIENT_AE = "TESTSCU"
 
 @pytest.fixture
 def server_settings(settings):
-    settings.port = free_port()
-    settings.acse_timeout = settings.dimse_timeout = settings.network_timeout = 5.0
-    settings.nodes = [Node("tester", CLIENT_AE, "127.0.0.1", free_port())]
-    return settings
+    return loopback_server_settings(settings, nodes=[Node("tester", CLIENT_AE, "127.0.0.1", free_port())])
 
 
 @pytest.fixture
@@ -49,10 +46,8 @@ def events():
 
 @pytest.fixture
 def server(server_settings, archive, events):
-    srv = DicomServer(server_settings, archive, on_event=events.append)
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(server_settings, archive, on_event=events.append) as srv:
+        yield srv
 
 
 @pytest.fixture

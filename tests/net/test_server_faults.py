@@ -15,15 +15,13 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from pynetdicom import AE, build_context
 from pynetdicom.sop_class import CTImageStorage
 
-from tests.peers import free_port
-from workstation.net.server import DicomServer
+from tests.peers import loopback_server_settings
+from workstation.net.server import DicomServer, running_server
 
 
 @pytest.fixture
 def server_settings(settings):
-    settings.port = free_port()
-    settings.acse_timeout = settings.dimse_timeout = settings.network_timeout = 5.0
-    return settings
+    return loopback_server_settings(settings)
 
 
 @pytest.fixture
@@ -33,10 +31,8 @@ def events():
 
 @pytest.fixture
 def server(server_settings, archive, events):
-    srv = DicomServer(server_settings, archive, on_event=events.append)
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(server_settings, archive, on_event=events.append) as srv:
+        yield srv
 
 
 def ct() -> Dataset:

@@ -25,8 +25,8 @@ from pynetdicom import AE
 from pynetdicom.dsutils import decode, encode
 from pynetdicom.sop_class import Verification
 
-from tests.peers import free_port
-from workstation.net.server import DicomServer
+from tests.peers import loopback_server_settings
+from workstation.net.server import DicomServer, running_server
 
 SEED = 20261122
 TIMEOUT = 2.0  # the server's ACSE/network timeouts here
@@ -270,20 +270,13 @@ def watch(monkeypatch):
 
 @pytest.fixture
 def server_settings(settings):
-    settings.port = free_port()
-    settings.acse_timeout = settings.network_timeout = TIMEOUT
-    settings.dimse_timeout = 5.0
-    settings.max_pdu = 16384
-    settings.max_associations = 32
-    return settings
+    return loopback_server_settings(settings, timeout=TIMEOUT, dimse_timeout=5.0, max_pdu=16384, max_associations=32)
 
 
 @pytest.fixture
 def server(server_settings, archive, watch):
-    srv = DicomServer(server_settings, archive)
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(server_settings, archive) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -21,22 +21,17 @@ from pynetdicom.dimse_messages import C_STORE_RQ
 from pynetdicom.pdu import P_DATA_TF
 from pynetdicom.sop_class import CTImageStorage, Verification
 
-from tests.peers import free_port
+from tests.peers import loopback_server_settings
 from workstation.config import Node
 from workstation.net.client import echo
-from workstation.net.server import DicomServer
+from workstation.net.server import DicomServer, running_server
 
 SHORT = 1.0  # ACSE/network timeouts in these tests
 
 
 @pytest.fixture
 def server_settings(settings):
-    settings.port = free_port()
-    settings.acse_timeout = settings.network_timeout = SHORT
-    settings.dimse_timeout = 5.0
-    settings.max_pdu = 16384
-    settings.max_associations = 4
-    return settings
+    return loopback_server_settings(settings, timeout=SHORT, dimse_timeout=5.0, max_pdu=16384, max_associations=4)
 
 
 @pytest.fixture
@@ -46,11 +41,12 @@ def violations():
 
 @pytest.fixture
 def server(server_settings, archive, violations):
-    srv = DicomServer(server_settings, archive,
-                      on_event=lambda e: violations.append(e.detail) if e.kind == "protocol-violation" else None)
-    srv.start()
-    yield srv
-    srv.stop()
+    def on_event(e):
+        if e.kind == "protocol-violation":
+            violations.append(e.detail)
+
+    with running_server(server_settings, archive, on_event=on_event) as srv:
+        yield srv
 
 
 @pytest.fixture
