@@ -190,7 +190,8 @@ def main(argv=None) -> int:
               f"load average {os.getloadavg()[0]:.2f}):", flush=True)
         print(f"  getscu, files without fsync         {g['getscu_s']:6.2f} s ({per['getscu']:.2f} ms)")
         print(f"  ours into the archive (PRODUCT)     {g['product_s']:6.2f} s ({per['product']:.2f} ms)  "
-              f"ratio {g['product_ratio']:.2f} (target <= 1.5; rounds: {spread}) - synced and indexed on return")
+              f"ratio {g['product_ratio']:.2f} (target <= 1.5; rounds: {spread}, median "
+              f"{statistics.median(g['product_ratios']):.2f}) - synced and indexed on return")
         print("  for information:")
         print(f"  ours, plain files without fsync     {g['files_s']:6.2f} s ({per['files']:.2f} ms)  "
               f"ratio {g['files_ratio']:.2f} (what getscu does)")
