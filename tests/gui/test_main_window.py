@@ -33,6 +33,22 @@ def test_state_is_remembered(qtbot, gui_settings, gui_archive):
     again.close()
 
 
+def test_first_start_fits_a_small_screen_and_leaves_the_study_list_most_of_it(qtbot, gui_settings, gui_archive):
+    from workstation.gui.main_window import MainWindow, first_size
+
+    assert first_size(QtCore.QSize(1920, 1050)) == (1400, 900)
+    assert first_size(QtCore.QSize(1366, 728)) == (1229, 655)  # a laptop: 90 % of the free area
+    win = MainWindow(gui_settings, gui_archive, start_listener=False)  # no remembered state yet
+    qtbot.addWidget(win)
+    win.show()
+    available = win.screen().availableGeometry()  # the offscreen screen is 800x800
+    assert win.width() <= available.width() and win.height() <= available.height()
+    qtbot.waitUntil(lambda: win.activity_dock.height() > 0)
+    assert win.activity_dock.height() <= max(110, win.height() // 5) + 40  # the dock's title bar
+    assert win.browser.height() > 2 * win.activity_dock.height()
+    win.close()
+
+
 def test_shortcuts_and_status_bar(qtbot, main_window):
     win = main_window
     shortcuts = {a.shortcut().toString() for a in win.findChildren(QtGui.QAction) if not a.shortcut().isEmpty()}

@@ -31,6 +31,11 @@ log = logging.getLogger("workstation.gui.main")
 Qt = QtCore.Qt
 
 
+def first_size(available: QtCore.QSize) -> tuple[int, int]:
+    """The window's size at its first start: 1400x900, or 90 % of a smaller screen's free area."""
+    return min(1400, int(available.width() * 0.9)), min(900, int(available.height() * 0.9))
+
+
 class MainWindow(QtWidgets.QMainWindow):
     """The workstation's main window over one archive.
 
@@ -216,12 +221,13 @@ class MainWindow(QtWidgets.QMainWindow):
         if geo is not None:
             self.restoreGeometry(geo)
         else:
-            self.resize(1400, 900)
+            self.resize(*first_size(self.screen().availableGeometry().size()))
         state = s.value("main/state")
         if state is not None:
             self.restoreState(state)
         else:
-            self.resizeDocks([self.activity_dock], [190], Qt.Vertical)
+            # A laptop screen keeps most of its height for the study list.
+            self.resizeDocks([self.activity_dock], [max(110, min(190, self.height() // 5))], Qt.Vertical)
         splitter = s.value("browser/splitter")
         if splitter is not None:
             self.browser.splitter.restoreState(splitter)
