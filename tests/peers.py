@@ -64,6 +64,26 @@ def loopback_server_settings(settings, *, timeout: float = 5.0, dimse_timeout: f
     return settings
 
 
+def ct_with_payload(payload: bytes, patient_id: str = "P"):
+    """A small CT instance (new UIDs, explicit VR LE meta) carrying ``payload`` as EncapsulatedDocument: a large
+    value with no pixel rules, for store tests that need size without images."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    from pynetdicom.sop_class import CTImageStorage
+
+    ds = Dataset()
+    ds.SOPClassUID = CTImageStorage
+    ds.SOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.PatientID = patient_id
+    ds.Modality = "CT"
+    ds.add_new(0x00420011, "OB", payload)
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    return ds
+
+
 def find_tool(name: str) -> str | None:
     """Path of an executable, also looking in the sbin folders (Debian puts ``Orthanc`` in /usr/sbin)."""
     found = shutil.which(name)

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import errno
 import socket
-import threading
 import time
-from pathlib import Path
 
 import pydicom
 import pytest
@@ -18,10 +16,8 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from pynetdicom import AE, build_context
 from pynetdicom.sop_class import (
     CTImageStorage,
-    PatientRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelMove,
-    Verification,
 )
 
 from tests.peers import free_port, loopback_server_settings, make_ct_series
@@ -37,17 +33,6 @@ CLIENT_AE = "TESTSCU"
 @pytest.fixture
 def server_settings(settings):
     return loopback_server_settings(settings, nodes=[Node("tester", CLIENT_AE, "127.0.0.1", free_port())])
-
-
-@pytest.fixture
-def events():
-    return []
-
-
-@pytest.fixture
-def server(server_settings, archive, events):
-    with running_server(server_settings, archive, on_event=events.append) as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom import AE, build_context
 from pynetdicom.sop_class import CTImageStorage
 
-from tests.peers import loopback_server_settings
-from workstation.net.server import DicomServer, running_server
+from tests.peers import ct_with_payload, loopback_server_settings
+from workstation.net.server import DicomServer
 
 
 @pytest.fixture
@@ -24,29 +24,8 @@ def server_settings(settings):
     return loopback_server_settings(settings)
 
 
-@pytest.fixture
-def events():
-    return []
-
-
-@pytest.fixture
-def server(server_settings, archive, events):
-    with running_server(server_settings, archive, on_event=events.append) as srv:
-        yield srv
-
-
 def ct() -> Dataset:
-    ds = Dataset()
-    ds.SOPClassUID = CTImageStorage
-    ds.SOPInstanceUID = generate_uid()
-    ds.StudyInstanceUID = generate_uid()
-    ds.SeriesInstanceUID = generate_uid()
-    ds.PatientID = "FAULT"
-    ds.Modality = "CT"
-    ds.add_new(0x00420011, "OB", bytes(range(256)) * 64)  # 16 KiB: several writes' worth
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    return ds
+    return ct_with_payload(bytes(range(256)) * 64, patient_id="FAULT")  # 16 KiB: several writes' worth
 
 
 def store(server: DicomServer, datasets: list[Dataset]) -> list[Dataset]:

@@ -12,8 +12,8 @@ import threading
 import time
 
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom import AE, build_context
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import encode
@@ -21,7 +21,7 @@ from pynetdicom.dimse_messages import C_STORE_RQ
 from pynetdicom.pdu import P_DATA_TF
 from pynetdicom.sop_class import CTImageStorage, Verification
 
-from tests.peers import loopback_server_settings
+from tests.peers import ct_with_payload, loopback_server_settings
 from workstation.config import Node
 from workstation.net.client import echo
 from workstation.net.server import DicomServer, running_server
@@ -147,17 +147,7 @@ def _store_fragments(ds: Dataset, context_id: int, max_pdu: int) -> list[bytes]:
 
 
 def _ct(size: int = 200_000) -> Dataset:
-    ds = Dataset()
-    ds.SOPClassUID = CTImageStorage
-    ds.SOPInstanceUID = generate_uid()
-    ds.StudyInstanceUID = generate_uid()
-    ds.SeriesInstanceUID = generate_uid()
-    ds.PatientID = "P"
-    ds.Modality = "CT"
-    ds.add_new(0x00420011, "OB", os.urandom(size))  # EncapsulatedDocument: a large value, no pixel rules
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    return ds
+    return ct_with_payload(os.urandom(size))
 
 
 def test_peer_abort_mid_store_leaves_nothing(server, archive):

@@ -272,26 +272,32 @@ def _complete_identifier(settings: Settings, node: Node, ds: Dataset) -> None:
     """Hierarchical nodes (dcmqrscp, PixelMed) need the higher-level UIDs; look them up with a C-FIND when missing.
 
     A strictly hierarchical node also refuses the lookup itself (a series-level query without its study's UID):
-    then each of its studies is asked for the series, when it has at most ``PARENT_SEARCH_STUDIES`` of them.
+    then each of its studies is asked for the series, when it has at most ``PARENT_SEARCH_STUDIES`` of them. All
+    of it on one association.
     """
-    from workstation.net.client import find
+    from workstation.net.client import QuerySession
 
     level = ds.QueryRetrieveLevel
     if level == "STUDY" or ("StudyInstanceUID" in ds and (level == "SERIES" or "SeriesInstanceUID" in ds)):
         return
-    rows: list[dict[str, Any]] = []
     try:
-        if level == "SERIES":
-            rows = find(settings, node, "series", {"SeriesInstanceUID": ds.SeriesInstanceUID},
-                        keys=["StudyInstanceUID", "SeriesInstanceUID"])
-        else:
-            rows = find(settings, node, "image", {"SOPInstanceUID": ds.SOPInstanceUID},
-                        keys=["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"])
+        with QuerySession(settings, node) as session:
+            rows: list[dict[str, Any]] = []
+            try:
+                if level == "SERIES":
+                    rows = session.find("series", {"SeriesInstanceUID": ds.SeriesInstanceUID},
+                                        keys=["StudyInstanceUID", "SeriesInstanceUID"])
+                else:
+                    rows = session.find("image", {"SOPInstanceUID": ds.SOPInstanceUID},
+                                        keys=["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"])
+            except NetError as exc:
+                log.info("could not look up the parent UIDs: %s", exc)
+            rows = [r for r in rows if r.get("StudyInstanceUID")]
+            if not rows and "StudyInstanceUID" not in ds:
+                rows = _search_parents(session, node, ds)
     except NetError as exc:
         log.info("could not look up the parent UIDs: %s", exc)
-    rows = [r for r in rows if r.get("StudyInstanceUID")]
-    if not rows and "StudyInstanceUID" not in ds:
-        rows = _search_parents(settings, node, ds)
+        return
     if rows:
         ds.StudyInstanceUID = rows[0]["StudyInstanceUID"]
         if level == "IMAGE" and rows[0].get("SeriesInstanceUID"):
@@ -301,36 +307,28 @@ def _complete_identifier(settings: Settings, node: Node, ds: Dataset) -> None:
 PARENT_SEARCH_STUDIES = 200
 
 
-def _search_parents(settings: Settings, node: Node, ds: Dataset) -> list[dict[str, Any]]:
-    """The study (and series) holding ``ds``'s series or instance, asked study by study on one association."""
-    from workstation.net.client import QuerySession, find
-
+def _search_parents(session: Any, node: Node, ds: Dataset) -> list[dict[str, Any]]:
+    """The study (and series) holding ``ds``'s series or instance, asked study by study on ``session``."""
     level = ds.QueryRetrieveLevel
     try:
-        studies = find(settings, node, "study", {}, keys=["StudyInstanceUID"], limit=PARENT_SEARCH_STUDIES + 1)
+        studies = session.find("study", {}, keys=["StudyInstanceUID"], limit=PARENT_SEARCH_STUDIES + 1)
         if not studies or len(studies) > PARENT_SEARCH_STUDIES:
             log.info("not searching %s's studies one by one: %s", node_label(node),
                      "none listed" if not studies else f"more than {PARENT_SEARCH_STUDIES}")
             return []
-        with QuerySession(settings, node) as session:
-            for study in studies:
-                study_uid = study.get("StudyInstanceUID")
-                if not study_uid:
-                    continue
-                if level == "SERIES":
-                    found = session.find("series", {"StudyInstanceUID": study_uid,
-                                                    "SeriesInstanceUID": ds.SeriesInstanceUID})
-                    if found:
-                        return [{"StudyInstanceUID": study_uid}]
-                else:
-                    for series in session.find("series", {"StudyInstanceUID": study_uid},
-                                               keys=["SeriesInstanceUID"]):
-                        found = session.find("image", {"StudyInstanceUID": study_uid,
-                                                       "SeriesInstanceUID": series.get("SeriesInstanceUID", ""),
-                                                       "SOPInstanceUID": ds.SOPInstanceUID})
-                        if found:
-                            return [{"StudyInstanceUID": study_uid,
-                                     "SeriesInstanceUID": series.get("SeriesInstanceUID")}]
+        for study in studies:
+            study_uid = study.get("StudyInstanceUID")
+            if not study_uid:
+                continue
+            if level == "SERIES":
+                if session.find("series", {"StudyInstanceUID": study_uid, "SeriesInstanceUID": ds.SeriesInstanceUID}):
+                    return [{"StudyInstanceUID": study_uid}]
+                continue
+            for series in session.find("series", {"StudyInstanceUID": study_uid}, keys=["SeriesInstanceUID"]):
+                series_uid = series.get("SeriesInstanceUID", "")
+                if session.find("image", {"StudyInstanceUID": study_uid, "SeriesInstanceUID": series_uid,
+                                          "SOPInstanceUID": ds.SOPInstanceUID}):
+                    return [{"StudyInstanceUID": study_uid, "SeriesInstanceUID": series_uid}]
     except NetError as exc:
         log.info("could not search %s's studies for the parent UIDs: %s", node_label(node), exc)
     return []
