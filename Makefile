@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench setup setup-test system-deps system-deps-test clean
+.PHONY: run test bench setup setup-test system-deps system-deps-test translations clean
 
 run: setup
 	$(VENV)/bin/workstation
@@ -19,8 +19,8 @@ test: setup-test
 bench: setup-test
 	$(PY) -m tests.bench
 
-setup: system-deps $(VENV)/.installed
-setup-test: system-deps-test $(VENV)/.installed
+setup: system-deps $(VENV)/.installed translations
+setup-test: system-deps-test $(VENV)/.installed translations
 
 system-deps:
 	sh packaging/install-system-deps.sh gui
@@ -34,5 +34,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+# Compiled catalogues (.qm) are built, not committed: English plural forms and any translation.
+translations: $(VENV)/.installed
+	$(PY) packaging/translations.py build
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info resources/translations/*.qm

@@ -41,3 +41,20 @@ def main_window(qtbot, gui_settings, gui_archive):
     win.jobs.cancel_all()
     win.jobs.wait_idle(10)
     win.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _translators(qapp):
+    """The app's translators, as run_app installs them: plurals read "1 study", "2 studies" in every GUI test."""
+    import subprocess
+    import sys
+
+    from workstation.gui.i18n import TRANSLATIONS, install_translators
+
+    # make builds the .qm files; a worktree or a checkout without make gets them here, rebuilt when a .ts is newer.
+    stale = [ts for ts in TRANSLATIONS.glob("workstation_*.ts")
+             if not ts.with_suffix(".qm").exists() or ts.with_suffix(".qm").stat().st_mtime < ts.stat().st_mtime]
+    if stale:
+        tool = Path(__file__).resolve().parents[2] / "packaging" / "translations.py"
+        subprocess.run([sys.executable, str(tool), "build"], check=True, timeout=120, capture_output=True)
+    install_translators(qapp, "en_US")

@@ -59,7 +59,7 @@ def test_shortcuts_and_status_bar(qtbot, main_window):
     win.act_find.trigger()
     assert win.tabs.currentWidget() is win.browser
     assert "stopped" in win.listener_label.text()
-    assert win.jobs_label.text() == "0 job(s) running"
+    assert win.jobs_label.text() == "0 jobs running"
     assert win.received_label.text() == "0 received today"
 
 

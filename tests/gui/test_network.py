@@ -139,7 +139,7 @@ def test_send_to_storescp_with_failure_and_retry(qtbot, main_window, tmp_path):
     assert job.state == "failed"
     report = win.dialogs[-1]
     assert report.objectName() == "send_report" and report.table.rowCount() == 1
-    assert report.table.item(0, 0).text() == "all 5 file(s)"
+    assert report.table.item(0, 0).text() == "all 5 files"
     assert "connect" in report.table.item(0, 1).text()
     with run_storescp(tmp_path / "peer", port=port) as peer:
         retry_button = [b for b in report.findChildren(type(win.activity.retry_button)) if "Retry" in b.text()][0]

@@ -39,7 +39,7 @@ def test_labels_fit_the_tile(qtbot, gui_archive):
     grid = panel.gridSize()
     for i in range(panel.count()):
         item = panel.item(i)
-        assert item.text().splitlines()[-1] == "50 image(s)"
+        assert item.text().splitlines()[-1] == "50 images"
         opt = QtWidgets.QStyleOptionViewItem()
         panel.initViewItemOption(opt)
         index = panel.indexFromItem(item)
@@ -52,7 +52,7 @@ def test_labels_fit_the_tile(qtbot, gui_archive):
     long_row = dict(rows[0], SeriesDescription="Axial 0.625 mm soft tissue kernel with contrast, late phase")
     label = panel.label_for(long_row)
     assert len(label.splitlines()) == 3 and "…" in label.splitlines()[1]
-    assert panel.label_for(dict(rows[0], SeriesDescription="")).splitlines() == ["CT 1", "50 image(s)"]
+    assert panel.label_for(dict(rows[0], SeriesDescription="")).splitlines() == ["CT 1", "50 images"]
 
 
 def test_header_only_series_says_no_pixel_data(qtbot, gui_archive, tmp_path):
@@ -65,7 +65,7 @@ def test_header_only_series_says_no_pixel_data(qtbot, gui_archive, tmp_path):
     panel = _panel(qtbot, gui_archive)
     _show(qtbot, panel, study, 1)
     item = panel.item(0)
-    assert item.text().splitlines()[-1] == "50 image(s)"
+    assert item.text().splitlines()[-1] == "50 images"
     assert item.data(panel.PREVIEW_ROLE) == "none"
     assert "no pixel data" in item.toolTip()
     # The tile says so in words (light text on the dark tile), it is not just dark.

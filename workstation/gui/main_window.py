@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from workstation.gui.i18n import install_translators
 from workstation.gui.activity import ActivityPanel
 from workstation.gui.browser import BrowserWidget
 from workstation.gui.common import (
@@ -654,18 +655,9 @@ def _alive(widget: QtWidgets.QWidget) -> bool:
         return False
 
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-
-
 def install_translator(app: QtWidgets.QApplication, locale: str | None = None) -> bool:
-    """Load ``resources/translations/workstation_<locale>.qm`` when it exists (UI strings go through tr())."""
-    name = locale or QtCore.QLocale.system().name()
-    translator = QtCore.QTranslator(app)
-    for candidate in (name, name.split("_")[0]):
-        if translator.load(f"workstation_{candidate}", str(RESOURCES / "translations")):
-            app.installTranslator(translator)
-            return True
-    return False
+    """English plural forms, then the catalogue of ``locale`` (default: the system's) when one exists."""
+    return bool(install_translators(app, locale))
 
 
 def run_app(settings: Any, archive: Any, argv: list[str] | None = None) -> int:

@@ -21,6 +21,9 @@ def run_viewer(paths_or_series: list, settings=None) -> int:
     if owns_app:
         app = QtWidgets.QApplication(sys.argv[:1])
         app.setApplicationName("workstation viewer")
+        from workstation.gui.i18n import install_translators
+
+        install_translators(app)
     win = ViewerWindow(list(paths_or_series), settings=settings)
     win.show()
     if owns_app:

@@ -1,0 +1,159 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+    <context>
+        <name>BrowserWidget</name>
+        <message numerus="yes">
+            <source>%n study(ies)</source>
+            <translation>
+                <numerusform>%n study</numerusform>
+                <numerusform>%n studies</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n+ studies…</source>
+            <translation>
+                <numerusform>%n+ studies…</numerusform>
+                <numerusform>%n+ studies…</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>MainWindow</name>
+        <message numerus="yes">
+            <source>%n received today</source>
+            <translation>
+                <numerusform>%n received today</numerusform>
+                <numerusform>%n received today</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n job(s) running</source>
+            <translation>
+                <numerusform>%n job running</numerusform>
+                <numerusform>%n jobs running</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n item(s)</source>
+            <translation>
+                <numerusform>%n item</numerusform>
+                <numerusform>%n items</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>Send %n item(s) to:</source>
+            <translation>
+                <numerusform>Send %n item to:</numerusform>
+                <numerusform>Send %n items to:</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n file(s)</source>
+            <translation>
+                <numerusform>%n file</numerusform>
+                <numerusform>%n files</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>all %n file(s)</source>
+            <translation>
+                <numerusform>all %n file</numerusform>
+                <numerusform>all %n files</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>Delete %n item(s)</source>
+            <translation>
+                <numerusform>Delete %n item</numerusform>
+                <numerusform>Delete %n items</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n instance(s) deleted</source>
+            <translation>
+                <numerusform>%n instance deleted</numerusform>
+                <numerusform>%n instances deleted</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n study(ies)</source>
+            <translation>
+                <numerusform>%n study</numerusform>
+                <numerusform>%n studies</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n series</source>
+            <translation>
+                <numerusform>%n series</numerusform>
+                <numerusform>%n series</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>NodeChooser</name>
+        <message numerus="yes">
+            <source>All %n nodes: </source>
+            <translation>
+                <numerusform>All %n nodes: </numerusform>
+                <numerusform>All %n nodes: </numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>QueryRetrievePanel</name>
+        <message numerus="yes">
+            <source>%n study(ies) found</source>
+            <translation>
+                <numerusform>%n study found</numerusform>
+                <numerusform>%n studies found</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n found</source>
+            <translation>
+                <numerusform>%n found</numerusform>
+                <numerusform>%n found</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n study(ies) found on %1</source>
+            <translation>
+                <numerusform>%n study found on %1</numerusform>
+                <numerusform>%n studies found on %1</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n instance(s) already in the local archive</source>
+            <translation>
+                <numerusform>%n instance already in the local archive</numerusform>
+                <numerusform>%n instances already in the local archive</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n series found</source>
+            <translation>
+                <numerusform>%n series found</numerusform>
+                <numerusform>%n series found</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n retrieve(s) started; see the Activity panel.</source>
+            <translation>
+                <numerusform>%n retrieve started; see the Activity panel.</numerusform>
+                <numerusform>%n retrieves started; see the Activity panel.</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>SeriesPanel</name>
+        <message numerus="yes">
+            <source>%n image(s)</source>
+            <translation>
+                <numerusform>%n image</numerusform>
+                <numerusform>%n images</numerusform>
+            </translation>
+        </message>
+    </context>
+</TS>
