@@ -1,10 +1,11 @@
 """The stack viewport: one image stack on a pyqtgraph ``ImageItem`` in a ``ViewBox``, driven by ViewportState.
 
-The widget owns no view state: mouse and keyboard handlers call :class:`ViewportState` operations; the state
-notifies :meth:`StackViewport._on_state`, which pushes levels/LUT, transform and range to pyqtgraph. Raw frames are
+The widget owns no view state: input goes to its :class:`workstation.gui.viewer.interaction.Interaction` (tools as
+small objects; which tool does a drag is data), which calls :class:`ViewportState` operations; the state notifies :meth:`StackViewport._on_state`, which pushes levels/LUT, transform and range to pyqtgraph. Raw frames are
 shown as stored; window/level is applied at render time (``setLevels``/``setLookupTable``).
 Frames come from a :class:`workstation.imaging.Stack`: ``stack.frame(i)`` never blocks (``None`` means "decode
 queued"), and the stack's listener, called from a worker thread, is marshalled to the GUI thread by a Signal.
+The canvas, what is painted over the image and the export grab are in painting.py.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workstation import imaging
-from workstation.gui.viewer.measure import POINTS_NEEDED, Measurement, MeasurementStore
-from workstation.gui.viewer.overlay import paint_overlay
+from workstation.gui.viewer.dragdrop import SERIES_MIME
+from workstation.gui.viewer.interaction import Interaction
+from workstation.gui.viewer.measure import Measurement, MeasurementStore
+from workstation.gui.viewer.painting import Canvas, CountingImageItem, grab_view
 from workstation.gui.viewer.series import source_frame, source_uid
 from workstation.gui.viewer.state import ViewportState, screen_transform
 from workstation.gui.viewer.voi import file_frame_rate, lut_window, voi_lut_name
@@ -26,85 +29,7 @@ from workstation.imaging.overlays import composite, overlay_planes
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 Qt = QtCore.Qt
-DRAW_TOOLS = ("distance", "angle", "rectangle", "ellipse")
-
-
-class CountingImageItem(pg.ImageItem):
-    """An ImageItem that counts the times it was actually painted (for tests and benchmarks)."""
-
-    paints = 0
-
-    def paint(self, p, *args):
-        super().paint(p, *args)
-        self.paints += 1
-
-
-class _Canvas(pg.GraphicsView):
-    """The drawing surface: forwards input to its viewport and paints the annotations on top."""
-
-    def __init__(self, viewport: "StackViewport"):
-        super().__init__(background="k")
-        self._vp = viewport
-        self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.StrongFocus)
-        self.setAcceptDrops(True)
-        self.draw_annotations = True
-
-    # Input goes to the viewport, not to pyqtgraph's scene (we want OsiriX-style buttons, not ViewBox defaults).
-    def mousePressEvent(self, ev):
-        self._vp._mouse_press(ev)
-
-    def mouseMoveEvent(self, ev):
-        self._vp._mouse_move(ev)
-
-    def mouseReleaseEvent(self, ev):
-        self._vp._mouse_release(ev)
-
-    def mouseDoubleClickEvent(self, ev):
-        self._vp._double_click(ev)
-
-    def wheelEvent(self, ev):
-        self._vp._wheel(ev)
-
-    def keyPressEvent(self, ev):
-        if not self._vp.handle_key(ev.key(), ev.modifiers()):
-            super().keyPressEvent(ev)
-
-    def leaveEvent(self, ev):
-        self._vp._leave()
-        super().leaveEvent(ev)
-
-    def drawForeground(self, painter, rect):
-        super().drawForeground(painter, rect)
-        painter.save()
-        painter.resetTransform()
-        self._vp._paint_foreground(painter, self.draw_annotations)
-        painter.restore()
-
-    # Drops of thumbnails are handled by the viewport's owner through a signal.
-    def dragEnterEvent(self, ev):
-        if ev.mimeData().hasFormat(SERIES_MIME):
-            ev.acceptProposedAction()
-        else:
-            ev.ignore()
-
-    def dragMoveEvent(self, ev):
-        if ev.mimeData().hasFormat(SERIES_MIME):
-            ev.acceptProposedAction()
-
-    def dragLeaveEvent(self, ev):
-        # QGraphicsView's own handler never saw the enter (ours took it) and warned on stderr at every drag that
-        # crossed a viewport.
-        ev.accept()
-
-    def dropEvent(self, ev):
-        if ev.mimeData().hasFormat(SERIES_MIME):
-            index = int(bytes(ev.mimeData().data(SERIES_MIME)).decode())
-            ev.acceptProposedAction()
-            self._vp.seriesDropped.emit(index)
-
-
-SERIES_MIME = "application/x-workstation-series-index"
+__all__ = ["StackViewport", "CountingImageItem", "SERIES_MIME"]
 
 
 class StackViewport(QtWidgets.QWidget):
@@ -139,16 +64,13 @@ class StackViewport(QtWidgets.QWidget):
         self._array = None
         self._last_levels = None
         self._last_lut = None
-        self._drag = None  # (button, last QPointF) while a button is down
-        self._draft: Measurement | None = None
-        self._editing: tuple[Measurement, int] | None = None  # a measurement's point being dragged
-        self.selected: Measurement | None = None  # the measurement Delete removes
+        self.interaction = Interaction(self)  # mouse, wheel and keys -> tools (and the draft, the selection)
         self._direction = 0
         self._needs_auto = False
         self.frame_error = ""
         self._auto_center_width = (40.0, 400.0)
 
-        self.canvas = _Canvas(self)
+        self.canvas = Canvas(self)
         self.view = pg.ViewBox(enableMouse=False, invertY=True, enableMenu=False, defaultPadding=0.0)
         self.view.setMouseEnabled(False, False)
         self.canvas.setCentralItem(self.view)
@@ -232,8 +154,7 @@ class StackViewport(QtWidgets.QWidget):
         self._initial_lut = lut
         self.measurements = (self.persistent_measurements if self.persistent_measurements is not None
                              else MeasurementStore())
-        self.selected = None
-        self._draft = None
+        self.interaction.reset_annotations()
         extra = {}
         fps = file_frame_rate(stack.header(frame)) if n > 1 else None
         if fps:
@@ -426,9 +347,9 @@ class StackViewport(QtWidgets.QWidget):
             else:
                 self._cine.stop()
         if "tool" in changed:
-            self._draft = None
+            self.interaction.tool_changed()
         if "frame" in changed:
-            self.selected = None
+            self.interaction.frame_changed()
         self.canvas.viewport().update()
         self.viewChanged.emit(changed)
 
@@ -492,189 +413,34 @@ class StackViewport(QtWidgets.QWidget):
         scene = self.content.mapToScene(QtCore.QPointF(float(image_pos[0]), float(image_pos[1])))
         return QtCore.QPointF(self.canvas.mapFromScene(scene))
 
-    # -- input -----------------------------------------------------------------------------------------------
-    def _mouse_press(self, ev):
-        self.activated.emit()
-        self.canvas.setFocus()
-        pos = ev.position()
-        button = ev.button()
-        tool = self.state.tool
-        self._drag = (button, pos, pos)
-        if button != Qt.LeftButton or self.stack is None:
-            return
-        d = self._draft
-        if d is not None and d.kind == "angle":
-            # The moving point is fixed where the user clicks; the third fixed point completes the angle.
-            p = self.image_point(pos)
-            d.points[-1] = (p.x(), p.y())
-            if len(d.points) >= 3:
-                self._commit_draft()
-                self._drag = None
-            else:
-                d.points.append((p.x(), p.y()))
-            self.canvas.viewport().update()
-            return
-        # A press on a point (handle) of the selected measurement drags that point: the measurement is edited.
-        # (Only the selected one: a new measurement may start on another one's point.)
-        handle = self.handle_at(pos, only=self.selected) if self.selected is not None else None
-        if handle is not None:
-            self._editing = handle
-            self.selected = handle[0]
-            self._draft = None
-            self.canvas.viewport().update()
-            return
-        # A click (no drag) on a measurement's outline selects it on release; a drag still draws/windows.
-        self._press_hit = self.measurement_at(pos)
-        if tool in DRAW_TOOLS:
-            p = self.image_point(pos)
-            pt = (p.x(), p.y())
-            self._draft = Measurement(tool, [pt, pt], key=self.frame_key)
+    # -- input (the tools and the dispatch are in interaction.py) ------------------------------------------------
+    @property
+    def _draft(self) -> Measurement | None:
+        """The measurement being drawn (painted by the overlay)."""
+        return self.interaction.draft
 
-    def _mouse_move(self, ev):
-        pos = ev.position()
-        self._update_probe(pos)
-        d = self._draft
-        if self._drag is None:
-            if d is not None and d.kind == "angle":
-                p = self.image_point(pos)  # rubber band to the next point
-                d.points[-1] = (p.x(), p.y())
-                self.canvas.viewport().update()
-            return
-        button, start, last = self._drag
-        dx, dy = pos.x() - last.x(), pos.y() - last.y()
-        self._drag = (button, start, pos)
-        tool = self.state.tool
-        if button == Qt.LeftButton and self._editing is not None:
-            m, index = self._editing
-            p = self.image_point(pos)
-            m.points[index] = (p.x(), p.y())
-            self.canvas.viewport().update()
-            return
-        if button == Qt.LeftButton:
-            if tool in DRAW_TOOLS and d is not None:
-                p = self.image_point(pos)
-                d.points[-1] = (p.x(), p.y())
-                self.canvas.viewport().update()
-                return
-            tool = {"zoom": "zoom", "pan": "pan"}.get(tool, "window")
-        elif button == Qt.RightButton:
-            tool = "zoom"
-        elif button == Qt.MiddleButton:
-            tool = "pan"
-        else:
-            return
-        if tool == "window":
-            self.drag_window(dx, dy)
-        elif tool == "zoom":
-            self.state.zoom_by(math.exp(-dy * 0.01), self.fit_zoom())
-        elif tool == "pan":
-            a, b = self.image_point(last), self.image_point(pos)
-            cols, rows = self._image_size()
-            self.state.pan_by(a.x() - b.x(), a.y() - b.y(), (cols / 2, rows / 2))
+    @property
+    def selected(self) -> Measurement | None:
+        """The selected measurement (Delete removes it)."""
+        return self.interaction.selected
 
-    def _mouse_release(self, ev):
-        if self._drag is None:
-            return
-        button, start = self._drag[0], self._drag[1]
-        self._drag = None
-        d = self._draft
-        if button != Qt.LeftButton:
-            return
-        if self._editing is not None:
-            m, self._editing = self._editing[0], None
-            self.measurements.changed(m)
-            self.canvas.viewport().update()
-            return
-        pos = ev.position()
-        moved = math.hypot(pos.x() - start.x(), pos.y() - start.y()) > 3
-        hit, self._press_hit = getattr(self, "_press_hit", None), None
-        if not moved and (hit is not None or self.selected is not None):
-            self.selected = hit  # click on a measurement: select it (Delete removes it); elsewhere: deselect
-            if hit is not None and d is not None and len(d.points) <= 2:
-                self._draft = None
-            self.canvas.viewport().update()
-            if hit is not None:
-                return
-        if d is None:
-            return
-        if d.kind == "angle":
-            # Angle: three clicks (end, vertex, end), or drag the first arm and click the third point.
-            if moved:
-                p = self.image_point(pos)
-                d.points[-1] = (p.x(), p.y())
-                if len(d.points) >= 3:
-                    self._commit_draft()
-                else:
-                    d.points.append((p.x(), p.y()))
-        elif not moved:
-            self._draft = None  # a click without a drag draws nothing
-        else:
-            self._commit_draft()
-        self.canvas.viewport().update()
+    @selected.setter
+    def selected(self, m: Measurement | None) -> None:
+        self.interaction.selected = m
+
+    def handle_key(self, key: int, modifiers=Qt.NoModifier) -> bool:
+        """Keyboard commands; returns False for keys the viewport does not use."""
+        return self.interaction.key(key, modifiers)
 
     def handle_at(self, widget_pos, tolerance: float = 6.0, only: Measurement | None = None):
-        """(measurement, point index) of a point of a measurement on the shown image (or of ``only``) within
-        ``tolerance`` screen pixels of ``widget_pos`` (the topmost), or None."""
-        x, y = float(widget_pos.x()), float(widget_pos.y())
-        shown = self.measurements.on(self.frame_key)
-        if only is not None:
-            shown = [only] if only in shown else []
-        for m in reversed(shown):
-            for index, pt in enumerate(m.points):
-                w = self.widget_point(pt)
-                if math.hypot(w.x() - x, w.y() - y) <= tolerance:
-                    return m, index
-        return None
+        return self.interaction.handle_at(widget_pos, tolerance, only)
 
     def measurement_at(self, widget_pos, tolerance: float = 6.0):
-        """The measurement of the shown image whose outline passes within ``tolerance`` screen pixels of
-        ``widget_pos`` (the topmost one), or None."""
-        x, y = float(widget_pos.x()), float(widget_pos.y())
-        for m in reversed(self.measurements.on(self.frame_key)):
-            pts = [self.widget_point(pt) for pt in m.points]
-            if m.kind in ("distance", "angle"):
-                if any(_segment_distance(x, y, a, b) <= tolerance for a, b in zip(pts, pts[1:])):
-                    return m
-                continue
-            r = QtCore.QRectF(pts[0], pts[-1]).normalized()
-            if m.kind == "rectangle":
-                inside = r.adjusted(-tolerance, -tolerance, tolerance, tolerance).contains(x, y)
-                deep = r.adjusted(tolerance, tolerance, -tolerance, -tolerance)
-                if inside and not (deep.isValid() and deep.contains(x, y)):
-                    return m
-            else:
-                ax, ay = max(r.width() / 2, 1e-6), max(r.height() / 2, 1e-6)
-                nx, ny = (x - r.center().x()) / ax, (y - r.center().y()) / ay
-                radial = math.hypot(nx, ny)
-                if abs(radial - 1.0) * min(ax, ay) <= tolerance:
-                    return m
-        return None
+        return self.interaction.measurement_at(widget_pos, tolerance)
 
     def delete_selected(self) -> bool:
         """Remove the selected measurement; False when none is selected."""
-        if self.selected is None:
-            return False
-        self.measurements.remove(self.selected)
-        self.selected = None
-        self.canvas.viewport().update()
-        return True
-
-    def _commit_draft(self):
-        d = self._draft
-        self._draft = None
-        if d is not None and len(d.points) >= POINTS_NEEDED[d.kind]:
-            self.measurements.add(d)
-        self.canvas.viewport().update()
-
-    def _double_click(self, ev):
-        self.activated.emit()
-
-    def _wheel(self, ev):
-        steps = ev.angleDelta().y() / 120.0
-        if steps == 0:
-            return
-        n = -int(math.copysign(max(1, round(abs(steps))), steps))  # wheel down (negative) = next frame
-        self.scroll(n)
+        return self.interaction.delete_selected()
 
     def scroll(self, delta: int) -> None:
         self._direction = 1 if delta > 0 else -1
@@ -686,11 +452,6 @@ class StackViewport(QtWidgets.QWidget):
             return
         sensitivity = max(0.1, self.state.width / 256.0)
         self.state.drag_window(dx, dy, sensitivity)
-
-    def _leave(self):
-        self._hover = None
-        self.probe = {}
-        self.canvas.viewport().update()
 
     def _refresh_probe(self) -> None:
         # Scrolling or zooming with the keyboard or wheel moves another pixel under a still cursor: a probe
@@ -730,73 +491,6 @@ class StackViewport(QtWidgets.QWidget):
         self.probe = info
         self.probeChanged.emit(info)
         self.canvas.viewport().update()
-
-    def handle_key(self, key: int, modifiers=Qt.NoModifier) -> bool:
-        """Keyboard commands; returns False for keys the viewport does not use."""
-        st = self.state
-        shift = bool(modifiers & Qt.ShiftModifier)
-        ctrl = bool(modifiers & Qt.ControlModifier)
-        if key in (Qt.Key_Down, Qt.Key_Right):
-            self.scroll(1)
-        elif key in (Qt.Key_Up, Qt.Key_Left):
-            self.scroll(-1)
-        elif key == Qt.Key_PageDown:
-            self.scroll(10)
-        elif key == Qt.Key_PageUp:
-            self.scroll(-10)
-        elif key == Qt.Key_Home:
-            self.scroll(-st.n_frames)
-        elif key == Qt.Key_End:
-            self.scroll(st.n_frames)
-        elif Qt.Key_1 <= key <= Qt.Key_9 and not ctrl:
-            return self.apply_preset(key - Qt.Key_1)
-        elif key == Qt.Key_0:
-            self.auto_window()
-        elif key == Qt.Key_A:
-            self.auto_window()
-        elif key == Qt.Key_I:
-            st.toggle_invert()
-        elif key == Qt.Key_R:
-            st.rotate(-1 if shift else 1)
-        elif key == Qt.Key_H:
-            st.flip_horizontal()
-        elif key == Qt.Key_V:
-            st.flip_vertical()
-        elif key == Qt.Key_F:
-            st.fit()
-        elif key == Qt.Key_N:
-            st.one_to_one()
-        elif key in (Qt.Key_Delete, Qt.Key_Backspace) and self.selected is not None:
-            self.delete_selected()
-        elif key in (Qt.Key_Escape, Qt.Key_Backspace):
-            if self._draft is not None:
-                self._draft = None
-                self.canvas.viewport().update()
-            elif key == Qt.Key_Escape and self.selected is not None:
-                self.selected = None
-                self.canvas.viewport().update()
-            else:
-                self.reset()
-        elif key == Qt.Key_Space:
-            self.toggle_cine()
-        elif key in (Qt.Key_Plus, Qt.Key_Equal):
-            st.update(fps=st.fps + (5 if st.fps >= 5 else 1))
-        elif key == Qt.Key_Minus:
-            st.update(fps=st.fps - (5 if st.fps > 5 else 1))
-        elif key == Qt.Key_O and shift:
-            st.update(planes=not st.planes)
-        elif key == Qt.Key_O:
-            st.update(overlay=not st.overlay)
-        elif key == Qt.Key_Delete:
-            pass  # nothing selected: click a measurement first
-        else:
-            shortcuts = {Qt.Key_W: "window", Qt.Key_Z: "zoom", Qt.Key_P: "pan", Qt.Key_D: "distance",
-                         Qt.Key_G: "angle", Qt.Key_T: "rectangle", Qt.Key_E: "ellipse"}
-            if key in shortcuts:
-                st.update(tool=shortcuts[key])
-            else:
-                return False
-        return True
 
     # -- commands ----------------------------------------------------------------------------------------------
     def presets(self) -> list:
@@ -846,29 +540,7 @@ class StackViewport(QtWidgets.QWidget):
         return self.grab_view(annotations).save(path, "PNG")
 
     def grab_view(self, annotations: bool = True) -> QtGui.QPixmap:
-        old = self.canvas.draw_annotations
-        self.canvas.draw_annotations = annotations
-        try:
-            self.canvas.viewport().repaint()
-            return self.canvas.grab()
-        finally:
-            self.canvas.draw_annotations = old
-            self.canvas.viewport().update()
+        return grab_view(self, annotations)
 
     def copy_to_clipboard(self, annotations: bool = True) -> None:
         QtGui.QGuiApplication.clipboard().setPixmap(self.grab_view(annotations))
-
-    # -- painting on top -------------------------------------------------------------------------------------
-    def _paint_foreground(self, painter: QtGui.QPainter, annotations: bool) -> None:
-        if self.stack is None:
-            return
-        paint_overlay(self, painter, annotations and self.state.overlay)
-
-
-
-def _segment_distance(x: float, y: float, a: QtCore.QPointF, b: QtCore.QPointF) -> float:
-    ax, ay, bx, by = a.x(), a.y(), b.x(), b.y()
-    dx, dy = bx - ax, by - ay
-    n = dx * dx + dy * dy
-    t = 0.0 if n == 0 else max(0.0, min(1.0, ((x - ax) * dx + (y - ay) * dy) / n))
-    return math.hypot(x - (ax + t * dx), y - (ay + t * dy))
