@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from viewer_data import write_ct_series
 from viewer_events import key, wheel
 from workstation.gui.viewer.tag_browser import dataset_rows
-from workstation.gui.viewer.viewport import SERIES_MIME
+from workstation.gui.viewer.dragdrop import SERIES_MIME
 
 Qt = QtCore.Qt
 

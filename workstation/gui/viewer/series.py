@@ -44,6 +44,18 @@ class SeriesEntry:
     def is_image(self) -> bool:
         return self.stack is not None
 
+    @property
+    def key(self) -> tuple:
+        """This entry's identity in any window: (SeriesInstanceUID, SOPInstanceUID of its first image, or its
+        first file). One series may give several entries (a localizer and its axials), hence the second part."""
+        first = ""
+        if self.stack is not None:
+            src = self.stack.source(0)
+            first = source_uid(src) or str(src.path)
+        elif self.paths:
+            first = str(self.paths[0])
+        return (str(self.header.get("SeriesInstanceUID", "")), first)
+
 
 _gc_lock = threading.Lock()
 _gc_pausers = 0

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workstation import imaging
-from workstation.gui.viewer.viewport import SERIES_MIME
+from workstation.gui.viewer.dragdrop import SERIES_MIME, encode_series
 
 Qt = QtCore.Qt
 ICON = 96
@@ -49,10 +49,15 @@ def _frame_for_thumbnail(stack, index: int):
 
 
 class ThumbnailStrip(QtWidgets.QListWidget):
-    """Series thumbnails; each item's data is its index in the window's entry list (the drag payload)."""
+    """Series thumbnails; each item's data is its index in the window's entry list.
+
+    A drag carries :attr:`payload_for` (index) -> :class:`workstation.gui.viewer.dragdrop.SeriesPayload`, set by
+    the window: the series' identity, never the index (which means another series in another window).
+    """
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.payload_for = None
         self.setViewMode(QtWidgets.QListView.IconMode)
         self.setFlow(QtWidgets.QListView.TopToBottom)
         self.setWrapping(False)
@@ -84,10 +89,8 @@ class ThumbnailStrip(QtWidgets.QListWidget):
                 item.setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(image)))
 
     def mimeData(self, items):
-        mime = QtCore.QMimeData()
-        if items:
-            mime.setData(SERIES_MIME, QtCore.QByteArray(str(items[0].data(Qt.UserRole)).encode()))
-        return mime
+        payload = self.payload_for(items[0].data(Qt.UserRole)) if items and self.payload_for else None
+        return encode_series(payload) if payload is not None else QtCore.QMimeData()
 
     def mimeTypes(self):
         return [SERIES_MIME]

@@ -35,13 +35,13 @@ __all__ = ["StackViewport", "CountingImageItem", "SERIES_MIME"]
 class StackViewport(QtWidgets.QWidget):
     """One viewport showing one image stack (or a message for a non-image object).
 
-    Signals: ``frameChanged(int)``, ``activated()`` (clicked/focused), ``seriesDropped(int)`` (a thumbnail index
-    dropped on it), ``probeChanged(dict)`` (the pixel under the cursor), ``viewChanged(set)`` (state changes).
+    Signals: ``frameChanged(int)``, ``activated()`` (clicked/focused), ``seriesDropped(object)`` (a
+    :class:`workstation.gui.viewer.dragdrop.SeriesPayload` dropped on it), ``probeChanged(dict)`` (the pixel under the cursor), ``viewChanged(set)`` (state changes).
     """
 
     frameChanged = QtCore.Signal(int)
     activated = QtCore.Signal()
-    seriesDropped = QtCore.Signal(int)
+    seriesDropped = QtCore.Signal(object)
     probeChanged = QtCore.Signal(dict)
     viewChanged = QtCore.Signal(object)
     _frameReady = QtCore.Signal(object, int)
@@ -53,6 +53,7 @@ class StackViewport(QtWidgets.QWidget):
         self.persistent_measurements: MeasurementStore | None = None  # set by the window: kept across openings
         self.stack = None
         self.entry = None
+        self.pending_drop = None  # the key of a series opening in the window for a drop here
         self.header: dict = {}
         self.presentation = None
         self.probe: dict = {}

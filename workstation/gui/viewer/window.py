@@ -9,7 +9,9 @@ frame-cache budget: ``settings.memory_budget_fraction`` of the machine's RAM.
 
 from __future__ import annotations
 
+import itertools
 import os
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import create_worker
 
 from workstation import imaging
+from workstation.gui.viewer.dragdrop import SeriesPayload, window_token
 from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
     SeriesEntry, flatten, gc_paused, open_entries, slice_position,
@@ -27,6 +30,9 @@ from workstation.gui.viewer.thumbnails import ThumbnailStrip, thumbnail_image
 from workstation.gui.viewer.viewport import StackViewport
 
 Qt = QtCore.Qt
+# The open viewer windows (weakly): a series dragged from one window to another is found in its source window.
+_WINDOWS: "weakref.WeakSet[ViewerWindow]" = weakref.WeakSet()
+_SERIAL = itertools.count(1)
 LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2)}
 TOOL_LABELS = {"window": "W/L", "zoom": "Zoom", "pan": "Pan", "distance": "Distance", "angle": "Angle",
                "rectangle": "Rectangle", "ellipse": "Ellipse", "probe": "Probe"}
@@ -66,6 +72,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     def __init__(self, items=(), settings=None, parent=None, executor=None, layout: str = "1x1"):
         super().__init__(parent)
+        self.serial = next(_SERIAL)
+        _WINDOWS.add(self)
         self.setWindowTitle("Viewer")
         # 1400x900 unless the screen is smaller: a window larger than a laptop's screen hid its bottom rows
         # (image numbers, W/L) and the close button.
@@ -105,6 +113,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(self.grid_host)
 
         self.thumbnails = ThumbnailStrip(self)
+        self.thumbnails.payload_for = self._payload
         self.thumbnails.itemDoubleClicked.connect(
             lambda item: self.show_entry(self.viewports.index(self.active), item.data(Qt.UserRole)))
         dock = QtWidgets.QDockWidget("Series", self)
@@ -196,9 +205,11 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self._make_thumbnails()
         self.loaded.emit()
 
-    def _make_thumbnails(self):
+    def _make_thumbnails(self, indices=None):
+        todo = [(i, self.entries[i]) for i in (range(len(self.entries)) if indices is None else indices)]
+
         def gen():
-            for i, e in enumerate(list(self.entries)):
+            for i, e in todo:
                 try:
                     yield i, thumbnail_image(e)
                 except Exception:  # noqa: BLE001 - a missing thumbnail is not an error
@@ -228,7 +239,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
                 vp.persistent_measurements = vp.measurements = self.measurement_store
             vp.activated.connect(lambda v=vp: self._set_active(v))
             vp.frameChanged.connect(lambda _f, v=vp: self._on_frame(v))
-            vp.seriesDropped.connect(lambda idx, v=vp: self.show_entry(self.viewports.index(v), idx))
+            vp.seriesDropped.connect(lambda payload, v=vp: self.drop_series(v, payload))
             vp.probeChanged.connect(self._on_probe)
             vp.viewChanged.connect(lambda ch, v=vp: self._on_view_changed(v, ch))
             self.viewports.append(vp)
@@ -263,10 +274,69 @@ class ViewerWindow(QtWidgets.QMainWindow):
             return
         vp = self.viewports[viewport_index]
         entry = self.entries[entry_index]
+        vp.pending_drop = None  # a series opening for a drop on this viewport no longer replaces this one
         vp.set_entry(entry)
         if frame is not None and entry.stack is not None:
             vp.state.update(frame=frame)
         self._set_active(vp)
+
+    # -- drag and drop of series (also between windows) --------------------------------------------------------
+    def _payload(self, index: int) -> SeriesPayload | None:
+        if not 0 <= index < len(self.entries):
+            return None
+        e = self.entries[index]
+        return SeriesPayload(str(e.header.get("StudyInstanceUID", "")), str(e.header.get("SeriesInstanceUID", "")),
+                             e.key, window_token(self))
+
+    def entry_index(self, key) -> int | None:
+        """The index in :attr:`entries` of the entry whose :attr:`SeriesEntry.key` is ``key``, or None."""
+        key = tuple(key)
+        return next((i for i, e in enumerate(self.entries) if e.key == key), None)
+
+    def drop_series(self, vp: StackViewport, payload: SeriesPayload) -> None:
+        """Show the dropped series in ``vp``: from this window's list, else opened here from the window it was
+        dragged from (a comparison). Never another series: when it cannot be found, say so and change nothing."""
+        if vp not in self.viewports or self._closed:
+            return
+        k = self.entry_index(payload.key)
+        if k is not None:
+            self.show_entry(self.viewports.index(vp), k)
+            return
+        source = next((w for w in list(_WINDOWS) if window_token(w) == payload.window and not w._closed), None)
+        j = source.entry_index(payload.key) if source is not None else None
+        entry = source.entries[j] if j is not None else None
+        if entry is None or not entry.paths:
+            self.statusBar().showMessage(self.tr("That series is no longer open: open it from the study list."))
+            return
+        vp.set_entry(None)
+        vp.show_message(self.tr("Loading…"))
+        vp.pending_drop = payload.key
+        worker = create_worker(open_entries, list(entry.paths), executor=self.executor,
+                               memory_budget=self._budget())
+        worker.returned.connect(lambda entries, v=vp, key=payload.key: self._on_dropped_opened(v, key, entries))
+        worker.errored.connect(lambda exc, v=vp: v.show_message(
+            self.tr("Cannot open the series:\n{0}").format(exc)))
+        self._start(worker)
+
+    def _on_dropped_opened(self, vp: StackViewport, key, entries) -> None:
+        key = tuple(key)
+        wanted = next((e for e in entries if e.key == key), None)
+        for e in entries:
+            if e is not wanted and e.stack is not None:
+                e.stack.close()
+        if self._closed or wanted is None:
+            if wanted is not None and wanted.stack is not None:
+                wanted.stack.close()
+            if not self._closed:
+                vp.show_message(self.tr("The dropped series could not be opened."))
+            return
+        self.entries.append(wanted)
+        index = len(self.entries) - 1
+        self.thumbnails.add_entry(index, wanted)
+        self._make_thumbnails([index])
+        if vp in self.viewports and vp.pending_drop == key:
+            vp.pending_drop = None
+            self.show_entry(self.viewports.index(vp), index, frame=0)
 
     def _set_active(self, vp: StackViewport) -> None:
         if self.active is not None and self.active is not vp:
