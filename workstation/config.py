@@ -78,6 +78,8 @@ class Node:
     host: str
     port: int
     method: str = "move"  # default retrieve method: "move" or "get"
+    search_priors: bool = False  # asked for the patient's prior studies when a study is opened
+    fetch_priors: bool = False  # and its relevant priors retrieved automatically
 
     def validate(self) -> "Node":
         if not self.name or not self.name.strip():
