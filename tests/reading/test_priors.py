@@ -221,3 +221,21 @@ def test_fetch_relevant_retrieves_the_remote_priors(reading_archive, cohort):
 def test_unknown_study_is_a_clear_error(archive):
     with pytest.raises(PriorsError, match="not in the archive"):
         list_priors(archive, archive.settings, "1.2.3")
+
+
+def test_nodes_marked_for_priors_from_the_cli(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    base = [sys.executable, "-m", "workstation", "--data-dir", str(tmp_path / "a"), "nodes"]
+    for extra in (["add", "pacs", "PACS", "127.0.0.1", "104", "--fetch-priors"],
+                  ["add", "other", "OTHER", "127.0.0.1", "105"]):
+        out = subprocess.run(base + extra, capture_output=True, text=True, timeout=60, env=env)
+        assert out.returncode == 0, out.stderr
+    out = subprocess.run(base + ["ls", "--json"], capture_output=True, text=True, timeout=60, env=env)
+    nodes = {n["name"]: n for n in json.loads(out.stdout)}
+    assert (nodes["pacs"]["search_priors"], nodes["pacs"]["fetch_priors"]) == (True, True)
+    assert (nodes["other"]["search_priors"], nodes["other"]["fetch_priors"]) == (False, False)
+    from workstation.config import load_settings
+
+    settings = load_settings(str(tmp_path / "a"))
+    assert [n.name for n in prior_nodes(settings)] == ["pacs"]
+    assert [n.name for n in prior_nodes(settings, ["other"])] == ["other"]

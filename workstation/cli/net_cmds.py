@@ -28,6 +28,11 @@ def register(subparsers: Any) -> None:
     add.add_argument("host")
     add.add_argument("port", type=int)
     add.add_argument("--method", choices=("move", "get"), default="move", help="default retrieve method")
+    add.add_argument("--priors", action="store_true",
+                     help="search this node for the patient's prior studies (`workstation priors`, the viewer)")
+    add.add_argument("--fetch-priors", action="store_true",
+                     help="and retrieve the relevant priors automatically when a study is opened (implies --priors)")
+    add.add_argument("--replace", action="store_true", help="update the node of that name if it exists")
     add.set_defaults(func=cmd_nodes_add)
     ls = nsub.add_parser("ls", help="list nodes")
     ls.add_argument("--json", action="store_true")
@@ -131,10 +136,13 @@ def cmd_nodes_add(args: argparse.Namespace, ctx: Any) -> int:
     from workstation.net.nodes import NodeError, add_node
 
     try:
-        node = add_node(ctx.settings, args.name, args.ae_title, args.host, args.port, args.method)
+        node = add_node(ctx.settings, args.name, args.ae_title, args.host, args.port, args.method,
+                        replace=args.replace, search_priors=args.priors or args.fetch_priors,
+                        fetch_priors=args.fetch_priors)
     except NodeError as exc:
         raise CommandError(str(exc)) from None
-    print(f"added node {node.name}: {node.ae_title}@{node.host}:{node.port}, retrieve by {node.method}")
+    priors = ", fetch priors" if node.fetch_priors else ", search priors" if node.search_priors else ""
+    print(f"added node {node.name}: {node.ae_title}@{node.host}:{node.port}, retrieve by {node.method}{priors}")
     return 0
 
 
@@ -152,7 +160,8 @@ def cmd_nodes_ls(args: argparse.Namespace, ctx: Any) -> int:
         return 0
     width = max(len(n.name) for n in nodes)
     for n in nodes:
-        print(f"{n.name:<{width}}  {n.ae_title:<16}  {n.host}:{n.port}  {n.method}")
+        priors = "  fetch priors" if n.fetch_priors else "  search priors" if n.search_priors else ""
+        print(f"{n.name:<{width}}  {n.ae_title:<16}  {n.host}:{n.port}  {n.method}{priors}")
     return 0
 
 

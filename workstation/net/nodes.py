@@ -51,13 +51,14 @@ def list_nodes(settings: Settings) -> list[Node]:
 
 def add_node(
     settings: Settings, name: str, ae_title: str, host: str, port: int | str, method: str = "move",
-    *, replace: bool = False, save: bool = True,
+    *, replace: bool = False, save: bool = True, search_priors: bool = False, fetch_priors: bool = False,
 ) -> Node:
     """Add (or with ``replace``, update) a node, validate and save the settings."""
     if "@" in name:
         raise NodeError(f"a node name cannot contain '@' ({name!r} looks like an address)")
     try:
-        node = Node(name=name.strip(), ae_title=ae_title, host=host.strip(), port=port, method=method).validate()
+        node = Node(name=name.strip(), ae_title=ae_title, host=host.strip(), port=port, method=method,
+                    search_priors=search_priors or fetch_priors, fetch_priors=fetch_priors).validate()
     except SettingsError as exc:
         raise NodeError(str(exc)) from None
     existing = settings.node(node.name)
