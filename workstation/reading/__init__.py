@@ -1,1 +1,2 @@
-"""Headless reading logic the viewer uses: priors, hanging protocols, sync rules. Plain objects, no Qt."""
+"""Headless reading logic the viewer uses: priors, hanging protocols, sync rules (sync.py), the order a stack is
+read in (order.py). Plain objects, no Qt."""

@@ -13,14 +13,20 @@ CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 
 def write_ct_series(folder, n: int, rows: int = 64, cols: int = 64, *, spacing=(0.5, 0.7), thickness=2.0,
                     j2k: bool = False, frame_of_reference: str | None = None, origin_z: float = 0.0,
-                    step: float | None = None, series_number: int = 1, shuffle: bool = True) -> list[str]:
-    """Write ``n`` axial CT slices (int16 stored, slope 1 intercept -1024) and return their paths.
+                    step: float | None = None, series_number: int = 1, shuffle: bool = True,
+                    plane: str = "axial", instance_order: str = "ascending", study_uid: str | None = None
+                    ) -> list[str]:
+    """Write ``n`` CT slices (int16 stored, slope 1 intercept -1024) and return their paths.
+
+    ``plane`` "axial" (slice k at z = origin_z + k * step) or "coronal" (at y = origin_z + k * step).
+    ``instance_order`` "ascending": InstanceNumber k + 1 (1 at the lowest z); "descending": InstanceNumber n - k
+    (1 at the top, as a head-first axial CT numbers its images).
 
     Slice k holds a ramp plus ``k`` so tests can tell frames apart: HU at (r, c) = c + r + 10 * k - 100
     (stored = HU + 1024), with a bright disc (+600 HU) in the middle so pictures show something.
     """
     os.makedirs(folder, exist_ok=True)
-    study, series = generate_uid(), generate_uid()
+    study, series = study_uid or generate_uid(), generate_uid()
     for_uid = frame_of_reference or generate_uid()
     step = thickness if step is None else step
     order = list(range(n))
@@ -44,9 +50,13 @@ def write_ct_series(folder, n: int, rows: int = 64, cols: int = 64, *, spacing=(
         ds.PatientName, ds.PatientID, ds.PatientSex, ds.PatientAge = "Test^Patient", "P123", "F", "042Y"
         ds.StudyDate, ds.StudyDescription, ds.InstitutionName = "20240102", "Chest CT", "Test Hospital"
         ds.SeriesNumber, ds.SeriesDescription, ds.Modality = series_number, f"Axial {series_number}", "CT"
-        ds.InstanceNumber = k + 1
-        ds.ImagePositionPatient = [-16.0, -16.0, origin_z + k * step]
-        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.InstanceNumber = k + 1 if instance_order == "ascending" else n - k
+        if plane == "coronal":
+            ds.ImagePositionPatient = [-16.0, origin_z + k * step, 16.0]
+            ds.ImageOrientationPatient = [1, 0, 0, 0, 0, -1]
+        else:
+            ds.ImagePositionPatient = [-16.0, -16.0, origin_z + k * step]
+            ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
         ds.PixelSpacing = list(spacing)
         ds.SliceThickness = thickness
         ds.SliceLocation = origin_z + k * step

@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 import pydicom
 
 from workstation import imaging
+from workstation.reading.sync import SliceGeometry
 
 HEADER_KEYWORDS = (
     "PatientName", "PatientID", "PatientSex", "PatientAge", "PatientBirthDate", "StudyDate", "StudyTime",
@@ -254,28 +255,28 @@ def source_frame(src) -> int:
     return 0
 
 
-def slice_position(stack, index: int) -> float | None:
-    """Position of a frame along its stack normal (mm), or None without geometry."""
-    geo = stack.geometry(index)
+def sync_geometry(stack) -> SliceGeometry:
+    """The stack's geometry for the sync rules (workstation.reading.sync): Frame of Reference, normal and the
+    patient position of each slice's centre (ImagePositionPatient when spacing or orientation is missing)."""
+    geos = [stack.geometry(i) for i in range(len(stack))]
     normal = getattr(stack, "normal", None)
-    if normal is None:
-        normal = getattr(geo, "normal", None)
-    if geo.image_position is None or normal is None:
-        return None
-    return float(sum(float(a) * float(b) for a, b in zip(geo.image_position, normal)))
-
-
-def nearest_frame(stack, position: float) -> int | None:
-    """The frame of ``stack`` whose slice position is closest to ``position`` (sync by position)."""
-    best, best_d = None, None
-    for i in range(len(stack)):
-        p = slice_position(stack, i)
-        if p is None:
-            return None
-        d = abs(p - position)
-        if best_d is None or d < best_d:
-            best, best_d = i, d
-    return best
+    if normal is None and geos:
+        normal = geos[0].normal
+    rows, cols = int(getattr(stack, "rows", 0) or 0), int(getattr(stack, "columns", 0) or 0)
+    centres = []
+    for g in geos:
+        if g.image_position is None:
+            centres.append(None)
+            continue
+        p = [float(v) for v in g.image_position]
+        if g.image_orientation is not None and g.pixel_spacing:
+            o = [float(v) for v in g.image_orientation]
+            half_c = float(g.pixel_spacing[1]) * (cols - 1) / 2.0  # along the row direction (columns)
+            half_r = float(g.pixel_spacing[0]) * (rows - 1) / 2.0  # along the column direction (rows)
+            p = [p[k] + o[k] * half_c + o[3 + k] * half_r for k in range(3)]
+        centres.append(tuple(p))
+    for_uid = next((g.frame_of_reference_uid for g in geos if g.frame_of_reference_uid), "") or ""
+    return SliceGeometry(str(for_uid), None if normal is None else tuple(float(v) for v in normal), centres)
 
 
 def flatten(items: Iterable) -> list[list[str]]:

@@ -22,12 +22,13 @@ from workstation import imaging
 from workstation.gui.viewer.dragdrop import SeriesPayload, window_token
 from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
-    SeriesEntry, flatten, gc_paused, open_entries, slice_position,
+    SeriesEntry, flatten, gc_paused, open_entries, sync_geometry,
 )
 from workstation.gui.viewer.state import TOOLS
 from workstation.gui.viewer.tag_browser import TagBrowser
 from workstation.gui.viewer.thumbnails import ThumbnailStrip, thumbnail_image
 from workstation.gui.viewer.viewport import StackViewport
+from workstation.reading.sync import SliceSync
 
 Qt = QtCore.Qt
 # The open viewer windows (weakly): a series dragged from one window to another is found in its source window.
@@ -100,7 +101,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.active: StackViewport | None = None
         self.sync_enabled = True
         self._syncing = False
-        self._positions: dict[int, list] = {}
+        self.sync = SliceSync()
+        self._sync_geometries: dict = {}  # stack -> SliceGeometry (computed once per stack)
         self._workers = []
         self._quick_entry: SeriesEntry | None = None
         self.is_loaded = False
@@ -275,6 +277,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         vp = self.viewports[viewport_index]
         entry = self.entries[entry_index]
         vp.pending_drop = None  # a series opening for a drop on this viewport no longer replaces this one
+        self.sync.forget(vp)  # an offset fixed for the series it showed does not hold for this one
         vp.set_entry(entry)
         if frame is not None and entry.stack is not None:
             vp.state.update(frame=frame)
@@ -347,34 +350,36 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self._refresh_tags()
 
     # -- sync ------------------------------------------------------------------------------------------------------
-    def _positions_of(self, stack):
-        key = id(stack)
-        if key not in self._positions:
-            self._positions[key] = [slice_position(stack, i) for i in range(len(stack))]
-        return self._positions[key]
+    def _sync_geometry(self, stack):
+        geo = self._sync_geometries.get(stack)
+        if geo is None:
+            geo = self._sync_geometries[stack] = sync_geometry(stack)
+        return geo
+
+    def set_sync(self, enabled: bool) -> None:
+        """Switch slice sync on or off. Switching on fixes the offsets between stacks of different Frames of
+        Reference from the slices shown now (workstation.reading.sync)."""
+        self.sync_enabled = bool(enabled)
+        if hasattr(self, "sync_action") and self.sync_action.isChecked() != self.sync_enabled:
+            self.sync_action.setChecked(self.sync_enabled)
+        if self.sync_enabled:
+            self.sync.engage({vp: (self._sync_geometry(vp.stack), vp.state.frame)
+                              for vp in self.visible_viewports if vp.stack is not None})
 
     def _on_frame(self, source: StackViewport) -> None:
         if source is self.active:
             self._refresh_tags()
         if self._syncing or not self.sync_enabled or source.stack is None:
             return
-        geo = source.stack.geometry(source.state.frame)
-        uid = geo.frame_of_reference_uid
-        pos = slice_position(source.stack, source.state.frame)
-        if not uid or pos is None:
+        targets = {vp: self._sync_geometry(vp.stack) for vp in self.visible_viewports
+                   if vp is not source and vp.stack is not None and vp.stack is not source.stack}
+        if not targets:
             return
+        moves = self.sync.follow(source, self._sync_geometry(source.stack), source.state.frame, targets)
         self._syncing = True
         try:
-            for vp in self.visible_viewports:
-                if vp is source or vp.stack is None or vp.stack is source.stack:
-                    continue
-                if vp.stack.geometry(vp.state.frame).frame_of_reference_uid != uid:
-                    continue
-                positions = self._positions_of(vp.stack)
-                if any(p is None for p in positions):
-                    continue
-                target = min(range(len(positions)), key=lambda i: abs(positions[i] - pos))
-                vp.state.update(frame=target)
+            for vp, frame in moves.items():
+                vp.state.update(frame=frame)
         finally:
             self._syncing = False
 
@@ -437,7 +442,10 @@ class ViewerWindow(QtWidgets.QMainWindow):
                                  checkable=True)
         self.planes_action.setToolTip("Overlay planes (60xx) from the file: CAD marks, ROI outlines (Shift+O)")
         self.planes_action.setChecked(True)
-        self.sync_action = add("Sync", lambda c: setattr(self, "sync_enabled", bool(c)), checkable=True)
+        self.sync_action = add("Sync", self.set_sync, checkable=True)
+        self.sync_action.setToolTip(self.tr(
+            "Sync: parallel stacks follow the slice being read - by patient position within one Frame of Reference;"
+            " across studies with the distance between the slices shown when Sync is switched on"))
         self.sync_action.setChecked(True)
         add("Tags", lambda: self.tags_dock.setVisible(not self.tags_dock.isVisible()))
         add("Export PNG…", self.export_dialog)
