@@ -191,3 +191,22 @@ def test_nodes_list_shows_the_whole_address(qtbot, main_window):
     item = dlg.list.item(0)
     assert dlg.list.fontMetrics().horizontalAdvance(item.text()) < dlg.list.viewport().width()
     assert item.toolTip() == "orthanc: ORTHANC@127.0.0.1:46359"
+
+
+def test_nodes_dialog_marks_a_node_for_priors(qtbot, main_window):
+    from workstation.config import Node, load_settings
+
+    main_window.settings.nodes = [Node("pacs", "PACS", "127.0.0.1", 104), Node("mod", "CT1", "127.0.0.1", 105)]
+    dlg = main_window.nodes_dialog()
+    qtbot.waitExposed(dlg)
+    dlg.list.setCurrentRow(0)
+    assert not dlg.search_priors.isChecked() and not dlg.fetch_priors.isChecked()
+    dlg.fetch_priors.setChecked(True)  # fetching implies searching
+    assert dlg.search_priors.isChecked()
+    dlg.update_node()
+    dlg.list.setCurrentRow(1)
+    assert not dlg.search_priors.isChecked()
+    dlg.save()
+    saved = {n.name: n for n in load_settings(str(main_window.settings.data_dir)).nodes}
+    assert (saved["pacs"].search_priors, saved["pacs"].fetch_priors) == (True, True)
+    assert (saved["mod"].search_priors, saved["mod"].fetch_priors) == (False, False)

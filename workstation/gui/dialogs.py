@@ -47,6 +47,12 @@ class NodesDialog(QtWidgets.QDialog):
         form.addRow(self.tr("Host"), self.host)
         form.addRow(self.tr("Port"), self.port)
         form.addRow(self.tr("Retrieve by"), self.method)
+        self.search_priors = QtWidgets.QCheckBox(self.tr("Search this node for the patient's prior studies"), self)
+        self.fetch_priors = QtWidgets.QCheckBox(self.tr("Retrieve relevant priors automatically"), self)
+        self.fetch_priors.toggled.connect(lambda on: on and self.search_priors.setChecked(True))
+        self.search_priors.toggled.connect(lambda on: on or self.fetch_priors.setChecked(False))
+        form.addRow(self.tr("Priors"), self.search_priors)
+        form.addRow("", self.fetch_priors)
         self.add_button = QtWidgets.QPushButton(self.tr("Add"), self)
         self.update_button = QtWidgets.QPushButton(self.tr("Update"), self)
         self.remove_button = QtWidgets.QPushButton(self.tr("Remove"), self)
@@ -104,11 +110,14 @@ class NodesDialog(QtWidgets.QDialog):
             self.host.setText(n.host)
             self.port.setValue(int(n.port))
             self.method.setCurrentIndex(max(0, self.method.findData(n.method)))
+            self.search_priors.setChecked(bool(n.search_priors))
+            self.fetch_priors.setChecked(bool(n.fetch_priors))
         self.echo_result.clear()
 
     def _form_node(self) -> Node | None:
         node = Node(self.name.text().strip(), self.ae.text().strip(), self.host.text().strip(), self.port.value(),
-                    self.method.currentData())
+                    self.method.currentData(), search_priors=self.search_priors.isChecked(),
+                    fetch_priors=self.fetch_priors.isChecked())
         try:
             node.validate()
         except SettingsError as exc:
