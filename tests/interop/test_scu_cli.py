@@ -37,7 +37,8 @@ def test_nodes_add_ls_rm(run):
     assert run("nodes", "add", "pacs", "PACS", "127.0.0.1", 104, "--method", "get")[0] == 0
     code, out, _ = run("nodes", "ls", "--json")
     assert code == 0 and json.loads(out) == [
-        {"name": "pacs", "ae_title": "PACS", "host": "127.0.0.1", "port": 104, "method": "get"}]
+        {"name": "pacs", "ae_title": "PACS", "host": "127.0.0.1", "port": 104, "method": "get",
+         "search_priors": False, "fetch_priors": False}]
     code, out, _ = run("nodes", "ls")
     assert "pacs" in out and "PACS" in out
     code, _, err = run("nodes", "add", "pacs", "PACS", "127.0.0.1", 104)
