@@ -75,15 +75,19 @@ def find_dicomdir_media(roots: list[str] | None = None) -> list[str]:
 
 # --- paths ---------------------------------------------------------------------------------------------------
 def series_groups(archive: Any, study_uid: str | None, series_uids: list[str] | None) -> list[list[str]]:
-    """File paths grouped by series (the viewer's input), for a study or a list of series."""
+    """File paths grouped by series (the viewer's input), for a study or a list of series: each a
+    :class:`workstation.reading.order.SeriesFiles` whose first path is the first image to show when the index
+    knows it (so the viewer shows it before reading every header)."""
+    from workstation.reading.order import series_files
+
     if study_uid:
         rows = archive.query("instance", {"StudyInstanceUID": study_uid})
     else:
         rows = archive.query("instance", {"SeriesInstanceUID": "\\".join(series_uids or [])})
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[dict]] = {}
     for r in rows:
-        groups.setdefault(r["SeriesInstanceUID"], []).append(r["path"])
-    return list(groups.values())
+        groups.setdefault(r["SeriesInstanceUID"], []).append(r)
+    return [series_files(g) for g in groups.values()]
 
 
 def instance_paths(archive: Any, level: str, uids: list[str]) -> list[str]:

@@ -137,7 +137,7 @@ def test_annotations_corners_and_scale_bar(open_viewer, ct_series):
     assert "Test Patient" in t["top_left"][0] and "F" in t["top_left"][0] and "42Y" in t["top_left"][0]
     assert "P123" in t["top_left"] and "Test Hospital" in t["top_left"]
     assert "2024-01-02" in t["top_right"] and "Chest CT" in t["top_right"]
-    assert t["bottom_left"][0] == f"Im {vp.state.frame + 1}/12"
+    assert t["bottom_left"][0] == f"Im {vp.state.frame + 1}/12 (#{vp.state.frame + 1})"
     assert any("Thk 2.0 mm" in line for line in t["bottom_left"])
     assert t["bottom_right"][0].startswith("W 400  L 40")
     mm, px = scale_bar(vp)

@@ -54,7 +54,7 @@ def corner_texts(vp) -> dict[str, list[str]]:
     number = str(h.get("SeriesNumber", "") or "").strip()
     series = "  ".join(x for x in ((f"Se {number}" if number else ""), h.get("SeriesDescription", "")) if x)
     tr = [f"{fmt_date(h.get('StudyDate', ''))}", h.get("StudyDescription", ""), series]
-    bl = [f"Im {st.frame + 1}/{st.n_frames}"]
+    bl = [vp.image_number_text()]
     if vp.stack is not None:
         geo = vp.stack.geometry(st.frame)
         loc = []

@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 import pydicom
 
 from workstation import imaging
+from workstation.reading.order import SeriesFiles, reading_order
 from workstation.reading.sync import SliceGeometry
 
 HEADER_KEYWORDS = (
@@ -132,6 +133,7 @@ def open_entries(paths: Sequence[str | os.PathLike], executor=None, memory_budge
     else:
         non_image_message = ""
     image_paths: set[str] = set()
+    stacks = [in_reading_order(s, executor) for s in stacks]
     for stack in stacks:
         src = stack.source(0)
         header = read_header(src.path)
@@ -145,6 +147,27 @@ def open_entries(paths: Sequence[str | os.PathLike], executor=None, memory_budge
             continue
         entries.append(non_image_entry(p, non_image_message))
     return entries
+
+
+def in_reading_order(stack, executor=None):
+    """``stack`` in reading order (workstation.reading.order: InstanceNumber when usable, else anatomical): the
+    same stack when already so, else a new one over the same files (the old one, not yet decoded, is closed).
+    A multi-frame object keeps its file's frame order."""
+    n = len(stack)
+    sources = [stack.source(i) for i in range(n)]
+    if n < 2 or len({s.path for s in sources}) != n:
+        return stack
+    geos = [stack.geometry(i) for i in range(n)]
+    order = reading_order([g.instance_number for g in geos], [g.image_position for g in geos],
+                          None if stack.normal is None else tuple(stack.normal), [str(s.path) for s in sources])
+    if order == list(range(n)):
+        return stack
+    headers = {s.path: stack.header(i) for i, s in enumerate(sources)}
+    budget = stack.shared_budget if stack.shared_budget is not None else stack.memory_budget
+    ordered = imaging.Stack([sources[i] for i in order], headers, [geos[i] for i in order], executor=executor,
+                            memory_budget=budget, normal=stack.normal, description=stack.description)
+    stack.close()
+    return ordered
 
 
 def non_image_entry(path: str, fallback: str = "") -> SeriesEntry:
@@ -284,7 +307,9 @@ def flatten(items: Iterable) -> list[list[str]]:
     groups: list[list[str]] = []
     loose: list[str] = []
     for item in items:
-        if isinstance(item, (list, tuple)):
+        if isinstance(item, SeriesFiles):
+            groups.append(item)  # keeps what the index knows about its first image
+        elif isinstance(item, (list, tuple)):
             groups.append([os.fspath(p) for p in item])
         else:
             loose.append(os.fspath(item))

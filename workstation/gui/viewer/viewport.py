@@ -54,6 +54,7 @@ class StackViewport(QtWidgets.QWidget):
         self.stack = None
         self.entry = None
         self.pending_drop = None  # the key of a series opening in the window for a drop here
+        self.expected_frames: int | None = None  # the sorted stack's length while its first image shows alone
         self.header: dict = {}
         self.presentation = None
         self.probe: dict = {}
@@ -232,6 +233,21 @@ class StackViewport(QtWidgets.QWidget):
             return (source_uid(src) or str(getattr(src, "path", i)), source_frame(src))
         except Exception:  # noqa: BLE001
             return i
+
+    def image_number_text(self) -> str:
+        """"Im 12/300 (#12)": the position in the stack and, for a stack of separate images, the InstanceNumber
+        (the number the PACS and the dictation use)."""
+        st = self.state
+        n = self.expected_frames or st.n_frames
+        number = None
+        if self.stack is not None:
+            src = self.stack.source(st.frame)
+            last = self.stack.source(len(self.stack) - 1)
+            if source_frame(src) == 0 and (len(self.stack) == 1 or last.path != src.path):
+                number = self.stack.geometry(st.frame).instance_number
+        if number is None:
+            return QtCore.QCoreApplication.translate("Overlay", "Im {0}/{1}").format(st.frame + 1, n)
+        return QtCore.QCoreApplication.translate("Overlay", "Im {0}/{1} (#{2})").format(st.frame + 1, n, number)
 
     def current_array(self):
         return self._array if self._shown_index == self.state.frame else None

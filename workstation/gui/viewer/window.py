@@ -1,9 +1,11 @@
 """ViewerWindow: viewports in a 1x1/1x2/2x1/2x2 grid, a series thumbnail strip, a tag browser and the tool bar.
 
 Opening never happens on the GUI thread: headers are read and stacks built in a superqt worker; frames are decoded
-by the stacks' executor. The window shows the first file of the first series as soon as it alone is open, then
-swaps in the sorted stack at its first image (so the first frame does not wait for a 2,000-file series to be
-sorted, and the user always starts on image 1 of the sorted series, as in Horos). All series of a window share one
+by the stacks' executor. Stacks are in reading order (workstation.reading.order: InstanceNumber, as Weasis and
+Horos). When the caller knows the first image in that order from the archive index (a
+:class:`workstation.reading.order.SeriesFiles` with ``first_known``), that file alone is shown at once and the
+sorted stack takes over at the same image, so the first frame does not wait for 2,000 headers; otherwise the
+viewport says "Loading…" until the sorted stack is ready. An unsorted file is never shown as image 1. All series of a window share one
 frame-cache budget: ``settings.memory_budget_fraction`` of the machine's RAM.
 """
 
@@ -146,11 +148,13 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     def _open_groups(self, groups):
         first = groups[0][:1]
-        if first and len(groups[0]) > 1:
+        if first and len(groups[0]) > 1 and getattr(groups[0], "first_known", False):
             quick = create_worker(open_entries, first, executor=self.executor, memory_budget=self._budget())
             quick.returned.connect(self._on_quick)
             quick.errored.connect(lambda exc: None)
             self._start(quick)
+        else:
+            self.viewports[0].show_message(self.tr("Loading…"))
         worker = create_worker(self._open_all, groups)
         worker.returned.connect(self._on_opened)
         worker.errored.connect(self._on_open_error)
@@ -174,6 +178,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         if self.is_loaded or not entries or entries[0].stack is None:
             return
         self._quick_entry = entries[0]
+        self.viewports[0].expected_frames = getattr(self._groups[0], "count", 0) or None
         self.viewports[0].set_entry(entries[0])
         self._set_active(self.viewports[0])
         self.firstFrameShown.emit()
@@ -190,10 +195,19 @@ class ViewerWindow(QtWidgets.QMainWindow):
         if self._closed:
             return
         self.entries = list(entries)
+        quick = self._quick_entry
+        if quick is not None and quick.stack is not None:
+            # The image on the screen stays: its stack comes first (a localizer of the same series may be larger
+            # in number of bytes, but the reader already looks at this one).
+            path = quick.stack.source(0).path
+            k = next((i for i, e in enumerate(self.entries)
+                      if e.stack is not None and e.stack.source(0).path == path), None)
+            if k:
+                self.entries.insert(0, self.entries.pop(k))
+        self.viewports[0].expected_frames = None
         self.is_loaded = True
         for i, e in enumerate(self.entries):
             self.thumbnails.add_entry(i, e)
-        quick = self._quick_entry
         for k, vp in enumerate(self.viewports):
             if k < len(self.entries):
                 # The sorted stack from its first image (as Horos does), not the file that happened to be first.
