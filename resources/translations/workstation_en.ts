@@ -102,6 +102,16 @@
         </message>
     </context>
     <context>
+        <name>PriorsPanel</name>
+        <message numerus="yes">
+            <source>%n other study(ies) of %1 (%2)</source>
+            <translation>
+                <numerusform>%n other study of %1 (%2)</numerusform>
+                <numerusform>%n other studies of %1 (%2)</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
         <name>QueryRetrievePanel</name>
         <message numerus="yes">
             <source>%n study(ies) found</source>

@@ -25,6 +25,7 @@ from workstation.gui.dialogs import LISTENER_KEYS, NodePicker, NodesDialog, Repo
 from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
 from workstation.gui.listener import ERROR, ListenerController
 from workstation.gui.media_watch import MediaWatcher
+from workstation.gui.priors_panel import PriorsPanel
 from workstation.gui.qr_panel import QueryRetrievePanel
 from workstation.gui import operations as ops
 
@@ -80,6 +81,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.activity_dock.setObjectName("activity_dock")
         self.activity_dock.setWidget(self.activity)
         self.addDockWidget(Qt.BottomDockWidgetArea, self.activity_dock)
+        # --- priors dock: the selected study's patient's other studies (local, then nodes marked for priors) ---
+        self.priors = PriorsPanel(settings, archive, self.jobs, self)
+        self.priors_dock = QtWidgets.QDockWidget(self.tr("Priors"), self)
+        self.priors_dock.setObjectName("priors_dock")
+        self.priors_dock.setWidget(self.priors)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.priors_dock)
 
         # --- status bar --------------------------------------------------------------------------------------
         self.listener_label = QtWidgets.QLabel(self)
@@ -104,6 +111,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.bridge.changed.connect(self._on_archive_changed)
         self.jobs.activeCountChanged.connect(self._on_jobs_count)
         self.browser.openStudies.connect(self.open_studies)
+        self.browser.view.selectionModel().selectionChanged.connect(lambda *_: self._follow_selection_priors())
+        self.priors.openRequested.connect(self.open_comparison)
         self.browser.openSeries.connect(self.open_series)
         self.browser.contextRequested.connect(self._context_menu)
         self.qr.errorRaised.connect(lambda t, m, d: show_error(self, t, m, d))
@@ -162,6 +171,8 @@ class MainWindow(QtWidgets.QMainWindow):
                           S.SP_FileDialogContentsView)
         self.act_activity = self.activity_dock.toggleViewAction()
         self.act_activity.setShortcut(QtGui.QKeySequence("Ctrl+3"))
+        self.act_priors = self.priors_dock.toggleViewAction()
+        self.act_priors.setShortcut(QtGui.QKeySequence("Ctrl+4"))
         self.act_nodes = act(self.tr("&Nodes…"), self.nodes_dialog, "Ctrl+Shift+N", S.SP_DriveNetIcon)
         self.act_listener = act(self.tr("Restart &listener"), self.listener.restart)
         self.act_settings = act(self.tr("&Settings…"), self.settings_dialog, QtGui.QKeySequence.Preferences,
@@ -185,7 +196,7 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addAction(self.act_find)
         m.addAction(self.act_settings)
         m = mb.addMenu(self.tr("&View"))
-        for a in (self.act_db, self.act_qr, self.act_activity, self.act_refresh):
+        for a in (self.act_db, self.act_qr, self.act_activity, self.act_priors, self.act_refresh):
             m.addAction(a)
         m = mb.addMenu(self.tr("&Network"))
         for a in (self.act_qr, self.act_nodes, self.act_listener):
@@ -229,6 +240,7 @@ class MainWindow(QtWidgets.QMainWindow):
         else:
             # A laptop screen keeps most of its height for the study list.
             self.resizeDocks([self.activity_dock], [max(110, min(190, self.height() // 5))], Qt.Vertical)
+            self.resizeDocks([self.priors_dock], [max(260, min(460, self.width() // 3))], Qt.Horizontal)
         splitter = s.value("browser/splitter")
         if splitter is not None:
             self.browser.splitter.restoreState(splitter)
@@ -419,9 +431,36 @@ class MainWindow(QtWidgets.QMainWindow):
     # --- viewer --------------------------------------------------------------------------------------------------
     def open_studies(self, studies: list[dict[str, Any]]) -> None:
         for study in studies:
+            self.fetch_priors(study["StudyInstanceUID"])
             ops.run_quick(self, ops.series_groups, self.archive, study["StudyInstanceUID"], None,
                           on_result=self._open_groups,
                           on_error=lambda exc: show_error(self, self.tr("Cannot open the study"), str(exc), exc))
+
+    def _follow_selection_priors(self) -> None:
+        studies = self.browser.selected_studies()
+        self.priors.set_study(studies[0]["StudyInstanceUID"] if len(studies) == 1 else None)
+
+    def open_comparison(self, study_uids: list[str]) -> None:
+        """The studies' series in one viewer window, the first study's first (current, then priors)."""
+        def groups(archive: Any, uids: list[str]) -> list[list[str]]:
+            return [g for uid in uids for g in ops.series_groups(archive, uid, None)]
+
+        ops.run_quick(self, groups, self.archive, list(study_uids), on_result=self._open_groups,
+                      on_error=lambda exc: show_error(self, self.tr("Cannot open the studies"), str(exc), exc))
+
+    def fetch_priors(self, study_uid: str) -> None:
+        """Retrieve the relevant priors of a study being opened from the nodes marked "fetch priors" (jobs)."""
+        nodes = [n for n in self.settings.nodes if getattr(n, "fetch_priors", False)]
+        if not nodes:
+            return
+        from workstation.reading.priors import list_priors, relevant_priors
+
+        def relevant(archive: Any, settings: Any, uid: str, asked: list) -> list:
+            result = list_priors(archive, settings, uid, asked)
+            return [p for p in relevant_priors(result.current, result.priors) if not p.is_local]
+
+        ops.run_quick(self, relevant, self.archive, self.settings, study_uid, nodes,
+                      on_result=lambda priors: [self.priors.retrieve(p) for p in priors])
 
     def open_series(self, series_rows: list[dict[str, Any]]) -> None:
         uids = [r["SeriesInstanceUID"] for r in series_rows]
@@ -629,7 +668,8 @@ class MainWindow(QtWidgets.QMainWindow):
     # --- dialogs -------------------------------------------------------------------------------------------------
     def nodes_dialog(self) -> NodesDialog:
         dlg = NodesDialog(self.settings, self)
-        dlg.nodesChanged.connect(lambda: self.qr.reload_nodes())
+        dlg.nodesChanged.connect(self.qr.reload_nodes)
+        dlg.nodesChanged.connect(lambda: self.priors.set_study(self.priors.study_uid, force=True))
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         self.dialogs.append(dlg)
         dlg.show()
