@@ -58,7 +58,7 @@ def _accept_global_options_anywhere(sub: argparse._SubParsersAction) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_files_mean_view(parser, list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "func", None):
         try:
             # No command opens the GUI (gui_cmds.open_gui); without a GUI module, help.
@@ -97,6 +97,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         ctx.close()
         logging.captureWarnings(False)
+
+
+def _files_mean_view(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``workstation FILE_OR_FOLDER...`` (a file manager's "Open with") is ``workstation view FILE_OR_FOLDER...``."""
+    import os
+
+    commands = {c for a in parser._actions if isinstance(a, argparse._SubParsersAction) for c in a.choices}
+    if argv and argv[0] not in commands and not argv[0].startswith("-") and os.path.exists(argv[0]):
+        return ["view", *argv]
+    return argv
 
 
 def one_line(message: str) -> str:

@@ -31,6 +31,18 @@ def _require_display() -> None:
                            "the headless commands; see `workstation --help`)", 2)
 
 
+def _require_system_libraries() -> None:
+    """Qt aborts the process when its platform plugin cannot load: find out first and say what to install."""
+    import logging
+
+    from workstation.gui.system_libs import check_x11
+
+    problem = check_x11()
+    if problem:
+        logging.getLogger("workstation.gui").error("%s", problem)
+        raise CommandError(problem, 2)
+
+
 def _is_macos() -> bool:
     import sys
 
@@ -41,6 +53,7 @@ def open_gui(args: argparse.Namespace, ctx: Context) -> int:
     """No command: the main window over the archive of ``--data-dir`` / the default data dir."""
     _require_display()
     settings = ctx.settings
+    _require_system_libraries()
     archive = ctx.archive
     from workstation.gui.main_window import run_app
 
@@ -86,6 +99,7 @@ def resolve_targets(targets: list[str], ctx: Context) -> list[Any]:
 def view_cmd(args: argparse.Namespace, ctx: Context) -> int:
     items = resolve_targets(args.targets, ctx)
     _require_display()
+    _require_system_libraries()
     from workstation.gui.viewer.launch import run_viewer
 
     return run_viewer(items, ctx.settings)
