@@ -170,6 +170,78 @@ def bench_scroll(root: Path, n: int) -> dict:
     return res
 
 
+def _colour_file(path: Path, rows: int = 480, cols: int = 640, palette: bool = False) -> Path:
+    """An ultrasound-like 640x480 RGB (or PALETTE COLOR) secondary capture, uncompressed."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    y, x = np.mgrid[0:rows, 0:cols]
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.Modality = "US"
+    ds.Rows, ds.Columns = rows, cols
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    if palette:
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "PALETTE COLOR"
+        ramp = np.arange(256, dtype=np.uint16) * 257
+        for name, table in (("Red", ramp), ("Green", ramp[::-1].copy()), ("Blue", (ramp // 2).copy())):
+            setattr(ds, f"{name}PaletteColorLookupTableDescriptor", [256, 0, 16])
+            setattr(ds, f"{name}PaletteColorLookupTableData", table.astype("<u2").tobytes())
+        ds.PixelData = ((x + y) % 256).astype(np.uint8).tobytes()
+    else:
+        ds.SamplesPerPixel = 3
+        ds.PhotometricInterpretation = "RGB"
+        ds.PlanarConfiguration = 0
+        rgb = np.dstack([(x * 255 // cols), (y * 255 // rows), ((x + y) % 256)]).astype(np.uint8)
+        ds.PixelData = rgb.tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def bench_thumbnails(folder: Path, reps: int) -> dict:
+    """A series-panel thumbnail (header, decode, presentation, render at 96 px) of colour against gray files."""
+    from workstation.imaging import Presentation, render
+    from workstation.imaging.decode import read_header
+
+    print(f"\n== Thumbnail 96 px: header + decode + render (median of {reps}, ms; target colour <= 100 ms) ==")
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "gray CT 512x512 int16": make_ct(folder / "ct.dcm", phantom(), position=(0, 0, 0), series_uid="1.2.3",
+                                         for_uid="1.2.3.1", instance_number=1),
+        "colour US 640x480 RGB": _colour_file(folder / "rgb.dcm"),
+        "colour 640x480 PALETTE COLOR": _colour_file(folder / "palette.dcm", palette=True),
+    }
+
+    def thumbnail(path: Path) -> np.ndarray:
+        header = read_header(path)
+        frame = decode_frame(path, 0, header=header)
+        scale = 96 / max(frame.shape[:2])
+        size = (max(1, int(frame.shape[1] * scale)), max(1, int(frame.shape[0] * scale)))
+        return render(Presentation.from_dataset(header), frame, None, size=size)
+
+    out = {}
+    for label, path in files.items():
+        thumbnail(path)
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            thumbnail(path)
+            times.append((time.perf_counter() - t0) * 1000)
+        out[label] = statistics.median(times)
+    gray = out["gray CT 512x512 int16"]
+    for label, ms in out.items():
+        ratio = "" if label.startswith("gray") else f"  = {ms / gray:.2f}x gray" + (
+            "  (target met)" if ms <= 100 else "  (OVER the 100 ms target)")
+        print(f"  {label:32s} {ms:8.2f} ms{ratio}")
+    return out
+
+
 _RSS_CHILD = r"""
 import json, resource, sys, glob
 sys.path.insert(0, {root!r})
@@ -238,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller series (for a smoke run)")
     parser.add_argument("--dir", help="work folder (kept; default: a temporary one)")
+    parser.add_argument("--thumbnails", action="store_true", help="only the thumbnail figures")
     args = parser.parse_args(argv)
     sizes = [20, 50, 100] if args.quick else [50, 500, 2000]
     with tempfile.TemporaryDirectory(prefix="bench_imaging_") as tmp:
@@ -246,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
         (root / "syntax").mkdir(exist_ok=True)
         print(f"python {sys.version.split()[0]}, numpy {np.__version__}, pydicom {pydicom.__version__}, "
               f"{os.cpu_count()} CPUs")
+        bench_thumbnails(root / "thumbnails", 5 if args.quick else 20)
+        if args.thumbnails:
+            return 0
         bench_decoders(root / "syntax", 5 if args.quick else 20)
         bench_open(root, sizes)
         bench_scroll(root, 30 if args.quick else 100)

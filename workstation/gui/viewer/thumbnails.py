@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import CancelledError
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import create_worker
 
 from workstation import imaging
 from workstation.gui.viewer.dragdrop import SERIES_MIME, encode_series
@@ -14,15 +16,22 @@ Qt = QtCore.Qt
 ICON = 96
 
 
-def thumbnail_image(entry) -> QtGui.QImage:
-    """A small picture of a series' middle frame at its default window (call in a worker: it decodes)."""
+class ThumbnailCancelled(Exception):
+    """The window that asked for a thumbnail is gone: nothing was decoded for it."""
+
+
+def thumbnail_image(entry, cancelled=None) -> QtGui.QImage:
+    """A small picture of a series' middle frame at its default window (call in a worker: it decodes).
+
+    ``cancelled()`` (optional) is asked before every decode; True raises :class:`ThumbnailCancelled`.
+    """
     img = QtGui.QImage(ICON, ICON, QtGui.QImage.Format_RGB888)
     img.fill(QtGui.QColor(30, 30, 30))
     if entry.stack is None:
         return img
     stack = entry.stack
     i = len(stack) // 2
-    arr = _frame_for_thumbnail(stack, i)
+    arr = _frame_for_thumbnail(stack, i, cancelled or (lambda: False))
     pres = stack.presentation(i)
     # The file's window when it has one, else min/max (the full stored range would be a flat gray).
     window = None if pres.is_color or getattr(pres, "file_windows", None) else "minmax"
@@ -35,17 +44,68 @@ def thumbnail_image(entry) -> QtGui.QImage:
     return q.scaled(ICON, ICON, Qt.KeepAspectRatio, Qt.SmoothTransformation)
 
 
-def _frame_for_thumbnail(stack, index: int):
+def _frame_for_thumbnail(stack, index: int, cancelled):
     # The middle frame of a multi-frame series is queued on the stack's decoder like any frame, and the viewport's
     # prefetch cancels queued frames outside its window (it showed frame 1 meanwhile): ask again, then decode the
-    # frame directly, outside the cache.
+    # frame directly, outside the cache - unless the window was closed meanwhile (its stacks then refuse every
+    # frame, and the direct decode would be work nobody waits for).
     for _attempt in range(3):
+        if cancelled():
+            raise ThumbnailCancelled()
         try:
             return stack.get_frame(index, timeout=30)
         except CancelledError:
             continue
+    if cancelled():
+        raise ThumbnailCancelled()
     src = stack.source(index)
     return imaging.decode_frame(src.path, src.frame, header=stack.header(index))
+
+
+def _render_thumbnails(todo, cancel: threading.Event):
+    """Generator (worker): (index, QImage) per entry until ``cancel`` is set; then nothing more is decoded."""
+    for i, entry in todo:
+        if cancel.is_set():
+            return
+        try:
+            yield i, thumbnail_image(entry, cancel.is_set)
+        except ThumbnailCancelled:
+            return
+        except Exception:  # noqa: BLE001 - a missing thumbnail is not an error
+            continue
+
+
+class ThumbnailJobs:
+    """The thumbnail renders of one viewer window, off the GUI thread.
+
+    ``start(worker)`` runs a superqt worker on the app's pool (the window's ``_start``); ``on_ready((index,
+    QImage))`` is called on the GUI thread. :meth:`cancel` (window closed) drops every thumbnail not yet rendered:
+    queued ones never decode, and one waiting for its frame stops before the direct decode it would fall back to.
+    """
+
+    def __init__(self, start, on_ready):
+        self._start = start
+        self._on_ready = on_ready
+        self._cancel = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def request(self, todo) -> None:
+        """Render thumbnails for ``todo`` = [(index, entry), ...] in that order."""
+        if self._cancel.is_set() or not todo:
+            return
+        worker = create_worker(_render_thumbnails, list(todo), self._cancel, _start_thread=False)
+        worker.yielded.connect(self._deliver)
+        self._start(worker)
+
+    def _deliver(self, item) -> None:
+        if not self._cancel.is_set():
+            self._on_ready(item)
+
+    def cancel(self) -> None:
+        self._cancel.set()
 
 
 class ThumbnailStrip(QtWidgets.QListWidget):

@@ -28,7 +28,7 @@ from workstation.gui.viewer.series import (
 )
 from workstation.gui.viewer.state import TOOLS
 from workstation.gui.viewer.tag_browser import TagBrowser
-from workstation.gui.viewer.thumbnails import ThumbnailStrip, thumbnail_image
+from workstation.gui.viewer.thumbnails import ThumbnailJobs, ThumbnailStrip
 from workstation.gui.viewer.viewport import StackViewport
 from workstation.reading.sync import SliceSync
 
@@ -106,6 +106,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.sync = SliceSync()
         self._sync_geometries: dict = {}  # stack -> SliceGeometry (computed once per stack)
         self._workers = []
+        self._thumbnail_jobs = ThumbnailJobs(self._start, self._on_thumbnail)
         self._quick_entry: SeriesEntry | None = None
         self.is_loaded = False
         self._closed = False
@@ -223,17 +224,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     def _make_thumbnails(self, indices=None):
         todo = [(i, self.entries[i]) for i in (range(len(self.entries)) if indices is None else indices)]
-
-        def gen():
-            for i, e in todo:
-                try:
-                    yield i, thumbnail_image(e)
-                except Exception:  # noqa: BLE001 - a missing thumbnail is not an error
-                    continue
-
-        worker = create_worker(gen)
-        worker.yielded.connect(self._on_thumbnail)
-        self._start(worker)
+        self._thumbnail_jobs.request(todo)
 
     def _on_thumbnail(self, item):
         if not self._closed:
@@ -539,6 +530,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, ev):
         self._closed = True
+        self._thumbnail_jobs.cancel()  # before the stacks close: no thumbnail falls back to a direct decode
         for vp in self.viewports:
             vp.stop_cine()
             vp.set_stack(None)
