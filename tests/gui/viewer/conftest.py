@@ -31,8 +31,7 @@ def open_viewer(qtbot):
     windows = []
 
     def _open(items, layout="1x1", wait_image=True):
-        win = ViewerWindow(items, layout=layout)
-        qtbot.addWidget(win)
+        win = ViewerWindow(items, layout=layout)  # closed below (qtbot would close a window deleted on close)
         win.resize(900, 700)
         win.show()
         windows.append(win)
@@ -43,4 +42,7 @@ def open_viewer(qtbot):
 
     yield _open
     for w in windows:
-        w.close()
+        try:
+            w.close()
+        except RuntimeError:  # closed by the test: deleted on close
+            pass

@@ -64,7 +64,6 @@ def test_the_first_image_known_from_the_index_shows_at_once_and_stays(open_viewe
     from workstation.gui.viewer.window import ViewerWindow
 
     win = ViewerWindow([files])
-    qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: bool(shown), timeout=15000)
     vp = win.viewports[0]

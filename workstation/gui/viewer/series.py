@@ -86,6 +86,36 @@ def gc_paused():
                 gc.enable()
 
 
+def release_frozen_garbage() -> float:
+    """Collect what died among the objects :func:`gc_paused` froze, then freeze the survivors again; give freed
+    memory back to the system (glibc ``malloc_trim``). Returns the seconds it took.
+
+    Frozen objects are never examined by the collector: a closed viewer's objects in reference cycles (pyqtgraph
+    items, stacks and their listeners) stayed forever, ~0.5 MB per 300-image study. Called once per closed
+    window, when no series is being opened (a full collection then, not during every opening).
+    """
+    import time
+
+    t0 = time.perf_counter()
+    with _gc_lock:
+        if _gc_pausers:
+            return 0.0  # an opening is under way; its own freeze comes later and the next close collects
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+    _malloc_trim()
+    return time.perf_counter() - t0
+
+
+def _malloc_trim() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the allocator keeps what it keeps
+        pass
+
+
 def read_header(path: str | os.PathLike) -> dict:
     """The annotation-relevant header values of one file as plain strings (missing values are "")."""
     ds = pydicom.dcmread(os.fspath(path), stop_before_pixels=True, force=True)

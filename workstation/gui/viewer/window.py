@@ -15,6 +15,7 @@ import itertools
 import os
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -24,7 +25,7 @@ from workstation import imaging
 from workstation.gui.viewer.dragdrop import SeriesPayload, window_token
 from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
-    SeriesEntry, flatten, gc_paused, open_entries, sync_geometry,
+    SeriesEntry, flatten, gc_paused, open_entries, release_frozen_garbage, sync_geometry,
 )
 from workstation.gui.viewer.state import TOOLS
 from workstation.gui.viewer.tag_browser import TagBrowser
@@ -77,6 +78,10 @@ class ViewerWindow(QtWidgets.QMainWindow):
         super().__init__(parent)
         self.serial = next(_SERIAL)
         _WINDOWS.add(self)
+        # Deleted when closed: a parentless window stayed alive with its series (20 MB per 300-image study).
+        self.setAttribute(Qt.WA_DeleteOnClose, True)
+        # Once deleted, its objects in reference cycles are garbage the frozen generation would keep.
+        self.destroyed.connect(_after_delete)
         self.setWindowTitle("Viewer")
         # 1400x900 unless the screen is smaller: a window larger than a laptop's screen hid its bottom rows
         # (image numbers, W/L) and the close button.
@@ -163,7 +168,9 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     def _start(self, worker):
         self._workers.append(worker)
-        worker.finished.connect(lambda w=worker: self._workers.remove(w) if w in self._workers else None)
+        # Weak references only: a worker's signals are kept by Qt, and a lambda holding the window (or the worker
+        # itself) there kept every closed window and its series alive.
+        worker.finished.connect(partial(_worker_done, weakref.ref(self), weakref.ref(worker)))
         worker.start()
 
     def _open_all(self, groups):
@@ -175,6 +182,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     def _on_quick(self, entries):
         if self._closed:
+            _close_entries(entries)
             return
         if self.is_loaded or not entries or entries[0].stack is None:
             return
@@ -194,6 +202,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     def _on_opened(self, entries):
         if self._closed:
+            _close_entries(entries)
             return
         self.entries = list(entries)
         quick = self._quick_entry
@@ -321,10 +330,14 @@ class ViewerWindow(QtWidgets.QMainWindow):
         vp.pending_drop = payload.key
         worker = create_worker(open_entries, list(entry.paths), executor=self.executor,
                                memory_budget=self._budget())
-        worker.returned.connect(lambda entries, v=vp, key=payload.key: self._on_dropped_opened(v, key, entries))
-        worker.errored.connect(lambda exc, v=vp: v.show_message(
-            self.tr("Cannot open the series:\n{0}").format(exc)))
+        worker.returned.connect(partial(_call_weak, weakref.ref(self), "_on_dropped_opened", weakref.ref(vp),
+                                        payload.key))
+        worker.errored.connect(partial(_call_weak, weakref.ref(self), "_on_dropped_error", weakref.ref(vp)))
         self._start(worker)
+
+    def _on_dropped_error(self, vp: StackViewport, exc) -> None:
+        if not self._closed and vp is not None and vp in self.viewports:
+            vp.show_message(self.tr("Cannot open the series:\n{0}").format(exc))
 
     def _on_dropped_opened(self, vp: StackViewport, key, entries) -> None:
         key = tuple(key)
@@ -342,7 +355,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         index = len(self.entries) - 1
         self.thumbnails.add_entry(index, wanted)
         self._make_thumbnails([index])
-        if vp in self.viewports and vp.pending_drop == key:
+        if vp is not None and vp in self.viewports and vp.pending_drop == key:
             vp.pending_drop = None
             self.show_entry(self.viewports.index(vp), index, frame=0)
 
@@ -529,25 +542,64 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.export_png(path, ann)
 
     def closeEvent(self, ev):
+        """Stop everything and let go of every series: the window is deleted on close (WA_DeleteOnClose), and
+        what a caller may still hold (the main window's list of viewers) is an empty shell, not a study."""
         self._closed = True
         self._thumbnail_jobs.cancel()  # before the stacks close: no thumbnail falls back to a direct decode
         for vp in self.viewports:
             vp.stop_cine()
-            vp.set_stack(None)
+            vp.set_entry(None)
+            vp.entry = None
+            vp.header = {}
+            vp.presentation = None
+            vp.interaction.reset_annotations()
         for w in list(self._workers):
             try:
                 w.quit()
             except Exception:  # noqa: BLE001
                 pass
-        for e in self.entries:
-            if e.stack is not None:
-                try:
-                    e.stack.close()
-                except Exception:  # noqa: BLE001
-                    pass
+        _close_entries(self.entries)
+        if self._quick_entry is not None:
+            _close_entries([self._quick_entry])
+        self.entries = []
+        self._quick_entry = None
+        self._groups = []
+        self._sync_geometries.clear()
+        self.sync = SliceSync()
+        self.thumbnails.clear()
         if self._own_executor:
             self.executor.shutdown(wait=False, cancel_futures=True)
+        _WINDOWS.discard(self)
         super().closeEvent(ev)
+
+
+def _after_delete(*_args) -> None:
+    QtCore.QTimer.singleShot(0, release_frozen_garbage)
+
+
+def _worker_done(window_ref, worker_ref) -> None:
+    window, worker = window_ref(), worker_ref()
+    if window is not None and worker is not None and worker in window._workers:
+        window._workers.remove(worker)
+
+
+def _call_weak(window_ref, method: str, vp_ref, *args) -> None:
+    """Call ``window.method(vp, *args)`` when the window still lives (a worker's result may come after close)."""
+    window = window_ref()
+    if window is None or window._closed:
+        if method == "_on_dropped_opened" and args:
+            _close_entries(args[-1])
+        return
+    getattr(window, method)(vp_ref(), *args)
+
+
+def _close_entries(entries) -> None:
+    for e in entries:
+        if e.stack is not None:
+            try:
+                e.stack.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
 
 
 def _budget_fraction(settings) -> float:
