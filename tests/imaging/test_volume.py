@@ -135,7 +135,7 @@ def test_single_frame_4d_split_by_temporal_position(tmp_path):
     plan = plan_volume(check_series(open_folder(tmp_path)))
     assert plan.phase_count == 2
     vol1 = build_volume(plan, 1)
-    assert "2 time points; showing one at a time" in vol1.warnings
+    assert vol1.warnings == ["time point 2 of 2"]
     assert_spheres(build_volume(plan, 0), MOVED)
     assert_spheres(vol1, ph.DEFAULT_SPHERES)
 

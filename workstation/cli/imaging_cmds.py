@@ -7,6 +7,7 @@ import logging
 import re
 from pathlib import Path
 
+from workstation.cli import plane_render
 from workstation.cli.context import CommandError
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,8 @@ def register(subparsers) -> None:
         description="Render a frame as the viewer shows it: modality LUT, window (default: the file's first "
         "window, else its VOI LUT, else the full range of modality values), MONOCHROME1/INVERSE inversion.",
     )
-    p.add_argument("source", metavar="SOURCE", help="a DICOM file, or a SOPInstanceUID in the archive")
+    p.add_argument("source", metavar="SOURCE", help="a DICOM file, or a SOPInstanceUID in the archive (with "
+                   "--plane/--normal: a folder of one series, or a SeriesInstanceUID)")
     p.add_argument("-o", "--output", metavar="OUT.png", required=True, help="PNG file to write")
     p.add_argument("--frame", metavar="N", type=int, default=1, help="frame number, counting from 1 (default 1)")
     p.add_argument(
@@ -30,6 +32,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--invert", action="store_true", help="invert the gray scale (on top of MONOCHROME1)")
     p.add_argument("--size", metavar="WxH", help="output size in pixels, e.g. 512x512")
+    plane_render.add_arguments(p)  # --plane/--normal: a plane through a series' volume (cli/plane_render.py)
     p.set_defaults(func=render_cmd)
 
 
@@ -86,6 +89,8 @@ def render_cmd(args: argparse.Namespace, ctx) -> int:
     from workstation.imaging.decode import decode_frame, frame_count, read_header
     from workstation.imaging.series import describe_object, has_pixels
 
+    if plane_render.wants_plane(args):
+        return plane_render.render_plane(args, ctx)
     try:
         ctx.settings  # sets up logging to the log file, so errors reach stderr once, as our one line
     except CommandError:

@@ -211,8 +211,6 @@ def plan_volume(stack: Stack) -> VolumePlan:
     phases = _split_phases(stack, d)
     plan = VolumePlan(stack, phases, normal, row_dir, col_dir, tuple(geos[0].pixel_spacing),  # type: ignore[arg-type]
                       [positions[p] for p in phases])
-    if plan.phase_count > 1:
-        plan.warnings.append(f"{plan.phase_count} time points; showing one at a time")
     pos = plan.positions[0]
     if len(pos) < MIN_IMAGES:
         raise NotReconstructable(f"too few images per time point ({len(pos)})")
@@ -344,7 +342,8 @@ def build_volume(
     sr, sc = plan.pixel_spacing
     pos = plan.positions[phase]
     common = dict(presentation=stack.presentation(idx[0]), frame_of_reference_uid=stack.geometry(0).frame_of_reference_uid,
-                  warnings=list(plan.warnings), description=stack.description, phase=phase,
+                  warnings=list(plan.warnings) + ([f"time point {phase + 1} of {plan.phase_count}"]
+                                                  if plan.phase_count > 1 else []), description=stack.description, phase=phase,
                   phase_count=plan.phase_count)
     if plan.resample:
         data, origin, dz, pad = _resample(plan, phase, progress, cancel)
