@@ -263,3 +263,13 @@ def test_delete_confirmation_names_the_patient(qtbot, main_window, gui_archive, 
     assert win.delete_rows("study", [win.browser.model.row_at(0)]) is None  # answered No: nothing deleted
     assert "Doe, Jane" in asked[0] and "P1" in asked[0] and "2024-01-02" in asked[0] and "2 images" in asked[0]
     assert win.browser.model.rowCount() == 1
+
+
+def test_birth_date_cell_shows_the_age_at_the_study(qtbot, main_window, gui_archive):
+    """The index has no PatientAge (most files carry none): the age is computed from the birth and study dates."""
+    index_study(gui_archive, name="Old^Age", date="20150101")  # born 19700101 (helpers)
+    model = main_window.browser.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+    from workstation.gui.study_model import KEYS
+
+    assert model.data(model.index(0, KEYS.index("PatientBirthDate"))) == "1970-01-01 (45Y)"

@@ -16,6 +16,7 @@ from PySide6 import QtCore
 from shiboken6 import isValid
 from superqt.utils import create_worker
 
+from workstation.dicom.age import age_between, short_age
 from workstation.gui.common import format_da, format_name, format_received
 
 Qt = QtCore.Qt
@@ -23,7 +24,7 @@ Qt = QtCore.Qt
 COLUMNS = [
     ("PatientName", "Patient name"),
     ("PatientID", "Patient ID"),
-    ("PatientBirthDate", "Birth date"),
+    ("PatientBirthDate", "Birth date (age)"),
     ("PatientSex", "Sex"),
     ("StudyDate", "Study date"),
     ("ModalitiesInStudy", "Modalities"),
@@ -81,7 +82,11 @@ def cell_text(row: dict[str, Any], key: str) -> str:
     value = row.get(key)
     if key == "PatientName":
         return format_name(value)
-    if key in ("PatientBirthDate", "StudyDate"):
+    if key == "PatientBirthDate":
+        # The age at the study beside the birth date: the index keeps no PatientAge (most files have none).
+        age = short_age(age_between(value, row.get("StudyDate")))
+        return f"{format_da(value)} ({age})" if age else format_da(value)
+    if key == "StudyDate":
         return format_da(value)
     if key == "ModalitiesInStudy":
         return ", ".join(value or [])

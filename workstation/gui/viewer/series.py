@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 import pydicom
 
 from workstation import imaging
+from workstation.dicom.age import patient_age, short_age
 from workstation.reading.order import SeriesFiles, reading_order
 from workstation.reading.sync import SliceGeometry
 
@@ -127,10 +128,8 @@ def read_header(path: str | os.PathLike) -> dict:
 
 
 def _age(header: dict) -> str:
-    age = header.get("PatientAge", "")
-    if age:
-        return age.lstrip("0") or age
-    return ""
+    """The file's PatientAge, else the age computed from the birth and study dates (many files have no AS)."""
+    return short_age(patient_age(header.get("PatientAge"), header.get("PatientBirthDate"), header.get("StudyDate")))
 
 
 def patient_line(header: dict) -> str:
