@@ -142,6 +142,20 @@
             </translation>
         </message>
         <message numerus="yes">
+            <source>%n instance(s) in the local archive; the node did not say how many the study has</source>
+            <translation>
+                <numerusform>%n instance in the local archive; the node did not say how many the study has</numerusform>
+                <numerusform>%n instances in the local archive; the node did not say how many the study has</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>Only %1 of the %n image(s) of this study are in the local archive</source>
+            <translation>
+                <numerusform>Only %1 of the %n image of this study are in the local archive</numerusform>
+                <numerusform>Only %1 of the %n images of this study are in the local archive</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
             <source>%n series found</source>
             <translation>
                 <numerusform>%n series found</numerusform>

@@ -244,3 +244,30 @@ def test_the_no_node_hint_goes_once_a_node_is_added(qtbot, main_window):
     assert win.qr.find_button.isEnabled()
     assert "No remote node" not in win.qr.status.text()
     assert "Find" in win.qr.status.text()
+
+
+def test_a_partly_local_study_is_not_marked_like_a_complete_one(qtbot, main_window, gui_archive, monkeypatch):
+    """The node has 3 images of each study: one study is all here (tick, greyed), one only 2 of 3 (says so,
+    not greyed), and one the node gives no count for (no claim that it is complete)."""
+    from tests.gui.helpers import index_study
+    from workstation.gui.qr_panel import COL_LOCAL
+
+    complete = index_study(gui_archive, name="Doe^Jane", instances=3)
+    partial = index_study(gui_archive, name="Roe^Rick", instances=2)
+    unknown = index_study(gui_archive, name="Poe^Edgar", instances=2)
+    no_count = {**_study(unknown, "Poe^Edgar"), "NumberOfStudyRelatedInstances": None}
+    monkeypatch.setattr(qr_panel, "find_studies", lambda settings, node, filters, **kw: [
+        _study(complete, "Doe^Jane"), _study(partial, "Roe^Rick"), no_count])
+    win = main_window
+    win.settings.nodes = [Node("a", "A", "127.0.0.1", 104, method="move")]
+    win.qr.reload_nodes(["a"])
+    with qtbot.waitSignal(win.qr.findDone, timeout=10000):
+        win.qr.find()
+    items = {it.data(0, qr_panel.UID_ROLE): it for it in _rows(win.qr.tree)}
+    assert items[complete].text(COL_LOCAL) == "✔ 3"
+    assert items[partial].text(COL_LOCAL) == "◐ local 2/3"
+    assert items[unknown].text(COL_LOCAL) == "local 2"
+    assert "Only 2 of the 3 images" in items[partial].toolTip(COL_LOCAL)
+    grey = items[complete].foreground(0).color()
+    assert grey.getRgb()[:3] == (120, 120, 120)
+    assert items[partial].foreground(0).color() != grey and items[unknown].foreground(0).color() != grey

@@ -484,13 +484,37 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         return local_studies(self.archive, uids)
 
     def _mark_local(self, item: QtWidgets.QTreeWidgetItem, count: int | None) -> None:
-        if count:
+        """Mark a study found that is local: greyed with a tick when every image the node has is here, but a
+        study only partly here (an interrupted retrieve, a series sent alone) says how much, in amber and not
+        greyed, so it is not taken for complete."""
+        row = item.data(0, ROW_ROLE) or {}
+        remote = row.get("NumberOfStudyRelatedInstances")
+        try:
+            remote = int(remote) if remote not in (None, "") else None
+        except (TypeError, ValueError):
+            remote = None
+        plain = QtGui.QBrush()
+        if count and remote is not None and count >= remote:
             item.setText(COL_LOCAL, "✔ %d" % count)
             item.setToolTip(COL_LOCAL, self.tr("%n instance(s) already in the local archive", "", count))
+            item.setForeground(COL_LOCAL, plain)
             for c in range(COL_LOCAL):
                 item.setForeground(c, QtGui.QBrush(QtGui.QColor(120, 120, 120)))
+        elif count:
+            if remote is None:  # the node gave no count: what is here, without claiming it is all
+                item.setText(COL_LOCAL, self.tr("local %1").replace("%1", str(count)))
+                item.setToolTip(COL_LOCAL, self.tr("%n instance(s) in the local archive; the node did not say how "
+                                                   "many the study has", "", count))
+            else:
+                item.setText(COL_LOCAL, self.tr("◐ local %1/%2").replace("%1", str(count)).replace("%2", str(remote)))
+                item.setToolTip(COL_LOCAL, self.tr("Only %1 of the %n image(s) of this study are in the local "
+                                                   "archive", "", remote).replace("%1", str(count)))
+            item.setForeground(COL_LOCAL, QtGui.QBrush(QtGui.QColor(200, 130, 20)))
+            for c in range(COL_LOCAL):
+                item.setForeground(c, plain)
         else:
             item.setText(COL_LOCAL, "")
+            item.setToolTip(COL_LOCAL, "")
 
     def refresh_local_marks(self) -> None:
         """Re-mark the studies listed that are local (after a retrieve): the archive is asked in a worker."""
