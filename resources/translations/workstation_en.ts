@@ -42,13 +42,6 @@
             </translation>
         </message>
         <message numerus="yes">
-            <source>Send %n item(s) to:</source>
-            <translation>
-                <numerusform>Send %n item to:</numerusform>
-                <numerusform>Send %n items to:</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
             <source>%n file(s)</source>
             <translation>
                 <numerusform>%n file</numerusform>
@@ -60,13 +53,6 @@
             <translation>
                 <numerusform>all %n file</numerusform>
                 <numerusform>all %n files</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <source>Delete %n item(s)</source>
-            <translation>
-                <numerusform>Delete %n item</numerusform>
-                <numerusform>Delete %n items</numerusform>
             </translation>
         </message>
         <message numerus="yes">
@@ -88,6 +74,13 @@
             <translation>
                 <numerusform>%n series</numerusform>
                 <numerusform>%n series</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n image(s)</source>
+            <translation>
+                <numerusform>%n image</numerusform>
+                <numerusform>%n images</numerusform>
             </translation>
         </message>
     </context>

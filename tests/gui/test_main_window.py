@@ -92,3 +92,34 @@ def test_settings_dialog_validates(qtbot, main_window):
     assert main_window.settings.ae_title == "NEWAE" and main_window.settings.import_mode == "link"
     text = (main_window.settings.data_dir / "settings.toml").read_text()
     assert 'ae_title = "NEWAE"' in text
+
+
+def test_send_and_delete_say_what_they_act_on_in_real_plurals(qtbot, main_window, gui_archive, monkeypatch):
+    """A 340-image study: 'Send 1 study (340 images) to:', not 'Send 1 item(s) to:'."""
+    from tests.gui.helpers import index_study
+    from workstation.config import Node
+    from workstation.gui import main_window as mw
+
+    index_study(gui_archive, name="Big^Study", instances=340)
+    win = main_window
+    qtbot.waitUntil(lambda: win.browser.model.rowCount() == 1, timeout=5000)
+    row = win.browser.model.row_at(0)
+    win.settings.nodes = [Node("pacs", "PACS", "127.0.0.1", 104)]
+    labels = []
+
+    class Picker(mw.NodePicker):
+        def exec(self):
+            labels.append(self.findChild(QtWidgets.QLabel).text())
+            return QtWidgets.QDialog.Rejected
+
+    monkeypatch.setattr(mw, "NodePicker", Picker)
+    assert win.send_rows("study", [row]) is None
+    assert labels == ["Send 1 study (340 images) to:"]
+    assert win.selection_text("series", [{"NumberOfInstances": 1}, {"NumberOfInstances": 2}]) == "2 series (3 images)"
+    questions = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question",
+                        lambda parent, title, text, *a: questions.append(text) or QtWidgets.QMessageBox.No)
+    win.delete_rows("study", [row, {**row, "StudyInstanceUID": "1.2"}])
+    assert questions[0].startswith("Delete 2 studies with 2 series and 680 images from the archive?")
+    win.delete_rows("study", [row])
+    assert "with 1 series and 340 images" in questions[1]

@@ -20,6 +20,35 @@ STATE_COLORS = {FAILED: QtGui.QColor(200, 60, 60), PARTIAL: QtGui.QColor(200, 14
                 CANCELLED: QtGui.QColor(130, 130, 130), DONE: QtGui.QColor(60, 150, 60)}
 
 
+def bar_parts(job: Job) -> tuple[float | None, float]:
+    """What the Progress bar fills: (items that went well, items that failed), as fractions of the total.
+
+    Failed items count as processed but are not progress: a send where every instance failed fills no bar (its
+    failed part is painted red instead), where the old bar read full as if everything went. None: unknown total
+    of a running job (busy bar)."""
+    p = job.progress
+    if p.total:
+        failed = min(p.failed, p.done)
+        return min(1.0, (p.done - failed) / p.total), min(1.0, failed / p.total)
+    if job.state == DONE:
+        return 1.0, 0.0
+    if job.state in ACTIVE_STATES:
+        return None, 0.0
+    return 0.0, 0.0
+
+
+def good_speed(job: Job) -> float | None:
+    """Items per second that went well; None when none did (a speed beside a send that sent nothing misleads)."""
+    speed = job.speed()
+    p = job.progress
+    if not speed or not p.done:
+        return None
+    good = max(0, p.done - p.failed)
+    if good == 0 or (job.state == FAILED and p.failed):
+        return None
+    return speed * good / p.done
+
+
 class JobTableModel(QtCore.QAbstractTableModel):
     """Jobs, newest first; updates are coalesced by a timer so progress never floods the view."""
 
@@ -63,10 +92,13 @@ class JobTableModel(QtCore.QAbstractTableModel):
             if col == 2:
                 p = job.progress
                 if p.total:
-                    return f"{p.done}/{p.total}" + (f" ({p.failed} failed)" if p.failed else "")
+                    if p.failed:
+                        return QtCore.QCoreApplication.translate("JobTableModel", "%1/%2 (%3 failed)").replace(
+                            "%1", str(p.done)).replace("%2", str(p.total)).replace("%3", str(p.failed))
+                    return f"{p.done}/{p.total}"
                 return str(p.done) if p.done else ""
             if col == 3:
-                speed = job.speed()
+                speed = good_speed(job)
                 return f"{speed:.1f}/s" if speed else ""
             if col == 4:
                 return time.strftime("%H:%M:%S", time.localtime(job.created))
@@ -127,17 +159,32 @@ class ProgressDelegate(QtWidgets.QStyledItemDelegate):
 
     def paint(self, painter, option, index):
         job = index.data(JobTableModel.JOB_ROLE)  # one call into the model; the rest from the job itself
-        fraction = job.fraction() if job is not None else None
+        good, failed = bar_parts(job) if job is not None else (None, 0.0)
         bar = QtWidgets.QStyleOptionProgressBar()
         bar.rect = option.rect.adjusted(2, 3, -2, -3)
         bar.minimum, bar.maximum = 0, 1000
-        bar.progress = int((fraction or 0) * 1000)
-        if fraction is None and job is not None and job.state in ACTIVE_STATES:
+        bar.progress = int((good or 0) * 1000)
+        if good is None and job is not None and job.state in ACTIVE_STATES:
             bar.minimum = bar.maximum = 0
         bar.text = (index.model()._value(job, 2, _DISPLAY) if job is not None else "") or ""
         bar.textVisible = True
         bar.state = option.state | QtWidgets.QStyle.State_Enabled
+        if job is not None and job.state == FAILED:
+            bar.palette = QtGui.QPalette(option.palette)
+            bar.palette.setColor(QtGui.QPalette.Highlight, STATE_COLORS[FAILED])
         QtWidgets.QApplication.style().drawControl(QtWidgets.QStyle.CE_ProgressBar, bar, painter)
+        if failed > 0:
+            # The failed items: a red stretch after the good ones, so "processed" never reads as "done".
+            r = bar.rect.adjusted(1, 1, -1, -1)
+            x0 = r.x() + int(r.width() * (good or 0))
+            width = max(1, int(r.width() * failed))
+            painter.save()
+            color = QtGui.QColor(STATE_COLORS[FAILED])
+            color.setAlpha(150)
+            painter.fillRect(QtCore.QRect(x0, r.y(), width, r.height()), color)
+            painter.setPen(option.palette.color(QtGui.QPalette.Text))
+            painter.drawText(bar.rect, Qt.AlignCenter, bar.text)
+            painter.restore()
 
 
 class ActivityPanel(QtWidgets.QWidget):

@@ -487,7 +487,7 @@ class MainWindow(QtWidgets.QMainWindow):
         menu = QtWidgets.QMenu(self)
         menu.addAction(self.tr("Open in viewer"), lambda: (self.open_studies(rows) if level == "study"
                                                            else self.open_series(rows)))
-        send = menu.addMenu(self.tr("Send to"))
+        send = menu.addMenu(self.tr("Send %1 to").replace("%1", self.selection_text(level, rows)))
         for node in self.settings.nodes:
             send.addAction(f"{node.name} ({node.ae_title})", lambda n=node.name: self.send_rows(level, rows, n))
         send.addSeparator()
@@ -511,7 +511,8 @@ class MainWindow(QtWidgets.QMainWindow):
                                                       "Nodes… first."))
             return None
         if node_name is None:
-            picker = NodePicker(self.settings, self.tr("Send to"), self.tr("Send %n item(s) to:", "", len(rows)),
+            picker = NodePicker(self.settings, self.tr("Send to"),
+                                self.tr("Send %1 to:").replace("%1", self.selection_text(level, rows)),
                                 self.last_send_node, self)
             if picker.exec() != QtWidgets.QDialog.Accepted:
                 return None
@@ -522,11 +523,29 @@ class MainWindow(QtWidgets.QMainWindow):
         self.last_send_node = node.name
         key = "StudyInstanceUID" if level == "study" else "SeriesInstanceUID"
         uids = [r[key] for r in rows]
-        return self.send_uids(level, uids, node)
+        return self.send_uids(level, uids, node, what=self.selection_text(level, rows))
 
-    def send_uids(self, level: str, uids: list[str], node: Any, paths: list[str] | None = None) -> Job:
-        what = self.tr("%n item(s)", "", len(uids)) if paths is None else self.tr("%n file(s)", "", len(paths))
-        job = Job("send", self.tr("Send %s to %s") % (what, node.name), ops.send_items, self.settings, self.archive,
+    def selection_text(self, level: str, rows: list[dict[str, Any]]) -> str:
+        """What a selection is, for people: "1 study (340 images)", "3 series (120 images)"."""
+        if level == "study":
+            what = self.tr("%n study(ies)", "", len(rows))
+        elif level == "series":
+            what = self.tr("%n series", "", len(rows))
+        else:
+            what = self.tr("%n image(s)", "", len(rows))
+        images = sum(int(r.get("NumberOfInstances") or r.get("NumberOfStudyRelatedInstances")
+                         or r.get("NumberOfSeriesRelatedInstances") or 0) for r in rows)
+        if level in ("study", "series") and images:
+            what = self.tr("%1 (%2)", "a selection and its images: 1 study (340 images)").replace(
+                "%1", what).replace("%2", self.tr("%n image(s)", "", images))
+        return what
+
+    def send_uids(self, level: str, uids: list[str], node: Any, paths: list[str] | None = None,
+                  what: str | None = None) -> Job:
+        if what is None:
+            what = (self.tr("%n file(s)", "", len(paths)) if paths is not None
+                    else self.selection_text(level, [{} for _ in uids]))
+        job = Job("send", self.tr("Send %1 to %2").replace("%1", what).replace("%2", node.name), ops.send_items, self.settings, self.archive,
                   node, level, list(uids), paths, summarize=ops.summarize_send)
         job.ended.connect(lambda j=job: self._on_send_done(j, node))
         return self.jobs.submit(job)
@@ -567,23 +586,25 @@ class MainWindow(QtWidgets.QMainWindow):
             who = ", ".join(x for x in (cell_text(r, "PatientName") or self.tr("(no name)"),
                                         cell_text(r, "PatientID"), cell_text(r, "StudyDate"),
                                         cell_text(r, "StudyDescription")) if x)
-            text = self.tr("Delete the study of %1 with %2 series and %3 images from the archive?")
-            text = text.replace("%1", who).replace("%2", str(int(r.get("NumberOfStudyRelatedSeries") or 0)))
-            text = text.replace("%3", str(n_instances))
+            text = self.tr("Delete the study of %1 with %2 and %3 from the archive?", "who, series, images")
+            text = text.replace("%1", who).replace(
+                "%2", self.tr("%n series", "", int(r.get("NumberOfStudyRelatedSeries") or 0))).replace(
+                "%3", self.tr("%n image(s)", "", n_instances))
         elif level == "study":
             n_series = sum(int(r.get("NumberOfStudyRelatedSeries") or 0) for r in rows)
-            text = self.tr("Delete %1 study(ies) with %2 series and %3 images from the archive?")
-            text = text.replace("%1", str(len(rows))).replace("%2", str(n_series)).replace("%3", str(n_instances))
+            text = self.tr("Delete %1 with %2 and %3 from the archive?", "studies, series, images").replace(
+                "%1", self.tr("%n study(ies)", "", len(rows))).replace(
+                "%2", self.tr("%n series", "", n_series)).replace("%3", self.tr("%n image(s)", "", n_instances))
         else:
-            text = self.tr("Delete %1 series with %2 images from the archive?")
-            text = text.replace("%1", str(len(rows))).replace("%2", str(n_instances))
+            text = self.tr("Delete %1 with %2 from the archive?", "series, images").replace(
+                "%1", self.tr("%n series", "", len(rows))).replace("%2", self.tr("%n image(s)", "", n_instances))
         if confirm:
             answer = QtWidgets.QMessageBox.question(
                 self, self.tr("Delete"), text + "\n" + self.tr("Managed files are removed; linked files stay."),
                 QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No, QtWidgets.QMessageBox.No)
             if answer != QtWidgets.QMessageBox.Yes:
                 return None
-        job = Job("delete", self.tr("Delete %n item(s)", "", len(uids)), ops.delete_items, self.archive, level,
+        job = Job("delete", self.tr("Delete %1").replace("%1", self.selection_text(level, rows)), ops.delete_items, self.archive, level,
                   uids, summarize=lambda n: (DONE, self.tr("%n instance(s) deleted", "", n)))
         job.failed.connect(lambda exc: show_error(self, self.tr("Delete failed"), str(exc), exc))
         return self.jobs.submit(job)
