@@ -94,6 +94,47 @@ class Node:
 
 
 @dataclass
+class WindowPresetSetting:
+    """A user window preset: an absolute window (``center``/``width`` in modality units, e.g. HU), or, with
+    ``percentiles`` = [low, high], a window over that part of the image's histogram (for MR, US, radiographs,
+    whose values have no fixed meaning)."""
+
+    name: str
+    center: float = 0.0
+    width: float = 0.0
+    percentiles: list[float] = field(default_factory=list)
+
+    def validate(self, modality: str) -> "WindowPresetSetting":
+        if not str(self.name).strip():
+            raise SettingsError(f"a {modality} window preset needs a name")
+        if self.percentiles:
+            if len(self.percentiles) != 2 or not 0 <= float(self.percentiles[0]) < float(self.percentiles[1]) <= 100:
+                raise SettingsError(f"window preset {self.name!r} ({modality}): percentiles must be two numbers"
+                                    " 0 <= low < high <= 100")
+            self.percentiles = [float(v) for v in self.percentiles]
+        elif not float(self.width) > 0:
+            raise SettingsError(f"window preset {self.name!r} ({modality}) needs a width above 0")
+        self.center, self.width = float(self.center), float(self.width)
+        return self
+
+
+# Keys 1..9 apply these, in this order, whatever the file holds (the file's own windows are listed apart), so a
+# key always means the same window for a modality. CT in HU (Radiopaedia's usual values); modalities whose values
+# have no fixed meaning get windows over the image's histogram. "*" is every modality not listed.
+_HISTOGRAM_PRESETS = (("Auto (1-99 %)", 1.0, 99.0), ("Wide (0.1-99.9 %)", 0.1, 99.9),
+                      ("Narrow (5-95 %)", 5.0, 95.0), ("Full range", 0.0, 100.0))
+
+
+def default_window_presets() -> dict[str, list[WindowPresetSetting]]:
+    ct = [WindowPresetSetting(name, c, w) for name, c, w in (
+        ("Brain", 40, 80), ("Subdural", 75, 215), ("Stroke", 40, 40), ("Lung", -600, 1500),
+        ("Mediastinum", 50, 350), ("Bone", 400, 1800), ("Liver", 60, 160), ("Abdomen", 40, 400),
+        ("Angio", 300, 600))]
+    hist = [WindowPresetSetting(name, percentiles=[lo, hi]) for name, lo, hi in _HISTOGRAM_PRESETS]
+    return {"CT": ct, "*": hist}
+
+
+@dataclass
 class Settings:
     """Everything a user can set. Field names are the keys of ``workstation config set``."""
 
@@ -117,6 +158,8 @@ class Settings:
     max_pdu: int = 262144
     memory_budget_fraction: float = 0.25
     nodes: list[Node] = field(default_factory=list)
+    # Window presets per modality (keys 1..9 in this order); "*" for the modalities not listed.
+    window_presets: dict[str, list[WindowPresetSetting]] = field(default_factory=default_window_presets)
 
     # --- not stored: where this object was loaded from ---------------------------------------------------------
     data_dir: Path = field(default_factory=lambda: default_data_dir(), metadata={"stored": False})
@@ -148,13 +191,26 @@ class Settings:
             if node.name in names:
                 raise SettingsError(f"two nodes are named {node.name!r}")
             names.add(node.name)
+        for modality, presets in self.window_presets.items():
+            if len(presets) > 9:
+                raise SettingsError(f"{modality} has {len(presets)} window presets; keys 1-9 hold nine")
+            for preset in presets:
+                preset.validate(modality)
         return self
+
+    def window_presets_for(self, modality: str | None) -> list[WindowPresetSetting]:
+        """The presets keys 1..9 apply for ``modality`` (its own list, else the "*" list)."""
+        key = (modality or "").strip().upper()
+        if key in self.window_presets:
+            return self.window_presets[key]
+        return self.window_presets.get("*", [])
 
     def set(self, key: str, value: str) -> None:
         """Set one key from its text form (the CLI's ``config set``), validated."""
         fields = {f.name: f for f in dataclasses.fields(self) if f.metadata.get("stored", True)}
-        if key not in fields or key in ("schema_version", "nodes"):
-            settable = ", ".join(sorted(k for k in fields if k not in ("schema_version", "nodes")))
+        structured = ("schema_version", "nodes", "window_presets")
+        if key not in fields or key in structured:
+            settable = ", ".join(sorted(k for k in fields if k not in structured))
             raise SettingsError(f"unknown setting {key!r}; settable keys: {settable}")
         current = getattr(self, key)
         if isinstance(current, bool):
@@ -193,6 +249,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.name == "nodes":
                 value = [dataclasses.asdict(n) for n in value]
+            elif f.name == "window_presets":
+                value = {m: [_preset_dict(p) for p in ps] for m, ps in value.items()}
             out[f.name] = value
         return out
 
@@ -216,6 +274,21 @@ class Settings:
             raise
         self.path = path
         return path
+
+
+def _preset_dict(p: WindowPresetSetting) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": p.name}
+    if p.percentiles:
+        d["percentiles"] = list(p.percentiles)
+    else:
+        d["center"], d["width"] = p.center, p.width
+    return d
+
+
+def _read_presets(raw: Any) -> dict[str, list[WindowPresetSetting]]:
+    if not isinstance(raw, dict):
+        raise TypeError("window_presets must be a table of modality = [presets]")
+    return {str(m).strip().upper(): [WindowPresetSetting(**p) for p in ps] for m, ps in raw.items()}
 
 
 def default_data_dir() -> Path:
@@ -277,6 +350,8 @@ def load_settings(data_dir: str | os.PathLike[str] | None = None) -> Settings:
     kwargs = {k: v for k, v in raw.items() if k in known}
     try:
         nodes = [Node(**n) for n in kwargs.pop("nodes", [])]
+        if "window_presets" in kwargs:
+            kwargs["window_presets"] = _read_presets(kwargs["window_presets"])
         settings = Settings(**kwargs, nodes=nodes, data_dir=resolved, path=path)
     except TypeError as exc:
         raise SettingsError(f"settings file {path} has an entry of the wrong shape: {exc}") from None

@@ -19,8 +19,22 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-KINDS = ("distance", "angle", "rectangle", "ellipse")
-POINTS_NEEDED = {"distance": 2, "angle": 3, "rectangle": 2, "ellipse": 2}
+KINDS = ("distance", "angle", "rectangle", "ellipse", "polygon", "freehand", "arrow", "text", "point", "cobb",
+         "calibrate")
+# Points a measurement needs; for the outlines (OPEN_ENDED) the least it may have.
+POINTS_NEEDED = {"distance": 2, "angle": 3, "rectangle": 2, "ellipse": 2, "polygon": 3, "freehand": 3, "arrow": 2,
+                 "text": 1, "point": 1, "cobb": 4, "calibrate": 2}
+OPEN_ENDED = frozenset({"polygon", "freehand"})
+AREAS = frozenset({"rectangle", "ellipse", "polygon", "freehand"})
+# Kinds kept in measurements.json (the calibration line is a tool's draft, never stored).
+STORED = tuple(k for k in KINDS if k != "calibrate")
+
+
+def points_ok(kind: str, n: int) -> bool:
+    """Whether ``n`` points make a complete measurement of ``kind``."""
+    if kind not in POINTS_NEEDED:
+        return False
+    return n >= POINTS_NEEDED[kind] if kind in OPEN_ENDED else n == POINTS_NEEDED[kind]
 
 
 def distance(p0: Sequence[float], p1: Sequence[float], spacing: Sequence[float] | None) -> tuple[float, str]:
@@ -44,6 +58,24 @@ def angle(p0: Sequence[float], vertex: Sequence[float], p2: Sequence[float],
         return 0.0
     cos = max(-1.0, min(1.0, (ax * bx + ay * by) / (na * nb)))
     return math.degrees(math.acos(cos))
+
+
+def cobb_angle(points: Sequence[Sequence[float]], spacing: Sequence[float] | None = None) -> float:
+    """The Cobb angle between the lines points[0]-points[1] and points[2]-points[3], in degrees (0..180), in
+    physical space. Each line is taken left to right (as endplates are drawn), so a curve beyond 90 degrees reads
+    as such rather than as its supplement."""
+    sx, sy = (float(spacing[1]), float(spacing[0])) if spacing else (1.0, 1.0)
+    vecs = []
+    for a, b in ((points[0], points[1]), (points[2], points[3])):
+        vx, vy = (float(b[0]) - float(a[0])) * sx, (float(b[1]) - float(a[1])) * sy
+        if vx < 0 or (vx == 0 and vy < 0):
+            vx, vy = -vx, -vy
+        vecs.append((vx, vy))
+    (ax, ay), (bx, by) = vecs
+    na, nb = math.hypot(ax, ay), math.hypot(bx, by)
+    if na == 0 or nb == 0:
+        return 0.0
+    return math.degrees(math.acos(max(-1.0, min(1.0, (ax * bx + ay * by) / (na * nb)))))
 
 
 def roi_mask(shape: tuple[int, int], kind: str, p0: Sequence[float], p1: Sequence[float]) -> np.ndarray:
@@ -107,6 +139,13 @@ class Measurement:
     kind: str
     points: list[tuple[float, float]]
     key: Hashable = None
+    text: str = ""  # a text annotation's text
+    label_offset: tuple[float, float] | None = None  # where the user dragged the label (screen px from its anchor)
+
+    def __eq__(self, other) -> bool:  # identity: two equal drawings are still two measurements
+        return self is other
+
+    __hash__ = object.__hash__
 
     def label(self, spacing: Sequence[float] | None, values: np.ndarray | None = None, unit: str = "") -> str:
         """The text shown next to the drawing."""
@@ -115,6 +154,19 @@ class Measurement:
             return f"{d:.1f} {u}" if u == "mm" else f"{d:.1f} px (no spacing)"
         if self.kind == "angle":
             return f"{angle(self.points[0], self.points[1], self.points[2], spacing):.1f}°"
+        if self.kind == "cobb":
+            return f"Cobb {cobb_angle(self.points, spacing):.1f}°"
+        if self.kind == "text":
+            return self.text
+        if self.kind in ("arrow", "point", "calibrate"):
+            return ""
+        if self.kind in OPEN_ENDED:
+            from workstation.imaging.roi import polygon_stats
+
+            st = polygon_stats(values, self.points, spacing)
+            u = f" {unit}" if unit else ""
+            return (f"mean {st.mean:.1f}{u}  SD {st.sd:.1f}\nmin {st.min:.0f}  max {st.max:.0f}\n"
+                    f"area {st.area:.1f} {st.area_unit}")
         if values is None:
             return self.kind
         s = roi_stats(values, self.kind, self.points[0], self.points[1], spacing)
@@ -179,8 +231,11 @@ class MeasurementStore:
             for item in data.get("measurements", []):
                 key = tuple(item["key"]) if isinstance(item["key"], list) else item["key"]
                 kind, points = str(item["kind"]), [(float(x), float(y)) for x, y in item["points"]]
-                if kind in KINDS and len(points) == POINTS_NEEDED[kind]:
-                    self._by_key.setdefault(key, []).append(Measurement(kind, points, key))
+                offset = item.get("label_offset")
+                offset = (float(offset[0]), float(offset[1])) if offset else None
+                if kind in STORED and points_ok(kind, len(points)):
+                    self._by_key.setdefault(key, []).append(
+                        Measurement(kind, points, key, str(item.get("text", "")), offset))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             # A damaged file must not keep the viewer from opening: start empty, keep the file for inspection.
             log.warning("measurements in %s not read: %s", self.path, exc)
@@ -188,9 +243,8 @@ class MeasurementStore:
     def _save(self) -> None:
         if self.path is None:
             return
-        items = [{"key": list(k) if isinstance(k, tuple) else k, "kind": m.kind, "points": [list(p) for p in m.points]}
-                 for k, ms in self._by_key.items() for m in ms
-                 if isinstance(k, (str, tuple)) and m.kind in KINDS]
+        items = [_item(k, m) for k, ms in self._by_key.items() for m in ms
+                 if isinstance(k, (str, tuple)) and m.kind in STORED]
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -199,3 +253,13 @@ class MeasurementStore:
         except OSError as exc:
             log.warning("measurements not saved to %s: %s", self.path, exc)
             tmp.unlink(missing_ok=True)
+
+
+def _item(key, m: Measurement) -> dict:
+    item = {"key": list(key) if isinstance(key, tuple) else key, "kind": m.kind,
+            "points": [list(p) for p in m.points]}
+    if m.text:
+        item["text"] = m.text
+    if m.label_offset is not None:
+        item["label_offset"] = list(m.label_offset)
+    return item

@@ -1,8 +1,80 @@
-"""Qt-free helpers for what the viewer shows by default: VOI LUT names and windows, cine speed from the file."""
+"""Qt-free helpers for what the viewer shows by default: VOI LUT names and windows, cine speed from the file,
+the automatic window from the histogram, and the user's window presets per modality (keys 1..9)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from workstation import imaging
+
+# The automatic window (A / 0): the 1st to 99th percentile of the image's values. Min/max let a few pixels (metal,
+# air outside the body, a burned-in label) set the window and left the anatomy flat grey.
+AUTO_PERCENTILES = (1.0, 99.0)
+_SAMPLE = 1 << 18  # percentiles on a strided sample above this many pixels: a 4k x 4k radiograph stays < 50 ms
+
+
+def histogram_window(pres, frame: np.ndarray, low: float = AUTO_PERCENTILES[0],
+                     high: float = AUTO_PERCENTILES[1]) -> "imaging.Window | None":
+    """A window from ``low`` to ``high`` percent of the frame's modality values, pixel padding excluded; None for
+    colour images. ``low=0, high=100`` is min/max."""
+    if pres is None or pres.is_color or frame is None or frame.ndim != 2:
+        return None
+    data = frame
+    if data.size > _SAMPLE:
+        step = int(np.ceil(np.sqrt(data.size / _SAMPLE)))
+        data = data[::step, ::step]
+    if pres.padding is not None:
+        keep = ~pres.padding.mask(data)
+        if keep.any():
+            data = data[keep]
+    values = np.asarray(pres.to_modality(data), dtype=np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    lo, hi = (float(v) for v in np.percentile(values, [low, high]))
+    if hi <= lo:  # a flat image (or a flat 98 %): fall back to the whole range, then to a unit window
+        lo, hi = float(values.min()), float(values.max())
+    if low <= 0 and high >= 100 or hi - lo >= 1:
+        # Center/width with the LINEAR edges on lo and hi, as the min/max window does.
+        return imaging.Window((lo + hi + 1) / 2.0, max(1.0, hi - lo + 1), explanation="Auto")
+    return imaging.Window((lo + hi) / 2.0, max(hi - lo, 1e-3), imaging.VOIFunction.LINEAR_EXACT, "Auto")
+
+
+@dataclass(frozen=True)
+class UserPreset:
+    """A window preset of the settings, on key ``key`` (1..9) for a modality."""
+
+    key: int
+    name: str
+    center: float = 0.0
+    width: float = 0.0
+    percentiles: tuple[float, float] | None = None
+
+    def window(self, pres, frame) -> "imaging.Window | None":
+        """The window this preset gives for an image (histogram presets need the decoded frame)."""
+        if self.percentiles is not None:
+            return histogram_window(pres, frame, *self.percentiles)
+        return imaging.Window(self.center, self.width, explanation=self.name)
+
+
+def user_presets(settings, modality: str | None) -> list[UserPreset]:
+    """The presets on keys 1..9 for ``modality``: the settings' list (the defaults without settings)."""
+    if settings is None or not hasattr(settings, "window_presets_for"):
+        if "settings" not in _DEFAULTS:
+            from workstation.config import Settings
+
+            _DEFAULTS["settings"] = Settings()
+        settings = _DEFAULTS["settings"]
+    out = []
+    for k, p in enumerate(settings.window_presets_for(modality)[:9], start=1):
+        pct = tuple(float(v) for v in p.percentiles) if p.percentiles else None
+        out.append(UserPreset(k, p.name, float(p.center), float(p.width), pct))  # type: ignore[arg-type]
+    return out
+
+
+_DEFAULTS: dict = {}
 
 
 def lut_window(lut) -> tuple[float, float]:
