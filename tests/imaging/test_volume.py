@@ -79,6 +79,22 @@ def test_gantry_tilt_is_resampled_not_distorted(tmp_path, degrees, engine):
     assert_spheres(vol, engine=engine)
 
 
+def test_tilt_resampled_within_a_shared_budget_after_the_frames_are_cached(tmp_path):
+    """Regression: once the stack's frames were cached, its share of a shared budget shrank to its raw size and
+    the resampled copy was refused as over budget."""
+    ph.tilted(tmp_path, 20)
+    budget = MemoryBudget(64 << 20)
+    stack = check_series(open_folder(tmp_path, memory_budget=budget))
+    stack.volume()
+    vol = build_volume(plan_volume(stack))
+    assert vol.warnings == ["gantry tilt 20.0°, resampled"]
+    other = check_series(open_folder(tmp_path, memory_budget=budget))
+    other.volume()  # another series holding most of the budget leaves too little
+    budget.total = stack.raw_bytes + other.raw_bytes + 1000
+    with pytest.raises(NotReconstructable, match="more than the memory budget"):
+        build_volume(plan_volume(stack))
+
+
 def test_tilt_taken_as_a_plain_stack_would_be_distorted(tmp_path):
     """The defect the resampling prevents (cornerstone3D #227): slices stacked along their normal put a sphere
     of a 25° tilted series mm away from where it is."""

@@ -63,12 +63,12 @@ class VolumeRenderer:
     """Renders one volume repeatedly at ``size`` (width, height); thread-safe, one frame at a time.
 
     ``render()`` returns uint8 (height, width, 3). While the user drags, pass ``interactive=True``: the mapper
-    then coarsens its image sample distance to keep about ``interactive_fps`` frames per second; the still frame
-    afterwards is at full quality. Call :meth:`close` to free the window (the volume's buffer is not copied).
+    then coarsens its sampling to keep about ``interactive_fps`` frames per second; the still frame afterwards is
+    at full quality. Call :meth:`close` to free the window (the volume's buffer is not copied).
     """
 
     def __init__(self, volume: Volume, size: tuple[int, int] = (512, 512), preset: str = "bone",
-                 interactive_fps: float = 10.0):
+                 interactive_fps: float = 12.0):
         try:
             from vtkmodules.util.numpy_support import numpy_to_vtk
             from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPiecewiseFunction
@@ -100,8 +100,13 @@ class VolumeRenderer:
             m.SetElement(i, 3, float(volume.origin[i]))
         self._mapper = vtkFixedPointVolumeRayCastMapper()
         self._mapper.SetInputData(image)
+        # VTK's auto-adjustment: an interactive frame (desired rate > 1 fps) samples rays 2 mm apart and casts
+        # fewer rays (image sample distance 1..4) to meet the rate; a still frame samples every finest voxel.
+        # (Fixed coarse steps measured slower here: 164-214 ms per 512x512 frame against 80-100 ms.)
         self._mapper.SetAutoAdjustSampleDistances(1)
         self._mapper.SetSampleDistance(float(np.min(volume.spacing)))
+        self._mapper.SetInteractiveSampleDistance(max(2.0, 2 * float(np.min(volume.spacing))))
+        self._mapper.SetMaximumImageSampleDistance(4.0)
         self._opacity, self._color = vtkPiecewiseFunction(), vtkColorTransferFunction()
         self._property = vtkVolumeProperty()
         self._property.SetScalarOpacity(self._opacity)

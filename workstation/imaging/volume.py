@@ -328,7 +328,7 @@ def build_volume(
     if not 0 <= phase < plan.phase_count:
         raise NotReconstructable(f"no time point {phase + 1} (the series has {plan.phase_count})")
     stack = plan.stack
-    budget = stack.memory_budget if memory_budget is None else int(memory_budget)
+    budget = _available(stack) if memory_budget is None else int(memory_budget)
     needed = stack.raw_bytes + plan.bytes_needed()
     if needed > budget:
         raise NotReconstructable(
@@ -360,6 +360,16 @@ def build_volume(
     vol = Volume(data=data, origin=np.asarray(origin, dtype=float), axes=axes, spacing=spacing, **common)
     vol.pad_value = float(pad if pad is not None else _low_value(data))
     return vol
+
+
+def _available(stack: Stack) -> int:
+    """Bytes the volume may take with the stack's frames: a shared budget less what the other stacks hold (the
+    stack's own share shrinks to its raw size once its frames are cached, which would leave nothing to resample)."""
+    shared = stack.shared_budget
+    if shared is None:
+        return stack.memory_budget
+    others = sum(s.cached_bytes() for s in shared.stacks if s is not stack)
+    return max(0, shared.total - others)
 
 
 def _low_value(data: np.ndarray) -> float:
