@@ -134,17 +134,17 @@ def test_fallback_when_preferred_decoder_fails(monkeypatch):
     ts = "1.2.840.10008.1.2.4.90"
     order = decoder_order(ts)
     assert len(order) >= 2
-    real = decode_mod._decode_with
+    real = decode_mod._decode_encoded
     calls = []
 
-    def flaky(path, index, decoder, uid):
+    def flaky(encoded, header, uid, decoder):
         calls.append(decoder)
         if decoder == order[0]:
             raise RuntimeError("simulated decoder crash")
-        return real(path, index, decoder, uid)
+        return real(encoded, header, uid, decoder)
 
     expected = decode_frame(datafile("MR_small.dcm"), 0)
-    monkeypatch.setattr(decode_mod, "_decode_with", flaky)
+    monkeypatch.setattr(decode_mod, "_decode_encoded", flaky)
     monkeypatch.setattr(decode_mod, "_worked", {})
     np.testing.assert_array_equal(decode_frame(name, 0), expected)
     assert calls == [order[0], order[1]]
@@ -154,7 +154,7 @@ def test_fallback_when_preferred_decoder_fails(monkeypatch):
 
 
 def test_forced_decoder_has_no_fallback(monkeypatch):
-    monkeypatch.setattr(decode_mod, "_decode_with", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(decode_mod, "_decode_encoded", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(DecodeError, match="boom"):
         decode_frame(datafile("MR_small_RLE.dcm"), 0, "pydicom")
 

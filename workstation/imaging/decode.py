@@ -5,6 +5,10 @@ syntax. We keep an ordered preference per syntax (fastest first, from ``tests/be
 decoder raises on a file, try the next available one; the decoder that worked is remembered for that file so a
 multi-frame file does not fail over once per frame.
 
+Compressed frames are cut out of the file by :mod:`workstation.imaging.encapsulated` (a damaged offset table
+cannot shorten a frame) and checked for completeness first: a truncated frame raises :class:`DecodeError` that
+says so, and a decoder returning fewer rows than the frame has counts as failed - never part of a frame as whole.
+
 Frames come back *as stored*: BitsStored masked, signed pixels sign-extended (pydicom does both), YBR converted
 to RGB, palette color expanded to RGB, color reduced to uint8.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import threading
 import warnings
@@ -22,9 +27,10 @@ from typing import Any
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
-from pydicom.pixels import get_decoder
+from pydicom.pixels import as_pixel_options, get_decoder
 from pydicom.uid import UID
 
+from workstation.imaging.encapsulated import FrameDataError, IndexCache, encapsulate_one, frame_bytes
 from workstation.imaging.errors import DamagedHeader, DecodeError
 
 log = logging.getLogger(__name__)
@@ -159,6 +165,8 @@ def _transfer_syntax(ds: Dataset) -> str:
 
 # Which decoder last worked for a path: a multi-frame file should not fail over once per frame.
 _worked: dict[str, str] = {}
+# Where each frame's fragments lie in recently decoded encapsulated files.
+_fragment_indexes = IndexCache()
 
 
 def decode_frame(
@@ -189,21 +197,57 @@ def decode_frame(
             names.insert(0, last)
     if not names:
         raise DecodeError(f"no decoder installed for transfer syntax {uid.name} ({ts})")
+    forced = getattr(header, "is_forced", False)
+    encoded = None
+    if uid.is_encapsulated and not forced:
+        # Our own frame boundaries (a damaged offset table must not cut a frame short), checked for completeness:
+        # a FrameDataError is final, since no decoder can make a truncated frame whole.
+        try:
+            fragments = _fragment_indexes.get(path, header, frame_count(header))
+            encoded = encapsulate_one(frame_bytes(path, fragments, index))
+        except FrameDataError as exc:
+            log.warning("%s: %s", path, exc)
+            raise FrameDataError(f"{Path(path).name}: {exc}") from None
     errors: list[str] = []
     for name in names:
         try:
-            if getattr(header, "is_forced", False):
+            if forced:
                 arr = _decode_forced(path, index, header)
+            elif encoded is not None:
+                arr = _decode_encoded(encoded, header, uid, name)
             else:
                 arr = _decode_with(path, index, name, uid)
         except Exception as exc:  # noqa: BLE001 - any decoder failure means: try the next one
-            errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            errors.append(f"{name}: {_decoder_failure(exc, header)}")
             log.debug("decoder %s failed on %s frame %d: %s", name, path, index, exc)
             continue
         if decoder is None:
             _worked[path] = name
         return postprocess(arr, header)
-    raise DecodeError(f"cannot decode frame {index} of {Path(path).name} ({uid.name}): " + "; ".join(errors))
+    raise DecodeError(f"cannot decode frame {index + 1} of {Path(path).name} ({uid.name}): " + "; ".join(errors))
+
+
+def _decode_encoded(encoded: bytes, header: Dataset, uid: UID, name: str) -> np.ndarray:
+    """Decode one frame given as encapsulated bytes (one fragment) with the plugin ``name``."""
+    opts = as_pixel_options(header, transfer_syntax_uid=uid, number_of_frames=1, pixel_keyword="PixelData")
+    opts.pop("extended_offsets", None)
+    arr, _meta = get_decoder(uid).as_array(encoded, index=0, validate=True, decoding_plugin=name, **opts)
+    return arr
+
+
+def _decoder_failure(exc: BaseException, header: Dataset) -> str:
+    """A decoder's failure in a few words; a short frame (pydicom cannot fit it into the frame's array) as rows."""
+    text = str(exc).strip()
+    m = re.search(r"from shape \((\d+),\) into shape \((\d+),\)", text)
+    if m:
+        rows = int(header.get("Rows", 0) or 0)
+        per_row = int(header.get("Columns", 0) or 0) * int(header.get("SamplesPerPixel", 1) or 1)
+        got, want = int(m.group(1)), int(m.group(2))
+        if rows and per_row and want == rows * per_row:
+            return f"decoder returned {got // per_row} of {rows} rows"
+        return f"decoder returned {got} of {want} values"
+    first = text.splitlines()[-1].strip() if text else ""
+    return f"{type(exc).__name__}: {first[:300]}"
 
 
 def _decode_with(path: str, index: int, name: str, uid: UID) -> np.ndarray:
@@ -214,8 +258,8 @@ def _decode_with(path: str, index: int, name: str, uid: UID) -> np.ndarray:
     try:
         return pydicom.pixels.pixel_array(path, index=index, decoding_plugin=plugin)
     except Exception:
-        # The file-based reader is strict about the encapsulation (e.g. a broken Basic Offset Table); pydicom's
-        # dataset reader is more forgiving, at the price of reading the whole pixel data.
+        # The file-based reader is strict about odd files; pydicom's dataset reader is more forgiving, at the
+        # price of reading the whole pixel data.
         return _decode_dataset(path, index, plugin)
 
 
