@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import CancelledError
+from functools import partial
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -97,7 +98,9 @@ class ThumbnailJobs:
         if self._cancel.is_set() or not todo:
             return
         worker = create_worker(_render_thumbnails, list(todo), self._cancel, _start_thread=False)
-        worker.yielded.connect(self._deliver)
+        # A partial, not the bound method: PySide keeps a bound method of a plain object without a reference to
+        # it, and a window freed while this worker ran left the signal calling freed memory (crash).
+        worker.yielded.connect(partial(ThumbnailJobs._deliver, self))
         self._start(worker)
 
     def _deliver(self, item) -> None:

@@ -111,7 +111,9 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.sync = SliceSync()
         self._sync_geometries: dict = {}  # stack -> SliceGeometry (computed once per stack)
         self._workers = []
-        self._thumbnail_jobs = ThumbnailJobs(self._start, self._on_thumbnail)
+        # Weakly bound: the jobs live on in a running worker's signal after close, and must not keep the window
+        # (nor be in a reference cycle with it, which the collector would clear under the running worker).
+        self._thumbnail_jobs = ThumbnailJobs(_weak_method(self, "_start"), _weak_method(self, "_on_thumbnail"))
         self._quick_entry: SeriesEntry | None = None
         self.is_loaded = False
         self._closed = False
@@ -571,6 +573,19 @@ class ViewerWindow(QtWidgets.QMainWindow):
             self.executor.shutdown(wait=False, cancel_futures=True)
         _WINDOWS.discard(self)
         super().closeEvent(ev)
+
+
+def _weak_method(obj, name: str):
+    """``obj.name`` called through a weak reference (nothing happens once ``obj`` is gone)."""
+    ref = weakref.ref(obj)
+
+    def call(*args):
+        target = ref()
+        if target is not None:
+            return getattr(target, name)(*args)
+        return None
+
+    return call
 
 
 def _after_delete(*_args) -> None:
