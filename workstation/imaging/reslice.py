@@ -125,14 +125,19 @@ def oblique_axes(normal: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def plane_for(volume: Volume, orientation: str | None = None, normal: Sequence[float] | None = None,
-              through: Sequence[float] | None = None, spacing: float | None = None) -> Plane:
+              through: Sequence[float] | None = None, spacing: float | None = None,
+              axes: tuple[Sequence[float], Sequence[float]] | None = None) -> Plane:
     """The plane of a standard ``orientation`` (axial/coronal/sagittal) or with ``normal``, through ``through``
-    (LPS mm; default the volume's centre), covering the whole volume's outline on that plane.
+    (LPS mm; default the volume's centre), covering the whole volume's outline on that plane. ``axes`` = (row,
+    column) directions give the in-plane frame explicitly (the MPR window's rotated planes).
 
     The in-plane frame is centred on the volume's centre, so parallel planes share it (scrolling and slabs keep
     every anatomical point at the same pixel). ``spacing`` defaults to the finest voxel spacing.
     """
-    if orientation is not None:
+    if axes is not None:
+        row = _unit(axes[0])
+        col = _unit(np.asarray(axes[1], dtype=float) - (np.asarray(axes[1], dtype=float) @ row) * row)
+    elif orientation is not None:
         if orientation not in STANDARD_PLANES:
             raise ImagingError(f"unknown plane {orientation!r} (axial, coronal or sagittal)")
         row, col = (np.asarray(v, dtype=float) for v in STANDARD_PLANES[orientation])
