@@ -87,6 +87,7 @@ def render_cmd(args: argparse.Namespace, ctx) -> int:
 
     from workstation.imaging import ImagingError, Presentation, render, write_png
     from workstation.imaging.decode import decode_frame, frame_count, read_header
+    from workstation.imaging.native_stderr import decoder_output_to_log
     from workstation.imaging.series import describe_object, has_pixels
 
     if plane_render.wants_plane(args):
@@ -113,7 +114,8 @@ def render_cmd(args: argparse.Namespace, ctx) -> int:
     try:
         pres = Presentation.from_dataset(header, index)
         window = _parse_window(args.window, pres.voi_function)
-        frame = decode_frame(path, index, header=header)
+        with decoder_output_to_log(f"decoder on {path.name}", log):  # C decoders' own stderr lines: to the log
+            frame = decode_frame(path, index, header=header)
         image = render(pres, frame, window, invert=args.invert, size=size)
     except ImagingError as exc:
         raise CommandError(str(exc)) from None
