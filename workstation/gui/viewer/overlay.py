@@ -11,7 +11,7 @@ import math
 from PySide6 import QtCore, QtGui
 
 from workstation.gui.viewer.measure import Measurement
-from workstation.gui.viewer.orientation import edge_letters
+from workstation.gui.viewer.orientation import edge_letters, positioner_angles, positioner_text
 from workstation.gui.viewer.series import fmt_date, patient_line
 from workstation.gui.viewer.voi import voi_lut_name
 
@@ -46,22 +46,41 @@ def _block_size(fm: QtGui.QFontMetricsF, lines: list[str]) -> tuple[float, float
     return max(fm.horizontalAdvance(x) for x in lines), fm.lineSpacing() * len(lines)
 
 
-def corner_texts(vp) -> dict[str, list[str]]:
-    """The four corners' lines for a viewport (also what tests read)."""
+def _mm(value: float) -> str:
+    """A length in mm with one decimal; never "-0.0" (a slice at -0.04 mm is at 0.0, not on the other side)."""
+    text = f"{float(value):.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
+def positioner_line(vp) -> str:
+    """The C-arm angles of the frame shown ("LAO 30°  CRAN 20°"), "" when the file gives none."""
+    if vp.stack is None:
+        return ""
+    try:
+        src = vp.stack.source(vp.state.frame)
+        angles = positioner_angles(vp.stack.header(vp.state.frame), getattr(src, "frame", 0) or 0)
+    except Exception:  # noqa: BLE001 - a broken header shows no angles rather than no image
+        return ""
+    return positioner_text(*angles) if angles else ""
+
+
+def corner_texts(vp, exporting: bool = False) -> dict[str, list[str]]:
+    """The four corners' lines for a viewport (also what tests read). ``exporting``: for an exported or copied
+    image, without what only concerns the screen (the mouse tool)."""
     h = vp.header
     st = vp.state
     tl = [patient_line(h), h.get("PatientID", ""), h.get("InstitutionName", "")]
     number = str(h.get("SeriesNumber", "") or "").strip()
     series = "  ".join(x for x in ((f"Se {number}" if number else ""), h.get("SeriesDescription", "")) if x)
-    tr = [f"{fmt_date(h.get('StudyDate', ''))}", h.get("StudyDescription", ""), series]
+    tr = [f"{fmt_date(h.get('StudyDate', ''))}", h.get("StudyDescription", ""), series, positioner_line(vp)]
     bl = [vp.image_number_text()]
     if vp.stack is not None:
         geo = vp.stack.geometry(st.frame)
         loc = []
         if geo.slice_location is not None:
-            loc.append(f"Loc {float(geo.slice_location):.1f} mm")
+            loc.append(f"Loc {_mm(geo.slice_location)} mm")
         if geo.slice_thickness:
-            loc.append(f"Thk {float(geo.slice_thickness):.1f} mm")
+            loc.append(f"Thk {_mm(geo.slice_thickness)} mm")
         if loc:
             bl.append("  ".join(loc))
     pr = vp.probe
@@ -84,7 +103,8 @@ def corner_texts(vp) -> dict[str, list[str]]:
         br.append(f"Cine {st.fps:.0f} fps")
     if vp.current_array() is None:
         br.append("cannot decode" if vp.frame_error else "loading…")  # the reason is in the middle
-    br.append(f"Tool: {st.tool}")
+    if not exporting:
+        br.append(f"Tool: {st.tool}")
     return {"top_left": [x for x in tl if x], "top_right": [x for x in tr if x], "bottom_left": bl,
             "bottom_right": br}
 
@@ -144,7 +164,7 @@ def paint_overlay(vp, p: QtGui.QPainter, annotations: bool) -> None:
     font.setPixelSize(12)
     p.setFont(font)
     m = 6
-    texts = corner_texts(vp)
+    texts = corner_texts(vp, exporting=getattr(vp.canvas, "exporting", False))
     fm = QtGui.QFontMetricsF(font)
     # Each corner gets less than half the width (minus room for the orientation letter): blocks never overlap.
     half = w / 2 - m - 14

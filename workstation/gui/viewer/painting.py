@@ -37,6 +37,7 @@ class Canvas(pg.GraphicsView):
         self.setFocusPolicy(Qt.StrongFocus)
         self.setAcceptDrops(True)
         self.draw_annotations = True
+        self.exporting = False  # painting for an export/copy: no screen-only lines (the tool) in the picture
 
     # Input goes to the viewport's interaction, not to pyqtgraph's scene.
     def mousePressEvent(self, ev):
@@ -104,9 +105,11 @@ def grab_view(vp, annotations: bool = True) -> QtGui.QPixmap:
     canvas = vp.canvas
     old = canvas.draw_annotations
     canvas.draw_annotations = annotations
+    canvas.exporting = True
     try:
         canvas.viewport().repaint()
         return canvas.grab()
     finally:
         canvas.draw_annotations = old
+        canvas.exporting = False
         canvas.viewport().update()

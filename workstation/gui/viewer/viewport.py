@@ -23,7 +23,7 @@ from workstation.gui.viewer.measure import Measurement, MeasurementStore
 from workstation.gui.viewer.painting import Canvas, CountingImageItem, grab_view
 from workstation.gui.viewer.series import source_frame, source_uid
 from workstation.gui.viewer.state import ViewportState, screen_transform
-from workstation.gui.viewer.voi import file_frame_rate, lut_window, voi_lut_name
+from workstation.gui.viewer.voi import file_frame_rate, lut_window, representative_frame, voi_lut_name
 from workstation.imaging.overlays import composite, overlay_planes
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
@@ -68,7 +68,7 @@ class StackViewport(QtWidgets.QWidget):
         self._last_lut = None
         self.interaction = Interaction(self)  # mouse, wheel and keys -> tools (and the draft, the selection)
         self._direction = 0
-        self._needs_auto = False
+        self._needs_auto: int | None = None  # the frame whose decoded values give the opening window
         self.frame_error = ""
         self._auto_center_width = (40.0, 400.0)
 
@@ -171,7 +171,11 @@ class StackViewport(QtWidgets.QWidget):
         """The default presentation, as ``workstation render`` draws it (``Presentation.default_window``):
         the file's first window, else its first VOI LUT, else the full range of modality values.
         Returns (center, width, VOI LUT index or None)."""
-        self._needs_auto = False
+        self._needs_auto = None
+        # An angiographic cine opens with the window of a frame with contrast, not of its first frame.
+        ref = representative_frame(self.stack, frame) if self.stack is not None else frame
+        if ref != frame:
+            pres = self.stack.presentation(ref)
         # Own windows or VOI LUTs first; otherwise the frame's range of values (needs the decoded frame).
         win = pres.default_window() if pres is not None and (pres.file_windows or pres.voi_luts) else None
         self._voi_function = getattr(win, "function", None) if isinstance(win, imaging.Window) else None
@@ -180,11 +184,11 @@ class StackViewport(QtWidgets.QWidget):
             return center, width, 0
         if win is None and pres is not None and not pres.is_color and self.stack is not None:
             # Float pixel data has no stored range: min/max of the frame once it is decoded.
-            arr = self.stack.frame(frame)
+            arr = self.stack.frame(ref)
             if arr is not None:
                 win = pres.auto_window(arr)
             else:
-                self._needs_auto = True
+                self._needs_auto = ref
         if win is None:
             lo, hi = ((pres.stored_range or (0, 255)) if pres is not None else (0, 255))
             return (lo + hi) / 2, max(1.0, hi - lo), None
@@ -218,7 +222,18 @@ class StackViewport(QtWidgets.QWidget):
     def _listener(self, stack, index):  # worker thread
         self._frameReady.emit(stack, int(index))
 
+    def _apply_auto_window(self, pres, arr) -> None:
+        self._needs_auto = None
+        win = pres.auto_window(arr) if not pres.is_color else None
+        if win is not None:
+            self._auto_center_width = (float(win.center), float(win.width))
+            self.state.update(center=float(win.center), width=float(win.width))
+
     def _on_frame_ready(self, stack, index):
+        if stack is self.stack and index == self._needs_auto and index != self.state.frame:
+            arr = stack.frame(index)  # the representative frame, decoded: the opening window comes from it
+            if arr is not None:
+                self._apply_auto_window(stack.presentation(index), arr)
         if stack is self.stack and index == self.state.frame and self._shown_index != index:
             self._show_frame()
 
@@ -269,12 +284,8 @@ class StackViewport(QtWidgets.QWidget):
         self.presentation = pres
         self._array = arr
         self._shown_index = i
-        if self._needs_auto:
-            self._needs_auto = False
-            win = pres.auto_window(arr) if not pres.is_color else None
-            if win is not None:
-                self._auto_center_width = (float(win.center), float(win.width))
-                self.state.update(center=float(win.center), width=float(win.width))
+        if self._needs_auto == i:
+            self._apply_auto_window(pres, arr)
         levels, lut = self._mapping()
         shape_changed = self.image.image is None or self.image.image.shape[:2] != arr.shape[:2]
         self._last_levels, self._last_lut = levels, lut

@@ -126,3 +126,25 @@ def file_frame_rate(ds) -> float | None:
     if vals:
         return 1000.0 * len(vals) / sum(vals)
     return None
+
+
+# Projection X-ray cine: the first frames are taken before the contrast arrives.
+CINE_MODALITIES = {"XA", "RF", "XRF"}
+
+
+def representative_frame(stack, frame: int) -> int:
+    """The frame whose window a stack opens with: for an angiographic cine (XA/RF, all frames in one file) the
+    middle frame, since the first ones are taken before the contrast arrives and a window from them leaves the
+    opacified vessels black; otherwise ``frame`` itself."""
+    n = len(stack)
+    if n < 3:
+        return frame
+    try:
+        first, last = stack.source(0), stack.source(n - 1)
+        modality = str(stack.header(0).get("Modality", "") or "").strip().upper()
+    except Exception:  # noqa: BLE001 - a stack without headers keeps the frame shown
+        return frame
+    if modality in CINE_MODALITIES and first.path == last.path:
+        return n // 2
+    return frame
+
