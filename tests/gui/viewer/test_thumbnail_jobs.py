@@ -106,3 +106,28 @@ def test_closing_the_window_cancels_its_thumbnails(open_viewer, tmp_path, qtbot)
     assert not jobs.cancelled
     win.close()
     assert jobs.cancelled
+
+
+def test_a_series_that_cannot_be_decoded_gets_a_tile_that_says_so(tmp_path, qtbot, monkeypatch):
+    from PySide6 import QtGui
+
+    from workstation.gui.viewer.thumbnails import ICON, ThumbnailJobs
+
+    entries = _entries(tmp_path, 2)
+
+    def broken(*_a, **_k):
+        raise imaging.DecodeError("frame 1: the file is damaged")
+
+    monkeypatch.setattr(entries[0].stack, "get_frame", broken)
+    monkeypatch.setattr(imaging, "decode_frame", broken)
+    held, ready = [], []
+    jobs = ThumbnailJobs(held.append, ready.append)
+    jobs.request(list(enumerate(entries)))
+    with qtbot.waitSignal(held[0].finished, timeout=10000):
+        held[0].start()
+    assert [i for i, _img in ready] == [0, 1]  # the broken series does not stop the next one
+    tile = ready[0][1].convertToFormat(QtGui.QImage.Format_RGB888)
+    colours = {tile.pixelColor(x, y).name() for x in range(ICON) for y in range(ICON)}
+    assert len(colours) > 1  # text on the tile, not the blank placeholder
+    for e in entries:
+        e.stack.close()

@@ -72,8 +72,19 @@ def _render_thumbnails(todo, cancel: threading.Event):
             yield i, thumbnail_image(entry, cancel.is_set)
         except ThumbnailCancelled:
             return
-        except Exception:  # noqa: BLE001 - a missing thumbnail is not an error
-            continue
+        except Exception:  # noqa: BLE001 - one bad series must not stop the others; its tile says so
+            yield i, _text_tile(QtCore.QCoreApplication.translate("ThumbnailStrip", "Cannot decode"))
+
+
+def _text_tile(text: str) -> QtGui.QImage:
+    # A QImage (not a QPixmap): painted in the worker thread.
+    img = QtGui.QImage(ICON, ICON, QtGui.QImage.Format_RGB888)
+    img.fill(QtGui.QColor(30, 30, 30))
+    painter = QtGui.QPainter(img)
+    painter.setPen(QtGui.QColor(220, 120, 120))
+    painter.drawText(img.rect().adjusted(4, 4, -4, -4), Qt.AlignCenter | Qt.TextWordWrap, text)
+    painter.end()
+    return img
 
 
 class ThumbnailJobs:
