@@ -128,3 +128,14 @@ def test_image_attributes_without_a_pixel_data_element_say_no_pixel_data(qtbot, 
     assert item.data(panel.PREVIEW_ROLE) == "none"
     # The reason names the object and says the file has no pixel data (not a decoder failure).
     assert "CT Image Storage (CT): no pixel data in the file" in item.toolTip()
+
+
+def test_thumbnails_keep_the_pixels_proportions(tmp_path, qapp):
+    """A coronal of 64 columns x 32 rows with 0.7 mm columns and 2.0 mm rows is 44.8 mm wide and 64 mm tall:
+    its thumbnail is taller than wide (it was drawn 96 x 48, squashed)."""
+    from tests.gui.viewer.viewer_data import write_ct_series
+    from workstation.gui.series_panel import THUMB, render_thumbnail
+
+    paths = write_ct_series(tmp_path / "cor", 3, rows=32, cols=64, spacing=(2.0, 0.7), plane="coronal")
+    img = render_thumbnail(paths[1])
+    assert (img.width(), img.height()) == (round(THUMB * 44.8 / 64), THUMB)

@@ -25,6 +25,7 @@ def render_thumbnail(path: str, size: int = THUMB) -> QtGui.QImage | None:
     import numpy as np
 
     from workstation import imaging
+    from workstation.gui.viewer.voi import fitted_size, pixel_aspect
     from workstation.imaging.errors import ImagingError, NotAnImageError
 
     try:
@@ -45,9 +46,9 @@ def render_thumbnail(path: str, size: int = THUMB) -> QtGui.QImage | None:
             raise
         pres = stack.presentation(index)
         rows, cols = frame.shape[:2]
-        scale = size / max(rows, cols)
-        w, h = max(1, int(cols * scale)), max(1, int(rows * scale))
-        img = imaging.render(pres, frame, None, size=(w, h))
+        # The pixels' real proportions: a coronal of 0.7 x 2.0 mm pixels drawn square was squashed.
+        aspect = pixel_aspect(stack.geometry(index).pixel_spacing, stack.header(index))
+        img = imaging.render(pres, frame, None, size=fitted_size(rows, cols, aspect, size))
     finally:
         for st in stacks:
             st.close()

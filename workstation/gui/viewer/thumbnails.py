@@ -12,6 +12,7 @@ from superqt.utils import create_worker
 
 from workstation import imaging
 from workstation.gui.viewer.dragdrop import SERIES_MIME, encode_series
+from workstation.gui.viewer.voi import fitted_size, pixel_aspect
 
 Qt = QtCore.Qt
 ICON = 96
@@ -42,7 +43,9 @@ def thumbnail_image(entry, cancelled=None) -> QtGui.QImage:
         rgb = np.ascontiguousarray(np.repeat(rgb[:, :, None], 3, axis=2))
     h, w = rgb.shape[:2]
     q = QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format_RGB888).copy()
-    return q.scaled(ICON, ICON, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+    # Drawn with the pixels' real proportions (a coronal of 0.7 x 2.0 mm pixels is not squashed).
+    size = fitted_size(h, w, pixel_aspect(stack.geometry(i).pixel_spacing, stack.header(i)), ICON)
+    return q.scaled(*size, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
 
 
 def _frame_for_thumbnail(stack, index: int, cancelled):

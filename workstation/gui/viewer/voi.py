@@ -148,3 +148,29 @@ def representative_frame(stack, frame: int) -> int:
         return n // 2
     return frame
 
+
+
+def pixel_aspect(spacing, ds=None) -> float:
+    """Height / width of one pixel as displayed: PixelSpacing (row, column) when known, else PixelAspectRatio
+    (row\\column), else square. A coronal reformat with 0.7 mm columns and 2.0 mm rows is 2.86 times taller per
+    pixel than wide; drawn with square pixels it is squashed."""
+    try:
+        if spacing and float(spacing[0]) > 0 and float(spacing[1]) > 0:
+            return float(spacing[0]) / float(spacing[1])
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        a, b = (float(x) for x in ds.get("PixelAspectRatio"))  # type: ignore[union-attr]
+        if a > 0 and b > 0:
+            return a / b
+    except (AttributeError, TypeError, ValueError):
+        pass
+    return 1.0
+
+
+def fitted_size(rows: int, columns: int, aspect: float, box: int) -> tuple[int, int]:
+    """(width, height) in screen pixels of a ``rows`` x ``columns`` image with ``aspect`` (pixel height / width)
+    drawn as large as fits a ``box`` x ``box`` square without distortion."""
+    width, height = float(columns), float(rows) * (aspect if aspect > 0 else 1.0)
+    scale = box / max(width, height, 1e-9)
+    return max(1, round(width * scale)), max(1, round(height * scale))
