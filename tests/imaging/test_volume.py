@@ -289,3 +289,14 @@ def test_refuses_over_the_memory_budget(regular_folder):
     with pytest.raises(NotReconstructable, match=r"more than the memory budget \(0 MiB; raise "
                                                   r"memory_budget_fraction in the settings\)"):
         volume_from_stacks(stacks)
+
+
+def test_refuses_two_series_mixed(tmp_path):
+    ph.write_series(tmp_path / "a", _positions(6), rows=16, cols=16)
+    ph.write_series(tmp_path / "b", _positions(6), rows=16, cols=16)
+    assert refusal(tmp_path) == "2 series mixed; a volume is made of one"
+
+
+def test_refuses_zero_pixel_spacing(tmp_path):
+    ph.write_series(tmp_path, _positions(6), extra=[{"PixelSpacing": ["0", "0"]}] * 6, rows=16, cols=16)
+    assert refusal(tmp_path) == "PixelSpacing is not a positive size"

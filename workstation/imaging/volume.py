@@ -147,6 +147,9 @@ def check_series(stacks: Sequence[Stack]) -> Stack:
     if not stacks:
         raise NotReconstructable("no images")
     if len(stacks) > 1:
+        series = {str(s.header(0).get("SeriesInstanceUID", "") or "") for s in stacks}
+        if len(series) > 1:
+            raise NotReconstructable(f"{len(series)} series mixed; a volume is made of one")
         localizers = [s for s in stacks if _is_localizer(s)]
         if localizers:
             n = sum(len(s) for s in localizers)
@@ -202,6 +205,8 @@ def plan_volume(stack: Stack) -> VolumePlan:
     for g in geos[1:]:
         if g.normal is None or _angle(normal, g.normal) > _PARALLEL_DEG:
             raise NotReconstructable("images not parallel")
+    if any(not (0 < v < 1e4) for g in geos for v in g.pixel_spacing):  # type: ignore[union-attr]
+        raise NotReconstructable("PixelSpacing is not a positive size")
     if len({tuple(np.round(g.pixel_spacing, 4)) for g in geos}) > 1:  # type: ignore[arg-type]
         raise NotReconstructable("pixel spacing differs between images")
     if len({_rescale(stack, i) for i in range(n)}) > 1:
