@@ -5,6 +5,12 @@ Figures printed:
 1. start to usable window over an archive of 10,000 studies / 200,000 instances (target <= 1.5 s): from process
    start, and from the first line of ``main`` (imports done), to the study list showing its rows;
 2. search as you type: keystroke -> study list updated (target <= 100 ms), per keystroke, median and worst;
+4. opening a series from the study list (issue 10's target: the sorted first image painted <= 150 ms after the
+   double-click for 300 and 2,000 slices, no GUI stall over 50 ms while it opens): a 512x512 CT series numbered
+   head-first (InstanceNumber 1 at the top) is imported into the archive; a real double-click on its study row
+   opens the viewer; figures: double-click -> first image painted (and whether it was InstanceNumber 1 of the
+   sorted stack), -> the whole stack sorted and shown, the longest event-loop stall meanwhile, and the seconds a
+   closed window's release takes (``--open-only`` runs just this one).
 3. longest GUI event-loop stall while a C-STORE of 500 instances arrives (dcmtk storescu) and a C-GET retrieve
    of 300 from Orthanc runs (target <= 50 ms), over ``--runs`` runs, the event loop run by ``QEventLoop.exec`` as
    in the app; both studies are dated today, so they appear at the top of the list while they grow.
@@ -475,6 +481,129 @@ def bench_stall(app, win, tmp: Path, runs: int = 1, trace_ms: float | None = Non
           f"{min(p99s) * 1000:.1f}-{max(p99s) * 1000:.1f} ms (target <= 50 ms)")
 
 
+def bench_open(app, win, tmp: Path, sizes=(300, 2000), runs: int = 3, trace_ms: float | None = None) -> None:
+    """Figure 4: double-click on a study row -> the viewer's first image painted."""
+    import pydicom
+    from PySide6 import QtCore
+    sys.path.insert(0, str(ROOT / "tests" / "gui" / "viewer"))
+    from viewer_data import write_ct_series
+
+    from workstation.gui.viewer import painting
+
+    painted: list[float] = []
+    real_paint = painting.CountingImageItem.paint
+
+    def paint(self, p, *args):
+        real_paint(self, p, *args)
+        if self.image is not None and not painted:
+            vp = self.getViewWidget().parent() if self.getViewWidget() is not None else None
+            stack = getattr(vp, "stack", None)
+            number = int(stack.header(vp.state.frame).InstanceNumber) if stack is not None else -1
+            painted.append((time.perf_counter(), number))
+
+    painting.CountingImageItem.paint = paint
+    try:
+        for n in sizes:
+            study = pydicom.uid.generate_uid()
+            t_write = time.perf_counter()
+            paths = write_ct_series(tmp / f"open{n}", n, rows=512, cols=512, instance_order="descending",
+                                    study_uid=study)
+            win.archive.import_paths(paths)
+            for p in paths:
+                os.unlink(p)
+            print(f"  {n} slices: written and imported in {time.perf_counter() - t_write:.1f} s")
+            wait(app, 10, until=lambda: win.browser.model.row_of(study) >= 0)
+            firsts, sorted_, stalls, numbers, releases = [], [], [], [], []
+            for _run in range(runs):
+                assert win.browser.select_study(study)
+                wait(app, 1.0)
+                view = win.browser.view
+                row = win.browser.model.row_of(study)
+                index = view.model().index(row, 0) if view.model() is win.browser.model else None
+                if index is None:
+                    index = next(view.model().index(r, 0) for r in range(view.model().rowCount())
+                                 if view.selectionModel().isRowSelected(r, QtCore.QModelIndex()))
+                view.scrollTo(index)
+                center = view.visualRect(index).center()
+                before = list(win.viewers)
+                painted.clear()
+                meter = StallMeter(trace_ms=trace_ms)
+                meter.start()
+                t0 = time.perf_counter()
+                _double_click(view.viewport(), center)
+                new = []
+
+                def first_painted() -> bool:
+                    if not new:
+                        new.extend(v for v in win.viewers if v not in before)
+                    return bool(new) and bool(painted)
+
+                run_loop(30, until=first_painted)
+                if not new:
+                    print("    no viewer opened: row", row, "index", index.isValid(), "rect", view.visualRect(index),
+                          "selected", [r.get("StudyInstanceUID") == study for r in win.browser.selected_studies()])
+                    continue
+                t_first, number = painted[0] if painted else (float("nan"), -1)
+                viewer = new[0]
+                vp = viewer.viewports[0]
+                numbers.append(number)
+                run_loop(60, until=lambda: viewer.is_loaded and vp.current_array() is not None
+                         and len(vp.stack) == n)
+                t_sorted = time.perf_counter()
+                run_loop(0.3)
+                meter.stop()
+                firsts.append((t_first - t0) * 1000)
+                sorted_.append((t_sorted - t0) * 1000)
+                stalls.append(meter.worst() * 1000)
+                if trace_ms:
+                    meter.report(t0)
+                from workstation.gui.viewer import series as viewer_series
+
+                real_release = viewer_series.release_frozen_garbage
+                took: list[float] = []
+
+                def timed_release():
+                    took.append(real_release())
+                    return took[-1]
+
+                viewer_series.release_frozen_garbage = timed_release
+                import workstation.gui.viewer.window as viewer_window
+
+                viewer_window.release_frozen_garbage = timed_release
+                viewer.close()
+                run_loop(0.5)
+                viewer_series.release_frozen_garbage = viewer_window.release_frozen_garbage = real_release
+                releases.append(took[0] * 1000 if took else float("nan"))
+            print(f"open {n} slices, {runs} run(s): first image painted {_spread(firsts)} ms after the double-click "
+                  f"(InstanceNumber shown first: {sorted(set(numbers))}), whole stack sorted {_spread(sorted_)} ms, "
+                  f"longest stall {_spread(stalls)} ms, release on close {_spread(releases)} ms "
+                  f"(targets: <= 150 ms, InstanceNumber 1, stall <= 50 ms)")
+            win.archive.delete("study", study)
+            run_loop(0.5)
+    finally:
+        painting.CountingImageItem.paint = real_paint
+
+
+def _double_click(widget, pos) -> None:
+    """Press, release, double-click, release: what a mouse sends (QTest.mouseDClick alone opened nothing)."""
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    Qt = QtCore.Qt
+    p = QtCore.QPointF(pos)
+    g = QtCore.QPointF(widget.mapToGlobal(pos))
+    for kind, buttons in ((QtCore.QEvent.MouseButtonPress, Qt.LeftButton),
+                          (QtCore.QEvent.MouseButtonRelease, Qt.NoButton),
+                          (QtCore.QEvent.MouseButtonDblClick, Qt.LeftButton),
+                          (QtCore.QEvent.MouseButtonRelease, Qt.NoButton)):
+        QtWidgets.QApplication.sendEvent(widget, QtGui.QMouseEvent(kind, p, g, Qt.LeftButton, buttons,
+                                                                   Qt.NoModifier))
+
+
+def _spread(values) -> str:
+    values = sorted(values)
+    return f"{values[0]:.0f}/{statistics.median(values):.0f}/{values[-1]:.0f} (min/median/max)"
+
+
 BENCH_PATIENTS = ("Incoming^Five Hundred", "Remote^Three Hundred")
 
 
@@ -492,6 +621,7 @@ def main() -> int:
     parser.add_argument("--studies", type=int, default=10_000)
     parser.add_argument("--skip-network", action="store_true")
     parser.add_argument("--stall-only", action="store_true", help="only the stall benchmark")
+    parser.add_argument("--open-only", action="store_true", help="only the series-opening benchmark")
     parser.add_argument("--runs", type=int, default=3, help="runs of the stall benchmark")
     parser.add_argument("--trace", type=float, metavar="MS",
                         help="print the stacks of every thread during each stall longer than MS")
@@ -505,7 +635,7 @@ def main() -> int:
     if args.profile_gui:
         global GUI_CALLS
         GUI_CALLS = GuiCalls()
-    if not args.stall_only:
+    if not args.stall_only and not args.open_only:
         bench_startup(data_dir)
 
     from PySide6 import QtWidgets
@@ -525,8 +655,12 @@ def main() -> int:
         win.show()
         wait(app, 10, until=lambda: win.browser.model.rowCount() > 0)
         wait(app, 10, until=lambda: win.browser.model.complete)
-        if not args.stall_only:
+        if not args.stall_only and not args.open_only:
             bench_search(app, win)
+        if not args.stall_only:
+            bench_open(app, win, tmp, runs=args.runs, trace_ms=args.trace)
+        if args.open_only:
+            args.skip_network = True
         if args.switch_interval:
             sys.setswitchinterval(args.switch_interval / 1000)
         print(f"switch interval {sys.getswitchinterval() * 1000:.2f} ms")
