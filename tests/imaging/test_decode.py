@@ -186,3 +186,26 @@ def test_bits_stored_masking_and_sign_extension(tmp_path):
     got = decode_frame(path, 0)
     assert got.dtype == np.int16
     np.testing.assert_array_equal(got, values)
+
+
+@pytest.mark.parametrize("name", ["SC_rgb_dcmtk_+eb+cy+np.dcm", "SC_rgb_jpeg_gdcm.dcm", "US1_J2KR.dcm",
+                                  "color3d_jpeg_baseline.dcm"])
+def test_planar_configuration_1_on_jpeg_colour_is_ignored(name, tmp_path):
+    """PS3.5 8.2.1: Planar Configuration is irrelevant for JPEG and JPEG 2000 (the codestream says how colour is
+    coded; decoders return it by pixel). A file that says 1 came out with scrambled colour from every decoder;
+    dcmtk shows it as if it said 0, and so do we now."""
+    import pydicom
+
+    src = datafile(name)
+    ds = pydicom.dcmread(src)
+    ts = str(ds.file_meta.TransferSyntaxUID)
+    ds.PlanarConfiguration = 1
+    odd = tmp_path / "pc1.dcm"
+    ds.save_as(odd)
+    for decoder in available_decoders(ts):
+        np.testing.assert_array_equal(decode_frame(odd, 0, decoder), decode_frame(src, 0, decoder), err_msg=decoder)
+    if name.startswith("SC_rgb_dcmtk") or name == "SC_rgb_jpeg_gdcm.dcm":  # dcmtk reads these syntaxes
+        from tests.imaging.conftest import dcmtk_render
+
+        ref = dcmtk_render(odd, [], tmp_path)
+        assert np.abs(decode_frame(odd, 0).astype(int) - ref.astype(int)).max() <= 2

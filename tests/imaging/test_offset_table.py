@@ -158,3 +158,20 @@ def test_multiframe_without_markers_or_table_is_an_error(multiframe):
     path = ef.rewrite(out, folder / "mf_nomarkers.dcm", [], damaged)
     with pytest.raises(DecodeError, match=r"cannot tell which of the \d+ fragments belong to which of the 5 frames"):
         decode_frame(path, 1)
+
+
+@pytest.mark.parametrize("shape", ["padding after the end marker", "end marker split over two fragments"])
+def test_complete_frames_in_odd_shapes_are_not_refused(seven_fragments, shape):
+    folder, good, pixels, fragments = seven_fragments
+    body = b"".join(fragments).rstrip(b"\x00")
+    assert body.endswith(b"\xff\xd9")
+    if shape == "padding after the end marker":
+        frags = fragments[:-1] + [fragments[-1].rstrip(b"\x00") + b"\x00" * 40]
+    else:
+        frags = fragments[:-1] + [fragments[-1].rstrip(b"\x00")[:-1] + b"\x00", b"\xd9\x00"]
+        # An odd-length codestream cut so that FF ends one fragment and D9 opens the next.
+        frags[-2] = frags[-2][:-1]
+        assert frags[-2].endswith(b"\xff") and len(frags[-2]) % 2 == 1
+    path = ef.rewrite(good, folder / f"odd_{shape[:3]}.dcm", [0], frags)
+    decode_mod._worked.clear()
+    np.testing.assert_array_equal(decode_frame(path, 0), pixels)

@@ -50,6 +50,12 @@ _DEFAULT_ORDER: dict[str, list[str]] = {
     "1.2.840.10008.1.2.4.91": ["pylibjpeg", "gdcm"],  # JPEG 2000
     "1.2.840.10008.1.2.5": ["pylibjpeg", "pydicom"],  # RLE
 }
+# Syntaxes whose decoded colour is always pixel-interleaved (JPEG-LS follows its codestream's own interleave mode,
+# RLE its segments; pydicom reads both from the data).
+_INTERLEAVED = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57",
+                "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+                "1.2.840.10008.1.2.4.92", "1.2.840.10008.1.2.4.93", "1.2.840.10008.1.2.4.201",
+                "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"}
 _order_lock = threading.Lock()
 _order: dict[str, list[str]] = {k: list(v) for k, v in _DEFAULT_ORDER.items()}
 
@@ -231,6 +237,10 @@ def _decode_encoded(encoded: bytes, header: Dataset, uid: UID, name: str) -> np.
     """Decode one frame given as encapsulated bytes (one fragment) with the plugin ``name``."""
     opts = as_pixel_options(header, transfer_syntax_uid=uid, number_of_frames=1, pixel_keyword="PixelData")
     opts.pop("extended_offsets", None)
+    if str(uid) in _INTERLEAVED and int(opts.get("samples_per_pixel", 1) or 1) > 1:
+        # JPEG and JPEG 2000 decoders return colour by pixel whatever Planar Configuration says (PS3.5 8.2.1: it
+        # shall be 0 for these syntaxes); a file that says 1 would otherwise come out scrambled.
+        opts["planar_configuration"] = 0
     arr, _meta = get_decoder(uid).as_array(encoded, index=0, validate=True, decoding_plugin=name, **opts)
     return arr
 

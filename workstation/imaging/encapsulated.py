@@ -38,7 +38,7 @@ _ITEM = b"\xfe\xff\x00\xe0"
 _SEQ_END = b"\xfe\xff\xdd\xe0"
 _PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
 _EOI = b"\xff\xd9"  # JPEG/JPEG-LS EOI and JPEG 2000 EOC
-_TAIL = 16  # bytes kept from the end of each fragment (an EOI followed by padding fits)
+_TAIL = 64  # bytes kept from the end of each fragment: an EOI followed by any padding seen in the wild fits
 
 _JPEG = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57",
          "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"}
@@ -108,6 +108,10 @@ def scan(path: str | Path, transfer_syntax: str) -> PixelDataIndex:
             tag = f.read(8)
             if len(tag) < 8:
                 break
+            if tag[:4] not in (_ITEM, _SEQ_END) and tag[1:5] in (_ITEM, _SEQ_END):
+                # An odd-length fragment (against PS3.5 A.4, but written by some encoders) followed by a pad byte.
+                f.seek(pos + 1)
+                continue
             if tag[:4] == _SEQ_END:
                 ended = True
                 break
@@ -153,6 +157,15 @@ def _opens_codestream(fragment: Fragment, ts: str) -> bool:
 
 def _closes_codestream(fragment: Fragment, ts: str) -> bool:
     return (ts in _JPEG or ts in _J2K) and _EOI in fragment.tail
+
+
+def _frame_closed(chosen: list[Fragment], ts: str) -> bool:
+    """Whether a frame's codestream ends (its EOI may straddle the last two fragments)."""
+    if ts in _J2K and chosen[0].head[:8] == b"\x00\x00\x00\x0cjP  ":
+        return True  # a JP2 file (not a bare codestream): boxes may follow the codestream; nothing to check
+    last = chosen[-1]
+    before = chosen[-2].tail if len(chosen) > 1 and last.length < _TAIL else b""
+    return _EOI in before[-1:] + last.tail
 
 
 def _has_start_marker(ts: str) -> bool:
@@ -228,7 +241,7 @@ def frame_bytes(path: str | Path, index: PixelDataIndex, frame: int) -> bytes:
     if not all(f.complete for f in chosen):
         raise FrameDataError(f"{label}: the file ends inside its compressed data (truncated file)")
     ts = index.transfer_syntax
-    if (ts in _JPEG or ts in _J2K) and not _closes_codestream(chosen[-1], ts):
+    if (ts in _JPEG or ts in _J2K) and not _frame_closed(chosen, ts):
         where = "the file ends" if frame == len(index.frames) - 1 and not index.ended else "its data ends"
         raise FrameDataError(f"{label}: {where} before the end of the image (no end-of-image marker after "
                              f"{len(chosen)} of {len(index.fragments)} fragments); the file is damaged")
