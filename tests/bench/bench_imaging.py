@@ -217,10 +217,17 @@ def bench_thumbnails(folder: Path, reps: int) -> dict:
         "colour US 640x480 RGB": _colour_file(folder / "rgb.dcm"),
         "colour 640x480 PALETTE COLOR": _colour_file(folder / "palette.dcm", palette=True),
     }
+    try:  # a real cine ultrasound: 120 frames of 640x480 YBR_FULL_422 JPEG baseline (pydicom-data)
+        from tests.data import test_file
+
+        files["colour US JPEG YBR, 120 frames"] = test_file("color3d_jpeg_baseline.dcm")
+    except Exception:  # noqa: BLE001 - the benchmark runs without pydicom-data too
+        pass
 
     def thumbnail(path: Path) -> np.ndarray:
         header = read_header(path)
-        frame = decode_frame(path, 0, header=header)
+        middle = int(header.get("NumberOfFrames", 1) or 1) // 2  # the frame the thumbnails show
+        frame = decode_frame(path, middle, header=header)
         scale = 96 / max(frame.shape[:2])
         size = (max(1, int(frame.shape[1] * scale)), max(1, int(frame.shape[0] * scale)))
         return render(Presentation.from_dataset(header), frame, None, size=size)
@@ -238,7 +245,7 @@ def bench_thumbnails(folder: Path, reps: int) -> dict:
     for label, ms in out.items():
         ratio = "" if label.startswith("gray") else f"  = {ms / gray:.2f}x gray" + (
             "  (target met)" if ms <= 100 else "  (OVER the 100 ms target)")
-        print(f"  {label:32s} {ms:8.2f} ms{ratio}")
+        print(f"  {label:34s} {ms:8.2f} ms{ratio}")
     return out
 
 
