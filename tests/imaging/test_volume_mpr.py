@@ -125,3 +125,41 @@ def test_oblique_reference_line_passes_through_shared_points():
     for r, c in ((r0, c0), (r1, c1)):
         p = axial.pixel_to_patient(r, c)
         assert abs(oblique.patient_to_pixel(p)[2]) < 1e-6  # on both planes
+
+
+# -- PlaneStack: reslices behind the viewer's stack interface ----------------------------------------------------
+def test_plane_stack_frames_carry_their_geometry(volume):
+    import threading
+
+    from workstation.imaging.plane_stack import PlaneStack
+    from workstation.imaging.reslice import plane_for
+
+    base = plane_for(volume, "coronal")
+    ps = PlaneStack(volume, base, reslicer=Reslicer(volume, "scipy"))
+    try:
+        assert len(ps) == 48  # 47 * 1.5 mm of y, one 1.5 mm step apart
+        sphere = ph.DEFAULT_SPHERES[0]
+        i = ps.index_of(sphere.centre)
+        geo = ps.geometry(i)
+        assert geo.frame_of_reference_uid == volume.frame_of_reference_uid
+        assert geo.image_orientation == (1, 0, 0, 0, 0, -1)
+        plane = plane_of(geo, ps.rows, ps.columns)
+        assert abs(plane.patient_to_pixel(sphere.centre)[2]) <= 0.75  # the nearest plane
+        ready = threading.Event()
+        ps.add_listener(lambda stack, index: ready.set() if index == i else None)
+        assert ps.frame(i) is None  # queued, like an undecoded frame
+        assert ready.wait(10)
+        arr = ps.frame(i)
+        assert arr is not None and arr.shape == (ps.rows, ps.columns)
+        # The sphere's section is centred where the frame's geometry puts the sphere's centre.
+        r, c, _ = plane.patient_to_pixel(sphere.centre)
+        w = np.clip(arr - ph.BACKGROUND, 0, None)
+        rr, cc = np.mgrid[0:ps.rows, 0:ps.columns]
+        found = plane.pixel_to_patient((w * rr).sum() / w.sum(), (w * cc).sum() / w.sum())
+        assert np.linalg.norm(found - plane.pixel_to_patient(r, c)) <= 1.0
+        assert ps.source(i).sop_instance_uid == ""  # a derived plane, not a stored instance
+        assert ps.presentation(i) is volume.presentation
+        with pytest.raises(IndexError):
+            ps.frame(len(ps))
+    finally:
+        ps.close()

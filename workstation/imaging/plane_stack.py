@@ -1,0 +1,214 @@
+"""A stack of parallel reslices through a volume, with the interface the viewer's viewport reads from a Stack.
+
+Plugging a :class:`PlaneStack` into the ordinary stack viewport is how a reslice gets every tool of an acquired
+image: its frames are the planes along one normal (index = depth, one finest-voxel step apart), each with its
+full patient geometry (:meth:`geometry`), the volume's presentation (window presets, modality LUT, probe units)
+and the source series' header (patient, study: the annotations). Frames are resliced lazily on an executor and
+kept in a small LRU; listeners hear when one is ready, exactly as with a Stack.
+
+A reslice is not a stored instance: :meth:`source` has no SOPInstanceUID, so nothing keyed by instance
+(presentation states, stored measurements) must be attached to it without the caller deciding how.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import Callable
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from workstation.imaging.errors import ImagingError
+from workstation.imaging.geometry import FrameGeometry
+from workstation.imaging.presentation import Presentation
+from workstation.imaging.reslice import Plane, Reslicer
+from workstation.imaging.stack import FrameSource
+from workstation.imaging.volume import Volume
+
+log = logging.getLogger(__name__)
+
+
+class PlaneStack:
+    """Parallel planes of ``plane``'s orientation and in-plane frame, spanning the volume along its normal."""
+
+    def __init__(self, volume: Volume, plane: Plane, *, reslicer: Reslicer | None = None, slab_mm: float = 0.0,
+                 mode: str = "avg", executor: Executor | None = None, header: Dataset | None = None,
+                 cache_bytes: int = 64 << 20, description: str = ""):
+        self.volume = volume
+        self.base = plane
+        self.reslicer = reslicer or Reslicer(volume)
+        self.slab_mm, self.mode = float(slab_mm), mode
+        self.normal = plane.normal
+        self.slice_spacing = float(plane.pixel_spacing[0])
+        depths = (volume.corners() - np.asarray(plane.image_position)) @ self.normal
+        self._first = float(depths.min())
+        count = int(np.floor((float(depths.max()) - self._first) / self.slice_spacing + 1e-6)) + 1
+        self._count = max(1, count)
+        self.rows, self.columns = plane.rows, plane.columns
+        self.dtype = np.dtype(np.float32)
+        self.is_color = False
+        self.samples_per_pixel = 1
+        self.photometric = volume.presentation.photometric or "MONOCHROME2"
+        self.frame_shape = (self.rows, self.columns)
+        self.frame_bytes = self.rows * self.columns * 4
+        self.description = description or volume.description
+        self._header = header if header is not None else Dataset()
+        self._cache_bytes = int(cache_bytes)
+        self._lock = threading.RLock()
+        self._own_executor = executor is None
+        self._executor = executor or ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
+                                                        thread_name_prefix="reslice")
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._pending: dict[int, Future] = {}
+        self._errors: dict[int, Exception] = {}
+        self._listeners: list[Callable[["PlaneStack", int], None]] = []
+        self._closed = False
+        self.shared_budget = None
+
+    # -- description -------------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def frame_count(self) -> int:
+        return self._count
+
+    @property
+    def memory_budget(self) -> int:
+        return self._cache_bytes
+
+    @property
+    def raw_bytes(self) -> int:
+        return self._count * self.frame_bytes
+
+    def plane(self, index: int) -> Plane:
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        depth = self._first + index * self.slice_spacing
+        return self.base.through(np.asarray(self.base.image_position) + depth * self.normal)
+
+    def index_of(self, point) -> int:
+        """The frame whose plane is nearest to a patient point."""
+        depth = float((np.asarray(point, dtype=float) - np.asarray(self.base.image_position)) @ self.normal)
+        return int(np.clip(round((depth - self._first) / self.slice_spacing), 0, self._count - 1))
+
+    def geometry(self, index: int) -> FrameGeometry:
+        thickness = self.slab_mm if self.slab_mm > 0 else self.slice_spacing
+        return self.plane(index).frame_geometry(self.volume.frame_of_reference_uid, thickness)
+
+    def presentation(self, index: int = 0) -> Presentation:
+        return self.volume.presentation
+
+    def header(self, index: int) -> Dataset:
+        return self._header
+
+    def source(self, index: int) -> FrameSource:
+        return FrameSource("", index, "")  # a derived plane: no stored instance
+
+    # -- listeners ---------------------------------------------------------------------------------------------
+    def add_listener(self, callback) -> None:
+        with self._lock:
+            self._listeners.append(callback)
+
+    def remove_listener(self, callback) -> None:
+        with self._lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+    # -- frames ------------------------------------------------------------------------------------------------
+    def is_cached(self, index: int) -> bool:
+        with self._lock:
+            return index in self._cache
+
+    def cached_bytes(self) -> int:
+        with self._lock:
+            return len(self._cache) * self.frame_bytes
+
+    def frame_error(self, index: int) -> Exception | None:
+        with self._lock:
+            return self._errors.get(index)
+
+    def _job(self, index: int) -> np.ndarray:
+        try:
+            if self._closed:
+                raise ImagingError("closed")
+            arr = self.reslicer.reslice(self.plane(index), self.slab_mm, self.mode)
+            arr.flags.writeable = False
+            with self._lock:
+                self._cache[index] = arr
+                self._cache.move_to_end(index)
+                while len(self._cache) * self.frame_bytes > self._cache_bytes and len(self._cache) > 1:
+                    self._cache.popitem(last=False)
+            return arr
+        except Exception as exc:
+            with self._lock:
+                self._errors[index] = exc
+            raise
+        finally:
+            with self._lock:
+                self._pending.pop(index, None)
+                listeners = list(self._listeners)
+            for cb in listeners:
+                try:
+                    cb(self, index)
+                except Exception:  # noqa: BLE001 - a listener must not kill the worker
+                    log.exception("plane listener failed")
+
+    def _submit(self, index: int) -> Future:
+        with self._lock:
+            fut = self._pending.get(index)
+            if fut is None:
+                fut = self._executor.submit(self._job, index)
+                self._pending[index] = fut
+            return fut
+
+    def frame(self, index: int) -> np.ndarray | None:
+        """The plane's pixels (float32 stored values) if resliced, else None (queued; listeners will be told)."""
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        with self._lock:
+            arr = self._cache.get(index)
+            if arr is not None:
+                self._cache.move_to_end(index)
+                return arr
+            failed = index in self._errors
+        if not failed and not self._closed:
+            self._submit(index)
+        return None
+
+    def get_frame(self, index: int, timeout: float | None = None) -> np.ndarray:
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        with self._lock:
+            arr = self._cache.get(index)
+            self._errors.pop(index, None)
+        return arr if arr is not None else self._submit(index).result(timeout)
+
+    def prefetch(self, index: int, direction: int = 1, count: int | None = None) -> None:
+        """Queue a few planes ahead in the scroll direction (reslicing is fast: a few are enough)."""
+        count = 4 if count is None else count
+        step = 1 if direction >= 0 else -1
+        for k in range(1, count + 1):
+            i = index + step * k
+            if 0 <= i < self._count and not self.is_cached(i):
+                self._submit(i)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            for fut in self._pending.values():
+                fut.cancel()
+            self._pending.clear()
+            self._cache.clear()
+        if self._own_executor:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def __repr__(self) -> str:
+        return f"<PlaneStack {self._count}x{self.rows}x{self.columns} slab {self.slab_mm:g} mm {self.mode}>"
+
+
+__all__ = ["PlaneStack"]
