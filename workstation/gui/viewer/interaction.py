@@ -79,8 +79,9 @@ class PanTool(Tool):
         vp.state.pan_by(a.x() - b.x(), a.y() - b.y(), (cols / 2, rows / 2))
 
 
-class ProbeTool(WindowTool):
-    """Probe: the value under the pointer is shown whatever the tool; a drag still windows (as before the split)."""
+class ProbeTool(Tool):
+    """Probe: the value under the pointer (shown whatever the tool); a drag only moves the probe, it never
+    changes the window."""
 
     name = "probe"
 
@@ -377,14 +378,14 @@ class Interaction:
         elif key in (Qt.Key_Delete, Qt.Key_Backspace) and self.selected is not None:
             self.delete_selected()
         elif key in (Qt.Key_Escape, Qt.Key_Backspace):
+            # Cancel what is being drawn, else deselect; never more: Esc with nothing selected reset the zoom
+            # and the window the reader had set (Reset is a button and a menu entry).
             if self.draft is not None:
                 self.draft = None
                 self.update()
             elif key == Qt.Key_Escape and self.selected is not None:
                 self.selected = None
                 self.update()
-            else:
-                vp.reset()
         elif key in (Qt.Key_Plus, Qt.Key_Equal):
             st.update(fps=st.fps + (5 if st.fps >= 5 else 1))
         elif key == Qt.Key_Minus:

@@ -121,7 +121,8 @@ class StackViewport(QtWidgets.QWidget):
         self.entry = entry
         if entry is None or entry.stack is None:
             self.set_stack(None)
-            self.show_message(entry.message if entry else "Drop a series here", entry.document_path if entry else None)
+            self.show_message(entry.message if entry else self.tr("Drag a series here"),
+                              entry.document_path if entry else None)
             self.header = dict(entry.header) if entry else {}
             return
         self.set_stack(entry.stack, entry.header)

@@ -126,6 +126,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
         self.thumbnails = ThumbnailStrip(self)
         self.thumbnails.payload_for = self._payload
+        # The strip never takes the keyboard: arrows and preset keys moved the strip instead of the image.
+        self.thumbnails.setFocusPolicy(Qt.NoFocus)
         self.thumbnails.itemDoubleClicked.connect(
             lambda item: self.show_entry(self.viewports.index(self.active), item.data(Qt.UserRole)))
         dock = QtWidgets.QDockWidget("Series", self)
@@ -227,8 +229,12 @@ class ViewerWindow(QtWidgets.QMainWindow):
         if quick is not None and quick.stack is not None:
             quick.stack.close()
         self._quick_entry = None
+        for vp in self.viewports[len(self.entries):]:
+            vp.set_entry(None)  # an empty cell says what to do with it
         if self.viewports:
             self._set_active(self.viewports[0])
+            # Keys go to the image (arrows scroll, 1-9 presets), not to the series strip.
+            self.viewports[0].canvas.setFocus(Qt.OtherFocusReason)
         self.statusBar().showMessage(f"{len(self.entries)} series", 5000)
         self._make_thumbnails()
         self.loaded.emit()
@@ -261,9 +267,13 @@ class ViewerWindow(QtWidgets.QMainWindow):
             vp.probeChanged.connect(self._on_probe)
             vp.viewChanged.connect(lambda ch, v=vp: self._on_view_changed(v, ch))
             self.viewports.append(vp)
+            if self.active is not None:
+                vp.state.update(tool=self.active.state.tool)  # the tool the user chose, not the default
             k = len(self.viewports) - 1
             if k < len(self.entries):
                 self.show_entry(k, k)
+            elif self.is_loaded:
+                vp.set_entry(None)  # an empty cell says what to do with it
         for vp in self.viewports:
             self.grid.removeWidget(vp)
             vp.hide()
