@@ -34,8 +34,8 @@ def wants_plane(args: argparse.Namespace) -> bool:
     """Whether ``render`` was asked for a plane; plane-only options without one are an error."""
     if getattr(args, "plane", None) or getattr(args, "normal", None):
         return True
-    given = [o for o, v in (("--through", args.through), ("--slab", args.slab), ("--mode", args.mode),
-                            ("--json", args.json)) if v]
+    given = [o for o, v in (("--through", getattr(args, "through", None)), ("--slab", getattr(args, "slab", 0)),
+                            ("--mode", getattr(args, "mode", None)), ("--json", getattr(args, "json", False))) if v]
     if given:
         raise CommandError(f"{', '.join(given)}: only with --plane or --normal")
     return False
