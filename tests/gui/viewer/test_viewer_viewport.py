@@ -114,7 +114,9 @@ def test_rotate_and_flip_change_orientation_letters(open_viewer, ct_series):
     assert orientation_texts(vp)["left"] == "L"
     key(vp, Qt.Key_V)
     assert orientation_texts(vp)["top"] == "P"
-    key(vp, Qt.Key_Escape)
+    key(vp, Qt.Key_Escape)  # nothing to cancel: Esc leaves the view alone (issue 10)
+    assert (vp.state.flip_h, vp.state.flip_v) == (True, True)
+    vp.reset()  # the Reset button
     assert (vp.state.rotation, vp.state.flip_h, vp.state.flip_v) == (0, False, False)
 
 
