@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench setup setup-test system-deps system-deps-test translations clean
+.PHONY: run test bench bundle install-desktop setup setup-test system-deps system-deps-test translations clean
 
 run: setup
 	$(VENV)/bin/workstation
@@ -34,9 +34,24 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+# A one-folder bundle that runs without Python (dist/workstation/), a .tar.gz with the desktop files, and a .deb.
+VERSION = $(shell $(PY) -c "import workstation; print(workstation.__version__)" 2>/dev/null || echo 0)
+bundle: setup
+	$(PY) -m pip install -q 'pyinstaller>=6.0'
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/pyinstaller/workstation.spec
+	rm -rf dist/workstation/desktop && cp -r packaging/linux dist/workstation/desktop
+	tar -C dist -czf dist/workstation-$(VERSION)-linux-x86_64.tar.gz workstation
+	command -v dpkg-deb >/dev/null && sh packaging/linux/build-deb.sh dist $(VERSION) || true
+	@du -sh dist/workstation dist/*.tar.gz dist/*.deb 2>/dev/null || true
+
+# Menus, icons and the DICOM MIME type for this user (the venv's workstation; a bundle has desktop/install-desktop.sh).
+install-desktop: setup
+	sh packaging/linux/install-desktop.sh "$(abspath $(VENV)/bin/workstation)"
+
 # Compiled catalogues (.qm) are built, not committed: English plural forms and any translation.
 translations: $(VENV)/.installed
 	$(PY) packaging/translations.py build
 
 clean:
-	rm -rf $(VENV) build *.egg-info resources/translations/*.qm
+	rm -rf $(VENV) build dist *.egg-info resources/translations/*.qm

@@ -9,7 +9,7 @@ set -eu
 GUI="libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libglib2.0-0 libfontconfig1 fonts-dejavu-core libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
 fonts-wqy-microhei"
-TEST="dcmtk dicom3tools orthanc xvfb xauth libgdcm-tools pixelmed-apps"
+TEST="dcmtk dicom3tools orthanc xvfb xauth libgdcm-tools pixelmed-apps desktop-file-utils appstream binutils"
 want="$GUI"
 [ "${1:-gui}" = "test" ] && want="$GUI $TEST"
 command -v apt-get >/dev/null 2>&1 || { echo "no apt-get: install Qt's system libraries${1:+ and $TEST} yourself"; exit 0; }

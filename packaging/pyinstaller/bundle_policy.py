@@ -4,8 +4,11 @@
 # and what pyqtgraph's and numpy's hooks would drag in although the app never imports it.
 EXCLUDES = [
     "libjpeg",  # pylibjpeg-libjpeg, GPLv3
-    # scipy comes in through pyqtgraph's optional imports (73 MB); volume reslicing uses VTK in the bundle.
-    "scipy",
+    # scipy: only ndimage is used (gantry-tilt resampling, the reslice fallback); the rest (73 MB with its BLAS)
+    # comes in through pyqtgraph's optional imports.
+    "scipy.linalg", "scipy.sparse", "scipy.optimize", "scipy.stats", "scipy.signal", "scipy.interpolate",
+    "scipy.spatial", "scipy.integrate", "scipy.io", "scipy.fft", "scipy.fftpack", "scipy.cluster", "scipy.odr",
+    "scipy.datasets", "scipy.differentiate", "scipy.misc",
     # Pillow: an optional pydicom decoder; python-gdcm and pylibjpeg-openjpeg decode those syntaxes here.
     "PIL",
     "matplotlib", "tkinter", "IPython", "jupyter_client", "notebook", "pandas", "PIL.ImageQt", "pytest",
@@ -28,3 +31,26 @@ QT_TRANSLATIONS_KEPT = ("_zh_CN", "_en")
 # Forbidden in a bundle whatever the route by which it came in.
 GPL_MARKERS = ["/libjpeg/", "pylibjpeg_libjpeg", "_libjpeg.cpython"]
 SIZE_LIMIT_MB = 250  # issue 13: the unpacked one-folder bundle
+
+
+def strip_copies(binaries, folder, prefixes):
+    """PyInstaller TOC entries whose destination starts with one of ``prefixes``, replaced by stripped copies."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    strip = shutil.which("strip")
+    if strip is None:
+        return binaries
+    out = []
+    for dest, src, kind in binaries:
+        if dest.startswith(tuple(prefixes)) and dest.endswith((".so",)) or ".so." in dest and \
+                dest.startswith(tuple(prefixes)):
+            copy = Path(folder) / dest
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            if not copy.exists() or copy.stat().st_mtime < Path(src).stat().st_mtime:
+                shutil.copy2(src, copy)
+                subprocess.run([strip, "--strip-unneeded", str(copy)], check=False, capture_output=True)
+            src = str(copy)
+        out.append((dest, src, kind))
+    return out

@@ -67,6 +67,8 @@ def resolve_targets(targets: list[str], ctx: Context) -> list[Any]:
     items: list[Any] = []
     for target in targets:
         if os.path.exists(target):
+            if os.path.basename(target).upper() == "DICOMDIR":  # "Open with" on a CD's DICOMDIR: the whole medium
+                target = os.path.dirname(os.path.abspath(target))
             if os.path.isdir(target):
                 files = []
                 for root, _dirs, names in os.walk(target):
