@@ -123,3 +123,14 @@ def test_send_and_delete_say_what_they_act_on_in_real_plurals(qtbot, main_window
     assert questions[0].startswith("Delete 2 studies with 2 series and 680 images from the archive?")
     win.delete_rows("study", [row])
     assert "with 1 series and 340 images" in questions[1]
+
+
+def test_about_lists_versions_and_licences(qtbot, main_window):
+    import pydicom
+
+    main_window.act_about.trigger()
+    box = main_window.findChild(QtWidgets.QMessageBox, "about_box")
+    qtbot.waitUntil(box.isVisible)
+    text = box.text()
+    assert pydicom.__version__ in text and "pynetdicom" in text and "LGPL" in text and QtCore.qVersion() in text
+    box.close()

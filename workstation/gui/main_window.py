@@ -222,9 +222,25 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _about(self) -> None:
         from workstation import __version__
+        from workstation.about import component_versions, licences_folder
 
-        QtWidgets.QMessageBox.about(self, self.tr("About"), self.tr(
-            "Workstation %s — an open DICOM workstation: local archive, viewer, DICOM node.") % __version__)
+        rows = "".join(f"<tr><td>{name}</td><td>{version}</td><td>{licence}</td></tr>"
+                       for name, version, _role, licence in component_versions())
+        qt = QtCore.qVersion()
+        folder = licences_folder()
+        where = (self.tr("The licence texts are in %s.") % folder) if folder else \
+            self.tr("The licence texts come with each installed package.")
+        box = QtWidgets.QMessageBox(self)
+        box.setWindowTitle(self.tr("About Workstation"))
+        box.setTextFormat(Qt.RichText)
+        box.setText(self.tr("<b>Workstation %1</b> — an open DICOM workstation: local archive, viewer, DICOM node. "
+                            "Qt %2.").replace("%1", __version__).replace("%2", qt)
+                    + f"<table cellspacing='6'><tr><th align='left'>{self.tr('Component')}</th>"
+                      f"<th align='left'>{self.tr('Version')}</th><th align='left'>{self.tr('Licence')}</th></tr>"
+                      f"{rows}</table><p>{where}</p>")
+        box.setObjectName("about_box")
+        box.open()
+        self.dialogs.append(box)
 
     # --- state (QSettings) ---------------------------------------------------------------------------------------
     def _restore_state(self) -> None:
