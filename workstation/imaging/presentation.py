@@ -476,7 +476,7 @@ def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     out, k_cols = _resample_axis(np.asarray(image), width, 1)
     out, k_rows = _resample_axis(out, height, 0)
     norm = k_rows * k_cols
-    if out.dtype == image.dtype:  # enlarged on both axes: nearest-neighbour copies, nothing to round
+    if norm == 1.0 and out.dtype == np.uint8:  # enlarged on both axes: nearest-neighbour copies, nothing to round
         return np.ascontiguousarray(out)
     return np.clip(np.floor(out / norm + 0.5), 0, 255).astype(np.uint8)
 
