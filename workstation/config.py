@@ -157,6 +157,7 @@ class Settings:
     network_timeout: float = 60.0
     max_pdu: int = 262144
     memory_budget_fraction: float = 0.25
+    language: str = ""  # the GUI's language: "" follows the system locale; "en", "zh_CN", ...
     nodes: list[Node] = field(default_factory=list)
     # Window presets per modality (keys 1..9 in this order); "*" for the modalities not listed.
     window_presets: dict[str, list[WindowPresetSetting]] = field(default_factory=default_window_presets)
@@ -183,6 +184,8 @@ class Settings:
             raise SettingsError("max_associations must be between 1 and 1000")
         if not 0.01 <= float(self.memory_budget_fraction) <= 0.9:
             raise SettingsError("memory_budget_fraction must be between 0.01 and 0.9")
+        if self.language and not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", str(self.language)):
+            raise SettingsError("language must be empty (the system's) or a locale name such as en or zh_CN")
         if not 4096 <= int(self.max_pdu) <= 16 * 1024 * 1024:
             raise SettingsError("max_pdu must be between 4096 and 16777216")
         names = set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from workstation.config import Node
@@ -134,3 +135,17 @@ def test_about_lists_versions_and_licences(qtbot, main_window):
     text = box.text()
     assert pydicom.__version__ in text and "pynetdicom" in text and "LGPL" in text and QtCore.qVersion() in text
     box.close()
+
+
+def test_language_setting_is_kept_and_validated(qtbot, main_window):
+    from workstation.config import Settings, SettingsError
+
+    dlg = main_window.settings_dialog()
+    assert dlg.language.currentData() == ""  # the system's by default
+    dlg.language.setCurrentIndex(dlg.language.findData("zh_CN"))
+    dlg.save()
+    assert main_window.settings.language == "zh_CN"
+    assert 'language = "zh_CN"' in (main_window.settings.data_dir / "settings.toml").read_text()
+    bad = Settings(data_dir=main_window.settings.data_dir, language="chinese please")
+    with pytest.raises(SettingsError, match="language"):
+        bad.validate()

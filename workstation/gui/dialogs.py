@@ -254,6 +254,15 @@ class SettingsDialog(QtWidgets.QDialog):
         form.addRow("", self.check_host)
         form.addRow("", self.called_ae)
         form.addRow(self.tr("Image memory budget (of RAM)"), self.memory)
+        from workstation.gui.i18n import LANGUAGES
+
+        self.language = QtWidgets.QComboBox(self)
+        self.language.setObjectName("language")
+        for code, name in LANGUAGES.items():
+            self.language.addItem(self.tr(name) if not code else name, code)
+        self.language.setCurrentIndex(max(0, self.language.findData(s.language or "")))
+        self.language.setToolTip(self.tr("The language of the interface; it applies at the next start"))
+        form.addRow(self.tr("Language (next start)"), self.language)
         self.error = QtWidgets.QLabel(self)
         self.error.setStyleSheet("color: #c33")
         self.error.setWordWrap(True)
@@ -279,6 +288,7 @@ class SettingsDialog(QtWidgets.QDialog):
             "check_node_host": self.check_host.isChecked(),
             "require_called_ae_title": self.called_ae.isChecked(),
             "memory_budget_fraction": self.memory.value() / 100.0,
+            "language": self.language.currentData() or "",
         }
 
     def save(self) -> None:

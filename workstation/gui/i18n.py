@@ -17,8 +17,11 @@ TRANSLATIONS = Path(__file__).resolve().parents[2] / "resources" / "translations
 log = logging.getLogger(__name__)
 
 
+LANGUAGES = {"": "System default", "en": "English", "zh_CN": "中文（简体）"}
+
+
 def install_translators(app: QtCore.QCoreApplication, locale: str | None = None) -> list[str]:
-    """Install the English plural catalogue and the catalogue of ``locale`` (default: the system's).
+    """Install the English plural catalogue and the catalogue of ``locale`` (default: the system's), with Qt's own.
 
     Returns the catalogues installed (e.g. ``["en", "zh_CN"]``); a missing .qm is logged, never fatal.
     """
@@ -35,4 +38,10 @@ def install_translators(app: QtCore.QCoreApplication, locale: str | None = None)
                 break
             if candidate == "en":
                 log.warning("no compiled English catalogue in %s (run make): plurals show as 'item(s)'", TRANSLATIONS)
+    if len(installed) > 1:
+        # Qt's own strings (standard buttons, file dialogs) in the same language, when Qt ships them.
+        qt = QtCore.QTranslator(app)
+        qt_dir = QtCore.QLibraryInfo.path(QtCore.QLibraryInfo.TranslationsPath)
+        if qt.load(f"qtbase_{installed[-1]}", qt_dir) or qt.load(f"qt_{installed[-1]}", qt_dir):
+            app.installTranslator(qt)
     return installed

@@ -742,7 +742,7 @@ def run_app(settings: Any, archive: Any, argv: list[str] | None = None) -> int:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(argv or sys.argv[:1])
     app.setApplicationName("Workstation")
     app.setOrganizationName("workstation")
-    install_translator(app)
+    install_translator(app, getattr(settings, "language", "") or None)
     win = MainWindow(settings, archive)
     win.show()
     return int(app.exec())

@@ -23,7 +23,7 @@ def run_viewer(paths_or_series: list, settings=None) -> int:
         app.setApplicationName("workstation viewer")
         from workstation.gui.i18n import install_translators
 
-        install_translators(app)
+        install_translators(app, getattr(settings, "language", "") or None)
     win = ViewerWindow(list(paths_or_series), settings=settings)
     win.show()
     if owns_app:
