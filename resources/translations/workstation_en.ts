@@ -173,4 +173,14 @@
             </translation>
         </message>
     </context>
+    <context>
+        <name>_Plurals</name>
+        <message numerus="yes">
+            <source>(+%n other study(ies))</source>
+            <translation>
+                <numerusform>(+%n other study)</numerusform>
+                <numerusform>(+%n other studies)</numerusform>
+            </translation>
+        </message>
+    </context>
 </TS>

@@ -280,6 +280,10 @@ class Interaction:
 
     def double_click(self, ev) -> None:
         self.vp.activated.emit()
+        # With a navigation tool a double-click maximises the viewport in its layout (and back); drawing tools
+        # keep double-clicks for themselves.
+        if self.draft is None and self.vp.state.tool in ("window", "zoom", "pan", "probe"):
+            self.vp.doubleClicked.emit()
 
     def wheel(self, ev) -> None:
         steps = ev.angleDelta().y() / 120.0

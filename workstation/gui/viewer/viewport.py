@@ -41,6 +41,7 @@ class StackViewport(QtWidgets.QWidget):
 
     frameChanged = QtCore.Signal(int)
     activated = QtCore.Signal()
+    doubleClicked = QtCore.Signal()  # with a navigation tool: the window maximises this viewport (and back)
     seriesDropped = QtCore.Signal(object)
     probeChanged = QtCore.Signal(dict)
     viewChanged = QtCore.Signal(object)

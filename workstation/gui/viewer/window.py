@@ -22,6 +22,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import create_worker
 
 from workstation import imaging
+from workstation.gui.viewer import menus
 from workstation.gui.viewer.dragdrop import SeriesPayload, window_token
 from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
@@ -82,12 +83,6 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.setAttribute(Qt.WA_DeleteOnClose, True)
         # Once deleted, its objects in reference cycles are garbage the frozen generation would keep.
         self.destroyed.connect(_after_delete)
-        self.setWindowTitle("Viewer")
-        # 1400x900 unless the screen is smaller: a window larger than a laptop's screen hid its bottom rows
-        # (image numbers, W/L) and the close button.
-        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
-        avail = screen.availableGeometry() if screen is not None else QtCore.QRect(0, 0, 1400, 900)
-        self.resize(min(1400, avail.width()), min(900, avail.height()))
         close = QtGui.QAction("Close", self)
         keys = QtGui.QKeySequence.keyBindings(QtGui.QKeySequence.Close)
         if QtGui.QKeySequence("Ctrl+W") not in keys:  # a sequence listed twice makes the shortcut "ambiguous"
@@ -147,6 +142,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
         self._build_toolbar()
         self.set_layout(layout)
+        menus.install(self)  # menu bar, title from the series shown, size from the screen (menus.py)
         self.statusBar().showMessage("Opening…")
         self._groups = flatten(items)
         if self._groups:
@@ -262,6 +258,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
             if self.measurement_store is not None:
                 vp.persistent_measurements = vp.measurements = self.measurement_store
             vp.activated.connect(lambda v=vp: self._set_active(v))
+            vp.doubleClicked.connect(lambda v=vp: menus.toggle_maximised(self, v))
             vp.frameChanged.connect(lambda _f, v=vp: self._on_frame(v))
             vp.seriesDropped.connect(lambda payload, v=vp: self.drop_series(v, payload))
             vp.probeChanged.connect(self._on_probe)
@@ -478,8 +475,6 @@ class ViewerWindow(QtWidgets.QMainWindow):
             " across studies with the distance between the slices shown when Sync is switched on"))
         self.sync_action.setChecked(True)
         add("Tags", lambda: self.tags_dock.setVisible(not self.tags_dock.isVisible()))
-        add("Export PNG…", self.export_dialog)
-        add("Copy", lambda: self.active and self.active.copy_to_clipboard(True))
 
     def set_tool(self, tool: str) -> None:
         """Select the left-button tool in every viewport (tools stay selected until changed)."""
