@@ -7,7 +7,7 @@ The menus are built from the window's own actions: the tool bar's checkable ones
 so a key is never registered twice - Qt runs neither of two actions sharing a shortcut), and small actions of its
 own that call the active viewport as the tool bar does.
 
-Keys that the viewport itself handles (arrows, I, R, Space, Esc...) are shown in the menus but registered only
+Keys that the viewport itself handles (arrows, I, R, Space...) are shown in the menus but registered only
 while the menu is open (``Qt.WidgetShortcut`` on an action that lives in the menu alone): the viewport keeps them
 and what they do there (Esc first cancels a measurement being drawn), and the menu says which key it is.
 Window-wide keys (F11, Ctrl+E, Ctrl+C, Ctrl+1..4, F1) are real window shortcuts.
@@ -28,7 +28,7 @@ VIEWPORT_KEYS = [
     ("Page Up / Page Down", _T("ViewerMenus", "10 images back / forward")),
     ("Home / End", _T("ViewerMenus", "First / last image")),
     ("1 … 9", _T("ViewerMenus", "Window presets")),
-    ("Esc", _T("ViewerMenus", "Cancel the measurement being drawn, else deselect, else reset the view")),
+    ("Esc", _T("ViewerMenus", "Cancel the measurement being drawn, else deselect it")),
     (_T("ViewerMenus", "Right button drag"), _T("ViewerMenus", "Zoom")),
     (_T("ViewerMenus", "Middle button drag"), _T("ViewerMenus", "Pan")),
     (_T("ViewerMenus", "Double-click (W/L, zoom, pan, probe)"),
@@ -242,7 +242,7 @@ def build_menus(win) -> QtWidgets.QMenuBar:
     win.full_screen_action = _add(view, _tr("Full screen"), lambda: toggle_full_screen(win), "F11", True,
                                   checkable=True, name="full_screen")
     view.addSeparator()
-    _add(view, _tr("Reset view"), _active(win, lambda vp: vp.reset()), "Esc")
+    _add(view, _tr("Reset view"), _active(win, lambda vp: vp.reset()))  # no key: Esc only cancels/deselects
     _add(view, _tr("Fit to window"), _active(win, lambda vp: vp.state.fit()), "F")
     _add(view, _tr("Actual pixels (1:1)"), _active(win, lambda vp: vp.state.one_to_one()), "N")
     _add(view, _tr("Invert"), _active(win, lambda vp: vp.state.toggle_invert()), "I")
