@@ -74,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--reps", type=int, default=30)
+    ap.add_argument("--slices", type=int, default=400, help="images in the series (e.g. 1000)")
     args = ap.parse_args(argv)
-    rows, n = (256, 120) if args.quick else (512, 400)
+    rows, n = (256, 120) if args.quick else (512, args.slices)
     results: dict[str, object] = {"size": f"{rows}x{rows}x{n}", "vtk": vtk_available()}
     figures: list[tuple[str, float, str, bool | None]] = []
 

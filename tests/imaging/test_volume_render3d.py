@@ -18,16 +18,26 @@ ONLY_RIGHT = (-40.0, -2.0, -40.0, 40.0, -10.0, 60.0)  # a clip box keeping x < -
 ONLY_LEFT = (0.0, 40.0, -40.0, 40.0, -10.0, 60.0)
 
 
-@pytest.fixture(scope="module")
-def renderer(tmp_path_factory):
+@pytest.fixture(scope="module", params=["every voxel", "decimated"])
+def renderer(request, tmp_path_factory):
+    """The same checks on the whole volume and on one the renderer decimates (as it does above MAX_VOXELS)."""
     from workstation.imaging.render3d import VolumeRenderer
 
     folder = tmp_path_factory.mktemp("r3d")
     ph.regular(folder)
     vol = volume_from_stacks(open_series(sorted(folder.glob("*.dcm"))))
-    r = VolumeRenderer(vol, size=(160, 128))
+    r = VolumeRenderer(vol, size=(160, 128), max_voxels=10**9 if request.param == "every voxel" else 20_000)
+    assert r.decimation == ((1, 1, 1) if request.param == "every voxel" else (2, 2, 2))
     yield r
     r.close()
+
+
+def test_decimation_coarsens_the_finest_axes_first():
+    from workstation.imaging.render3d import decimation
+
+    assert decimation((400, 512, 512), (1.0, 0.7, 0.7), 32_000_000) == (1, 2, 2)
+    assert decimation((200, 512, 512), (0.6, 0.7, 0.7), 32_000_000) == (2, 1, 1)
+    assert decimation((40, 48, 48), (1.5, 1.5, 1.5), 32_000_000) == (1, 1, 1)
 
 
 def blob(img: np.ndarray) -> tuple[float, float, int]:
