@@ -121,9 +121,7 @@ class VolumePlan:
         return rows * cols * nz * stack.dtype.itemsize
 
     def _in_stack_order(self) -> bool:
-        idx = self.phases[0]
-        return len(self.phases) == 1 and (idx == list(range(len(self.stack)))
-                                          or idx == list(range(len(self.stack) - 1, -1, -1)))
+        return len(self.phases) == 1 and self.phases[0] == list(range(len(self.stack)))
 
     def _grid(self, phase: int) -> tuple[np.ndarray, np.ndarray, float, int]:
         pos = self.positions[phase]
@@ -384,10 +382,8 @@ def _low_value(data: np.ndarray) -> float:
 
 
 def _gather(stack: Stack, idx: list[int], progress, cancel) -> np.ndarray:
-    n = len(stack)
-    if idx == list(range(n)) or idx == list(range(n - 1, -1, -1)):
-        data = stack.volume(progress=progress, cancel=cancel)  # the stack's own buffer: zero copy
-        return data if idx[0] == 0 else data[::-1]  # reversed: a view; VTK/scipy read strides
+    if idx == list(range(len(stack))):  # any monotone order is kept as the stack has it (_split_phases)
+        return stack.volume(progress=progress, cancel=cancel)  # the stack's own buffer: zero copy
     out = np.empty((len(idx),) + stack.frame_shape, dtype=stack.dtype)
     for j, i in enumerate(idx):
         if cancel is not None and cancel():
