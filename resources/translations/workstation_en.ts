@@ -174,6 +174,26 @@
         </message>
     </context>
     <context>
+        <name>ThumbnailStrip</name>
+        <message numerus="yes">
+            <source>%n image(s)</source>
+            <translation>
+                <numerusform>%n image</numerusform>
+                <numerusform>%n images</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>ViewerWindow</name>
+        <message numerus="yes">
+            <source>%n series</source>
+            <translation>
+                <numerusform>%n series</numerusform>
+                <numerusform>%n series</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
         <name>_Plurals</name>
         <message numerus="yes">
             <source>(+%n other study(ies))</source>

@@ -1,4 +1,4 @@
-"""The viewer's series strip draws thumbnails with the pixels' real proportions."""
+"""The viewer's series strip: thumbnails with the pixels' real proportions, image counts in real plurals."""
 
 from __future__ import annotations
 
@@ -18,3 +18,11 @@ def test_a_coronal_thumbnail_is_not_squashed(open_viewer, tmp_path):
     win = open_viewer([paths])
     img = thumbnail_image(win.entries[0])
     assert (img.width(), img.height()) == (round(ICON * 44.8 / 64), ICON)  # was 96 x 48
+
+
+def test_the_strip_counts_images_in_real_plurals(open_viewer, tmp_path):
+    one = write_ct_series(tmp_path / "one", 1, series_number=1)
+    four = write_ct_series(tmp_path / "four", 4, series_number=2)
+    win = open_viewer([one, four])
+    labels = sorted(win.thumbnails.item(i).text().split("\n")[-1] for i in range(win.thumbnails.count()))
+    assert labels == ["1 image", "4 images"]  # was "1 im", "4 im"

@@ -150,7 +150,8 @@ class ThumbnailStrip(QtWidgets.QListWidget):
 
     def add_entry(self, index: int, entry) -> QtWidgets.QListWidgetItem:
         n = len(entry.stack) if entry.stack is not None else 0
-        text = entry.title + (f"\n{n} im" if n else f"\n{entry.header.get('Modality', '') or 'object'}")
+        text = entry.title + "\n" + (self.tr("%n image(s)", "", n) if n
+                                     else entry.header.get("Modality", "") or self.tr("object"))
         pix = QtGui.QPixmap(ICON, ICON)
         pix.fill(QtGui.QColor(30, 30, 30))
         item = QtWidgets.QListWidgetItem(QtGui.QIcon(pix), text)

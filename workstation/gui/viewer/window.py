@@ -231,7 +231,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
             self._set_active(self.viewports[0])
             # Keys go to the image (arrows scroll, 1-9 presets), not to the series strip.
             self.viewports[0].canvas.setFocus(Qt.OtherFocusReason)
-        self.statusBar().showMessage(f"{len(self.entries)} series", 5000)
+        self.statusBar().showMessage(self.tr("%n series", "", len(self.entries)), 5000)
         self._make_thumbnails()
         self.loaded.emit()
 
