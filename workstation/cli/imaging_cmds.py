@@ -7,7 +7,7 @@ import logging
 import re
 from pathlib import Path
 
-from workstation.cli import plane_render
+from workstation.cli import plane_render, pstate_render
 from workstation.cli.context import CommandError
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--invert", action="store_true", help="invert the gray scale (on top of MONOCHROME1)")
     p.add_argument("--size", metavar="WxH", help="output size in pixels, e.g. 512x512")
+    pstate_render.add_arguments(p)  # --presentation-state: a GSPS applied (cli/pstate_render.py)
     plane_render.add_arguments(p)  # --plane/--normal: a plane through a series' volume (cli/plane_render.py)
     p.set_defaults(func=render_cmd)
 
@@ -111,6 +112,8 @@ def render_cmd(args: argparse.Namespace, ctx) -> int:
     if not 1 <= args.frame <= n:
         raise CommandError(f"--frame {args.frame}: {path.name} has {n} frame{'s' if n != 1 else ''}")
     index = args.frame - 1
+    if args.presentation_state:
+        return pstate_render.render_with_ps(args, ctx, path, header, index, size)
     try:
         pres = Presentation.from_dataset(header, index)
         window = _parse_window(args.window, pres.voi_function)
