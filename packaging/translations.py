@@ -1,6 +1,7 @@
 """Translation catalogues: extract, fill English plural forms, compile.
 
-    python packaging/translations.py update   # after adding or changing a tr() string
+    python packaging/translations.py update   # after adding or changing a tr() string (then translate the new
+                                              # "unfinished" entries of each language's .ts, e.g. with Qt Linguist)
     python packaging/translations.py build    # .ts -> .qm (make does this; .qm files are not committed)
     python packaging/translations.py check    # exit 1 when a catalogue misses a string of today's sources
 
@@ -126,6 +127,10 @@ def main(argv: list[str]) -> int:
     if command == "update":
         extract(EN, True, "en")
         print(f"{EN.relative_to(ROOT)}: {fill_english(EN)} plural form(s) filled")
+        for ts in sorted(TRANSLATIONS.glob("workstation_*.ts")):
+            if ts != EN:  # every other language: all strings; new ones arrive unfinished, for a translator
+                extract(ts, False, ts.stem.split("_", 1)[1])
+                print(f"{ts.relative_to(ROOT)}: {len(missing(ts))} string(s) to translate")
         return 0
     if command == "build":
         for qm in build():
