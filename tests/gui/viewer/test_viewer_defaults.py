@@ -133,14 +133,14 @@ def test_voi_lut_is_the_default_and_a_preset(open_viewer, tmp_path):
     assert mid > 160
     readout = corner_texts(vp)["bottom_right"][0]
     assert "VOI LUT 1" in readout and "GAMMA HALF" in readout and "W " not in readout
-    presets = vp.presets()
+    presets = vp.file_presets()  # the file's own windows and LUTs: Shift+1..9, listed apart from 1..9
     lut_presets = [p for p in presets if p.source == "lut"]
     assert [p.name for p in lut_presets] == ["VOI LUT 1: GAMMA HALF", "VOI LUT 2: GAMMA 1.5"]
     win._fill_presets()
     texts = [a.text() for a in win.preset_menu.actions()]
     assert any("GAMMA 1.5" in t for t in texts)
-    # Key 2 selects the second LUT.
-    key(vp, Qt.Key_2)
+    # Shift+2 selects the second LUT (keys 1..9 are the modality's own presets).
+    key(vp, Qt.Key_2, Qt.ShiftModifier)
     assert vp.state.lut == 1
     expected = imaging.render(vp.presentation, arr, vp.presentation.voi_luts[1])
     assert np.abs(shown_image(vp)[..., 0].astype(int) - expected.astype(int)).max() <= 1
@@ -162,7 +162,7 @@ def test_file_window_wins_over_voi_lut(open_viewer, tmp_path):
     assert vp.state.lut is None
     assert (vp.state.center, vp.state.width) == (2048, 4096)
     assert_matches_render(vp)
-    assert [p.source for p in vp.presets()][:3] == ["file", "lut", "lut"]
+    assert [p.source for p in vp.file_presets()][:3] == ["file", "lut", "lut"]
 
 
 # -- 2. cine speed from the file ----------------------------------------------------------------------------------

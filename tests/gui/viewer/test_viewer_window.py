@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pydicom
+import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -165,8 +166,10 @@ def test_file_without_window_opens_on_its_range_of_values(open_viewer, testdata)
     full = vp.presentation.full_range_window()
     assert vp.state.width < full.width
     vp.drag_window(40, 0)
-    vp.auto_window()  # the "A" key / Auto button: back to min/max of this image
-    assert vp.state.width == pytest.approx(float(arr.max() - arr.min()) + 1)
+    vp.auto_window()  # the "A" key / Auto button: the 1st-99th percentile of this image (not min/max)
+    lo, hi = np.percentile(arr, [1, 99])
+    assert vp.state.width == pytest.approx(hi - lo + 1)
+    assert vp.state.width < float(arr.max() - arr.min())
 
 
 def test_color_image_shows_without_window(open_viewer, testdata):

@@ -16,6 +16,7 @@ import math
 
 from PySide6 import QtCore
 
+from workstation.gui.viewer.annotations import LabelDrag
 from workstation.gui.viewer.measure import POINTS_NEEDED, Measurement
 
 Qt = QtCore.Qt
@@ -114,6 +115,8 @@ class MeasureTool(Tool):
 class AngleTool(MeasureTool):
     """Angle: three clicks (end, vertex, end), or drag the first arm and click the third point."""
 
+    multi_click = True  # while its draft exists, presses go to the tool first
+
     def __init__(self):
         super().__init__("angle")
 
@@ -177,6 +180,8 @@ class Interaction:
         self.editing: tuple[Measurement, int] | None = None  # a measurement's point being dragged
         self.selected: Measurement | None = None  # the measurement Delete removes
         self.press_hit: Measurement | None = None
+        self.label_drag = LabelDrag()  # a measurement's label being dragged (annotations.py)
+        self.label_rects: list = []  # (measurement, label rect, anchor) as last painted
 
     # -- helpers for tools ---------------------------------------------------------------------------------------
     def update(self) -> None:
@@ -209,11 +214,13 @@ class Interaction:
         if button != Qt.LeftButton or vp.stack is None:
             return
         tool = self.tool_for(button)
-        if self.draft is not None and self.draft.kind == "angle" and isinstance(tool, AngleTool):
-            if tool.press(self, pos):
-                if self.draft is None:
-                    self.drag_state = None  # the angle is complete: the release finishes nothing
-                return
+        if self.draft is not None and getattr(tool, "multi_click", False) and self.draft.kind == tool.name:
+            tool.press(self, pos)  # the next point of an angle, a polygon, a Cobb angle
+            if self.draft is None:
+                self.drag_state = None  # complete: the release finishes nothing
+            return
+        if self.label_drag.press(self, pos):
+            return
         # A press on a point (handle) of the selected measurement drags that point: the measurement is edited.
         # (Only the selected one: a new measurement may start on another one's point.)
         handle = self.handle_at(pos, only=self.selected) if self.selected is not None else None
@@ -238,6 +245,8 @@ class Interaction:
             return
         button, start, last = self.drag_state
         self.drag_state = (button, start, pos)
+        if self.label_drag.move(self, pos):
+            return
         if button == Qt.LeftButton and self.editing is not None:
             m, index = self.editing
             p = self.vp.image_point(pos)
@@ -253,6 +262,8 @@ class Interaction:
             return
         button, start = self.drag_state[0], self.drag_state[1]
         self.drag_state = None
+        if self.label_drag.release(self):
+            return
         if button != Qt.LeftButton:
             return
         if self.editing is not None:
@@ -279,6 +290,10 @@ class Interaction:
         self.update()
 
     def double_click(self, ev) -> None:
+        tool = TOOLS_BY_NAME.get(self.draft.kind) if self.draft is not None else None
+        if hasattr(tool, "finish"):
+            tool.finish(self)  # a double-click closes a polygon
+            return
         self.vp.activated.emit()
         # With a navigation tool a double-click maximises the viewport in its layout (and back); drawing tools
         # keep double-clicks for themselves.
@@ -332,8 +347,14 @@ class Interaction:
         x, y = float(widget_pos.x()), float(widget_pos.y())
         for m in reversed(vp.measurements.on(vp.frame_key)):
             pts = [vp.widget_point(pt) for pt in m.points]
-            if m.kind in ("distance", "angle"):
-                if any(_segment_distance(x, y, a, b) <= tolerance for a, b in zip(pts, pts[1:])):
+            if m.kind not in ("rectangle", "ellipse"):
+                if len(pts) == 1 or m.kind in ("polygon", "freehand"):
+                    pairs = list(zip(pts, pts[1:] + pts[:1]))  # a point; a closed outline
+                elif m.kind == "cobb":
+                    pairs = [(pts[0], pts[1]), (pts[2], pts[3])]
+                else:
+                    pairs = list(zip(pts, pts[1:]))
+                if any(_segment_distance(x, y, a, b) <= tolerance for a, b in pairs):
                     return m
                 continue
             r = QtCore.QRectF(pts[0], pts[-1]).normalized()
@@ -373,8 +394,17 @@ class Interaction:
                       Qt.Key_0: vp.auto_window, Qt.Key_A: vp.auto_window}
         if key in scrolls:
             vp.scroll(scrolls[key])
+        elif Qt.Key_1 <= key <= Qt.Key_9 and not ctrl and shift:
+            return vp.apply_file_preset(key - Qt.Key_1)  # the file's own windows: Shift+1..9
+        elif key in _SHIFTED_DIGITS and not ctrl:
+            return vp.apply_file_preset(_SHIFTED_DIGITS.index(key))  # Shift+1..9 as a US keyboard reports it
         elif Qt.Key_1 <= key <= Qt.Key_9 and not ctrl:
-            return vp.apply_preset(key - Qt.Key_1)
+            return vp.apply_preset(key - Qt.Key_1)  # the modality's presets: always the same window per key
+        elif key in (Qt.Key_Return, Qt.Key_Enter) and self.draft is not None:
+            tool = TOOLS_BY_NAME.get(self.draft.kind)
+            if not hasattr(tool, "finish"):
+                return False
+            tool.finish(self)
         elif key in state_keys:
             state_keys[key]()
         elif key == Qt.Key_R:
@@ -405,6 +435,10 @@ class Interaction:
         else:
             return False
         return True
+
+
+_SHIFTED_DIGITS = [Qt.Key_Exclam, Qt.Key_At, Qt.Key_NumberSign, Qt.Key_Dollar, Qt.Key_Percent, Qt.Key_AsciiCircum,
+                   Qt.Key_Ampersand, Qt.Key_Asterisk, Qt.Key_ParenLeft]
 
 
 def _segment_distance(x: float, y: float, a: QtCore.QPointF, b: QtCore.QPointF) -> float:

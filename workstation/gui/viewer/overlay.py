@@ -10,6 +10,7 @@ import math
 
 from PySide6 import QtCore, QtGui
 
+from workstation.gui.viewer.annotations import label_text, paint_measurements
 from workstation.gui.viewer.measure import Measurement
 from workstation.gui.viewer.orientation import edge_letters, positioner_angles, positioner_text
 from workstation.gui.viewer.series import fmt_date, patient_line
@@ -18,9 +19,6 @@ from workstation.gui.viewer.voi import voi_lut_name
 Qt = QtCore.Qt
 TEXT = QtGui.QColor(235, 235, 200)
 SHADOW = QtGui.QColor(0, 0, 0, 220)
-MEASURE = QtGui.QColor(80, 230, 80)
-DRAFT = QtGui.QColor(255, 210, 60)
-SELECTED = QtGui.QColor(90, 200, 255)
 NICE_MM = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
 
 
@@ -205,70 +203,12 @@ def paint_overlay(vp, p: QtGui.QPainter, annotations: bool) -> None:
 
 
 def _paint_measurements(vp, p: QtGui.QPainter) -> None:
-    items = vp.measurements.on(vp.frame_key)
-    draft = vp._draft
-    if draft is not None:
-        items = items + [draft]
-    if not items:
-        return
-    font = QtGui.QFont(p.font())
-    font.setPixelSize(12)
-    p.setFont(font)
-    values, unit = _modality_values(vp)
-    for m in items:
-        selected = m is getattr(vp, "selected", None)
-        color = DRAFT if m is draft else (SELECTED if selected else MEASURE)
-        p.setPen(QtGui.QPen(color, 2.5 if selected else 1.5))
-        p.setBrush(Qt.NoBrush)
-        pts = [vp.widget_point(pt) for pt in m.points]
-        if m.kind in ("distance", "angle"):
-            for a, b in zip(pts, pts[1:]):
-                p.drawLine(a, b)
-            for q in pts:
-                p.drawEllipse(q, 2.5, 2.5)
-        else:
-            r = QtCore.QRectF(pts[0], pts[-1]).normalized()
-            if m.kind == "rectangle":
-                p.drawRect(r)
-            else:
-                p.drawEllipse(r)
-        if selected:
-            for q in pts:  # the handles that can be dragged
-                p.drawRect(QtCore.QRectF(q.x() - 3.5, q.y() - 3.5, 7, 7))
-        if m.kind == "angle" and len(m.points) < 3:
-            continue
-        label = m.label(vp.spacing(), values, unit)
-        if m.kind in ("rectangle", "ellipse"):
-            anchor = QtCore.QRectF(pts[0], pts[-1]).normalized().topRight()
-        else:
-            anchor = pts[-1] if m.kind != "angle" else pts[1]
-        size = QtGui.QFontMetricsF(font).boundingRect(QtCore.QRectF(0, 0, 400, 200), Qt.AlignLeft, label).size()
-        x, y = anchor.x() + 8, anchor.y() + 4
-        if m.kind in ("rectangle", "ellipse") and x + size.width() > vp.canvas.width() - 4:
-            x = QtCore.QRectF(pts[0], pts[-1]).normalized().left() - 8 - size.width()  # no room right: go left
-        # Keep the label inside the viewport.
-        x = min(max(4.0, x), vp.canvas.width() - 4 - size.width())
-        y = min(max(4.0, y), vp.canvas.height() - 4 - size.height())
-        _text(p, QtCore.QRectF(x, y, size.width() + 2, size.height() + 2), Qt.AlignLeft | Qt.AlignTop, label,
-              color)
-
-
-def _modality_values(vp):
-    arr = vp.current_array()
-    if arr is None or vp.presentation is None or vp.presentation.is_color:
-        return None, ""
-    cached = getattr(vp, "_modality_cache", None)
-    if cached is not None and cached[0] is arr:
-        return cached[1], vp.presentation.unit
-    values = vp.presentation.to_modality(arr)
-    vp._modality_cache = (arr, values)
-    return values, vp.presentation.unit
+    paint_measurements(vp, p)  # annotations.py: every kind, labels laid out apart and draggable
 
 
 def measurement_label(vp, m: Measurement) -> str:
     """The label a measurement shows in this viewport (used by tests and the status bar)."""
-    values, unit = _modality_values(vp)
-    return m.label(vp.spacing(), values, unit)
+    return label_text(vp, m)
 
 
 __all__ = ["corner_texts", "frame_error_text", "orientation_texts", "paint_overlay", "scale_bar",

@@ -23,7 +23,9 @@ from workstation.gui.viewer.measure import Measurement, MeasurementStore
 from workstation.gui.viewer.painting import Canvas, CountingImageItem, grab_view
 from workstation.gui.viewer.series import source_frame, source_uid
 from workstation.gui.viewer.state import ViewportState, screen_transform
-from workstation.gui.viewer.voi import file_frame_rate, lut_window, representative_frame, voi_lut_name
+from workstation.gui.viewer import tools_roi  # noqa: F401 - registers the annotation tools
+from workstation.gui.viewer.voi import (file_frame_rate, histogram_window, lut_window, representative_frame,
+                                        user_presets, voi_lut_name)
 from workstation.imaging.overlays import composite, overlay_planes
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
@@ -523,19 +525,49 @@ class StackViewport(QtWidgets.QWidget):
         self.canvas.viewport().update()
 
     # -- commands ----------------------------------------------------------------------------------------------
-    def presets(self) -> list:
-        """The file's windows, then its VOI LUTs (``window`` is a VOILUT, ``source`` "lut"), then CT presets."""
+    def file_presets(self) -> list:
+        """The file's windows, then its VOI LUTs (``window`` is a VOILUT, ``source`` "lut"): Shift+1..9."""
         pres = self.presentation
         if pres is None or pres.is_color:
             return []
-        out = list(pres.presets)
-        n_file = sum(1 for p in out if p.source == "file")
+        out = [p for p in pres.presets if p.source == "file"]
         luts = [imaging.WindowPreset(voi_lut_name(pres, k), lut, "lut")
                 for k, lut in enumerate(getattr(pres, "voi_luts", None) or [])]
-        return out[:n_file] + luts + out[n_file:]
+        return out + luts
+
+    def user_presets(self) -> list:
+        """The settings' presets for this modality, on keys 1..9 whatever the file holds
+        (:class:`workstation.gui.viewer.voi.UserPreset`)."""
+        if self.stack is None or self.presentation is None or self.presentation.is_color:
+            return []
+        modality = str(self.stack.header(self.state.frame).get("Modality", "") or "")
+        return user_presets(getattr(self.window(), "settings", None), modality)
+
+    def presets(self) -> list:
+        """The presets keys 1..9 apply, as ``WindowPreset`` (source "user") with the window they give now."""
+        arr = self.current_array()
+        out = []
+        for p in self.user_presets():
+            win = p.window(self.presentation, arr)
+            if win is not None:
+                out.append(imaging.WindowPreset(p.name, win, "user"))
+        return out
 
     def apply_preset(self, index: int) -> bool:
-        presets = self.presets()
+        """Key ``index + 1``: the modality's preset on that key (histogram presets on the frame shown)."""
+        presets = self.user_presets()
+        if not 0 <= index < len(presets):
+            return False
+        win = presets[index].window(self.presentation, self.current_array())
+        if win is None:
+            return False
+        self._voi_function = win.function
+        self.state.set_window(win.center, win.width)
+        return True
+
+    def apply_file_preset(self, index: int) -> bool:
+        """Shift+``index + 1``: the file's own window or VOI LUT number ``index + 1``."""
+        presets = self.file_presets()
         if not 0 <= index < len(presets):
             return False
         w = presets[index].window
@@ -548,11 +580,13 @@ class StackViewport(QtWidgets.QWidget):
         return True
 
     def auto_window(self) -> None:
+        """A / 0: the 1st to 99th percentile of this image's values (min/max let a few pixels decide)."""
         arr = self.current_array()
         if arr is None or self.presentation is None or self.presentation.is_color:
             return
-        win = self.presentation.auto_window(arr)
+        win = histogram_window(self.presentation, arr)
         if win is not None:
+            self._voi_function = win.function
             self.state.set_window(win.center, win.width)
 
     def reset(self) -> None:

@@ -28,8 +28,8 @@ from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
     SeriesEntry, flatten, gc_paused, open_entries, release_frozen_garbage, sync_geometry,
 )
-from workstation.gui.viewer.state import TOOLS
 from workstation.gui.viewer.tag_browser import TagBrowser
+from workstation.gui.viewer.tool_actions import fill_presets_menu, install_annotation_tools
 from workstation.gui.viewer.thumbnails import ThumbnailJobs, ThumbnailStrip
 from workstation.gui.viewer.viewport import StackViewport
 from workstation.reading.sync import SliceSync
@@ -417,7 +417,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.tool_actions: dict[str, QtGui.QAction] = {}
         group = QtGui.QActionGroup(self)
         group.setExclusive(True)
-        for tool in TOOLS:
+        for tool in TOOL_LABELS:  # the annotation tools are under one "Annotate" button (tool_actions.py)
             act = QtGui.QAction(TOOL_LABELS[tool], self, checkable=True)
             act.setStatusTip(TOOL_TIPS[tool])
             act.setToolTip(TOOL_TIPS[tool])
@@ -445,6 +445,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.preset_menu.aboutToShow.connect(self._fill_presets)
         self.preset_button.setMenu(self.preset_menu)
         tb.addWidget(self.preset_button)
+        install_annotation_tools(self, tb)
         add("Auto", lambda: self.active and self.active.auto_window())
         add("Invert", lambda: self.active and self.active.state.toggle_invert())
         add("Rotate", lambda: self.active and self.active.state.rotate(1))
@@ -506,15 +507,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
             self._sync_toolbar()
 
     def _fill_presets(self):
-        self.preset_menu.clear()
-        if self.active is None:
-            return
-        for i, p in enumerate(self.active.presets()):
-            w = p.window
-            key = f"  [{i + 1}]" if i < 9 else ""
-            text = p.name if p.source == "lut" else f"{p.name}  (W {w.width:g} L {w.center:g})"
-            act = self.preset_menu.addAction(text + key)
-            act.triggered.connect(lambda _c=False, k=i: self.active.apply_preset(k))
+        fill_presets_menu(self.preset_menu, self)  # the modality's on 1..9, the file's own on Shift+1..9
 
     def _on_probe(self, info: dict):
         if not info:
