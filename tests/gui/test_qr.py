@@ -265,7 +265,7 @@ def test_a_partly_local_study_is_not_marked_like_a_complete_one(qtbot, main_wind
         win.qr.find()
     items = {it.data(0, qr_panel.UID_ROLE): it for it in _rows(win.qr.tree)}
     assert items[complete].text(COL_LOCAL) == "✔ 3"
-    assert items[partial].text(COL_LOCAL) == "◐ local 2/3"
+    assert items[partial].text(COL_LOCAL) == "◐ 2/3"
     assert items[unknown].text(COL_LOCAL) == "local 2"
     assert "Only 2 of the 3 images" in items[partial].toolTip(COL_LOCAL)
     grey = items[complete].foreground(0).color()

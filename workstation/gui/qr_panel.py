@@ -264,7 +264,7 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         self.tree.sortByColumn(2, Qt.DescendingOrder)  # study date, newest first
         use_sort_arrows(self.tree.header())
         self.tree.setUniformRowHeights(True)
-        for i, w in enumerate((180, 100, 90, 80, 200, 100, 60, 130, 50)):
+        for i, w in enumerate((180, 100, 90, 80, 200, 100, 60, 130, 90)):  # Local: room for "◐ 120/340"
             self.tree.setColumnWidth(i, w)
         self.tree.itemExpanded.connect(self._on_expand)
         self.tree.itemDoubleClicked.connect(lambda *_: self.retrieve_selected())
@@ -506,7 +506,7 @@ class QueryRetrievePanel(QtWidgets.QWidget):
                 item.setToolTip(COL_LOCAL, self.tr("%n instance(s) in the local archive; the node did not say how "
                                                    "many the study has", "", count))
             else:
-                item.setText(COL_LOCAL, self.tr("◐ local %1/%2").replace("%1", str(count)).replace("%2", str(remote)))
+                item.setText(COL_LOCAL, self.tr("◐ %1/%2").replace("%1", str(count)).replace("%2", str(remote)))
                 item.setToolTip(COL_LOCAL, self.tr("Only %1 of the %n image(s) of this study are in the local "
                                                    "archive", "", remote).replace("%1", str(count)))
             item.setForeground(COL_LOCAL, QtGui.QBrush(QtGui.QColor(200, 130, 20)))
