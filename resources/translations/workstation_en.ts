@@ -202,5 +202,12 @@
                 <numerusform>(+%n other studies)</numerusform>
             </translation>
         </message>
+        <message numerus="yes">
+            <source>%n item(s)</source>
+            <translation>
+                <numerusform>%n item</numerusform>
+                <numerusform>%n items</numerusform>
+            </translation>
+        </message>
     </context>
 </TS>

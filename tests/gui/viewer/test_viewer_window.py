@@ -116,6 +116,8 @@ def test_sequences_are_nested():
     rows = list(dataset_rows(ds))
     depths = {name: depth for depth, tag, name, *_ in rows}
     assert depths["Procedure Code Sequence"] == 0 and depths["Item 1"] == 1 and depths["Code Value"] == 2
+    values = {name: value for _d, _t, name, _vr, value, *_ in rows}
+    assert values["Procedure Code Sequence"] == "1 item"  # a real plural, not "1 item(s)"
 
 
 @pytest.mark.parametrize("name", ["test-SR.dcm", "rtplan.dcm", "waveform_ecg.dcm"])

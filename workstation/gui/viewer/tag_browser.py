@@ -26,6 +26,13 @@ def _value_text(elem) -> str:
     return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
 
 
+class _Plurals(QtCore.QObject):
+    """Counted texts through Qt's plural forms (lupdate finds ``tr`` with ``n`` in a class)."""
+
+    def items(self, n: int) -> str:
+        return self.tr("%n item(s)", "", n)
+
+
 def _read(path: str):
     return path, pydicom.dcmread(path, stop_before_pixels=True, force=True)
 
@@ -37,7 +44,7 @@ def dataset_rows(ds, depth: int = 0):
         private = elem.tag.is_private
         name = elem.name if not private or elem.name != "Private tag data" else "Private tag"
         if elem.VR == "SQ":
-            yield depth, tag, name, "SQ", f"{len(elem.value)} item(s)", private, True
+            yield depth, tag, name, "SQ", _Plurals().items(len(elem.value)), private, True
             for i, item in enumerate(elem.value):
                 yield depth + 1, "", f"Item {i + 1}", "", "", private, True
                 yield from dataset_rows(item, depth + 2)
