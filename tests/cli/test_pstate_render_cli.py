@@ -90,6 +90,9 @@ def test_window_with_ps_refused_and_unapplied_parts_named(tmp_path):
             str(ps_path), "--window", "40", "400")
     assert r.returncode == 1 and "not with --presentation-state" in r.stderr
     r = run(tmp_path / "arc", "render", str(image), "-o", str(tmp_path / "x.png"), "--presentation-state",
+            str(ps_path), "--plane", "axial")
+    assert r.returncode == 1 and "not with --plane" in r.stderr
+    r = run(tmp_path / "arc", "render", str(image), "-o", str(tmp_path / "x.png"), "--presentation-state",
             str(ps_path))
     assert r.returncode == 0, r.stderr
     lines = r.stderr.strip().splitlines()

@@ -117,3 +117,35 @@ def add_annotation(ps: Dataset, layer: str, graphics=(), texts=(), refs=None) ->
 def save(ds: Dataset, path: Path) -> Path:
     ds.save_as(str(path), enforce_file_format=True)
     return path
+
+
+def highdicom_gsps(image: Dataset, *, window=None, voi_lut=None, shape=None, annotations=True) -> Dataset:
+    """A GSPS written by highdicom for ``image`` (full dataset): optional window (center, width), VOI LUT
+    (first, uint16 table), Presentation LUT shape; with annotations, a polyline, circle, ellipse, point and a text."""
+    import highdicom as hd
+
+    layer = hd.pr.GraphicLayer(layer_name="MEASUREMENTS", order=1, description="test")
+    objects = [
+        hd.pr.GraphicObject("POLYLINE", np.array([[10.5, 20.5], [60.25, 70.75], [90.0, 30.0]]), "PIXEL"),
+        hd.pr.GraphicObject("CIRCLE", np.array([[64.0, 64.0], [74.0, 64.0]]), "PIXEL"),
+        hd.pr.GraphicObject("ELLIPSE", np.array([[40.0, 50.0], [80.0, 50.0], [60.0, 40.0], [60.0, 60.0]]), "PIXEL"),
+        hd.pr.GraphicObject("POINT", np.array([[3.5, 4.5]]), "PIXEL"),
+    ]
+    texts = [hd.pr.TextObject("12.3 mm", "PIXEL", bounding_box=(30.0, 30.0, 60.0, 36.0))]
+    kwargs = {}
+    if annotations:
+        kwargs["graphic_layers"] = [layer]
+        kwargs["graphic_annotations"] = [hd.pr.GraphicAnnotation([image], layer, graphic_objects=objects,
+                                                                 text_objects=texts)]
+    if window is not None:
+        kwargs["voi_lut_transformations"] = [hd.pr.SoftcopyVOILUTTransformation(window_center=window[0],
+                                                                                 window_width=window[1])]
+    if voi_lut is not None:
+        kwargs["voi_lut_transformations"] = [hd.pr.SoftcopyVOILUTTransformation(
+            voi_luts=[hd.VOILUT(voi_lut[0], np.asarray(voi_lut[1], dtype=np.uint16))])]
+    if shape is not None:
+        kwargs["presentation_lut_transformation"] = hd.PresentationLUTTransformation(presentation_lut_shape=shape)
+    return hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=[image], series_instance_uid=generate_uid(), series_number=900,
+        sop_instance_uid=generate_uid(), instance_number=1, manufacturer="tests", manufacturer_model_name="gsps.py",
+        software_versions="1", device_serial_number="1", content_label="HIGHDICOM", **kwargs)

@@ -201,3 +201,19 @@ def test_reads_a_dcmpsmk_presentation_state(tmp_path):
     assert ps.modality_lut.intercept == float(ct.RescaleIntercept)
     assert ps.displayed_area_for(ct.SOPInstanceUID).brhc == (ct.Columns, ct.Rows)
     assert ps.warnings == []
+
+
+def test_reads_a_highdicom_presentation_state():
+    pytest.importorskip("highdicom")
+    ct = pydicom.dcmread(str(test_file("CT_small.dcm")))
+    ps = read_presentation_state(gsps.highdicom_gsps(ct, window=(40, 400), shape="INVERSE"))
+    assert ps.references(ct.SOPInstanceUID) and ps.content_label == "HIGHDICOM" and ps.lut_shape == "INVERSE"
+    assert (ps.voi_for(ct.SOPInstanceUID).center, ps.voi_for(ct.SOPInstanceUID).width) == (40.0, 400.0)
+    (ann,) = ps.annotations_for(ct.SOPInstanceUID)
+    assert ann.layer == "MEASUREMENTS" and [layer.name for layer in ps.layers] == ["MEASUREMENTS"]
+    assert [g.type for g in ann.graphics] == ["POLYLINE", "CIRCLE", "ELLIPSE", "POINT"]
+    # Coordinates as written (within 1e-3 pixel: highdicom stores FL).
+    assert np.allclose(ann.graphics[0].points, [[10.5, 20.5], [60.25, 70.75], [90.0, 30.0]], atol=1e-3)
+    (text,) = ann.texts
+    assert text.text == "12.3 mm" and text.tlhc == (30.0, 30.0) and text.brhc == (60.0, 36.0)
+    assert ps.warnings == []

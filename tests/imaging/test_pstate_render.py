@@ -120,6 +120,38 @@ def test_agrees_with_dcmp2pgm(case, tmp_path):
     assert ref.std() > (1 if case == "ct-dcmpsmk" else 10)
 
 
+HIGHDICOM = {
+    "hd-ct-window-inverse": (CT, {"window": (40, 400), "shape": "INVERSE"}),
+    # highdicom takes no negative first value: the VOI LUT case is on MR (unsigned), a square-root curve (16-bit entries).
+    "hd-mr-voi-lut": (MR, {"voi_lut": (0, np.sqrt(np.arange(1500) / 1499) * 65535), "annotations": False}),
+    "hd-mr-identity": (MR, {"shape": "IDENTITY", "window": (600, 800), "annotations": False}),  # annotations lie beyond 64x64
+    "hd-mono1-default": (RG, {}),  # highdicom picks the shape for a MONOCHROME1 image itself
+    "hd-mono1-identity-window": (RG, {"window": (12000, 8000), "shape": "IDENTITY"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HIGHDICOM))
+def test_highdicom_ps_agrees_with_dcmp2pgm(case, tmp_path):
+    pytest.importorskip("highdicom")
+    name, kwargs = HIGHDICOM[case]
+    image = test_file(name)
+    ds = gsps.highdicom_gsps(pydicom.dcmread(str(image)), **kwargs)
+    ps_path = tmp_path / "hd.dcm"
+    ds.save_as(str(ps_path))
+    out = tmp_path / "ref.pgm"
+    proc = subprocess.run([dcmtk_tool("dcmp2pgm"), "-p", str(ps_path), str(image), str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    ref = read_pnm(out)
+    header = read_header(image)
+    result = render_with_state(read_presentation_state(ps_path), header, decode_frame(image, 0, header=header))
+    assert [w.code for w in result.warnings] == (["annotation.not-drawn"] if name != MR else [])
+    diff = np.abs(result.image.astype(int) - ref.astype(int))
+    share = float((diff <= 1).mean())
+    assert share >= AGREEMENT, f"{case}: {share:.4%} within +-1 (max difference {diff.max()})"
+    assert ref.std() > 10
+
+
 def test_mono1_shape_decides_not_the_photometric(tmp_path):
     # The same MONOCHROME1 image under IDENTITY and INVERSE: exact complements, and INVERSE is the way the
     # modality shows it (low values bright), so it is not inverted a second time.

@@ -92,6 +92,7 @@ def render_cmd(args: argparse.Namespace, ctx) -> int:
     from workstation.imaging.series import describe_object, has_pixels
 
     if plane_render.wants_plane(args):
+        pstate_render.refuse_with_plane(args)
         return plane_render.render_plane(args, ctx)
     try:
         ctx.settings  # sets up logging to the log file, so errors reach stderr once, as our one line

@@ -26,6 +26,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "archive): its VOI, presentation LUT, rotation/flip, shutters and displayed area")
 
 
+def refuse_with_plane(args: argparse.Namespace) -> None:
+    """A presentation state applies to one stored image, not to a plane through a volume: say so."""
+    if getattr(args, "presentation_state", None):
+        raise CommandError("--presentation-state: not with --plane/--normal (a presentation state applies to "
+                           "the stored image)")
+
+
 def render_with_ps(args: argparse.Namespace, ctx, path: Path, header: Dataset, index: int,
                    size: tuple[int, int] | None) -> int:
     """Render frame ``index`` of ``path`` with ``args.presentation_state``, write ``args.output``; exit code."""
