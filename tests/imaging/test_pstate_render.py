@@ -46,6 +46,17 @@ def _voi_lut(first, n, bits):
     return change
 
 
+def _presentation_lut(n, bits):
+    def change(ps):
+        lut = Dataset()
+        lut.LUTDescriptor = [n, 0, bits]
+        lut.LUTData = [int(round(((i / (n - 1)) ** 2) * ((1 << bits) - 1))) for i in range(n)]  # steep at the top
+        lut["LUTData"].VR = "US"
+        ps.PresentationLUTSequence = Sequence([lut])
+        del ps.PresentationLUTShape
+    return change
+
+
 def _set(**values):
     def change(ps):
         for k, v in values.items():
@@ -72,6 +83,10 @@ CASES = {
     "ct-voi-lut": (CT, _voi_lut(0, 2400, 12)),
     "ct-voi-lut-8bit": (CT, _voi_lut(-1100, 2400, 8)),
     "ct-modality-override": (CT, _both(_set(RescaleSlope=2, RescaleIntercept=-3000), _window(-1000, 2000))),
+    "ct-presentation-lut-256": (CT, _both(_window(40, 400), _presentation_lut(256, 12))),
+    "ct-presentation-lut-4096": (CT, _both(_window(40, 400), _presentation_lut(4096, 16))),
+    "ct-linear-exact": (CT, _both(_window(40, 400), lambda ps: setattr(ps.SoftcopyVOILUTSequence[0],
+                                                                      "VOILUTFunction", "LINEAR_EXACT"))),
     "ct-inverse": (CT, _both(_set(PresentationLUTShape="INVERSE"), _window(40, 400))),
     "mr-dcmpsmk": (MR, _set()),
     "ct-rot90": (CT, _both(_spatial(90), _window(40, 400))),
@@ -150,6 +165,19 @@ def test_highdicom_ps_agrees_with_dcmp2pgm(case, tmp_path):
     share = float((diff <= 1).mean())
     assert share >= AGREEMENT, f"{case}: {share:.4%} within +-1 (max difference {diff.max()})"
     assert ref.std() > 10
+
+
+def test_sigmoid_softcopy_voi_follows_the_standard():
+    # dcmp2pgm ignores VOI LUT Function in a PS (draws SIGMOID as LINEAR), so this one is checked against the
+    # formula of PS3.3 C.11.2.1.3.1: y = 1 / (1 + exp(-4 (x - c) / w)).
+    header, frame = _synthetic()
+    frame = np.arange(40 * 60, dtype=np.uint8).reshape(40, 60) % 200
+    ds = gsps.make_gsps(header)
+    gsps.set_window(ds, 100, 80)
+    ds.SoftcopyVOILUTSequence[0].VOILUTFunction = "SIGMOID"
+    out = render_with_state(read_presentation_state(ds), header, frame).image
+    expect = np.floor(255 / (1 + np.exp(-4 * (frame.astype(float) - 100) / 80)) + 0.5)
+    assert np.array_equal(out, expect.astype(np.uint8))
 
 
 def test_mono1_shape_decides_not_the_photometric(tmp_path):
@@ -293,3 +321,24 @@ def test_not_referenced_image_is_refused(tmp_path):
     other, _ = _synthetic()
     with pytest.raises(ImageNotReferenced, match="does not reference"):
         render_with_state(read_presentation_state(gsps.make_gsps(other)), header, frame)
+
+
+def test_multiframe_frame_references(tmp_path):
+    image = test_file("emri_small.dcm")  # 10 frames
+    header = read_header(image)
+
+    def frames_2_3(ps):
+        ps.ReferencedSeriesSequence[0].ReferencedImageSequence[0].ReferencedFrameNumber = [2, 3]
+        _window(300, 500)(ps)
+        _spatial(90)(ps)
+
+    ps_path, _ = _dcmtk_ps(image, frames_2_3, tmp_path)
+    ref = tmp_path / "f3.pgm"
+    subprocess.run([dcmtk_tool("dcmp2pgm"), "-p", str(ps_path), "-f", "3", str(image), str(ref)], check=True,
+                   capture_output=True)
+    ps = read_presentation_state(ps_path)
+    out = render_with_state(ps, header, decode_frame(image, 2, header=header), frame_number=3).image
+    diff = np.abs(out.astype(int) - read_pnm(ref).astype(int))
+    assert (diff <= 1).mean() >= AGREEMENT and read_pnm(ref).std() > 10
+    with pytest.raises(ImageNotReferenced, match="references frames 2, 3 of this image, not frame 1"):
+        render_with_state(ps, header, decode_frame(image, 0, header=header), frame_number=1)

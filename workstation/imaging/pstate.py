@@ -80,7 +80,9 @@ def p_values(ps: PresentationState, y: np.ndarray) -> np.ndarray:
     lut = ps.presentation_lut
     if lut is not None:
         n = len(lut.table)
-        idx = np.clip(np.rint(y * (n - 1)), 0, n - 1).astype(np.intp)
+        # The VOI output spans the table's inputs 0..n-1; truncating (not rounding) to an entry is what dcmtk does,
+        # and with a steep table the difference is several gray levels.
+        idx = np.clip(np.floor(y * (n - 1)), 0, n - 1).astype(np.intp)
         return lut.table[idx] / float((1 << lut.bits) - 1)
     return 1.0 - y if ps.lut_shape == "INVERSE" else y
 
@@ -163,8 +165,12 @@ def render_with_state(
     """
     uid = str(header.get("SOPInstanceUID", "") or "")
     if check_reference and not ps.references(uid, frame_number):
-        raise ImageNotReferenced(f"the presentation state does not reference this image (SOPInstanceUID {uid}"
-                                 + (f", frame {frame_number})" if frame_number != 1 else ")"))
+        frames = sorted({f for r in ps.images() if r.sop_instance_uid == uid for f in r.frames})
+        if frames:
+            which = ("frame " if len(frames) == 1 else "frames ") + ", ".join(map(str, frames))
+            raise ImageNotReferenced(f"the presentation state references {which} of this image, "
+                                     f"not frame {frame_number}")
+        raise ImageNotReferenced(f"the presentation state does not reference this image (SOPInstanceUID {uid})")
     warnings = list(ps.warnings)
     pres = Presentation.from_dataset(header, frame_number - 1)
     if pres.is_color or frame.ndim == 3:
