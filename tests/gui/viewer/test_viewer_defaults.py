@@ -3,9 +3,6 @@ first image of the sorted series, the window's shared memory budget, the angle t
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui
@@ -19,8 +16,9 @@ from viewer_events import click, drag, hover, key
 from workstation import imaging
 from workstation.config import Settings
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
-from data import test_file  # noqa: E402
+# Through the tests package: putting tests/ itself on sys.path made tests/packaging shadow the installed
+# 'packaging' (qtpy imports packaging.version) for every test module collected after this one.
+from tests.data import test_file  # noqa: E402
 
 Qt = QtCore.Qt
 SC_STORAGE = "1.2.840.10008.5.1.4.1.1.7"
