@@ -47,6 +47,7 @@ class StackViewport(QtWidgets.QWidget):
     seriesDropped = QtCore.Signal(object)
     probeChanged = QtCore.Signal(dict)
     viewChanged = QtCore.Signal(object)
+    imageShown = QtCore.Signal()  # a decoded frame is on the screen (or cannot be: see frame_error)
     _frameReady = QtCore.Signal(object, int)
 
     def __init__(self, parent=None):
@@ -282,6 +283,8 @@ class StackViewport(QtWidgets.QWidget):
             self.frame_error = str(err) if err is not None else ""
             self._refresh_probe()
             self.canvas.viewport().update()  # the annotations say "loading" (or why not)
+            if err is not None:
+                self.imageShown.emit()  # what shows is the reason: nothing more will come for this frame
             return
         self.frame_error = ""
         pres = self.stack.presentation(i)
@@ -302,6 +305,7 @@ class StackViewport(QtWidgets.QWidget):
             self._apply_view()
         self._refresh_probe()
         self.canvas.viewport().update()
+        self.imageShown.emit()
 
     def _show_planes(self, index: int, rows: int, columns: int) -> None:
         """Draw the overlay planes of frame ``index``'s file and frame (none when ``state.planes`` is off)."""
