@@ -83,13 +83,12 @@ def _to_stored(volume: Volume, value: float) -> float:
 class VolumeRenderer:
     """Renders one volume repeatedly at ``size`` (width, height); thread-safe, one frame at a time.
 
-    ``render()`` returns uint8 (height, width, 3). While the user drags, pass ``interactive=True``: the mapper
-    then coarsens its sampling to keep about ``interactive_fps`` frames per second; the still frame afterwards is
-    at full quality. Call :meth:`close` to free the window (the volume's buffer is not copied).
+    ``render()`` returns uint8 (height, width, 3). While the user drags, pass ``interactive=True``: one ray per
+    2x2 pixels and samples two voxels apart; the still frame afterwards is at full quality. Call :meth:`close` to free the window (the volume's buffer is not copied).
     """
 
     def __init__(self, volume: Volume, size: tuple[int, int] = (512, 512), preset: str = "bone",
-                 interactive_fps: float = 12.0, max_voxels: int = MAX_VOXELS):
+                 max_voxels: int = MAX_VOXELS):
         try:
             from vtkmodules.util.numpy_support import numpy_to_vtk
             from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPiecewiseFunction
@@ -103,7 +102,6 @@ class VolumeRenderer:
             raise ImagingError(f"3D rendering needs VTK ({exc})") from None
         self.volume = volume
         self.size = (int(size[0]), int(size[1]))
-        self.interactive_fps = float(interactive_fps)
         self._lock = threading.Lock()
         steps = decimation(volume.data.shape, volume.spacing, max_voxels)
         self.decimation = steps
@@ -127,13 +125,11 @@ class VolumeRenderer:
             m.SetElement(i, 3, float(volume.origin[i]))
         self._mapper = vtkFixedPointVolumeRayCastMapper()
         self._mapper.SetInputData(image)
-        # VTK's auto-adjustment: an interactive frame (desired rate > 1 fps) samples rays 2 mm apart and casts
-        # fewer rays (image sample distance 1..4) to meet the rate; a still frame samples every finest voxel.
-        # (Fixed coarse steps measured slower here: 164-214 ms per 512x512 frame against 80-100 ms.)
-        self._mapper.SetAutoAdjustSampleDistances(1)
-        self._mapper.SetSampleDistance(float(np.min(spacing)))
-        self._mapper.SetInteractiveSampleDistance(max(2.0, 2 * float(np.min(spacing))))
-        self._mapper.SetMaximumImageSampleDistance(4.0)
+        # Fixed steps rather than VTK's auto-adjustment (which reacts a frame late and left the image sample
+        # distance at 1 here): while dragging, one ray per 2x2 pixels and samples two voxels apart (34 ms per
+        # 512x512 frame of a 512x512x400 CT against 119 ms for the still frame, measured side by side).
+        self._mapper.SetAutoAdjustSampleDistances(0)
+        self._step = float(np.min(spacing))
         self._opacity, self._color = vtkPiecewiseFunction(), vtkColorTransferFunction()
         self._property = vtkVolumeProperty()
         self._property.SetScalarOpacity(self._opacity)
@@ -155,6 +151,7 @@ class VolumeRenderer:
                                "libgl1-mesa-dri)")
         self._image, self._imaging = image, (image,)
         self._clip = None
+        self._grab = None
         self.preset = ""
         self.set_preset(preset)
         self.reset_camera()
@@ -249,14 +246,19 @@ class VolumeRenderer:
             if zoom and zoom > 0:
                 cam.Zoom(float(zoom))
             self._renderer.ResetCameraClippingRange()
-            self._window.SetDesiredUpdateRate(self.interactive_fps if interactive else 0.0001)
+            coarse = 2.0 if interactive else 1.0
+            self._mapper.SetImageSampleDistance(coarse)
+            self._mapper.SetSampleDistance(self._step * coarse)
             self._window.Render()
-            grab = vtkWindowToImageFilter()
-            grab.SetInput(self._window)
-            grab.SetInputBufferTypeToRGB()
-            grab.ReadFrontBufferOff()
-            grab.Update()
-            out = grab.GetOutput()
+            if self._grab is None:
+                self._grab = vtkWindowToImageFilter()
+                self._grab.SetInput(self._window)
+                self._grab.SetInputBufferTypeToRGB()
+                self._grab.ReadFrontBufferOff()
+                self._grab.ShouldRerenderOff()  # by default it renders the window a second time
+            self._grab.Modified()
+            self._grab.Update()
+            out = self._grab.GetOutput()
             w, h, _ = out.GetDimensions()
             rgb = vtk_to_numpy(out.GetPointData().GetScalars()).reshape(h, w, -1)[:, :, :3]
             return np.ascontiguousarray(rgb[::-1])  # VTK's first row is the bottom one
