@@ -38,6 +38,7 @@ class StoreOutcome:
     sop_instance_uid: str
     path: Path
     status: str  # "stored" | "duplicate" | "replaced"
+    repaired: str = ""  # what was repaired on the way in (workstation.archive.repair), "" for nothing
 
 
 @dataclass
@@ -170,13 +171,27 @@ class Archive:
         return self.store_header(header, data, fsync=fsync)
 
     def store_header(self, header: Any, data: bytes, *, fsync: bool = True) -> StoreOutcome:
-        """Store ``data`` whose header was already parsed (``workstation.dicom.header.Header``)."""
+        """Store ``data`` whose header was already parsed (``workstation.dicom.header.Header``).
+
+        A data set lacking its SOP Class/Instance UID (only the file meta has it - for a C-STORE the meta is the
+        command's) is repaired before it is stored (``StoreOutcome.repaired`` says how), since it could not be
+        sent on as it came; raises InvalidInstance when it cannot be."""
         attrs = header.attributes
         sop_uid = attrs["SOPInstanceUID"]
         overwrite = self.settings.duplicate_policy == "overwrite"
         existed = self.index.has_instance(sop_uid)
         if existed and not overwrite:
             return StoreOutcome(sop_uid, self.instance_path(sop_uid) or self.storage.path_for(sop_uid), "duplicate")
+        note = ""
+        if getattr(header, "from_meta", None):
+            from workstation.archive.repair import repair
+
+            try:
+                data, fixed, note = repair(data, header)
+            except Unusable as exc:
+                raise InvalidInstance(str(exc)) from None
+            log.warning("%s: %s", sop_uid, note)
+            attrs = fixed.attributes
         # Replacing a stored file: keep the old one under a temp name (a hard link, no copy) until the new row is
         # committed, so a failed index update leaves the old file matching its old row.
         keep = self._keep_old(self.storage.path_for(sop_uid)) if existed else None
@@ -200,7 +215,7 @@ class Archive:
         if dups:
             return StoreOutcome(sop_uid, path, "duplicate")
         self._announce("added", [(attrs["StudyInstanceUID"], attrs["SeriesInstanceUID"], sop_uid)])
-        return StoreOutcome(sop_uid, path, "replaced" if existed else "stored")
+        return StoreOutcome(sop_uid, path, "replaced" if existed else "stored", repaired=note)
 
     def _keep_old(self, path: Path) -> Path | None:
         """A second name for the file at ``path`` (a temp name the check would clean up), or None."""

@@ -40,6 +40,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
 
 from workstation.archive.index import InstanceRecord
+from workstation.archive.repair import link_reason, repair
 from workstation.archive.storage import StorageFull
 from workstation.dicom.dicomdir import DicomdirListing, read_dicomdir
 from workstation.dicom.header import Header, NotDicom, Unusable, read_header
@@ -77,6 +78,8 @@ class ImportReport:
     duplicates: int = 0
     skipped: int = 0
     rejected: list[dict[str, str]] = field(default_factory=list)
+    skipped_files: list[dict[str, str]] = field(default_factory=list)  # {path, reason}: why not imported
+    repaired: list[dict[str, str]] = field(default_factory=list)  # {path, repair}: changed on the way in
     dicomdirs: list[dict[str, Any]] = field(default_factory=list)
     cancelled: bool = False
     bytes: int = 0
@@ -85,12 +88,18 @@ class ImportReport:
     def reject(self, path: str, reason: str) -> None:
         self.rejected.append({"path": path, "reason": reason})
 
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped += 1
+        self.skipped_files.append({"path": path, "reason": reason})
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "imported": self.imported,
             "duplicates": self.duplicates,
             "skipped": self.skipped,
+            "skipped_files": self.skipped_files,
             "rejected": self.rejected,
+            "repaired": self.repaired,
         }
         if self.dicomdirs:
             out["dicomdir"] = self.dicomdirs
@@ -114,6 +123,7 @@ class _Result:
     record: InstanceRecord | None = None
     reason: str = ""
     stored: Path | None = None  # the file written into storage, not yet synced (copy mode)
+    note: str = ""  # a repair made on the way in (workstation.archive.repair)
 
 
 def import_paths(
@@ -178,37 +188,41 @@ def import_paths(
         report.bytes += res.source.size
         if res.kind == "ok" and res.record is not None:
             batch.append(res.record)
+            if res.note:
+                report.repaired.append({"path": res.source.label, "repair": res.note})
+                log.info("import: %s: %s", res.source.label, res.note)
             if res.stored is not None:
                 dirty.add(res.stored.parent)
                 written.append(res.stored)
         elif res.kind == "duplicate":
             report.duplicates += 1
         elif res.kind == "skipped":
-            report.skipped += 1
+            report.skip(res.source.label, res.reason)
         else:
             report.reject(res.source.label, res.reason)
         if progress is not None:
             progress(ImportProgress(done, total, report.bytes, res.source.label))
 
-    def parsed(chunk: list[_Source], results: list[tuple[str, dict[str, Any] | None, str]]) -> None:
+    def parsed(chunk: list[_Source], results: list[tuple[str, dict[str, Any] | None, str, str]]) -> None:
         """Results of a parser process: failures and duplicates (its own check) accounted for; in link mode the
         file's resolved path, in copy mode the file it stored (complete, not yet synced: the batch's flush)."""
-        good: list[tuple[_Source, dict[str, Any], str]] = []
-        for src, (kind, attributes, extra) in zip(chunk, results):
+        good: list[tuple[_Source, dict[str, Any], str, str]] = []
+        for src, (kind, attributes, extra, note) in zip(chunk, results):
             if attributes is None:
                 account(_Result(src, kind, reason=extra))
             else:
-                good.append((src, attributes, extra))
+                good.append((src, attributes, extra, note))
         existing: set[str] = set()
         if link and not overwrite and good:
-            existing = archive.index.existing_instances(a["SOPInstanceUID"] for _, a, _ in good)
-        for src, attributes, extra in good:
+            existing = archive.index.existing_instances(a["SOPInstanceUID"] for _, a, _, _ in good)
+        for src, attributes, extra, note in good:
             if attributes["SOPInstanceUID"] in existing:
                 account(_Result(src, "duplicate"))
             elif link:
                 account(_Result(src, "ok", InstanceRecord(attributes, src.size, extra)))
             else:
-                account(_Result(src, "ok", InstanceRecord(attributes, src.size), stored=Path(extra)))
+                size = os.path.getsize(extra) if note else src.size
+                account(_Result(src, "ok", InstanceRecord(attributes, size), stored=Path(extra), note=note))
 
     # Copy mode with parser processes: they store the files too (no GIL to share with copy threads); they need
     # the storage root and the index (their own connection) to skip instances already archived.
@@ -286,6 +300,12 @@ def import_paths(
     finally:
         for zf in zips.values():
             zf.close()
+    if report.dicomdirs:
+        # "Not listed" names files found beside a DICOMDIR that were imported all the same; those skipped or
+        # rejected are named there already.
+        left_out = {r["path"] for r in report.skipped_files} | {r["path"] for r in report.rejected}
+        for d in report.dicomdirs:
+            d["not_listed"] = [p for p in d["not_listed"] if p not in left_out]
     report.seconds = time.monotonic() - started
     log.info(
         "import: %d imported, %d duplicates, %d skipped, %d rejected%s in %.1f s",
@@ -351,33 +371,47 @@ _WORKER_STORE: dict[str, Any] = {}  # in a parser process: its Storage and index
 
 
 def _parse_files(files: list[tuple[str, str]], link: bool, target: tuple[str, str, bool] | None = None
-                 ) -> list[tuple[str, dict[str, Any] | None, str]]:
-    """In a parser process: (kind, attributes, resolved path in link mode | stored path in copy mode) or
-    (kind, None, reason) per file. In copy mode (``target`` = storage root, index path, overwrite) the file is
-    stored here without sync (the importer syncs each batch before its rows), unless the index has it already."""
-    out: list[tuple[str, dict[str, Any] | None, str]] = []
+                 ) -> list[tuple[str, dict[str, Any] | None, str, str]]:
+    """In a parser process: (kind, attributes, resolved path in link mode | stored path in copy mode, repair
+    note) or (kind, None, reason, "") per file. In copy mode (``target`` = storage root, index path, overwrite)
+    the file is stored here without sync (the importer syncs each batch before its rows), unless the index has it
+    already."""
+    out: list[tuple[str, dict[str, Any] | None, str, str]] = []
     for path, label in files:
         header, kind, reason = _read(path, label)
         if header is None:
-            out.append((kind, None, reason))
+            out.append((kind, None, reason, ""))
             continue
+        note = ""
         try:
             if link:
-                out.append(("ok", header.attributes, os.path.realpath(path)))
+                if header.from_meta:
+                    out.append(("rejected", None, link_reason(header), ""))
+                else:
+                    out.append(("ok", header.attributes, os.path.realpath(path), ""))
                 continue
             assert target is not None
             storage, con = _worker_store(target)
             sop = header.sop_instance_uid
             if not target[2] and con.execute("SELECT 1 FROM instances WHERE sop_uid = ?", (sop,)).fetchone():
-                out.append(("duplicate", None, ""))
+                out.append(("duplicate", None, "", ""))
                 continue
-            dest = storage.copy_file(sop, Path(path), fsync=False, sync_dir=False)
+            if header.from_meta:
+                try:
+                    data, fixed, note = repair(path, header, label)
+                except Unusable as exc:
+                    out.append(("rejected", None, str(exc), ""))
+                    continue
+                header = fixed
+                dest = storage.write_bytes(sop, data, fsync=False, sync_dir=False)
+            else:
+                dest = storage.copy_file(sop, Path(path), fsync=False, sync_dir=False)
         except StorageFull:
             raise  # the importer redoes the chunk in threads, which stop the import with it
         except OSError as exc:
-            out.append(("rejected", None, f"cannot copy into the archive: {exc.strerror or exc}"))
+            out.append(("rejected", None, f"cannot copy into the archive: {exc.strerror or exc}", ""))
             continue
-        out.append(("ok", header.attributes, str(dest)))
+        out.append(("ok", header.attributes, str(dest), note))
     return out
 
 
@@ -426,11 +460,21 @@ def _prepare(
     if not overwrite and archive.index.has_instance(sop_uid):
         return _Result(src, "duplicate")
     if link and data is None:
+        if header.from_meta:
+            return _Result(src, "rejected", reason=link_reason(header))
         try:
             path = src.path.resolve()
         except OSError as exc:
             return _Result(src, "rejected", reason=f"unreadable: {exc}")
         return _Result(src, "ok", InstanceRecord(header.attributes, src.size, str(path)))
+    if header.from_meta:
+        try:
+            data, fixed, note = repair(data if data is not None else src.path, header, src.label)
+        except Unusable as exc:
+            return _Result(src, "rejected", reason=str(exc))
+        res = _copy(archive, src, fixed.attributes, data)
+        res.note = note if res.kind == "ok" else ""
+        return res
     return _copy(archive, src, header.attributes, data)
 
 
@@ -445,7 +489,8 @@ def _copy(archive: "Archive", src: _Source, attributes: dict[str, Any], data: by
         raise
     except OSError as exc:
         return _Result(src, "rejected", reason=f"cannot copy into the archive: {exc.strerror or exc}")
-    return _Result(src, "ok", InstanceRecord(attributes, src.size or len(data or b"")), stored=dest)
+    size = len(data) if data is not None else src.size
+    return _Result(src, "ok", InstanceRecord(attributes, size), stored=dest)
 
 
 # --- walking the inputs --------------------------------------------------------------------------------------
@@ -516,7 +561,7 @@ def _walk_dir(
                 report.reject(str(path), _not_regular(fst.st_mode))
                 continue
             if name.upper() == "DICOMDIR":
-                report.skipped += 1
+                # Not an instance, and not skipped either: it is read for the medium's reconciliation below.
                 listing = read_dicomdir(path)
                 listings.append((path, listing))
                 continue
@@ -578,8 +623,7 @@ def _walk_zip(path: Path, report: ImportReport) -> Iterator[_Source]:
             report.reject(label, f"ZIP entry too large ({info.file_size} bytes)")
             continue
         if PurePosixPath(info.filename).name.upper() == "DICOMDIR":
-            report.skipped += 1
-            continue
+            continue  # a media directory, not an instance (the ZIP's members are imported whatever it lists)
         yield _Source(label, path, member=info.filename, size=info.file_size)
 
 

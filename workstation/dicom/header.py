@@ -52,6 +52,10 @@ class Header:
     transfer_syntax: str
     has_file_meta: bool
     problems: list[str] = field(default_factory=list)
+    # Identifying UIDs the data set lacks and the file meta supplied ("SOPClassUID", "SOPInstanceUID"): such a file
+    # cannot be sent as it is (a peer reads the data set, not the meta: storescp answers C000 "bad DICOM file"),
+    # so it is archived only after workstation.archive.repair wrote them into the data set.
+    from_meta: list[str] = field(default_factory=list)
 
     @property
     def sop_instance_uid(self) -> str:
@@ -182,11 +186,29 @@ def _parse(fp: BinaryIO, size: int, label: str) -> Header:
     multi = [k for k in _REQUIRED_UIDS if "\\" in attributes[k]]
     if multi:
         raise Unusable(", ".join(multi) + " has several values; it must have one")
+    if not attributes.get("SOPClassUID"):
+        # Nothing to repair it from: no peer would accept an instance of no SOP class.
+        raise Unusable("no SOPClassUID, neither in the data set nor in the file meta: it could not be sent")
     _check_pixel_length(ds, transfer_syntax, attributes, problems)
     if problems:
         raise Unusable("truncated: " + "; ".join(problems))
     has_meta = meta is not None and "TransferSyntaxUID" in meta
-    return Header(ds, attributes, transfer_syntax, has_meta)
+    from_meta = [key for key, tag in _SOP_TAGS if not _has_value(ds, tag)]
+    return Header(ds, attributes, transfer_syntax, has_meta, from_meta=from_meta)
+
+
+_SOP_TAGS = (("SOPClassUID", 0x00080016), ("SOPInstanceUID", 0x00080018))
+
+
+def _has_value(ds: Dataset, tag: int) -> bool:
+    """The data set itself holds a non-empty value at ``tag`` (not only the file meta)."""
+    elem = ds._dict.get(tag)
+    if elem is None:
+        return False
+    value = elem.value
+    if isinstance(value, bytes):
+        return bool(value.strip(b" \x00"))
+    return bool(str(value or "").strip(" \x00"))
 
 
 def _looks_like_dicom(ds: Dataset) -> bool:
