@@ -19,6 +19,37 @@
         </message>
     </context>
     <context>
+        <name>ImportReportDialog</name>
+        <message numerus="yes">
+            <source>%n file(s) rejected</source>
+            <translation>
+                <numerusform>%n file rejected</numerusform>
+                <numerusform>%n files rejected</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n file(s) skipped (not DICOM)</source>
+            <translation>
+                <numerusform>%n file skipped (not DICOM)</numerusform>
+                <numerusform>%n files skipped (not DICOM)</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n file(s) repaired on the way in</source>
+            <translation>
+                <numerusform>%n file repaired on the way in</numerusform>
+                <numerusform>%n files repaired on the way in</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n file(s) on the medium not listed in it (imported too)</source>
+            <translation>
+                <numerusform>%n file on the medium not listed in it (imported too)</numerusform>
+                <numerusform>%n files on the medium not listed in it (imported too)</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
         <name>MainWindow</name>
         <message numerus="yes">
             <source>%n received today</source>

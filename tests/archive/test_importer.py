@@ -84,6 +84,12 @@ def test_bad_inputs_are_reported_not_fatal(archive, tmp_path):
     assert "truncated" in rejected["truncated_pixels.dcm"] and "pixel data" in rejected["truncated_pixels.dcm"]
     assert "SOPInstanceUID" in rejected["no_sop_uid.dcm"]
     assert report.skipped == 5  # zero, random, README, autorun, exe
+    # Issue 15 item 7: each skipped file is named with its reason, not only counted.
+    skipped = {Path(r["path"]).name: r["reason"] for r in report.skipped_files}
+    assert set(skipped) == {"zero.dcm", "random.dcm", "README.TXT", "autorun.inf", "viewer.exe"}
+    assert skipped["zero.dcm"] == "empty file"
+    assert all(reason.startswith("not a DICOM file") for name, reason in skipped.items() if name != "zero.dcm")
+    assert report.to_dict()["skipped_files"] == report.skipped_files
     assert report.imported == 2
     assert archive.storage.temp_files() == []
 
@@ -117,6 +123,8 @@ def test_zip_import_refuses_traversal(archive, tmp_path):
     report = archive.import_paths([z])
     assert report.imported == 2
     assert report.skipped == 1
+    assert [(r["path"], r["reason"].split(" (")[0]) for r in report.skipped_files] == [
+        (f"{z}!README.txt", "not a DICOM file")]
     assert sorted(r["reason"].split(" (")[0] for r in report.rejected) == ["unsafe path in ZIP archive"] * 2
     assert not (tmp_path.parent / "evil.dcm").exists()
 
@@ -136,7 +144,8 @@ def test_dicomdir_media_complete(archive, tmp_path):
     _make_media(media)
     report = archive.import_paths([media / "DICOMDIR"])
     assert report.imported == 4
-    assert report.skipped == 1  # the DICOMDIR itself
+    # The DICOMDIR is read for the reconciliation below, not skipped (issue 10: it made an empty report pop up).
+    assert (report.skipped, report.skipped_files, report.rejected) == (0, [], [])
     d = report.dicomdirs[0]
     assert (d["listed"], d["found"], d["missing"], d["not_listed"]) == (4, 4, [], [])
 

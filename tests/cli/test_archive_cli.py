@@ -34,7 +34,10 @@ def populated(tmp_path):
 
 def test_import_json_report_and_exit_codes(populated, tmp_path):
     data, report = populated
-    assert report == {"imported": 3, "duplicates": 0, "skipped": 1, "rejected": []}
+    assert report == {"imported": 3, "duplicates": 0, "skipped": 1, "rejected": [], "repaired": [],
+                      "skipped_files": [{"path": str(tmp_path / "in" / "notes.txt"), "reason": report[
+                          "skipped_files"][0]["reason"]}]}
+    assert report["skipped_files"][0]["reason"].startswith("not a DICOM file")
     bad = tmp_path / "bad.dcm"
     bad.write_bytes(test_file("CT_small.dcm").read_bytes()[:2000])
     r = run(data, "import", str(bad), "--json")
@@ -168,3 +171,25 @@ def test_export_json_and_errors(populated, tmp_path):
     assert r.returncode == 1 and "--patient" in r.stderr and "Traceback" not in r.stderr
     r = run(data, "export", "--study", "1.2.3.4", str(tmp_path / "x"))
     assert r.returncode == 1 and "nothing to export" in r.stderr
+
+
+def test_import_text_report_names_skipped_files_and_the_dicomdir_reconciliation(tmp_path):
+    """Issue 15 item 7 / issue 10: every skipped file with its reason; a DICOMDIR's listed/found/missing, each
+    missing file named; the DICOMDIR itself is not counted as skipped."""
+    from pydicom.fileset import FileSet
+
+    fs = FileSet()
+    for f in make_ct_series(tmp_path / "src", 3):
+        fs.add(f)
+    media = tmp_path / "cd"
+    fs.write(media)
+    lost = sorted(p for p in media.rglob("*") if p.is_file() and p.name != "DICOMDIR")[0]
+    lost.unlink()
+    (media / "README.TXT").write_text("Welcome\n")
+    r = run(tmp_path / "arc", "import", str(media / "DICOMDIR"))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("imported 2, already present 0, skipped 1 (not DICOM)")
+    assert f"  skipped {media / 'README.TXT'}: not a DICOM file" in "\n".join(lines)
+    assert f"  DICOMDIR {media / 'DICOMDIR'}: lists 3, found 2, missing 1" in lines
+    assert f"    missing {lost.relative_to(media).as_posix()}" in lines

@@ -150,17 +150,27 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     else:
         print(
             f"imported {report.imported}, already present {report.duplicates}, skipped {report.skipped} (not DICOM), "
+            f"repaired {len(report.repaired)}, "
             f"rejected {len(report.rejected)} in {report.seconds:.1f} s"
         )
         for r in report.rejected:
             print(f"  rejected {r['path']}: {r['reason']}")
+        for r in report.skipped_files:
+            print(f"  skipped {r['path']}: {r['reason']}")
+        for r in report.repaired:
+            print(f"  {r['path']}: {r['repair']}")
         for d in report.dicomdirs:
             line = f"  DICOMDIR {d['path']}: lists {d['listed']}, found {d['found']}"
             if d["missing"]:
-                line += f", missing {len(d['missing'])} (e.g. {d['missing'][0]})"
+                line += f", missing {len(d['missing'])}"
             if d["not_listed"]:
-                line += f", {len(d['not_listed'])} files not listed (imported too)"
+                n = len(d["not_listed"])
+                line += f", {n} file{'s' if n != 1 else ''} not listed (imported too)"
             print(line)
+            for missing in d["missing"]:
+                print(f"    missing {missing}")
+            for extra in d["not_listed"]:
+                print(f"    not listed {extra}")
             for problem in d["problems"]:
                 print(f"    {problem}")
     return 2 if report.rejected else 0

@@ -1,9 +1,10 @@
-"""Dialogs: remote nodes (with Echo), settings, pick a node to send to, import summary, tags."""
+"""Dialogs: remote nodes (with Echo), settings, pick a node to send to, import report, send/export report, tags."""
 
 from __future__ import annotations
 
 import copy
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from PySide6 import QtCore, QtWidgets
@@ -370,6 +371,96 @@ class ReportDialog(QtWidgets.QDialog):
         lay.addWidget(buttons)
         self.resize(800, 420 if problems else 140)
         self.setAttribute(Qt.WA_DeleteOnClose)
+
+
+def import_report_needed(report: Any) -> bool:
+    """Whether an import's report has anything to show beyond its summary line: files rejected, skipped or
+    repaired, a DICOMDIR that does not match its medium, or nothing imported at all. A clean import shows none."""
+    if getattr(report, "rejected", None) or getattr(report, "skipped_files", None) or getattr(report, "repaired", None):
+        return True
+    for d in getattr(report, "dicomdirs", None) or []:
+        if d.get("missing") or d.get("not_listed") or d.get("problems") or d.get("listed") != d.get("found"):
+            return True
+    return not getattr(report, "imported", 0)
+
+
+class ImportReportDialog(QtWidgets.QDialog):
+    """The import report: the summary, how many files were rejected / skipped / repaired, each DICOMDIR's
+    reconciliation with its medium (listed, found, missing), and a table naming every such file with its reason."""
+
+    def __init__(self, report: Any, summary: str, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Import finished"))
+        self.setObjectName("import_summary")
+        rejected = list(getattr(report, "rejected", []) or [])
+        skipped = list(getattr(report, "skipped_files", []) or [])
+        repaired = list(getattr(report, "repaired", []) or [])
+        dicomdirs = list(getattr(report, "dicomdirs", []) or [])
+        self.summary = QtWidgets.QLabel(summary, self)
+        self.summary.setWordWrap(True)
+        counts = []
+        if rejected:
+            counts.append(self.tr("%n file(s) rejected", "", len(rejected)))
+        if skipped:
+            counts.append(self.tr("%n file(s) skipped (not DICOM)", "", len(skipped)))
+        if repaired:
+            counts.append(self.tr("%n file(s) repaired on the way in", "", len(repaired)))
+        self.counts = QtWidgets.QLabel("\n".join(counts), self)
+        self.counts.setObjectName("import_counts")
+        self.counts.setVisible(bool(counts))
+        # One line per DICOMDIR: what its listing says against what the medium holds.
+        lines = []
+        rows: list[tuple[str, str, str]] = []
+        for d in dicomdirs:
+            missing = list(d.get("missing") or [])
+            not_listed = list(d.get("not_listed") or [])
+            line = self.tr("DICOMDIR {path}: {listed} listed, {found} found, {missing} missing").format(
+                path=d.get("path", ""), listed=d.get("listed", 0), found=d.get("found", 0), missing=len(missing))
+            if not_listed:
+                line += "\n" + self.tr("%n file(s) on the medium not listed in it (imported too)", "",
+                                         len(not_listed))
+            lines.append(line)
+            medium = Path(d.get("path", "")).parent
+            for ref in missing:
+                rows.append((str(medium / ref), self.tr("Missing"), self.tr("listed in the DICOMDIR, not on the medium")))
+            for path in not_listed:
+                rows.append((path, self.tr("Not listed"), self.tr("on the medium, not in its DICOMDIR; imported")))
+            for problem in d.get("problems") or []:
+                rows.append((d.get("path", ""), self.tr("DICOMDIR"), problem))
+        self.dicomdir = QtWidgets.QLabel("\n".join(lines), self)
+        self.dicomdir.setObjectName("import_dicomdir")
+        self.dicomdir.setWordWrap(True)
+        self.dicomdir.setVisible(bool(lines))
+        rows = ([(r.get("path", ""), self.tr("Rejected"), r.get("reason", "")) for r in rejected]
+                + [(r.get("path", ""), self.tr("Skipped"), r.get("reason", "")) for r in skipped]
+                + [(r.get("path", ""), self.tr("Repaired"), r.get("repair", "")) for r in repaired]
+                + rows)
+        self.table = QtWidgets.QTableWidget(len(rows), 3, self)
+        self.table.setHorizontalHeaderLabels([self.tr("File"), self.tr("Outcome"), self.tr("Reason")])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        for r, cells in enumerate(rows):
+            for c, text in enumerate(cells):
+                item = QtWidgets.QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(r, c, item)
+        self.table.setColumnWidth(0, 380)
+        self.table.setColumnWidth(1, 90)
+        self.table.setVisible(bool(rows))
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Close, parent=self)
+        buttons.rejected.connect(self.reject)
+        lay = QtWidgets.QVBoxLayout(self)
+        for w in (self.summary, self.counts, self.dicomdir, self.table):
+            lay.addWidget(w)
+        lay.addWidget(buttons)
+        self.resize(900, 460 if rows else 160)
+        self.setAttribute(Qt.WA_DeleteOnClose)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """The table's rows as text (file, outcome, reason)."""
+        return [tuple(self.table.item(r, c).text() for c in range(3))  # type: ignore[misc]
+                for r in range(self.table.rowCount())]
 
 
 class TagsDialog(QtWidgets.QDialog):

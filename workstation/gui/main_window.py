@@ -21,7 +21,8 @@ from workstation.gui.common import (
     today_start,
 )
 from workstation.gui.export_dialog import ExportDialog, export_items, summarize_export
-from workstation.gui.dialogs import LISTENER_KEYS, NodePicker, NodesDialog, ReportDialog, SettingsDialog, TagsDialog
+from workstation.gui.dialogs import (LISTENER_KEYS, ImportReportDialog, NodePicker, NodesDialog, ReportDialog,
+                                     SettingsDialog, TagsDialog, import_report_needed)
 from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
 from workstation.gui.listener import ERROR, ListenerController
 from workstation.gui.media_watch import MediaWatcher
@@ -418,15 +419,13 @@ class MainWindow(QtWidgets.QMainWindow):
             show_error(self, self.tr("Import failed"), job.message, job.error_details)
         elif show_summary and job.result is not None:
             report = job.result
-            problems = [(r.get("path", ""), r.get("reason", "")) for r in getattr(report, "rejected", [])]
-            if not problems and not getattr(report, "skipped", 0) and getattr(report, "imported", 0):
+            if not import_report_needed(report):
                 # Everything went in: the new study in the list and the Activity row say so; a box to dismiss
                 # after every clean import (Horos, Weasis show none) only got in the way.
                 self.statusBar().showMessage(job.message, 10000)
                 self.importFinished.emit(job)
                 return
-            dlg = ReportDialog(self.tr("Import finished"), job.message, problems, self)
-            dlg.setObjectName("import_summary")
+            dlg = ImportReportDialog(report, job.message, self)
             self.dialogs.append(dlg)
             dlg.show()
         self.importFinished.emit(job)
