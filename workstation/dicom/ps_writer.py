@@ -240,7 +240,8 @@ def build_presentation_state(
         device_serial_number="1", content_label=_cs_label(label), content_description=description[:64] or None,
         content_creator_name=creator or None, **kwargs)
     ds.PresentationCreationDate = now.strftime("%Y%m%d")
-    ds.PresentationCreationTime = now.strftime("%H%M%S")
+    # Microseconds: two saves within a second (leaving a series, then Save) still order newest first.
+    ds.PresentationCreationTime = now.strftime("%H%M%S.%f")
     ds.SeriesDescription = "Presentation state"
     _complete_series(ds)
     rotation = int(display.rotation) % 360
