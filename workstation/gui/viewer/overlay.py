@@ -20,6 +20,17 @@ Qt = QtCore.Qt
 TEXT = QtGui.QColor(235, 235, 200)
 SHADOW = QtGui.QColor(0, 0, 0, 220)
 NICE_MM = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
+PRIOR = QtGui.QColor(255, 190, 60)
+CURRENT = QtGui.QColor(140, 220, 140)
+# Tool names as the overlay shows them (the state keeps the internal name).
+_N = QtCore.QT_TRANSLATE_NOOP
+TOOL_NAMES = {
+    "window": _N("Overlay", "window"), "zoom": _N("Overlay", "zoom"), "pan": _N("Overlay", "pan"),
+    "distance": _N("Overlay", "distance"), "angle": _N("Overlay", "angle"), "rectangle": _N("Overlay", "rectangle"),
+    "ellipse": _N("Overlay", "ellipse"), "probe": _N("Overlay", "probe"), "polygon": _N("Overlay", "polygon"),
+    "freehand": _N("Overlay", "freehand"), "arrow": _N("Overlay", "arrow"), "text": _N("Overlay", "text"),
+    "point": _N("Overlay", "point"), "cobb": _N("Overlay", "Cobb angle"), "calibrate": _N("Overlay", "calibrate"),
+}
 
 
 _OUTLINE = ((-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1))
@@ -42,6 +53,10 @@ def _block_size(fm: QtGui.QFontMetricsF, lines: list[str]) -> tuple[float, float
     if not lines:
         return 0.0, 0.0
     return max(fm.horizontalAdvance(x) for x in lines), fm.lineSpacing() * len(lines)
+
+
+def _t(text: str) -> str:
+    return QtCore.QCoreApplication.translate("Overlay", text)
 
 
 def _mm(value: float) -> str:
@@ -69,42 +84,84 @@ def corner_texts(vp, exporting: bool = False) -> dict[str, list[str]]:
     st = vp.state
     tl = [patient_line(h), h.get("PatientID", ""), h.get("InstitutionName", "")]
     number = str(h.get("SeriesNumber", "") or "").strip()
-    series = "  ".join(x for x in ((f"Se {number}" if number else ""), h.get("SeriesDescription", "")) if x)
+    series = "  ".join(x for x in ((_t("Se %1").replace("%1", number) if number else ""),
+                                   h.get("SeriesDescription", "")) if x)
     tr = [f"{fmt_date(h.get('StudyDate', ''))}", h.get("StudyDescription", ""), series, positioner_line(vp)]
     bl = [vp.image_number_text()]
     if vp.stack is not None:
         geo = vp.stack.geometry(st.frame)
         loc = []
         if geo.slice_location is not None:
-            loc.append(f"Loc {_mm(geo.slice_location)} mm")
+            loc.append(_t("Loc %1 mm").replace("%1", _mm(geo.slice_location)))
         if geo.slice_thickness:
-            loc.append(f"Thk {_mm(geo.slice_thickness)} mm")
+            loc.append(_t("Thk %1 mm").replace("%1", _mm(geo.slice_thickness)))
         if loc:
             bl.append("  ".join(loc))
     pr = vp.probe
     if pr:
-        line = f"({pr['column']}, {pr['row']})  stored {pr['stored']}"
+        line = f"({pr['column']}, {pr['row']})  " + _t("stored %1").replace("%1", str(pr["stored"]))
         if "value" in pr:
             line += f"  = {pr['value']:.1f} {pr['unit']}".rstrip()
         bl.append(line)
         if "position_mm" in pr:
-            bl.append("pos " + ", ".join(f"{v:.1f}" for v in pr["position_mm"]) + " mm")
+            bl.append(_t("pos %1 mm").replace("%1", ", ".join(f"{v:.1f}" for v in pr["position_mm"])))
     br = []
     if vp.presentation is not None and not vp.presentation.is_color:
-        inv = "  inv" if st.invert else ""
+        inv = "  " + _t("inv") if st.invert else ""
         if vp.current_voi_lut() is not None:
             br.append(voi_lut_name(vp.presentation, st.lut) + inv)
         else:
-            br.append(f"W {st.width + 0.0:.0f}  L {round(st.center) + 0.0:.0f}" + inv)
-    br.append(f"Zoom {vp.effective_zoom() * 100:.0f}%" + (f"  rot {st.rotation}°" if st.rotation else ""))
+            br.append(_t("W %1  L %2").replace("%1", f"{st.width + 0.0:.0f}")
+                      .replace("%2", f"{round(st.center) + 0.0:.0f}") + inv)
+    br.append(_t("Zoom %1%").replace("%1", f"{vp.effective_zoom() * 100:.0f}")
+              + ("  " + _t("rot %1°").replace("%1", str(st.rotation)) if st.rotation else ""))
     if st.playing:
-        br.append(f"Cine {st.fps:.0f} fps")
+        br.append(_t("Cine %1 fps").replace("%1", f"{st.fps:.0f}"))
     if vp.current_array() is None:
-        br.append("cannot decode" if vp.frame_error else "loading…")  # the reason is in the middle
+        br.append(_t("cannot decode") if vp.frame_error else _t("loading…"))  # the reason is in the middle
     if not exporting:
-        br.append(f"Tool: {st.tool}")
+        br.append(_t("Tool: %1").replace("%1", _t(TOOL_NAMES.get(st.tool, st.tool))))
     return {"top_left": [x for x in tl if x], "top_right": [x for x in tr if x], "bottom_left": bl,
             "bottom_right": br}
+
+
+def study_badge(vp) -> tuple[str, QtGui.QColor] | None:
+    """"Prior 2022-03-10" (or "Current …") on a viewport whose window shows several studies of the patient, so a
+    prior can never pass for the current study; None when the window shows one study. The window's first study is
+    the current one (the study opened, priors after it)."""
+    window = vp.window()
+    entries = getattr(window, "entries", None) or []
+    studies = [str(e.header.get("StudyInstanceUID") or "") for e in entries if getattr(e, "header", None)]
+    uid = str(vp.header.get("StudyInstanceUID") or "") if vp.header else ""
+    if not uid or len(set(studies)) < 2:
+        return None
+    date = fmt_date(vp.header.get("StudyDate", "")) or "?"
+    if uid == studies[0]:
+        return _t("Current %1").replace("%1", date), CURRENT
+    current = next((e.header for e in entries if str(e.header.get("StudyInstanceUID") or "") == studies[0]), {})
+    if str(vp.header.get("StudyDate") or "") > str(current.get("StudyDate") or ""):
+        return _t("Later study %1").replace("%1", date), PRIOR
+    return _t("Prior %1").replace("%1", date), PRIOR
+
+
+def _paint_study_badge(vp, p: QtGui.QPainter) -> None:
+    badge = study_badge(vp)
+    if badge is None:
+        return
+    text, color = badge
+    font = QtGui.QFont(p.font())
+    font.setPixelSize(13)
+    font.setBold(True)
+    p.setFont(font)
+    fm = QtGui.QFontMetricsF(font)
+    w = fm.horizontalAdvance(text) + 14
+    box = QtCore.QRectF((vp.canvas.width() - w) / 2, 26, w, fm.height() + 6)
+    p.setPen(QtGui.QPen(color, 1.5))
+    p.setBrush(QtGui.QColor(0, 0, 0, 170))
+    p.drawRoundedRect(box, 4, 4)
+    p.setPen(color)
+    p.drawText(box, Qt.AlignCenter, text)
+    p.setBrush(Qt.NoBrush)
 
 
 def orientation_texts(vp) -> dict[str, str] | None:
@@ -134,7 +191,7 @@ def frame_error_text(vp) -> str:
     if not vp.frame_error or vp.current_array() is not None:
         return ""
     reason = vp.frame_error if len(vp.frame_error) <= 400 else vp.frame_error[:399] + "…"
-    return f"Image {vp.state.frame + 1} cannot be displayed.\n\n{reason}"
+    return _t("Image %1 cannot be displayed.").replace("%1", str(vp.state.frame + 1)) + f"\n\n{reason}"
 
 
 def _paint_frame_error(vp, p: QtGui.QPainter) -> None:
@@ -155,6 +212,8 @@ def paint_overlay(vp, p: QtGui.QPainter, annotations: bool) -> None:
     p.setRenderHint(QtGui.QPainter.Antialiasing, True)
     _paint_frame_error(vp, p)
     _paint_measurements(vp, p)
+    # Which study this is shows even without annotations: current and prior must never be confused.
+    _paint_study_badge(vp, p)
     if not annotations:
         return
     w, h = vp.canvas.width(), vp.canvas.height()
@@ -211,5 +270,5 @@ def measurement_label(vp, m: Measurement) -> str:
     return label_text(vp, m)
 
 
-__all__ = ["corner_texts", "frame_error_text", "orientation_texts", "paint_overlay", "scale_bar",
+__all__ = ["corner_texts", "frame_error_text", "orientation_texts", "paint_overlay", "scale_bar", "study_badge",
            "measurement_label", "math"]

@@ -1,0 +1,45 @@
+"""Current and prior side by side: each viewport says which study it shows, so they can never be confused."""
+
+from __future__ import annotations
+
+from tests.reading.test_priors import write_study
+from workstation.gui.viewer.overlay import CURRENT, PRIOR, study_badge
+
+
+def test_each_viewport_names_its_study(qtbot, open_viewer, tmp_path):
+    _c, current = write_study(tmp_path / "c", "P1", "Doe^Jane", "20240515", 0, instances=3)
+    _p, prior = write_study(tmp_path / "p", "P1", "Doe^Jane", "20220310", 0, instances=3)
+    win = open_viewer([[str(p) for p in current], [str(p) for p in prior]], layout="1x2")
+    qtbot.waitUntil(lambda: len(win.entries) == 2, timeout=10000)
+    win.show_entry(0, 0)
+    win.show_entry(1, 1)
+    assert study_badge(win.viewports[0]) == ("Current 2024-05-15", CURRENT)
+    assert study_badge(win.viewports[1]) == ("Prior 2022-03-10", PRIOR)
+    # Dropping the current study into the second viewport: both say "Current", none says "Prior".
+    win.show_entry(1, 0)
+    assert study_badge(win.viewports[1])[0] == "Current 2024-05-15"
+
+
+def test_one_study_needs_no_badge(qtbot, open_viewer, tmp_path):
+    _c, current = write_study(tmp_path / "c", "P1", "Doe^Jane", "20240515", 0, instances=3)
+    win = open_viewer([str(p) for p in current])
+    assert study_badge(win.active) is None
+
+
+def test_the_badge_is_painted_even_without_annotations(qtbot, open_viewer, tmp_path):
+    import numpy as np
+    from PySide6 import QtGui
+
+    _c, current = write_study(tmp_path / "c", "P1", "Doe^Jane", "20240515", 0, instances=3)
+    _p, prior = write_study(tmp_path / "p", "P1", "Doe^Jane", "20220310", 0, instances=3)
+    win = open_viewer([[str(p) for p in current], [str(p) for p in prior]], layout="1x2")
+    qtbot.waitUntil(lambda: len(win.entries) == 2, timeout=10000)
+    win.show_entry(1, 1)
+    vp = win.viewports[1]
+    qtbot.waitUntil(lambda: vp.current_array() is not None, timeout=10000)
+    image = vp.grab_view(annotations=False).toImage().convertToFormat(QtGui.QImage.Format_RGB888)
+    ptr = image.constBits()
+    arr = np.frombuffer(ptr, np.uint8, image.sizeInBytes()).reshape(image.height(), image.bytesPerLine())
+    rgb = arr[:, : image.width() * 3].reshape(image.height(), image.width(), 3).astype(int)
+    amber = (rgb[..., 0] > 200) & (rgb[..., 1] > 150) & (rgb[..., 1] < 220) & (rgb[..., 2] < 110)
+    assert amber[:60].sum() > 30  # the amber "Prior" badge at the top
