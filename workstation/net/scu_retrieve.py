@@ -89,8 +89,13 @@ GET_STORAGE_CLASSES = [
         "OphthalmicTomographyImageStorage", "RTImageStorage", "RTDoseStorage", "RTStructureSetStorage",
         "RTPlanStorage", "RTIonPlanStorage", "SegmentationStorage", "SpatialRegistrationStorage",
         "ParametricMapStorage", "BasicTextSRStorage", "EnhancedSRStorage", "ComprehensiveSRStorage",
+        # The reading results travel with their study: measurement reports are Comprehensive 3D SR (highdicom),
+        # presentation states of other systems may be colour/blending/XA ones.
+        "Comprehensive3DSRStorage", "ExtensibleSRStorage",
         "KeyObjectSelectionDocumentStorage", "XRayRadiationDoseSRStorage",
-        "GrayscaleSoftcopyPresentationStateStorage", "EncapsulatedPDFStorage", "RawDataStorage",
+        "GrayscaleSoftcopyPresentationStateStorage", "ColorSoftcopyPresentationStateStorage",
+        "PseudoColorSoftcopyPresentationStateStorage", "BlendingSoftcopyPresentationStateStorage",
+        "XAXRFGrayscaleSoftcopyPresentationStateStorage", "EncapsulatedPDFStorage", "RawDataStorage",
     ) if hasattr(sc, name)
 ]
 
