@@ -73,7 +73,7 @@ def test_unknown_images_are_a_one_line_error(archive):
         save_presentation_state(archive, [Mark("point", [(1, 1)], "1.2.3")])
 
 
-def test_key_images_of_a_study_from_ours_and_another_systems_kos(archive, study, tmp_path):
+def test_key_images_of_a_study_from_ours_and_another_systems_kos(archive, study, tmp_path, capsys):
     study_uid, uids = study
     save_key_images(archive, uids[:2], note="compare with prior")
     other = other_systems_kos(pydicom.dcmread(archive.query("instance", {"SOPInstanceUID": uids[2]})[0]["path"]))
@@ -88,6 +88,11 @@ def test_key_images_of_a_study_from_ours_and_another_systems_kos(archive, study,
         (uids[0], "Of Interest", "compare with prior", ()), (uids[1], "Of Interest", "compare with prior", ()),
         (uids[2], "For Teaching", "", (2, 3))}
     assert len(archive.query("instance", {"StudyInstanceUID": study_uid, "Modality": "KO"})) == 2
+    data_dir = str(archive.settings.data_dir)
+    archive.close()
+    assert main(["--data-dir", data_dir, "key-images", study_uid]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and any(uids[2] in line and "frames 2,3  For Teaching" in line for line in lines)
 
 
 def test_measurements_json_is_migrated_and_kept(archive, study, tmp_path):
