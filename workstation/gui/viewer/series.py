@@ -87,34 +87,26 @@ def gc_paused():
                 gc.enable()
 
 
-def release_frozen_garbage() -> float:
-    """Collect what died among the objects :func:`gc_paused` froze, then freeze the survivors again; give freed
-    memory back to the system (glibc ``malloc_trim``). Returns the seconds it took.
+def give_memory_back() -> None:
+    """Return freed memory to the system (glibc ``malloc_trim``; a few ms), after a viewer window is deleted.
 
-    Frozen objects are never examined by the collector: a closed viewer's objects in reference cycles (pyqtgraph
-    items, stacks and their listeners) stayed forever, ~0.5 MB per 300-image study. Called once per closed
-    window, when no series is being opened (a full collection then, not during every opening).
+    A closed window must not rely on the garbage collector: :func:`gc_paused` freezes the objects alive when a
+    series has opened (the window's too), and frozen objects are never collected. The window therefore breaks its
+    own reference cycles when it closes (``StackViewport.release``, weak worker callbacks, its Python side emptied
+    once deleted), so reference counting frees it; a full collection at close (unfreeze, collect, freeze) stalled the GUI for 60-200 ms.
     """
-    import time
-
-    t0 = time.perf_counter()
-    with _gc_lock:
-        if _gc_pausers:
-            return 0.0  # an opening is under way; its own freeze comes later and the next close collects
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
-    _malloc_trim()
-    return time.perf_counter() - t0
-
-
-def _malloc_trim() -> None:
+    global _libc
     try:
-        import ctypes
+        if _libc is None:
+            import ctypes
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+            _libc = ctypes.CDLL("libc.so.6")  # once: a CDLL object per call was garbage in a reference cycle
+        _libc.malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: the allocator keeps what it keeps
         pass
+
+
+_libc = None
 
 
 def read_header(path: str | os.PathLike) -> dict:

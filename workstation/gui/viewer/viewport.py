@@ -223,6 +223,25 @@ class StackViewport(QtWidgets.QWidget):
         self.setStyleSheet("StackViewport { background: %s; }" % ("#e8a33d" if active else "#333"))
         self.setAttribute(Qt.WA_StyledBackground, True)
 
+    def release(self) -> None:
+        """Let go of everything shown and of the references that tie this viewport into cycles (the window is
+        closing): the objects are then freed by reference counting, without a full garbage collection."""
+        self.stop_cine()
+        self.set_entry(None)
+        self.entry = None
+        self.header = {}
+        self.presentation = None
+        self._array = None
+        self.interaction.reset_annotations()
+        for item in (self.image, self.planes):
+            item.clear()
+            # pyqtgraph keeps the last rendering (rows x columns x 4 bytes) until the next one.
+            item.qimage = None
+            item._displayBuffer = item._processingBuffer = None
+        self.state.unsubscribe(self._on_state)
+        self.interaction.vp = None
+        self.canvas._vp = None
+
     # -- frames ----------------------------------------------------------------------------------------------
     def _listener(self, stack, index):  # worker thread
         self._frameReady.emit(stack, int(index))

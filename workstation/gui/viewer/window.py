@@ -26,7 +26,7 @@ from workstation.gui.viewer import menus
 from workstation.gui.viewer.dragdrop import SeriesPayload, window_token
 from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
-    SeriesEntry, flatten, gc_paused, open_entries, release_frozen_garbage, sync_geometry,
+    SeriesEntry, flatten, gc_paused, open_entries, give_memory_back, sync_geometry,
 )
 from workstation.gui.viewer.tag_browser import TagBrowser
 from workstation.gui.viewer.tool_actions import fill_presets_menu, install_annotation_tools
@@ -81,8 +81,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
         _WINDOWS.add(self)
         # Deleted when closed: a parentless window stayed alive with its series (20 MB per 300-image study).
         self.setAttribute(Qt.WA_DeleteOnClose, True)
-        # Once deleted, its objects in reference cycles are garbage the frozen generation would keep.
-        self.destroyed.connect(_after_delete)
+        # Once deleted, what it freed goes back to the system (glibc keeps freed memory otherwise).
+        self.destroyed.connect(partial(_after_delete, weakref.ref(self)))
         close = QtGui.QAction("Close", self)
         keys = QtGui.QKeySequence.keyBindings(QtGui.QKeySequence.Close)
         if QtGui.QKeySequence("Ctrl+W") not in keys:  # a sequence listed twice makes the shortcut "ambiguous"
@@ -565,12 +565,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self._closed = True
         self._thumbnail_jobs.cancel()  # before the stacks close: no thumbnail falls back to a direct decode
         for vp in self.viewports:
-            vp.stop_cine()
-            vp.set_entry(None)
-            vp.entry = None
-            vp.header = {}
-            vp.presentation = None
-            vp.interaction.reset_annotations()
+            vp.release()
         for w in list(self._workers):
             try:
                 w.quit()
@@ -597,27 +592,35 @@ def _weak_method(obj, name: str):
 
     def call(*args):
         target = ref()
-        if target is not None:
+        if target is not None and not getattr(target, "_closed", True):
             return getattr(target, name)(*args)
         return None
 
     return call
 
 
-def _after_delete(*_args) -> None:
-    QtCore.QTimer.singleShot(0, release_frozen_garbage)
+def _after_delete(window_ref, *_args) -> None:
+    """The window's C++ side is gone: empty its Python side, which may still be held (the main window's list of
+    viewers, a lambda in a menu action) and sits in reference cycles with its widgets' wrappers; frozen by
+    gc_paused, the collector would never free them. Then give the memory back."""
+    window = window_ref()
+    if window is not None:
+        window.__dict__.clear()
+        window._closed = True  # what late callbacks check
+    QtCore.QTimer.singleShot(0, give_memory_back)
 
 
 def _worker_done(window_ref, worker_ref) -> None:
     window, worker = window_ref(), worker_ref()
-    if window is not None and worker is not None and worker in window._workers:
-        window._workers.remove(worker)
+    workers = getattr(window, "_workers", None)
+    if worker is not None and workers is not None and worker in workers:
+        workers.remove(worker)
 
 
 def _call_weak(window_ref, method: str, vp_ref, *args) -> None:
     """Call ``window.method(vp, *args)`` when the window still lives (a worker's result may come after close)."""
     window = window_ref()
-    if window is None or window._closed:
+    if window is None or getattr(window, "_closed", True):
         if method == "_on_dropped_opened" and args:
             _close_entries(args[-1])
         return
