@@ -231,3 +231,24 @@ def test_whole_pdu_reads_wait_for_all_of_it_and_give_up_on_a_stall_or_a_close():
         ours.close()
         if peer.fileno() != -1:
             peer.close()
+
+
+def test_identifier_inside_the_command_pdv_after_a_whole_command_is_left_out():
+    """Orthanc (DCMTK) answers a C-GET whose instance has no accepted context with a failure whose Failed SOP
+    Instance UID List sits in the command PDV after the command set; that used to abort the association as
+    'malformed' and tell the user the node refused us. The command is read, the stray bytes are left out."""
+    rsp = dimse_primitives.C_GET()
+    rsp.MessageIDBeingRespondedTo = 1
+    rsp.AffectedSOPClassUID = StudyRootQueryRetrieveInformationModelGet
+    rsp.Status = 0xC000
+    rsp.NumberOfFailedSuboperations = 1
+    command = _command_bytes(dimse_messages.C_GET_RSP, rsp)
+    uid = b"1.2.826.0.1.3680043.8.498.30569162399751186441029443611654650811"
+    stray = b"\x08\x00\x00\x00\x04\x00\x00\x00" + (8 + len(uid)).to_bytes(4, "little") + \
+        b"\x08\x00\x58\x00" + len(uid).to_bytes(4, "little") + uid
+    decoded = status_dataset(decode_command(command + stray))
+    assert decoded.Status == 0xC000 and decoded.get("NumberOfFailedSuboperations") == 1
+    from workstation.net.scu_fastget import ProtocolError
+
+    with pytest.raises(ProtocolError):  # a foreign element inside the declared command set is still refused
+        decode_command(command[:-10] + stray)

@@ -79,6 +79,12 @@ def decode_command(data: bytes | bytearray | memoryview) -> dict[int, bytes]:
         if offset + 8 > size:
             raise ProtocolError("truncated command set")
         group, element, length = _ELEMENT.unpack_from(view, offset)
+        if group != 0x0000 and 0x0000 in out and offset == 12 + int.from_bytes(out[0x0000][:4], "little"):
+            # Orthanc 1.x (DCMTK) puts a failed C-GET's identifier (Failed SOP Instance UID List) inside the
+            # command PDV, after a complete command set that says "no data set". The command is whole: read it,
+            # and leave the stray identifier (aborting here told the user the node refused us).
+            log.info("C-GET: %d bytes after the command set's declared end ignored", size - offset)
+            break
         offset += 8
         if group != 0x0000 or offset + length > size:
             raise ProtocolError("malformed command set")
