@@ -144,7 +144,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self._build_toolbar()
         self.set_layout(layout)
         menus.install(self)  # menu bar, title from the series shown, size from the screen (menus.py)
-        self.statusBar().showMessage("Opening…")
+        self.statusBar().showMessage(self.tr("Opening…"))
         self._groups = flatten(items)
         if self._groups:
             self._open_groups(self._groups)
@@ -213,7 +213,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
     def _on_open_error(self, exc):
         if self._closed:
             return
-        self.statusBar().showMessage(f"Cannot open: {exc}")
+        self.statusBar().showMessage(self.tr("Cannot open: {0}").format(exc))
         self.viewports[0].show_message(f"Cannot open these files:\n{exc}")
         self.is_loaded = True
         self.loaded.emit()
@@ -380,6 +380,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
             return
         self.entries.append(wanted)
         index = len(self.entries) - 1
+        self.statusBar().showMessage(self.tr("%n series", "", len(self.entries)), 5000)
         self.thumbnails.add_entry(index, wanted)
         self._make_thumbnails([index])
         if vp is not None and vp in self.viewports and vp.pending_drop == key:
