@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from workstation.archive import storage as storage_mod
 from workstation.archive.storage import Storage
@@ -83,3 +86,24 @@ def test_temp_files_are_written_beside_their_final_name_and_found_by_the_check(t
     assert st.temp_files() == [stray]
     assert st.remove_temp_files(only_dead_writers=True) == 1 and not stray.exists()
     assert list(st.iter_files()) == [dest]
+
+
+@pytest.mark.parametrize("ways", [("copy_file_range",), ("sendfile",), ()])
+def test_copy_file_falls_back_from_kernel_copies_to_a_plain_copy(tmp_path, monkeypatch, ways):
+    """The in-kernel copy (copy_file_range, else sendfile) falls back per file when the file system refuses it."""
+    import errno
+
+    src = tmp_path / "src.bin"
+    payload = os.urandom(3 * 1024 * 1024 + 17)
+    src.write_bytes(payload)
+
+    def refuse(*args):
+        raise OSError(errno.EXDEV, "cross-device")
+
+    for name in ("copy_file_range", "sendfile"):
+        if name not in ways and hasattr(os, name):
+            monkeypatch.setattr(storage_mod.os, name, refuse)
+    st = Storage(tmp_path / "s")
+    dest = st.copy_file("1.2.3", src, fsync=True)
+    assert dest.read_bytes() == payload
+    assert st.temp_files() == []

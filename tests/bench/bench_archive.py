@@ -9,9 +9,12 @@ Import (targets on a 2-core machine):
     timed, so the bare loop and both imports see a warm cache for the *input*. Bare loop, copy, link and a disk
     probe run interleaved ``--import-repeat`` times and the best run of each counts (the machine may be shared);
     CPU seconds (this process and its parser processes) are printed as well, as they are less load-sensitive.
-    Targets: copy <= 1.5x, link <= 1.2x the bare loop's time. Copy mode writes every file durably (a batch's data
-    synced before its index rows are committed), so it is also bounded by the disk: the floor printed is copying
-    the same files with the kernel's copy on 4 threads and one sync at the end, without parsing anything.
+    Copy mode does two jobs that overlap on two cores: parsing headers (floor: the bare loop) and writing the bytes
+    durably (floor: copying the same files with the kernel's copy on 4 threads and one sync at the end, without
+    parsing anything; a batch's data is synced before its index rows are committed). Targets (issue 15): copy
+    <= 1.3x the slower of the two floors, link <= 1.2x the bare loop. A third, diagnostic floor copies the same
+    files into the archive's own two-level folder layout (``ab/cd/<key>.dcm``: in a new archive nearly every file
+    needs a new folder, and a mkdir costs as much as creating the file on this kind of disk).
 Index:
   * an index of I instances in S studies (filled with ``archive.index.add`` in batches of 1000; patients, names,
     dates, modalities varied), then: median of ``query("study", {})`` listing all studies and of a typical
@@ -111,9 +114,11 @@ def bare_loop(paths: list[Path]) -> float:
     return time.perf_counter() - t
 
 
-def disk_write_throughput(work: Path, paths: list[Path]) -> float:
+def disk_write_throughput(work: Path, paths: list[Path], layout: bool = False) -> float:
     """Seconds to copy ``paths`` (kernel copy, 4 threads, no parsing) and make them durable with one sync at the
-    end: the floor of a durable copy-mode import on this disk, whatever the parsing costs."""
+    end: the floor of a durable copy-mode import on this disk, whatever the parsing costs. With ``layout`` into
+    the archive's two-level folders (first level made beforehand, as Storage does; the second made per file)."""
+    import hashlib
     from concurrent.futures import ThreadPoolExecutor
 
     target = work / "disk-probe"
@@ -123,7 +128,13 @@ def disk_write_throughput(work: Path, paths: list[Path]) -> float:
         (target / f"{i:02x}").mkdir()
 
     def one(i: int) -> None:
-        shutil.copyfile(paths[i], target / f"{i % 256:02x}" / f"{i}.dcm")
+        if layout:
+            key = hashlib.sha256(paths[i].name.encode()).hexdigest()[:40]
+            folder = target / key[:2] / key[2:4]
+            os.makedirs(folder, exist_ok=True)
+            shutil.copyfile(paths[i], folder / f"{key}.dcm")
+        else:
+            shutil.copyfile(paths[i], target / f"{i % 256:02x}" / f"{i}.dcm")
 
     t = time.perf_counter()
     with ThreadPoolExecutor(4) as pool:
@@ -185,7 +196,7 @@ def bench_import(work: Path, count: int, size: int, profile: bool, repeat: int, 
     os.sync()
     print(f"page cache warmed (every input file read twice in full before timing): {nbytes / 1e9:.2f} GB")
     n = len(paths)
-    runs: dict[str, list[tuple[float, float]]] = {"bare": [], "copy": [], "link": [], "disk": []}
+    runs: dict[str, list[tuple[float, float]]] = {"bare": [], "copy": [], "link": [], "disk": [], "layout": []}
     for r in range(repeat):
         # Interleaved, so that load from other processes on the machine hits every variant alike.
         runs["bare"].append(_timed(lambda: bare_loop(paths)))
@@ -198,18 +209,26 @@ def bench_import(work: Path, count: int, size: int, profile: bool, repeat: int, 
         assert linked == n, linked
         runs["link"].append((secs, cpu))
         runs["disk"].append(_timed(lambda: disk_write_throughput(work, paths)))
+        runs["layout"].append(_timed(lambda: disk_write_throughput(work, paths, layout=True)))
         print(f"  run {r + 1}: " + ", ".join(f"{k} {v[-1][0]:.2f} s (cpu {v[-1][1]:.2f} s)" for k, v in runs.items()))
     best = {k: min(v) for k, v in runs.items()}  # the fastest run of each: the least disturbed
     bare = best["bare"][0]
     print(f"best of {repeat} (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):")
     print(f"  bare dcmread(stop_before_pixels) loop: {bare:.2f} s ({n / bare:.0f} files/s, cpu {best['bare'][1]:.2f} s)")
-    for key, target in (("copy", 1.5), ("link", 1.2)):
-        secs, cpu = best[key]
-        print(f"  import {key}: {secs:.2f} s, {n / secs:.0f} instances/s, cpu {cpu:.2f} s, ratio {secs / bare:.2f}x the bare loop (target <= {target}x: "
-              f"{'ok' if secs / bare <= target else 'MISSED'})")
-    disk = best["disk"][0]
-    print(f"  floor for copy mode: copying the same files, 4 threads, one sync at the end, no parsing: {disk:.2f} s "
-          f"({nbytes / disk / 1e6:.0f} MB/s) = {disk / bare:.2f}x the bare loop")
+    disk, layout = best["disk"][0], best["layout"][0]
+    print(f"  disk floor: copying the same files, 4 threads, one sync at the end, no parsing: {disk:.2f} s "
+          f"({nbytes / disk / 1e6:.0f} MB/s, cpu {best['disk'][1]:.2f} s) = {disk / bare:.2f}x the bare loop")
+    floor = max(bare, disk)
+    secs, cpu = best["copy"]
+    print(f"  import copy: {secs:.2f} s, {n / secs:.0f} instances/s, cpu {cpu:.2f} s = {secs / floor:.2f}x the slower "
+          f"floor ({'disk' if disk >= bare else 'parse'}) (target <= 1.3x: {'ok' if secs / floor <= 1.3 else 'MISSED'}); "
+          f"{secs / bare:.2f}x the bare loop, {secs / disk:.2f}x the disk floor")
+    secs, cpu = best["link"]
+    print(f"  import link: {secs:.2f} s, {n / secs:.0f} instances/s, cpu {cpu:.2f} s = {secs / bare:.2f}x the bare loop "
+          f"(target <= 1.2x: {'ok' if secs / bare <= 1.2 else 'MISSED'})")
+    print(f"  diagnostic: the disk floor into the archive's two-level folders (a mkdir per new folder): {layout:.2f} s "
+          f"(cpu {best['layout'][1]:.2f} s); copy import = {best['copy'][0] / max(bare, layout):.2f}x the slower of it "
+          f"and the bare loop")
     if profile:
         for name in ("import-copy.prof", "import-link.prof"):
             print(f"\n--- cProfile {name} (main thread only; top 25 cumulative) ---")

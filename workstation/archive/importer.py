@@ -377,8 +377,16 @@ def _parse_files(files: list[tuple[str, str]], link: bool, target: tuple[str, st
     the file is stored here without sync (the importer syncs each batch before its rows), unless the index has it
     already."""
     out: list[tuple[str, dict[str, Any] | None, str, str]] = []
-    for path, label in files:
-        header, kind, reason = _read(path, label)
+    headers = [_read(path, label) for path, label in files]
+    existing: set[str] = set()
+    if not link and target is not None and not target[2]:
+        # One query for the chunk, not one per file.
+        sops = [h.sop_instance_uid for h, _, _ in headers if h is not None]
+        if sops:
+            con = _worker_store(target)[1]
+            marks = ",".join("?" * len(sops))
+            existing = {r[0] for r in con.execute(f"SELECT sop_uid FROM instances WHERE sop_uid IN ({marks})", sops)}
+    for (path, label), (header, kind, reason) in zip(files, headers):
         if header is None:
             out.append((kind, None, reason, ""))
             continue
@@ -391,9 +399,9 @@ def _parse_files(files: list[tuple[str, str]], link: bool, target: tuple[str, st
                     out.append(("ok", header.attributes, os.path.realpath(path), ""))
                 continue
             assert target is not None
-            storage, con = _worker_store(target)
+            storage = _worker_store(target)[0]
             sop = header.sop_instance_uid
-            if not target[2] and con.execute("SELECT 1 FROM instances WHERE sop_uid = ?", (sop,)).fetchone():
+            if sop in existing:
                 out.append(("duplicate", None, "", ""))
                 continue
             if header.from_meta:

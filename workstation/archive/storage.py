@@ -19,7 +19,7 @@ import sys
 import threading
 import uuid
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
 
 
 class StorageFull(OSError):
@@ -82,11 +82,22 @@ class Storage:
         with self._mkdir_lock:
             if key in self._made_dirs and (not sync or key not in self._unsynced_dirs):
                 return
-            for folder in (path.parent.parent, path.parent):
-                try:
-                    os.mkdir(folder)
-                except FileExistsError:
-                    continue
+            # The first level exists from the start (_make_first_level): make the second alone, and the first
+            # only if it went missing (a failed mkdir costs as much as one that works - 0.15 ms per file).
+            try:
+                os.mkdir(path.parent)
+                made = [path.parent]
+            except FileExistsError:
+                made = []
+            except FileNotFoundError:
+                made = []
+                for folder in (path.parent.parent, path.parent):
+                    try:
+                        os.mkdir(folder)
+                        made.append(folder)
+                    except FileExistsError:
+                        continue
+            for folder in made:
                 if sync:
                     fsync_dir(folder.parent)
                 else:
@@ -144,9 +155,7 @@ class Storage:
         tmp = self._tmp_path(dest)
         try:
             if isinstance(source, (str, os.PathLike)):
-                shutil.copyfile(source, tmp)
-                if fsync:
-                    _fsync_path(tmp)
+                _copy_path(source, tmp, fsync)
             else:
                 with open(tmp, "wb") as out:
                     shutil.copyfileobj(source, out, 1024 * 1024)
@@ -322,6 +331,58 @@ def _unlink_quietly(path: Path) -> bool:
         return False
     except OSError:
         return False
+
+
+def _copy_path(source: str | os.PathLike[str], dest: Path, fsync: bool) -> None:
+    """Copy ``source`` to the new file ``dest`` inside the kernel: copy_file_range(2) (a reflink or a server-side
+    copy where the file system can), else sendfile(2). Leaner than shutil.copyfile, whose stat calls and checks
+    cost a third as much as the copy itself for a 0.5 MB file."""
+    src = os.open(source, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        dst = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+        try:
+            size = os.fstat(src).st_size
+            done = 0
+            kernel = _KERNEL_COPY[0]
+            while kernel is not None:
+                try:
+                    n = kernel(src, dst, max(size - done, 1 << 20), done)
+                except OSError as exc:
+                    if done or exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP,
+                                                 errno.ENOTSUP, errno.EBADF, errno.EPERM):
+                        raise
+                    kernel = _next_kernel_copy(kernel)
+                    continue
+                if n == 0:
+                    break
+                done += n
+            if kernel is None:
+                os.lseek(src, 0, os.SEEK_SET)
+                with open(src, "rb", closefd=False) as fin, open(dst, "wb", closefd=False) as fout:
+                    shutil.copyfileobj(fin, fout, 1024 * 1024)
+            if fsync:
+                _datasync(dst)
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
+
+
+def _copy_file_range(src: int, dst: int, count: int, offset: int) -> int:
+    return os.copy_file_range(src, dst, count, offset, offset)  # type: ignore[attr-defined]
+
+
+def _sendfile(src: int, dst: int, count: int, offset: int) -> int:
+    return os.sendfile(dst, src, offset, count)
+
+
+def _next_kernel_copy(current: Any) -> Any:
+    """The next way down once ``current`` failed for this file (copy_file_range -> sendfile -> plain read/write)."""
+    return _sendfile if current is _copy_file_range and hasattr(os, "sendfile") else None
+
+
+_KERNEL_COPY: list[Any] = [_copy_file_range if hasattr(os, "copy_file_range")
+                           else _sendfile if hasattr(os, "sendfile") else None]
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:
