@@ -50,6 +50,23 @@
         </message>
     </context>
     <context>
+        <name>ListenerController</name>
+        <message numerus="yes">
+            <source>%n received</source>
+            <translation>
+                <numerusform>%n received</numerusform>
+                <numerusform>%n received</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>, %n failed</source>
+            <translation>
+                <numerusform>, %n failed</numerusform>
+                <numerusform>, %n failed</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
         <name>MainWindow</name>
         <message numerus="yes">
             <source>%n received today</source>
@@ -221,6 +238,61 @@
             <translation>
                 <numerusform>%n series</numerusform>
                 <numerusform>%n series</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>_ExportText</name>
+        <message numerus="yes">
+            <source>cancelled after %n instance(s)</source>
+            <translation>
+                <numerusform>cancelled after %n instance</numerusform>
+                <numerusform>cancelled after %n instances</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n instance(s) exported to %1</source>
+            <translation>
+                <numerusform>%n instance exported to %1</numerusform>
+                <numerusform>%n instances exported to %1</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n failed</source>
+            <translation>
+                <numerusform>%n failed</numerusform>
+                <numerusform>%n failed</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>_ImportText</name>
+        <message numerus="yes">
+            <source>%n imported</source>
+            <translation>
+                <numerusform>%n imported</numerusform>
+                <numerusform>%n imported</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n already in the archive</source>
+            <translation>
+                <numerusform>%n already in the archive</numerusform>
+                <numerusform>%n already in the archive</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n skipped</source>
+            <translation>
+                <numerusform>%n skipped</numerusform>
+                <numerusform>%n skipped</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n rejected</source>
+            <translation>
+                <numerusform>%n rejected</numerusform>
+                <numerusform>%n rejected</numerusform>
             </translation>
         </message>
     </context>

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from workstation.gui.jobs import DONE, FAILED, PARTIAL
 
@@ -93,10 +93,24 @@ def export_items(archive: Any, selection: list[tuple[str, str]], destination: st
                   cancel=cancel)
 
 
+class _ExportText(QtCore.QObject):
+    """Counted texts through self.tr: lupdate marks those as plural forms (not module-level translate calls)."""
+
+    def cancelled(self, n: int) -> str:
+        return self.tr("cancelled after %n instance(s)", "", n)
+
+    def exported(self, n: int, destination: str) -> str:
+        return self.tr("%n instance(s) exported to %1", "", n).replace("%1", destination)
+
+    def failed(self, n: int) -> str:
+        return self.tr("%n failed", "", n)
+
+
 def summarize_export(report: Any) -> tuple[str, str]:
+    text = _ExportText()
     if report.cancelled:
-        return FAILED, f"cancelled after {report.exported} instance(s)"
-    text = f"{report.exported} instance(s) exported to {report.destination}"
+        return FAILED, text.cancelled(int(report.exported))
+    done = text.exported(int(report.exported), str(report.destination))
     if report.failed:
-        return PARTIAL, f"{text}; {len(report.failed)} failed"
-    return DONE, text
+        return PARTIAL, done + "; " + text.failed(len(report.failed))
+    return DONE, done

@@ -168,7 +168,7 @@ class ListenerController(QtCore.QObject):
                 self.associations[number] = job
                 self.jobs.submit(job, start=False)
             received, failed = int(entry.get("received") or 0), int(entry.get("failed") or 0)
-            message = self.tr("%d received") % received + (self.tr(", %d failed") % failed if failed else "")
+            message = self.tr("%n received", "", received) + (self.tr(", %n failed", "", failed) if failed else "")
             if entry.get("detail"):
                 message += " — " + entry["detail"]
             snap = JobProgress(received, None, failed, message)

@@ -236,9 +236,9 @@ class MainWindow(QtWidgets.QMainWindow):
         box.setTextFormat(Qt.RichText)
         box.setText(self.tr("<b>Workstation %1</b> — an open DICOM workstation: local archive, viewer, DICOM node. "
                             "Qt %2.").replace("%1", __version__).replace("%2", qt)
-                    + f"<table cellspacing='6'><tr><th align='left'>{self.tr('Component')}</th>"
-                      f"<th align='left'>{self.tr('Version')}</th><th align='left'>{self.tr('Licence')}</th></tr>"
-                      f"{rows}</table><p>{where}</p>")
+                    + "<table cellspacing='6'><tr><th align='left'>" + self.tr("Component") + "</th>"
+                    + "<th align='left'>" + self.tr("Version") + "</th><th align='left'>" + self.tr("Licence")
+                    + f"</th></tr>{rows}</table><p>{where}</p>")
         box.setObjectName("about_box")
         box.open()
         self.dialogs.append(box)

@@ -12,6 +12,7 @@ import os
 import sqlite3
 from typing import Any, Callable
 
+from PySide6 import QtCore
 from superqt.utils import create_worker
 
 from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL
@@ -26,21 +27,36 @@ def import_paths(archive: Any, paths: list[str], *, progress=None, cancel=None) 
     return archive.import_paths(paths, progress=report, cancel=cancel)
 
 
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, (list, tuple, set)) else int(value or 0)
+
+
+class _ImportText(QtCore.QObject):
+    """Counted texts through self.tr: lupdate marks those as plural forms (not module-level translate calls)."""
+
+    def parts(self, imported: int, dups: int, skipped: int, rejected: int) -> list[str]:
+        out = [self.tr("%n imported", "", imported)]
+        if dups:
+            out.append(self.tr("%n already in the archive", "", dups))
+        if skipped:
+            out.append(self.tr("%n skipped", "", skipped))
+        if rejected:
+            out.append(self.tr("%n rejected", "", rejected))
+        return out
+
+    def cancelled(self) -> str:
+        return self.tr("(cancelled)")
+
+
 def summarize_import(report: Any) -> tuple[str, str]:
-    imported = getattr(report, "imported", 0)
-    dups = getattr(report, "duplicates", 0)
-    rejected = len(getattr(report, "rejected", []) or [])
-    skipped = getattr(report, "skipped", 0)
-    parts = [f"{imported} imported"]
-    if dups:
-        parts.append(f"{dups} already in the archive")
-    if skipped:
-        parts.append(f"{skipped} skipped")
-    if rejected:
-        parts.append(f"{rejected} rejected")
-    text = ", ".join(parts)
+    imported = _count(getattr(report, "imported", 0))
+    dups = _count(getattr(report, "duplicates", 0))
+    rejected = _count(getattr(report, "rejected", []))
+    skipped = _count(getattr(report, "skipped", 0))
+    words = _ImportText()
+    text = ", ".join(words.parts(imported, dups, skipped, rejected))
     if getattr(report, "cancelled", False):
-        return CANCELLED, text + " (cancelled)"
+        return CANCELLED, text + " " + words.cancelled()
     if rejected and not imported and not dups:
         return FAILED, text
     return (PARTIAL if rejected else DONE), text

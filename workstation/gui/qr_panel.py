@@ -453,7 +453,8 @@ class QueryRetrievePanel(QtWidgets.QWidget):
     def _find_progress(self) -> None:
         """Status line after each node answers; ``findDone`` once all have (-1 if every node failed)."""
         outcome = self._find_outcome
-        parts = [f"{name}: {text or self.tr('searching…')}" for name, text in outcome.items()]
+        searching = self.tr("searching…")  # outside the f-string: lupdate does not look inside one
+        parts = [f"{name}: {text or searching}" for name, text in outcome.items()]
         if len(outcome) == 1:
             name, text = next(iter(outcome.items()))
             if text.startswith(self.tr("failed")):
