@@ -163,3 +163,36 @@ def test_dcmpschk_and_dciodvfy_find_no_error(images, tmp_path):
     assert not _errors(check.stdout + check.stderr)
     vfy = run_tool("dciodvfy", [path], check=False)
     assert vfy.returncode == 0 and not _errors(vfy.stdout + vfy.stderr), vfy.stdout + vfy.stderr
+
+
+def colour_image() -> pydicom.Dataset:
+    from pydicom.dataset import Dataset
+    from pydicom.uid import generate_uid
+
+    ds = Dataset()
+    ds.SOPClassUID, ds.SOPInstanceUID = "1.2.840.10008.5.1.4.1.1.7", generate_uid()
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.Modality = generate_uid(), generate_uid(), "OT"
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = "Colour^Case", "C1", "", ""
+    ds.StudyDate, ds.StudyTime, ds.ReferringPhysicianName, ds.StudyID, ds.AccessionNumber = "20240101", "1200", "", "1", ""
+    ds.Rows = ds.Columns = 32
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    return ds
+
+
+def test_colour_images_get_a_colour_presentation_state(images, tmp_path):
+    image = colour_image()
+    u = str(image.SOPInstanceUID)
+    marks = [Mark("distance", [(1.5, 1.25), (20.0, 30.5)], u, 0, "x"), Mark("text", [(3, 3)], u, 0, "t")]
+    written = build_presentation_state([image], marks, DisplayState(window=(40, 400)))
+    assert written.dataset.SOPClassUID == "1.2.840.10008.5.1.4.1.1.11.2"
+    assert [w.code for w in written.warnings] == ["display.window"]  # a colour PS has no window: said, not dropped
+    path = tmp_path / "cps.dcm"
+    path.write_bytes(written.encode())
+    assert_same(marks, marks_from_state(read_presentation_state(path))[0])
+    check = run_tool("dcmpschk", [path], check=False)
+    assert check.returncode == 0 and not _errors(check.stdout + check.stderr), check.stdout + check.stderr
+    vfy = run_tool("dciodvfy", [path], check=False)
+    assert vfy.returncode == 0 and not _errors(vfy.stdout + vfy.stderr), vfy.stdout + vfy.stderr
+    with pytest.raises(ValueError, match="not both"):
+        build_presentation_state([images[0], image], [])

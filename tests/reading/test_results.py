@@ -152,3 +152,19 @@ def test_report_of_a_study_without_measurements_is_one_line(archive, study, caps
     assert len(err) == 1 and "no measurements" in err[0]
     assert main(["--data-dir", data_dir, "report", "1.2.3.999"]) == 1
     assert "not in the archive" in capsys.readouterr().err
+
+
+def test_report_from_a_measurements_json(archive, study, tmp_path, capsys):
+    study_uid, uids = study
+    path = tmp_path / "measurements.json"
+    path.write_text(json.dumps({"version": 1, "measurements": [
+        {"key": [uids[0], 0], "kind": "distance", "points": [[10, 20], [40, 60]]},
+        {"key": ["1.2.3.4.5", 0], "kind": "distance", "points": [[1, 1], [2, 2]]},  # another study's image
+        {"key": [uids[1], 0], "kind": "polygon", "points": [[10, 10], [30, 10], [30, 30], [10, 30]]}]}))
+    data_dir = str(archive.settings.data_dir)
+    archive.close()
+    out = tmp_path / "r.dcm"
+    assert main(["--data-dir", data_dir, "report", study_uid, "--measurements", str(path), "-o", str(out)]) == 0
+    values = {v["name"]: v["value"] for v in report_values(str(out))}
+    assert values["Length"] == pytest.approx(25.0) and values["Area"] == pytest.approx(20 * 20 * 0.25)
+    assert "stored" not in capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""Write the reader's measurements and annotations as a Grayscale Softcopy Presentation State (no Qt, no archive).
+"""Write the reader's measurements and annotations as a Grayscale Softcopy Presentation State (Color Softcopy PS
+for colour images; no Qt, no archive).
 
 The input is plain: a list of :class:`Mark` (kind, points in image pixel coordinates, the image and frame it is
 drawn on, its label text) and a :class:`DisplayState` (window, rotation/flip, displayed area). The output is a
@@ -228,12 +229,23 @@ def build_presentation_state(
     if annotations:
         kwargs["graphic_layers"] = [layers[n] for n in LAYER_ORDER if n in layers]
         kwargs["graphic_annotations"] = annotations
-    if display.window is not None:
+    colour = [int(im.get("SamplesPerPixel", 1) or 1) > 1 for im in images]
+    if any(colour) and not all(colour):
+        raise ValueError("a presentation state covers grayscale or colour images, not both")
+    cls = hd.pr.GrayscaleSoftcopyPresentationState
+    if all(colour):
+        # Colour images take a Color Softcopy Presentation State (PS3.3 A.33.2): no VOI, an ICC profile instead.
+        cls = hd.pr.ColorSoftcopyPresentationState
+        kwargs["icc_profile"] = _icc_profile(images[0])
+        if display.window is not None:
+            warnings.append(PSWarning("display.window", "colour images: the window is not part of a colour "
+                                      "presentation state; not written"))
+    elif display.window is not None:
         center, width = (float(v) for v in display.window)
         kwargs["voi_lut_transformations"] = [hd.pr.SoftcopyVOILUTTransformation(
             window_center=center, window_width=max(width, 1.0))]
     now = _dt.datetime.now()
-    ds = hd.pr.GrayscaleSoftcopyPresentationState(
+    ds = cls(
         referenced_images=list(images), series_instance_uid=series_instance_uid or generate_uid(),
         series_number=series_number, sop_instance_uid=generate_uid(), instance_number=instance_number,
         manufacturer=MANUFACTURER, manufacturer_model_name="workstation", software_versions="1",
@@ -260,6 +272,18 @@ def build_presentation_state(
         if "PixelOriginInterpretation" in item and "TotalPixelMatrixRows" not in images[0]:
             del item.PixelOriginInterpretation
     return Written(ds, [m for m, _, _ in written], warnings)
+
+
+def _icc_profile(image: Dataset) -> bytes:
+    """The image's own ICC profile, else sRGB (what an image without one is taken to be)."""
+    own = image.get("ICCProfile")
+    if own:
+        return bytes(own)
+    # A Color PS needs an input/colour-space class profile ("scnr"/"spac"); a display profile such as littleCMS's
+    # sRGB ("mntr") is refused. highdicom ships the ICC's sRGB v4 colour-space profile.
+    from importlib.resources import files
+
+    return (files("highdicom") / "_icc_profiles" / "sRGB_v4_ICC_preference.icc").read_bytes()
 
 
 def _complete_series(ds: Dataset) -> None:

@@ -90,9 +90,12 @@ def save_presentation_state(archive: Any, marks: list[Mark], display: DisplaySta
     studies = {str(h.StudyInstanceUID) for h, _ in headers.values()}
     if len(studies) > 1:
         raise ResultsError(f"the images belong to {len(studies)} studies; a presentation state covers one")
-    written: Written = build_presentation_state([h for h, _ in headers.values()],
-                                                [m for m in marks if m.sop_instance_uid in headers], display,
-                                                label=label, description=description, creator=creator)
+    try:
+        written: Written = build_presentation_state([h for h, _ in headers.values()],
+                                                    [m for m in marks if m.sop_instance_uid in headers], display,
+                                                    label=label, description=description, creator=creator)
+    except ValueError as exc:  # highdicom's checks (mixed colour/grayscale, ...) worded as one line
+        raise ResultsError(f"presentation state not written: {exc}") from None
     uid, path = _store(archive, written.dataset, "presentation state")
     return Saved(uid, path, written.marks, missing + written.warnings)
 
