@@ -26,7 +26,6 @@ from workstation.reading.results import (
     save_key_images,
     save_presentation_state,
     study_marks,
-    write_report,
 )
 
 
@@ -120,6 +119,14 @@ def test_measurements_json_is_migrated_and_kept(archive, study, tmp_path):
     back, _ = study_marks(archive, study_uid)
     assert sorted((m.kind, m.sop_instance_uid) for m in back) == sorted(
         (m.kind, m.sop_instance_uid) for m in result.migrated)
+    # Once: the same content again does nothing; changed content is migrated again.
+    again = migrate_measurements(path, archive)
+    assert again.already and again.saved == [] and path.exists()
+    items.append({"key": [uids[2], 0], "kind": "point", "points": [[4, 4]]})
+    path.write_text(json.dumps({"version": 1, "measurements": items}))
+    third = migrate_measurements(path, archive)
+    assert not third.already and len(third.saved) == 1
+    assert len(archive.query("instance", {"StudyInstanceUID": study_uid, "Modality": "PR"})) == 2
 
 
 def test_report_command_writes_and_stores_the_study_report(archive, study, tmp_path, capsys):

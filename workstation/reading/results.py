@@ -51,6 +51,7 @@ class Migration:
 
     saved: list[Saved] = field(default_factory=list)
     skipped: list[PSWarning] = field(default_factory=list)
+    already: bool = False  # this content was migrated before (nothing done)
 
     @property
     def migrated(self) -> list[Mark]:
@@ -156,13 +157,37 @@ def load_measurements_json(path: str | Path) -> tuple[list[Mark], list[PSWarning
     return marks, skipped
 
 
-def migrate_measurements(path: str | Path, archive: Any, *, creator: str = "") -> Migration:
+def migration_marker(path: str | Path) -> Path:
+    """Beside ``measurements.json``: ``measurements.json.migrated`` records which content was migrated."""
+    path = Path(path)
+    return path.with_name(path.name + ".migrated")
+
+
+def migrate_measurements(path: str | Path, archive: Any, *, creator: str = "", once: bool = True) -> Migration:
     """Turn a ``measurements.json`` into presentation states in the archive: one per series, the measurement
     values written as text (computed from the image as the report computes them). Items whose image is not in
-    the archive, or whose points are unusable, are named in ``skipped``. The file is not deleted."""
+    the archive, or whose points are unusable, are named in ``skipped``. The file is not deleted.
+
+    With ``once`` (the default) the content is migrated once: a marker beside the file holds its SHA-256 and the
+    presentation states written, and the same content is not migrated again (safe to call at every start);
+    ``already`` is then True. Changed content (measurements added since) is migrated again."""
+    import hashlib
+
     from workstation.dicom.reports import label as value_label, measure
 
     result = Migration()
+    marker = migration_marker(path)
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as exc:
+        raise ResultsError(f"{Path(path).name}: not readable ({exc.strerror or exc})") from None
+    if once and marker.exists():
+        try:
+            if json.loads(marker.read_text(encoding="utf-8")).get("sha256") == digest:
+                result.already = True
+                return result
+        except (OSError, ValueError, AttributeError):
+            pass  # a damaged marker: migrate again (the new states supersede nothing; they are newer)
     marks, result.skipped = load_measurements_json(path)
     headers = image_headers(archive, [m.sop_instance_uid for m in marks])
     by_series: dict[str, list[Mark]] = defaultdict(list)
@@ -187,6 +212,12 @@ def migrate_measurements(path: str | Path, archive: Any, *, creator: str = "") -
             continue
         result.saved.append(saved)
         result.skipped.extend(saved.warnings)
+    if once:
+        try:
+            marker.write_text(json.dumps({"sha256": digest, "presentation_states": [
+                s.sop_instance_uid for s in result.saved]}), encoding="utf-8")
+        except OSError as exc:
+            log.warning("migration marker %s not written: %s", marker, exc)
     return result
 
 
