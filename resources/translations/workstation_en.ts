@@ -313,4 +313,14 @@
             </translation>
         </message>
     </context>
+    <context>
+        <name>_SeriesText</name>
+        <message numerus="yes">
+            <source>… %n more line(s): Tags shows the whole content</source>
+            <translation>
+                <numerusform>… %n more line: Tags shows the whole content</numerusform>
+                <numerusform>… %n more lines: Tags shows the whole content</numerusform>
+            </translation>
+        </message>
+    </context>
 </TS>

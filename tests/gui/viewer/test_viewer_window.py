@@ -348,4 +348,4 @@ def test_a_long_report_is_cut_with_a_pointer_to_the_tags():
     ds.ContentSequence = items
     lines = sr_text(ds, max_lines=40).splitlines()
     assert len(lines) == 40 and lines[0] == "Findings" and lines[1] == "Finding 0: text 0"
-    assert lines[-1] == "… 62 more line(s): Tags shows the whole content"
+    assert lines[-1] == "… 62 more lines: Tags shows the whole content"

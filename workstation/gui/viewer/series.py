@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import pydicom
+from PySide6 import QtCore
 
 from workstation import imaging
 from workstation.dicom.age import patient_age, short_age
@@ -196,7 +197,9 @@ def non_image_entry(path: str, fallback: str = "") -> SeriesEntry:
     try:
         ds = pydicom.dcmread(path, force=True)
     except Exception as exc:  # noqa: BLE001 - unreadable files are shown, not raised
-        return SeriesEntry(title=Path(path).name, header={}, message=f"Cannot read {Path(path).name}: {exc}",
+        return SeriesEntry(title=Path(path).name, header={},
+                           message=_SeriesText().tr("Cannot read %1: %2").replace("%1", Path(path).name)
+                           .replace("%2", str(exc)),
                            paths=[path])
     if not getattr(ds, "file_meta", None) and "SOPClassUID" not in ds and "Modality" not in ds:
         # A forced read takes any bytes for a dataset (a text file gives 0 or 1 bogus elements): "unknown SOP
@@ -278,8 +281,15 @@ def sr_text(ds, max_lines: int = SR_MAX_LINES) -> str:
     walk(ds.get("ContentSequence") or [], 0)
     if len(lines) > max_lines:
         more = len(lines) - max_lines + 1
-        lines = lines[: max_lines - 1] + [f"… {more} more line(s): Tags shows the whole content"]
+        lines = lines[: max_lines - 1] + [_SeriesText().more_lines(more)]
     return "\n".join(lines)
+
+
+class _SeriesText(QtCore.QObject):
+    """Texts of this module through Qt's translation (thread-safe; lupdate finds ``tr`` in a class)."""
+
+    def more_lines(self, n: int) -> str:
+        return self.tr("… %n more line(s): Tags shows the whole content", "", n)
 
 
 def source_uid(src) -> str | None:

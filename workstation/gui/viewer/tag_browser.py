@@ -32,6 +32,9 @@ class _Plurals(QtCore.QObject):
     def items(self, n: int) -> str:
         return self.tr("%n item(s)", "", n)
 
+    def item(self, number: int) -> str:
+        return self.tr("Item %1").replace("%1", str(number))
+
 
 def _read(path: str):
     return path, pydicom.dcmread(path, stop_before_pixels=True, force=True)
@@ -46,7 +49,7 @@ def dataset_rows(ds, depth: int = 0):
         if elem.VR == "SQ":
             yield depth, tag, name, "SQ", _Plurals().items(len(elem.value)), private, True
             for i, item in enumerate(elem.value):
-                yield depth + 1, "", f"Item {i + 1}", "", "", private, True
+                yield depth + 1, "", _Plurals().item(i + 1), "", "", private, True
                 yield from dataset_rows(item, depth + 2)
         else:
             yield depth, tag, name, elem.VR, _value_text(elem), private, False
@@ -58,11 +61,11 @@ class TagBrowser(QtWidgets.QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.filter = QtWidgets.QLineEdit(self)
-        self.filter.setPlaceholderText("Filter tags (name, tag or value)…")
+        self.filter.setPlaceholderText(self.tr("Filter tags (name, tag or value)…"))
         self.filter.setClearButtonEnabled(True)
         self.tree = QtWidgets.QTreeWidget(self)
         self.tree.setColumnCount(4)
-        self.tree.setHeaderLabels(["Tag", "Name", "VR", "Value"])
+        self.tree.setHeaderLabels([self.tr("Tag"), self.tr("Name"), self.tr("VR"), self.tr("Value")])
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
         lay = QtWidgets.QVBoxLayout(self)
@@ -95,7 +98,7 @@ class TagBrowser(QtWidgets.QWidget):
 
     def _on_error(self, exc) -> None:
         self.tree.clear()
-        self.tree.addTopLevelItem(QtWidgets.QTreeWidgetItem(["", f"Cannot read: {exc}", "", ""]))
+        self.tree.addTopLevelItem(QtWidgets.QTreeWidgetItem(["", self.tr("Cannot read: %1").replace("%1", str(exc)), "", ""]))
 
     def load_dataset(self, ds) -> None:
         self.tree.clear()

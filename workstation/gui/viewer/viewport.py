@@ -101,7 +101,7 @@ class StackViewport(QtWidgets.QWidget):
         self._label_area.setWidgetResizable(True)
         self._label_area.setFrameShape(QtWidgets.QFrame.NoFrame)
         self._label_area.setStyleSheet("QScrollArea { background: #111; }")
-        self._doc_button = QtWidgets.QPushButton("Open document", self)
+        self._doc_button = QtWidgets.QPushButton(self.tr("Open document"), self)
         self._doc_button.clicked.connect(self.open_document)
         self._label_area.hide()
         self._doc_button.hide()

@@ -39,21 +39,25 @@ Qt = QtCore.Qt
 _WINDOWS: "weakref.WeakSet[ViewerWindow]" = weakref.WeakSet()
 _SERIAL = itertools.count(1)
 LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2)}
-TOOL_LABELS = {"window": "W/L", "zoom": "Zoom", "pan": "Pan", "distance": "Distance", "angle": "Angle",
-               "rectangle": "Rectangle", "ellipse": "Ellipse", "probe": "Probe"}
+_N = QtCore.QT_TRANSLATE_NOOP  # translated where shown (self.tr): lupdate finds them here
+TOOL_LABELS = {"window": _N("ViewerWindow", "W/L"), "zoom": _N("ViewerWindow", "Zoom"),
+               "pan": _N("ViewerWindow", "Pan"), "distance": _N("ViewerWindow", "Distance"),
+               "angle": _N("ViewerWindow", "Angle"), "rectangle": _N("ViewerWindow", "Rectangle"),
+               "ellipse": _N("ViewerWindow", "Ellipse"), "probe": _N("ViewerWindow", "Probe")}
 TOOL_TIPS = {
-    "window": "Window/level: drag right to widen the window, down to raise the level (W)",
-    "zoom": "Zoom: drag up/down (right button anywhere) (Z)",
-    "pan": "Pan: drag the image (middle button anywhere) (P)",
-    "distance": "Distance: drag from one end to the other (D). Click a measurement to select it, Delete removes it",
-    "angle": "Angle: click the end of the first arm, the vertex, then the end of the second arm — or drag the "
-             "first arm (end to vertex) and click the second arm's end (G). Esc cancels. Click a measurement "
-             "to select it, Delete removes it",
-    "rectangle": "Rectangle ROI: drag corner to corner; shows mean/SD/min/max/area (T). Click its outline to "
-                 "select it, Delete removes it",
-    "ellipse": "Ellipse ROI: drag the bounding box; shows mean/SD/min/max/area (E). Click its outline to "
-               "select it, Delete removes it",
-    "probe": "Probe: the pixel value under the cursor is shown bottom left",
+    "window": _N("ViewerWindow", "Window/level: drag right to widen the window, down to raise the level (W)"),
+    "zoom": _N("ViewerWindow", "Zoom: drag up/down (right button anywhere) (Z)"),
+    "pan": _N("ViewerWindow", "Pan: drag the image (middle button anywhere) (P)"),
+    "distance": _N("ViewerWindow", "Distance: drag from one end to the other (D). Click a measurement to select it, "
+                   "Delete removes it"),
+    "angle": _N("ViewerWindow", "Angle: click the end of the first arm, the vertex, then the end of the second arm — "
+                "or drag the first arm (end to vertex) and click the second arm's end (G). Esc cancels. Click a "
+                "measurement to select it, Delete removes it"),
+    "rectangle": _N("ViewerWindow", "Rectangle ROI: drag corner to corner; shows mean/SD/min/max/area (T). Click "
+                    "its outline to select it, Delete removes it"),
+    "ellipse": _N("ViewerWindow", "Ellipse ROI: drag the bounding box; shows mean/SD/min/max/area (E). Click its "
+                  "outline to select it, Delete removes it"),
+    "probe": _N("ViewerWindow", "Probe: the pixel value under the cursor is shown bottom left"),
 }
 
 
@@ -83,7 +87,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.setAttribute(Qt.WA_DeleteOnClose, True)
         # Once deleted, what it freed goes back to the system (glibc keeps freed memory otherwise).
         self.destroyed.connect(partial(_after_delete, weakref.ref(self)))
-        close = QtGui.QAction("Close", self)
+        close = QtGui.QAction(self.tr("Close"), self)
         keys = QtGui.QKeySequence.keyBindings(QtGui.QKeySequence.Close)
         if QtGui.QKeySequence("Ctrl+W") not in keys:  # a sequence listed twice makes the shortcut "ambiguous"
             keys.append(QtGui.QKeySequence("Ctrl+W"))
@@ -126,14 +130,14 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.thumbnails.setFocusPolicy(Qt.NoFocus)
         self.thumbnails.itemDoubleClicked.connect(
             lambda item: self.show_entry(self.viewports.index(self.active), item.data(Qt.UserRole)))
-        dock = QtWidgets.QDockWidget("Series", self)
+        dock = QtWidgets.QDockWidget(self.tr("Series"), self)
         dock.setObjectName("series_dock")
         dock.setWidget(self.thumbnails)
         dock.setFeatures(QtWidgets.QDockWidget.DockWidgetMovable)
         self.addDockWidget(Qt.LeftDockWidgetArea, dock)
 
         self.tags = TagBrowser(self)
-        self.tags_dock = QtWidgets.QDockWidget("Tags", self)
+        self.tags_dock = QtWidgets.QDockWidget(self.tr("Tags"), self)
         self.tags_dock.setObjectName("tags_dock")
         self.tags_dock.setWidget(self.tags)
         self.addDockWidget(Qt.RightDockWidgetArea, self.tags_dock)
@@ -214,7 +218,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         if self._closed:
             return
         self.statusBar().showMessage(self.tr("Cannot open: {0}").format(exc))
-        self.viewports[0].show_message(f"Cannot open these files:\n{exc}")
+        self.viewports[0].show_message(self.tr("Cannot open these files:") + f"\n{exc}")
         self.is_loaded = True
         self.loaded.emit()
 
@@ -431,15 +435,15 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     # -- toolbar ---------------------------------------------------------------------------------------------------
     def _build_toolbar(self):
-        tb = self.addToolBar("Viewer")
+        tb = self.addToolBar(self.tr("Viewer"))
         tb.setObjectName("viewer_toolbar")
         self.tool_actions: dict[str, QtGui.QAction] = {}
         group = QtGui.QActionGroup(self)
         group.setExclusive(True)
         for tool in TOOL_LABELS:  # the annotation tools are under one "Annotate" button (tool_actions.py)
-            act = QtGui.QAction(TOOL_LABELS[tool], self, checkable=True)
-            act.setStatusTip(TOOL_TIPS[tool])
-            act.setToolTip(TOOL_TIPS[tool])
+            act = QtGui.QAction(self.tr(TOOL_LABELS[tool]), self, checkable=True)
+            act.setStatusTip(self.tr(TOOL_TIPS[tool]))
+            act.setToolTip(self.tr(TOOL_TIPS[tool]))
             act.triggered.connect(lambda _c=False, t=tool: self.set_tool(t))
             group.addAction(act)
             tb.addAction(act)
@@ -458,43 +462,43 @@ class ViewerWindow(QtWidgets.QMainWindow):
             return act
 
         self.preset_button = QtWidgets.QToolButton(self)
-        self.preset_button.setText("Presets")
+        self.preset_button.setText(self.tr("Presets"))
         self.preset_button.setPopupMode(QtWidgets.QToolButton.InstantPopup)
         self.preset_menu = QtWidgets.QMenu(self)
         self.preset_menu.aboutToShow.connect(self._fill_presets)
         self.preset_button.setMenu(self.preset_menu)
         tb.addWidget(self.preset_button)
         install_annotation_tools(self, tb)
-        add("Auto", lambda: self.active and self.active.auto_window())
-        add("Invert", lambda: self.active and self.active.state.toggle_invert())
-        add("Rotate", lambda: self.active and self.active.state.rotate(1))
-        add("Flip H", lambda: self.active and self.active.state.flip_horizontal())
-        add("Flip V", lambda: self.active and self.active.state.flip_vertical())
-        add("Fit", lambda: self.active and self.active.state.fit())
-        add("1:1", lambda: self.active and self.active.state.one_to_one())
-        add("Reset", lambda: self.active and self.active.reset())
+        add(self.tr("Auto"), lambda: self.active and self.active.auto_window())
+        add(self.tr("Invert"), lambda: self.active and self.active.state.toggle_invert())
+        add(self.tr("Rotate"), lambda: self.active and self.active.state.rotate(1))
+        add(self.tr("Flip H"), lambda: self.active and self.active.state.flip_horizontal())
+        add(self.tr("Flip V"), lambda: self.active and self.active.state.flip_vertical())
+        add(self.tr("Fit"), lambda: self.active and self.active.state.fit())
+        add(self.tr("1:1"), lambda: self.active and self.active.state.one_to_one())
+        add(self.tr("Reset"), lambda: self.active and self.active.reset())
         tb.addSeparator()
-        self.play_action = add("Play", lambda: self.active and self.active.toggle_cine(), checkable=True)
+        self.play_action = add(self.tr("Play"), lambda: self.active and self.active.toggle_cine(), checkable=True)
         self.fps_box = QtWidgets.QSpinBox(self)
         self.fps_box.setRange(1, 120)
-        self.fps_box.setSuffix(" fps")
+        self.fps_box.setSuffix(" " + self.tr("fps"))
         self.fps_box.setValue(15)
         self.fps_box.valueChanged.connect(lambda v: self.active and self.active.state.update(fps=v))
         tb.addWidget(self.fps_box)
         tb.addSeparator()
-        self.overlay_action = add("Overlay", lambda c: self.active and self.active.state.update(overlay=c),
+        self.overlay_action = add(self.tr("Overlay"), lambda c: self.active and self.active.state.update(overlay=c),
                                   checkable=True)
         self.overlay_action.setChecked(True)
-        self.planes_action = add("Overlay planes", lambda c: self.active and self.active.state.update(planes=c),
+        self.planes_action = add(self.tr("Overlay planes"), lambda c: self.active and self.active.state.update(planes=c),
                                  checkable=True)
-        self.planes_action.setToolTip("Overlay planes (60xx) from the file: CAD marks, ROI outlines (Shift+O)")
+        self.planes_action.setToolTip(self.tr("Overlay planes (60xx) from the file: CAD marks, ROI outlines (Shift+O)"))
         self.planes_action.setChecked(True)
-        self.sync_action = add("Sync", self.set_sync, checkable=True)
+        self.sync_action = add(self.tr("Sync"), self.set_sync, checkable=True)
         self.sync_action.setToolTip(self.tr(
             "Sync: parallel stacks follow the slice being read - by patient position within one Frame of Reference;"
             " across studies with the distance between the slices shown when Sync is switched on"))
         self.sync_action.setChecked(True)
-        add("Tags", lambda: self.tags_dock.setVisible(not self.tags_dock.isVisible()))
+        add(self.tr("Tags"), lambda: self.tags_dock.setVisible(not self.tags_dock.isVisible()))
 
     def set_tool(self, tool: str) -> None:
         """Select the left-button tool in every viewport (tools stay selected until changed)."""
@@ -556,7 +560,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export view", "view.png", "PNG (*.png)")
         if not path:
             return
-        ann = QtWidgets.QMessageBox.question(self, "Export", "Include annotations?") == \
+        ann = QtWidgets.QMessageBox.question(self, self.tr("Export"), self.tr("Include annotations?")) == \
             QtWidgets.QMessageBox.Yes
         self.export_png(path, ann)
 
