@@ -205,12 +205,13 @@ def non_image_entry(path: str, fallback: str = "") -> SeriesEntry:
         # A forced read takes any bytes for a dataset (a text file gives 0 or 1 bogus elements): "unknown SOP
         # class" would send the user looking for a DICOM problem in a file that is not DICOM at all.
         return SeriesEntry(title=Path(path).name, header={},
-                           message=f"{Path(path).name} is not a DICOM file.", paths=[path])
+                           message=_SeriesText().tr("%1 is not a DICOM file.").replace("%1", Path(path).name),
+                           paths=[path])
     header = {kw: str(ds.get(kw, "") or "") for kw in HEADER_KEYWORDS}
     try:
         what = imaging.describe_object(ds)
     except Exception:  # noqa: BLE001
-        what = fallback or f"{header.get('Modality', '')} object without images"
+        what = fallback or _SeriesText().tr("%1 object without images").replace("%1", header.get("Modality", ""))
     doc = None
     if str(ds.get("SOPClassUID", "")) == ENCAPSULATED_PDF or "EncapsulatedDocument" in ds:
         data = bytes(ds.EncapsulatedDocument)
