@@ -79,7 +79,9 @@ CREATE TABLE IF NOT EXISTS instances (
     columns INTEGER,
     size INTEGER,
     received REAL,
-    linked_path TEXT
+    linked_path TEXT,
+    image_position TEXT,
+    image_orientation TEXT
 );
 CREATE INDEX IF NOT EXISTS instances_series ON instances (series_pk);
 CREATE INDEX IF NOT EXISTS instances_received ON instances (received);
@@ -93,7 +95,7 @@ _STUDY_COLS = (
 _SERIES_COLS = "se.series_uid, se.number, se.description, se.modality, se.body_part, se.num_instances, se.received"
 _INSTANCE_COLS = (
     "i.sop_uid, i.sop_class, i.instance_number, i.transfer_syntax, i.frames, i.rows, i.columns, i.size, "
-    "i.received, i.linked_path"
+    "i.received, i.linked_path, i.image_position, i.image_orientation"
 )
 _FROM = {
     "patient": "patients p",
@@ -147,6 +149,7 @@ class Index:
                 raise sqlite3.DatabaseError(
                     f"the index {self.path} was written by a newer version (schema {row[0]})"
                 )
+            _add_missing_columns(con)
             con.commit()
 
     # --- connections -----------------------------------------------------------------------------------------
@@ -434,9 +437,11 @@ class Index:
                 series_cache[series_uid] = series_pk
             con.execute(
                 "INSERT INTO instances (series_pk, sop_uid, sop_class, instance_number, transfer_syntax, frames, rows,"
-                " columns, size, received, linked_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " columns, size, received, linked_path, image_position, image_orientation)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (series_pk, sop_uid, a.get("SOPClassUID"), a.get("InstanceNumber"), a.get("TransferSyntaxUID"),
-                 a.get("NumberOfFrames"), a.get("Rows"), a.get("Columns"), rec.size, now, rec.linked_path),
+                 a.get("NumberOfFrames"), a.get("Rows"), a.get("Columns"), rec.size, now, rec.linked_path,
+                 _vector_text(a.get("ImagePositionPatient"), 3), _vector_text(a.get("ImageOrientationPatient"), 6)),
             )
             con.execute(
                 "UPDATE series SET num_instances = num_instances + 1, received = ? WHERE pk = ?", (now, series_pk)
@@ -555,7 +560,7 @@ def _row_dict(level: str, r: tuple) -> dict[str, Any]:
         d["NumberOfSeriesRelatedInstances"] = d["NumberOfInstances"] = r[21]
         d["received"] = _iso(r[22])
         return d
-    (sop, cls, num, ts, frames, rows, cols, size, received_i, linked) = r[23:33]
+    (sop, cls, num, ts, frames, rows, cols, size, received_i, linked, position, orientation) = r[23:35]
     d.update(
         SOPInstanceUID=sop,
         SOPClassUID=cls,
@@ -567,5 +572,49 @@ def _row_dict(level: str, r: tuple) -> dict[str, Any]:
         size=size,
         received=_iso(received_i),
         linked_path=linked,
+        ImagePositionPatient=_vector(position, 3),
+        ImageOrientationPatient=_vector(orientation, 6),
     )
     return d
+
+
+# Columns added after schema 1. Additive: older code reading the index ignores them, so the schema version stays;
+# rows indexed before they existed hold NULL (the viewer reads those headers; `workstation rebuild` fills them).
+_ADDED_COLUMNS = (("instances", "image_position", "TEXT"), ("instances", "image_orientation", "TEXT"))
+
+
+def _add_missing_columns(con: sqlite3.Connection) -> None:
+    """The migration of an index made before ``_ADDED_COLUMNS`` (another process may be doing it at once)."""
+    for table, column, kind in _ADDED_COLUMNS:
+        present = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+        if column in present:
+            continue
+        try:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise
+
+
+def _vector_text(value: Any, n: int) -> str | None:
+    """A DS vector (``"0\\0\\1.5"`` as read, or numbers) as stored: backslash-separated, None unless n numbers."""
+    if value is None:
+        return None
+    parts = value.split("\\") if isinstance(value, str) else list(value)
+    try:
+        numbers = [float(p) for p in parts]
+    except (TypeError, ValueError):
+        return None
+    if len(numbers) != n or any(x != x or x in (float("inf"), float("-inf")) for x in numbers):
+        return None
+    return "\\".join(repr(x) for x in numbers)
+
+
+def _vector(text: str | None, n: int) -> tuple[float, ...] | None:
+    if not text:
+        return None
+    try:
+        numbers = tuple(float(p) for p in text.split("\\"))
+    except ValueError:
+        return None
+    return numbers if len(numbers) == n else None

@@ -82,6 +82,8 @@ INSTANCE_KEYS = (
     "NumberOfFrames",
     "Rows",
     "Columns",
+    "ImagePositionPatient",  # kept so that a series can be sorted from the index (text, as read)
+    "ImageOrientationPatient",
 )
 _REQUIRED_UIDS = ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
 _INT_KEYS = {"SeriesNumber", "InstanceNumber", "NumberOfFrames", "Rows", "Columns"}
