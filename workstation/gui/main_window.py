@@ -489,7 +489,7 @@ class MainWindow(QtWidgets.QMainWindow):
         try:
             from workstation.gui.viewer.launch import open_viewer
 
-            win = open_viewer(groups, self.settings)
+            win = open_viewer(groups, self.settings, hanging=True)
         except Exception as exc:  # noqa: BLE001 - never a silent failure
             show_error(self, self.tr("The viewer could not open"), str(exc), exc)
             return None

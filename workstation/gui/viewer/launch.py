@@ -32,11 +32,12 @@ def run_viewer(paths_or_series: list, settings=None) -> int:
     return 0
 
 
-def open_viewer(paths_or_series: list, settings=None, parent=None):
-    """Create and show a viewer window inside an already running QApplication; returns the window."""
+def open_viewer(paths_or_series: list, settings=None, parent=None, hanging: bool = False):
+    """Create and show a viewer window inside an already running QApplication; returns the window.
+    ``hanging``: arrange it by the matching hanging protocol once its series are open."""
     from workstation.gui.viewer.window import ViewerWindow
 
-    win = ViewerWindow(list(paths_or_series), settings=settings, parent=parent)
+    win = ViewerWindow(list(paths_or_series), settings=settings, parent=parent, hanging=hanging)
     win.show()
     return win
 

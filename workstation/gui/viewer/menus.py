@@ -237,6 +237,9 @@ def build_menus(win) -> QtWidgets.QMenuBar:
         group.addAction(act)
         win.layout_actions[name] = act
     layouts.aboutToShow.connect(lambda: win.layout_actions[win.layout_name].setChecked(True))
+    if hasattr(win, "next_protocol"):
+        _add(view, _tr("Next hanging protocol"), lambda: win.next_protocol(), "Ctrl+P", True, name="next_protocol")
+        _add(view, _tr("Save layout as protocol…"), lambda: win.save_protocol(), name="save_protocol")
     win.maximise_action = _add(view, _tr("Maximise viewport\tDouble-click"), lambda: toggle_maximised(win),
                                name="maximise_viewport")
     win.full_screen_action = _add(view, _tr("Full screen"), lambda: toggle_full_screen(win), "F11", True,

@@ -27,6 +27,8 @@ HEADER_KEYWORDS = (
     "PatientName", "PatientID", "PatientSex", "PatientAge", "PatientBirthDate", "StudyDate", "StudyTime",
     "StudyDescription", "SeriesNumber", "SeriesDescription", "InstitutionName", "Modality", "SOPClassUID",
     "SeriesInstanceUID", "StudyInstanceUID", "FrameOfReferenceUID", "Manufacturer", "BodyPartExamined",
+    # for hanging protocols (reading/hanging.py): localizers, mammography views
+    "ImageType", "ImageLaterality", "Laterality", "ViewPosition",
 )
 
 # Non-image SOP classes we recognise by name when imaging's describe_object is not enough.

@@ -23,6 +23,7 @@ from superqt.utils import create_worker
 
 from workstation import imaging
 from workstation.gui.viewer import menus
+from workstation.gui.viewer.hanging_apply import Hanging, ask_and_save
 from workstation.gui.viewer.dragdrop import SeriesPayload, window_token
 from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
@@ -38,6 +39,7 @@ Qt = QtCore.Qt
 # The open viewer windows (weakly): a series dragged from one window to another is found in its source window.
 _WINDOWS: "weakref.WeakSet[ViewerWindow]" = weakref.WeakSet()
 _SERIAL = itertools.count(1)
+# More are added by hanging protocols (up to 4x4).
 LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2)}
 _N = QtCore.QT_TRANSLATE_NOOP  # translated where shown (self.tr): lupdate finds them here
 TOOL_LABELS = {"window": _N("ViewerWindow", "W/L"), "zoom": _N("ViewerWindow", "Zoom"),
@@ -79,8 +81,14 @@ class ViewerWindow(QtWidgets.QMainWindow):
     loaded = QtCore.Signal()
     firstFrameShown = QtCore.Signal()
 
-    def __init__(self, items=(), settings=None, parent=None, executor=None, layout: str = "1x1"):
+    def __init__(self, items=(), settings=None, parent=None, executor=None, layout: str = "1x1",
+                 hanging: bool = False):
         super().__init__(parent)
+        # Hanging protocols: applied when the series are open if ``hanging`` (the app's studies), on request always.
+        self.hanging = Hanging(self)
+        self.hanging.applied.connect(lambda _name: self.statusBar().showMessage(self.hanging.describe(), 10000))
+        if hanging:
+            self.loaded.connect(self.hanging.apply_best)
         self.serial = next(_SERIAL)
         _WINDOWS.add(self)
         # Deleted when closed: a parentless window stayed alive with its series (20 MB per 300-image study).
@@ -298,7 +306,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
             vp.hide()
         # Equal cells whatever each viewport holds: without stretch factors a message (SR, RT plan) got a thin
         # strip and an image the rest, by their size hints.
-        for i in range(2):
+        for i in range(4):
             self.grid.setRowStretch(i, 1 if i < rows else 0)
             self.grid.setColumnStretch(i, 1 if i < cols else 0)
         for k in range(need):
@@ -499,6 +507,15 @@ class ViewerWindow(QtWidgets.QMainWindow):
             " across studies with the distance between the slices shown when Sync is switched on"))
         self.sync_action.setChecked(True)
         add(self.tr("Tags"), lambda: self.tags_dock.setVisible(not self.tags_dock.isVisible()))
+
+    def next_protocol(self) -> str:
+        """Step to the next hanging protocol that matches the window's studies (Ctrl+P)."""
+        if not self.hanging.matches:
+            self.hanging.load()
+        return self.hanging.step(1)
+
+    def save_protocol(self) -> str | None:
+        return ask_and_save(self, self.hanging)
 
     def set_tool(self, tool: str) -> None:
         """Select the left-button tool in every viewport (tools stay selected until changed)."""
