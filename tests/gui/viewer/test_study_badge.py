@@ -43,3 +43,15 @@ def test_the_badge_is_painted_even_without_annotations(qtbot, open_viewer, tmp_p
     rgb = arr[:, : image.width() * 3].reshape(image.height(), image.width(), 3).astype(int)
     amber = (rgb[..., 0] > 200) & (rgb[..., 1] > 150) & (rgb[..., 1] < 220) & (rgb[..., 2] < 110)
     assert amber[:60].sum() > 30  # the amber "Prior" badge at the top
+
+
+def test_the_series_strip_groups_by_study(qtbot, open_viewer, tmp_path):
+    _p, prior = write_study(tmp_path / "p", "P1", "Doe^Jane", "20220310", 0, instances=2)
+    _c, current = write_study(tmp_path / "c", "P1", "Doe^Jane", "20240515", 0, instances=2)
+    _o, older = write_study(tmp_path / "o", "P1", "Doe^Jane", "20190101", 0, instances=2)
+    # the current study first (as the app opens a comparison), the priors after it in any order
+    win = open_viewer([[str(p) for p in current], [str(p) for p in older], [str(p) for p in prior]])
+    qtbot.waitUntil(lambda: len(win.entries) == 3, timeout=10000)
+    strip = win.thumbnails
+    firsts = [strip.item(r).text().splitlines()[0] for r in range(strip.count())]
+    assert firsts == ["Current 2024-05-15", "Prior 2022-03-10", "Prior 2019-01-01"]

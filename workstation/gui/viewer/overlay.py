@@ -144,6 +144,32 @@ def study_badge(vp) -> tuple[str, QtGui.QColor] | None:
     return _t("Prior %1").replace("%1", date), PRIOR
 
 
+def study_label(entries) -> dict[int, tuple[str, int]]:
+    """For a window showing several studies: entry index -> ("Current 2024-11-03" | "Prior 2022-03-10", rank), rank
+    0 for the current study (the first), then the others newest first; {} for a single study."""
+    studies: dict[str, str] = {}
+    for e in entries:
+        h = getattr(e, "header", None) or {}
+        studies.setdefault(str(h.get("StudyInstanceUID") or ""), str(h.get("StudyDate") or ""))
+    if len(studies) < 2:
+        return {}
+    uids = list(studies)
+    current = uids[0]
+    ranked = [current] + sorted(uids[1:], key=lambda u: studies[u], reverse=True)
+    out = {}
+    for i, e in enumerate(entries):
+        uid = str((getattr(e, "header", None) or {}).get("StudyInstanceUID") or "")
+        date = fmt_date(studies.get(uid, "")) or "?"
+        if uid == current:
+            text = _t("Current %1").replace("%1", date)
+        elif studies.get(uid, "") > studies[current]:
+            text = _t("Later study %1").replace("%1", date)
+        else:
+            text = _t("Prior %1").replace("%1", date)
+        out[i] = (text, ranked.index(uid))
+    return out
+
+
 def _paint_study_badge(vp, p: QtGui.QPainter) -> None:
     badge = study_badge(vp)
     if badge is None:

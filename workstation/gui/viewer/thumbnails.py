@@ -148,10 +148,36 @@ class ThumbnailStrip(QtWidgets.QListWidget):
         self.setUniformItemSizes(True)
         self.setWordWrap(True)
 
-    def add_entry(self, index: int, entry) -> QtWidgets.QListWidgetItem:
+    def entry_text(self, entry, study: str = "") -> str:
         n = len(entry.stack) if entry.stack is not None else 0
         text = entry.title + "\n" + (self.tr("%n image(s)", "", n) if n
                                      else entry.header.get("Modality", "") or self.tr("object"))
+        return f"{study}\n{text}" if study else text
+
+    def label_studies(self, entries) -> None:
+        """With several studies in the window, each tile names its study first ("Prior 2022-03-10"), the current
+        study's tiles before the priors' (newest first): the strip reads like a comparison."""
+        from workstation.gui.viewer.overlay import study_label
+
+        labels = study_label(entries)
+        keys = {}
+        for row in range(self.count()):
+            item = self.item(row)
+            index = item.data(Qt.UserRole)
+            if isinstance(index, int) and 0 <= index < len(entries):
+                item.setText(self.entry_text(entries[index], labels.get(index, ("", 0))[0]))
+                keys[row] = (labels.get(index, ("", 0))[1], row)
+        # Room for the study line above the two of the series (else the series' own lines are cut).
+        lines = 3 if labels else 2
+        self.setGridSize(QtCore.QSize(ICON + 24, ICON + 12 + lines * self.fontMetrics().lineSpacing()))
+        if labels:
+            items = [self.takeItem(0) for _ in range(self.count())]
+            order = sorted(range(len(items)), key=lambda r: keys.get(r, (0, r)))
+            for r in order:
+                self.addItem(items[r])
+
+    def add_entry(self, index: int, entry) -> QtWidgets.QListWidgetItem:
+        text = self.entry_text(entry)
         pix = QtGui.QPixmap(ICON, ICON)
         pix.fill(QtGui.QColor(30, 30, 30))
         item = QtWidgets.QListWidgetItem(QtGui.QIcon(pix), text)

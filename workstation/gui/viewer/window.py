@@ -248,6 +248,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.is_loaded = True
         for i, e in enumerate(self.entries):
             self.thumbnails.add_entry(i, e)
+        self.thumbnails.label_studies(self.entries)
         for k, vp in enumerate(self.viewports):
             if k < len(self.entries):
                 # The sorted stack from its first image (as Horos does), not the file that happened to be first.
@@ -394,6 +395,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         index = len(self.entries) - 1
         self.statusBar().showMessage(self.tr("%n series", "", len(self.entries)), 5000)
         self.thumbnails.add_entry(index, wanted)
+        self.thumbnails.label_studies(self.entries)
         self._make_thumbnails([index])
         if vp is not None and vp in self.viewports and vp.pending_drop == key:
             vp.pending_drop = None
