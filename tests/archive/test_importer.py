@@ -348,3 +348,27 @@ def test_cancel_with_parser_processes_leaves_no_debris(archive, tmp_path, link):
     assert archive.storage.temp_files() == []
     rest = archive.import_paths([tmp_path / "in"], link=link, processes=2)
     assert rest.imported + report.imported == 300 and rest.duplicates == report.imported
+
+
+def test_a_full_disk_at_a_batch_sync_stops_the_import_with_only_synced_batches_indexed(archive, tmp_path,
+                                                                                       monkeypatch):
+    """Batches are synced and indexed on a committer thread: a sync that fails (the disk is full) stops the import
+    with StorageFull, the batches synced before keep their rows, and none after the failure is indexed."""
+    from workstation.archive import StorageFull, importer
+
+    make_ct_series(tmp_path / "in", 12)
+    monkeypatch.setattr(importer, "_BATCH", 3)
+    real = archive.storage.sync_written
+    calls = []
+
+    def sync(files, folders):
+        calls.append(len(list(files)))
+        if len(calls) == 2:
+            raise StorageFull(28, "no space left on the archive's disk", str(archive.storage.root))
+        real(files, folders)
+
+    monkeypatch.setattr(archive.storage, "sync_written", sync)
+    with pytest.raises(StorageFull):
+        archive.import_paths([tmp_path / "in"], processes=0)
+    assert len(archive.query("instance")) == calls[0] >= 3  # the first batch, synced before the failure
+    assert len(calls) == 2  # nothing synced or indexed after the failure

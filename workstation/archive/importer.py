@@ -175,10 +175,19 @@ def import_paths(
     committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-commit")
     commits: list[Future[tuple[int, int]]] = []
 
+    commit_failed = threading.Event()
+
     def commit(records: list[InstanceRecord], files: list[Path], folders: set[Path]) -> tuple[int, int]:
-        # The batch's files are complete; their data and renames become durable here, before the rows.
-        archive.storage.sync_written(files, folders)
-        added, dups = archive.add_records(records)
+        # The batch's files are complete; their data and renames become durable here, before the rows. After a
+        # failed commit (a full disk) the import stops as it did before: no later batch is indexed.
+        if commit_failed.is_set():
+            return 0, 0
+        try:
+            archive.storage.sync_written(files, folders)
+            added, dups = archive.add_records(records)
+        except BaseException:
+            commit_failed.set()
+            raise
         return len(added), len(dups)
 
     def collect(wait_all: bool = False) -> None:
