@@ -101,3 +101,36 @@ def test_store_bytes_repairs_what_a_store_scp_received(archive, tmp_path):
     assert archive.index.has_instance(sop)
     # The index records the size of the file it has, not of the bytes that came in.
     assert archive.query("instance", {"SOPInstanceUID": sop})[0]["path"] == str(outcome.path)
+
+
+def test_store_scp_repairs_a_received_data_set_without_its_uid(settings, archive, tmp_path, monkeypatch):
+    """Over the network: a C-STORE whose data set lacks SOPInstanceUID (the command names it) is acknowledged,
+    stored with the UID written into the data set, and the stored file goes on to dcmtk's storescp."""
+    from pynetdicom import AE, _config
+    from pynetdicom.sop_class import CTImageStorage
+
+    from tests.peers import loopback_server_settings
+    from workstation.net.server import running_server
+
+    path = make_ct_series(tmp_path / "in", 1)[0]
+    sop, _ = _uids(path)
+    _strip(path, "SOPInstanceUID")
+    with running_server(loopback_server_settings(settings), archive) as server:
+        ae = AE(ae_title="TESTSCU")
+        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 5
+        ae.add_requested_context(CTImageStorage, "1.2.840.10008.1.2.1")
+        assoc = ae.associate(*server.address, ae_title=server.settings.ae_title)
+        assert assoc.is_established
+        try:
+            # A path sent in chunks: pynetdicom takes the command's UIDs from the file meta and sends the data set
+            # bytes as they are (as a modality with this defect would).
+            monkeypatch.setattr(_config, "STORE_SEND_CHUNKED_DATASET", True)
+            status = assoc.send_c_store(path)
+        finally:
+            assoc.release()
+    assert status.Status == 0x0000
+    stored = archive.instance_path(sop)
+    assert stored is not None and _uids(stored)[0] == sop
+    with run_storescp(tmp_path / "scp") as peer:
+        storescu(peer, [stored])
+        assert [p for p in peer.files() if _uids(p)[0] == sop]
