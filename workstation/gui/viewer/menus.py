@@ -18,21 +18,20 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 Qt = QtCore.Qt
-_T = QtCore.QT_TRANSLATE_NOOP
 
 # Layout names (window.LAYOUTS) with their window-wide keys; digits alone are the viewport's preset keys.
 LAYOUT_KEYS = {"1x1": "Ctrl+1", "1x2": "Ctrl+2", "2x1": "Ctrl+3", "2x2": "Ctrl+4"}
 # What the viewport does with keys and the mouse that no menu item stands for (Help lists them too).
 VIEWPORT_KEYS = [
-    ("Up / Down, Left / Right, mouse wheel", _T("ViewerMenus", "Previous / next image")),
-    ("Page Up / Page Down", _T("ViewerMenus", "10 images back / forward")),
-    ("Home / End", _T("ViewerMenus", "First / last image")),
-    ("1 … 9", _T("ViewerMenus", "Window presets")),
-    ("Esc", _T("ViewerMenus", "Cancel the measurement being drawn, else deselect it")),
-    (_T("ViewerMenus", "Right button drag"), _T("ViewerMenus", "Zoom")),
-    (_T("ViewerMenus", "Middle button drag"), _T("ViewerMenus", "Pan")),
-    (_T("ViewerMenus", "Double-click (W/L, zoom, pan, probe)"),
-     _T("ViewerMenus", "Maximise the viewport in its layout, and back")),
+    ("Up / Down, Left / Right, mouse wheel", QtCore.QT_TRANSLATE_NOOP("ViewerMenus", "Previous / next image")),
+    ("Page Up / Page Down", QtCore.QT_TRANSLATE_NOOP("ViewerMenus", "10 images back / forward")),
+    ("Home / End", QtCore.QT_TRANSLATE_NOOP("ViewerMenus", "First / last image")),
+    ("1 … 9", QtCore.QT_TRANSLATE_NOOP("ViewerMenus", "Window presets")),
+    ("Esc", QtCore.QT_TRANSLATE_NOOP("ViewerMenus", "Cancel the measurement being drawn, else deselect it")),
+    (QtCore.QT_TRANSLATE_NOOP("ViewerMenus", "Right button drag"), QtCore.QT_TRANSLATE_NOOP("ViewerMenus", "Zoom")),
+    (QtCore.QT_TRANSLATE_NOOP("ViewerMenus", "Middle button drag"), QtCore.QT_TRANSLATE_NOOP("ViewerMenus", "Pan")),
+    (QtCore.QT_TRANSLATE_NOOP("ViewerMenus", "Double-click (W/L, zoom, pan, probe)"),
+     QtCore.QT_TRANSLATE_NOOP("ViewerMenus", "Maximise the viewport in its layout, and back")),
 ]
 
 
@@ -63,11 +62,11 @@ def window_title(headers) -> str:
     further studies when a window compares several; "Viewer" before anything is known."""
     headers = [h for h in headers if h]
     if not headers:
-        return _tr("Viewer")
+        return QtCore.QCoreApplication.translate("ViewerMenus", "Viewer")
     h = headers[0]
     parts = [x for x in (_name(h.get("PatientName")), _date(h.get("StudyDate")),
                          str(h.get("StudyDescription") or "").strip()) if x]
-    title = " — ".join(parts) or _tr("Viewer")
+    title = " — ".join(parts) or QtCore.QCoreApplication.translate("ViewerMenus", "Viewer")
     others = {str(x.get("StudyInstanceUID") or "") for x in headers} - {str(h.get("StudyInstanceUID") or "")}
     if others:
         title += " " + _Plurals().other_studies(len(others))
@@ -215,21 +214,21 @@ def build_menus(win) -> QtWidgets.QMenuBar:
     bar.clear()
 
     # File
-    file_menu = bar.addMenu(_tr("&File"))
-    win.export_action = _add(file_menu, _tr("Export PNG…"), lambda: win.export_dialog(), "Ctrl+E", True,
+    file_menu = bar.addMenu(QtCore.QCoreApplication.translate("ViewerMenus", "&File"))
+    win.export_action = _add(file_menu, QtCore.QCoreApplication.translate("ViewerMenus", "Export PNG…"), lambda: win.export_dialog(), "Ctrl+E", True,
                              name="export_png")
-    win.copy_action = _add(file_menu, _tr("Copy image"), lambda: win.active and win.active.copy_to_clipboard(True),
+    win.copy_action = _add(file_menu, QtCore.QCoreApplication.translate("ViewerMenus", "Copy image"), lambda: win.active and win.active.copy_to_clipboard(True),
                            "Ctrl+C", True, name="copy_image")
     file_menu.addSeparator()
-    close = next((a for a in win.actions() if a.text() in ("Close", _tr("Close"))), None)
+    close = next((a for a in win.actions() if a.text() in ("Close", QtCore.QCoreApplication.translate("ViewerMenus", "Close"))), None)
     if close is not None:
         file_menu.addAction(close)  # the window's own Close (Ctrl+W and the platform's key)
     else:
-        _add(file_menu, _tr("Close"), win.close, "Ctrl+W", True)
+        _add(file_menu, QtCore.QCoreApplication.translate("ViewerMenus", "Close"), win.close, "Ctrl+W", True)
 
     # View
-    view = bar.addMenu(_tr("&View"))
-    layouts = view.addMenu(_tr("Layout"))
+    view = bar.addMenu(QtCore.QCoreApplication.translate("ViewerMenus", "&View"))
+    layouts = view.addMenu(QtCore.QCoreApplication.translate("ViewerMenus", "Layout"))
     group = QtGui.QActionGroup(layouts)
     win.layout_actions = {}
     for name, key in LAYOUT_KEYS.items():
@@ -238,38 +237,38 @@ def build_menus(win) -> QtWidgets.QMenuBar:
         win.layout_actions[name] = act
     layouts.aboutToShow.connect(lambda: win.layout_actions[win.layout_name].setChecked(True))
     if hasattr(win, "next_protocol"):
-        _add(view, _tr("Next hanging protocol"), lambda: win.next_protocol(), "Ctrl+P", True, name="next_protocol")
-        _add(view, _tr("Save layout as protocol…"), lambda: win.save_protocol(), name="save_protocol")
-    win.maximise_action = _add(view, _tr("Maximise viewport\tDouble-click"), lambda: toggle_maximised(win),
+        _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Next hanging protocol"), lambda: win.next_protocol(), "Ctrl+P", True, name="next_protocol")
+        _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Save layout as protocol…"), lambda: win.save_protocol(), name="save_protocol")
+    win.maximise_action = _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Maximise viewport\tDouble-click"), lambda: toggle_maximised(win),
                                name="maximise_viewport")
-    win.full_screen_action = _add(view, _tr("Full screen"), lambda: toggle_full_screen(win), "F11", True,
+    win.full_screen_action = _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Full screen"), lambda: toggle_full_screen(win), "F11", True,
                                   checkable=True, name="full_screen")
     view.addSeparator()
-    _add(view, _tr("Reset view"), _active(win, lambda vp: vp.reset()))  # no key: Esc only cancels/deselects
-    _add(view, _tr("Fit to window"), _active(win, lambda vp: vp.state.fit()), "F")
-    _add(view, _tr("Actual pixels (1:1)"), _active(win, lambda vp: vp.state.one_to_one()), "N")
-    _add(view, _tr("Invert"), _active(win, lambda vp: vp.state.toggle_invert()), "I")
-    _add(view, _tr("Rotate right"), _active(win, lambda vp: vp.state.rotate(1)), "R")
-    _add(view, _tr("Rotate left"), _active(win, lambda vp: vp.state.rotate(-1)), "Shift+R")
-    _add(view, _tr("Flip horizontally"), _active(win, lambda vp: vp.state.flip_horizontal()), "H")
-    _add(view, _tr("Flip vertically"), _active(win, lambda vp: vp.state.flip_vertical()), "V")
+    _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Reset view"), _active(win, lambda vp: vp.reset()))  # no key: Esc only cancels/deselects
+    _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Fit to window"), _active(win, lambda vp: vp.state.fit()), "F")
+    _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Actual pixels (1:1)"), _active(win, lambda vp: vp.state.one_to_one()), "N")
+    _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Invert"), _active(win, lambda vp: vp.state.toggle_invert()), "I")
+    _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Rotate right"), _active(win, lambda vp: vp.state.rotate(1)), "R")
+    _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Rotate left"), _active(win, lambda vp: vp.state.rotate(-1)), "Shift+R")
+    _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Flip horizontally"), _active(win, lambda vp: vp.state.flip_horizontal()), "H")
+    _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Flip vertically"), _active(win, lambda vp: vp.state.flip_vertical()), "V")
     view.addSeparator()
-    _reuse(view, getattr(win, "overlay_action", None), _tr("Annotations"), "O")
-    _reuse(view, getattr(win, "planes_action", None), _tr("Overlay planes"), "Shift+O")
-    _reuse(view, getattr(win, "sync_action", None), _tr("Sync parallel stacks"))
-    tags = _add(view, _tr("Tag browser"), lambda: win.tags_dock.setVisible(not win.tags_dock.isVisible()),
+    _reuse(view, getattr(win, "overlay_action", None), QtCore.QCoreApplication.translate("ViewerMenus", "Annotations"), "O")
+    _reuse(view, getattr(win, "planes_action", None), QtCore.QCoreApplication.translate("ViewerMenus", "Overlay planes"), "Shift+O")
+    _reuse(view, getattr(win, "sync_action", None), QtCore.QCoreApplication.translate("ViewerMenus", "Sync parallel stacks"))
+    tags = _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Tag browser"), lambda: win.tags_dock.setVisible(not win.tags_dock.isVisible()),
                 "Ctrl+T", True, checkable=True, name="tag_browser")
     view.aboutToShow.connect(lambda: tags.setChecked(win.tags_dock.isVisible()))
     view.addSeparator()
-    cine = view.addMenu(_tr("Cine"))
-    _reuse(cine, getattr(win, "play_action", None), _tr("Play / stop"), "Space")
-    _add(cine, _tr("Faster"), _active(win, lambda vp: vp.state.update(fps=vp.state.fps + (5 if vp.state.fps >= 5
+    cine = view.addMenu(QtCore.QCoreApplication.translate("ViewerMenus", "Cine"))
+    _reuse(cine, getattr(win, "play_action", None), QtCore.QCoreApplication.translate("ViewerMenus", "Play / stop"), "Space")
+    _add(cine, QtCore.QCoreApplication.translate("ViewerMenus", "Faster"), _active(win, lambda vp: vp.state.update(fps=vp.state.fps + (5 if vp.state.fps >= 5
                                                                                           else 1))), "+")
-    _add(cine, _tr("Slower"), _active(win, lambda vp: vp.state.update(fps=vp.state.fps - (5 if vp.state.fps > 5
+    _add(cine, QtCore.QCoreApplication.translate("ViewerMenus", "Slower"), _active(win, lambda vp: vp.state.update(fps=vp.state.fps - (5 if vp.state.fps > 5
                                                                                           else 1))), "-")
 
     # Tools (the tools work names its actions; see tool_actions)
-    tools = bar.addMenu(_tr("&Tools"))
+    tools = bar.addMenu(QtCore.QCoreApplication.translate("ViewerMenus", "&Tools"))
     acts = tool_actions(win)
     for name, act in acts.items():
         if name.startswith("tool."):
@@ -287,18 +286,18 @@ def build_menus(win) -> QtWidgets.QMenuBar:
                 _show_key(act, key)
 
     # Window (presets, automatic window)
-    window = bar.addMenu(_tr("&Window"))
-    presets = window.addMenu(_tr("Presets"))
+    window = bar.addMenu(QtCore.QCoreApplication.translate("ViewerMenus", "&Window"))
+    presets = window.addMenu(QtCore.QCoreApplication.translate("ViewerMenus", "Presets"))
     presets.aboutToShow.connect(lambda: _fill_presets(win, presets))
     auto = acts.get("auto_window")
     if auto is not None:
         window.addAction(auto)
     else:
-        _add(window, _tr("Automatic window"), _active(win, lambda vp: vp.auto_window()), "A")
+        _add(window, QtCore.QCoreApplication.translate("ViewerMenus", "Automatic window"), _active(win, lambda vp: vp.auto_window()), "A")
 
     # Help
-    help_menu = bar.addMenu(_tr("&Help"))
-    _add(help_menu, _tr("Keyboard shortcuts…"), lambda: show_shortcuts(win), "F1", True, name="shortcuts")
+    help_menu = bar.addMenu(QtCore.QCoreApplication.translate("ViewerMenus", "&Help"))
+    _add(help_menu, QtCore.QCoreApplication.translate("ViewerMenus", "Keyboard shortcuts…"), lambda: show_shortcuts(win), "F1", True, name="shortcuts")
 
     _file_toolbar(win)
     return bar
@@ -318,7 +317,7 @@ def _file_toolbar(win) -> None:
     """Export PNG and Copy first, in a tool bar of their own: the main tool bar overflows on a normal window and
     they were the ones hidden behind its » button."""
     main = win.findChild(QtWidgets.QToolBar, "viewer_toolbar")
-    tb = QtWidgets.QToolBar(_tr("File"), win)
+    tb = QtWidgets.QToolBar(QtCore.QCoreApplication.translate("ViewerMenus", "File"), win)
     tb.setObjectName("viewer_file_toolbar")
     tb.addAction(win.export_action)
     tb.addAction(win.copy_action)
@@ -346,18 +345,18 @@ def shortcut_rows(win) -> list[tuple[str, str, str]]:
     for act in win.menuBar().actions():
         if act.menu() is not None:
             walk(act.menu(), act.menu().title().replace("&", ""))
-    rows.extend((_tr("Image"), _tr(what), _tr(key)) for key, what in VIEWPORT_KEYS)
+    rows.extend((QtCore.QCoreApplication.translate("ViewerMenus", "Image"), _tr(what), _tr(key)) for key, what in VIEWPORT_KEYS)
     return rows
 
 
 def show_shortcuts(win) -> QtWidgets.QDialog:
     dlg = QtWidgets.QDialog(win)
     dlg.setObjectName("shortcuts_dialog")
-    dlg.setWindowTitle(_tr("Keyboard shortcuts"))
+    dlg.setWindowTitle(QtCore.QCoreApplication.translate("ViewerMenus", "Keyboard shortcuts"))
     dlg.setAttribute(Qt.WA_DeleteOnClose, True)
     rows = shortcut_rows(win)
     table = QtWidgets.QTableWidget(len(rows), 3, dlg)
-    table.setHorizontalHeaderLabels([_tr("Menu"), _tr("Action"), _tr("Key")])
+    table.setHorizontalHeaderLabels([QtCore.QCoreApplication.translate("ViewerMenus", "Menu"), QtCore.QCoreApplication.translate("ViewerMenus", "Action"), QtCore.QCoreApplication.translate("ViewerMenus", "Key")])
     for r, values in enumerate(rows):
         for c, value in enumerate(values):
             table.setItem(r, c, QtWidgets.QTableWidgetItem(value))

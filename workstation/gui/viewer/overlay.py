@@ -23,13 +23,12 @@ NICE_MM = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
 PRIOR = QtGui.QColor(255, 190, 60)
 CURRENT = QtGui.QColor(140, 220, 140)
 # Tool names as the overlay shows them (the state keeps the internal name).
-_N = QtCore.QT_TRANSLATE_NOOP
 TOOL_NAMES = {
-    "window": _N("Overlay", "window"), "zoom": _N("Overlay", "zoom"), "pan": _N("Overlay", "pan"),
-    "distance": _N("Overlay", "distance"), "angle": _N("Overlay", "angle"), "rectangle": _N("Overlay", "rectangle"),
-    "ellipse": _N("Overlay", "ellipse"), "probe": _N("Overlay", "probe"), "polygon": _N("Overlay", "polygon"),
-    "freehand": _N("Overlay", "freehand"), "arrow": _N("Overlay", "arrow"), "text": _N("Overlay", "text"),
-    "point": _N("Overlay", "point"), "cobb": _N("Overlay", "Cobb angle"), "calibrate": _N("Overlay", "calibrate"),
+    "window": QtCore.QT_TRANSLATE_NOOP("Overlay", "window"), "zoom": QtCore.QT_TRANSLATE_NOOP("Overlay", "zoom"), "pan": QtCore.QT_TRANSLATE_NOOP("Overlay", "pan"),
+    "distance": QtCore.QT_TRANSLATE_NOOP("Overlay", "distance"), "angle": QtCore.QT_TRANSLATE_NOOP("Overlay", "angle"), "rectangle": QtCore.QT_TRANSLATE_NOOP("Overlay", "rectangle"),
+    "ellipse": QtCore.QT_TRANSLATE_NOOP("Overlay", "ellipse"), "probe": QtCore.QT_TRANSLATE_NOOP("Overlay", "probe"), "polygon": QtCore.QT_TRANSLATE_NOOP("Overlay", "polygon"),
+    "freehand": QtCore.QT_TRANSLATE_NOOP("Overlay", "freehand"), "arrow": QtCore.QT_TRANSLATE_NOOP("Overlay", "arrow"), "text": QtCore.QT_TRANSLATE_NOOP("Overlay", "text"),
+    "point": QtCore.QT_TRANSLATE_NOOP("Overlay", "point"), "cobb": QtCore.QT_TRANSLATE_NOOP("Overlay", "Cobb angle"), "calibrate": QtCore.QT_TRANSLATE_NOOP("Overlay", "calibrate"),
 }
 
 
@@ -84,7 +83,7 @@ def corner_texts(vp, exporting: bool = False) -> dict[str, list[str]]:
     st = vp.state
     tl = [patient_line(h), h.get("PatientID", ""), h.get("InstitutionName", "")]
     number = str(h.get("SeriesNumber", "") or "").strip()
-    series = "  ".join(x for x in ((_t("Se %1").replace("%1", number) if number else ""),
+    series = "  ".join(x for x in ((QtCore.QCoreApplication.translate("Overlay", "Se %1").replace("%1", number) if number else ""),
                                    h.get("SeriesDescription", "")) if x)
     tr = [f"{fmt_date(h.get('StudyDate', ''))}", h.get("StudyDescription", ""), series, positioner_line(vp)]
     bl = [vp.image_number_text()]
@@ -92,35 +91,35 @@ def corner_texts(vp, exporting: bool = False) -> dict[str, list[str]]:
         geo = vp.stack.geometry(st.frame)
         loc = []
         if geo.slice_location is not None:
-            loc.append(_t("Loc %1 mm").replace("%1", _mm(geo.slice_location)))
+            loc.append(QtCore.QCoreApplication.translate("Overlay", "Loc %1 mm").replace("%1", _mm(geo.slice_location)))
         if geo.slice_thickness:
-            loc.append(_t("Thk %1 mm").replace("%1", _mm(geo.slice_thickness)))
+            loc.append(QtCore.QCoreApplication.translate("Overlay", "Thk %1 mm").replace("%1", _mm(geo.slice_thickness)))
         if loc:
             bl.append("  ".join(loc))
     pr = vp.probe
     if pr:
-        line = f"({pr['column']}, {pr['row']})  " + _t("stored %1").replace("%1", str(pr["stored"]))
+        line = f"({pr['column']}, {pr['row']})  " + QtCore.QCoreApplication.translate("Overlay", "stored %1").replace("%1", str(pr["stored"]))
         if "value" in pr:
             line += f"  = {pr['value']:.1f} {pr['unit']}".rstrip()
         bl.append(line)
         if "position_mm" in pr:
-            bl.append(_t("pos %1 mm").replace("%1", ", ".join(f"{v:.1f}" for v in pr["position_mm"])))
+            bl.append(QtCore.QCoreApplication.translate("Overlay", "pos %1 mm").replace("%1", ", ".join(f"{v:.1f}" for v in pr["position_mm"])))
     br = []
     if vp.presentation is not None and not vp.presentation.is_color:
-        inv = "  " + _t("inv") if st.invert else ""
+        inv = "  " + QtCore.QCoreApplication.translate("Overlay", "inv") if st.invert else ""
         if vp.current_voi_lut() is not None:
             br.append(voi_lut_name(vp.presentation, st.lut) + inv)
         else:
-            br.append(_t("W %1  L %2").replace("%1", f"{st.width + 0.0:.0f}")
+            br.append(QtCore.QCoreApplication.translate("Overlay", "W %1  L %2").replace("%1", f"{st.width + 0.0:.0f}")
                       .replace("%2", f"{round(st.center) + 0.0:.0f}") + inv)
-    br.append(_t("Zoom %1%").replace("%1", f"{vp.effective_zoom() * 100:.0f}")
-              + ("  " + _t("rot %1°").replace("%1", str(st.rotation)) if st.rotation else ""))
+    br.append(QtCore.QCoreApplication.translate("Overlay", "Zoom %1%").replace("%1", f"{vp.effective_zoom() * 100:.0f}")
+              + ("  " + QtCore.QCoreApplication.translate("Overlay", "rot %1°").replace("%1", str(st.rotation)) if st.rotation else ""))
     if st.playing:
-        br.append(_t("Cine %1 fps").replace("%1", f"{st.fps:.0f}"))
+        br.append(QtCore.QCoreApplication.translate("Overlay", "Cine %1 fps").replace("%1", f"{st.fps:.0f}"))
     if vp.current_array() is None:
-        br.append(_t("cannot decode") if vp.frame_error else _t("loading…"))  # the reason is in the middle
+        br.append(QtCore.QCoreApplication.translate("Overlay", "cannot decode") if vp.frame_error else QtCore.QCoreApplication.translate("Overlay", "loading…"))  # the reason is in the middle
     if not exporting:
-        br.append(_t("Tool: %1").replace("%1", _t(TOOL_NAMES.get(st.tool, st.tool))))
+        br.append(QtCore.QCoreApplication.translate("Overlay", "Tool: %1").replace("%1", _t(TOOL_NAMES.get(st.tool, st.tool))))
     return {"top_left": [x for x in tl if x], "top_right": [x for x in tr if x], "bottom_left": bl,
             "bottom_right": br}
 
@@ -137,11 +136,11 @@ def study_badge(vp) -> tuple[str, QtGui.QColor] | None:
         return None
     date = fmt_date(vp.header.get("StudyDate", "")) or "?"
     if uid == studies[0]:
-        return _t("Current %1").replace("%1", date), CURRENT
+        return QtCore.QCoreApplication.translate("Overlay", "Current %1").replace("%1", date), CURRENT
     current = next((e.header for e in entries if str(e.header.get("StudyInstanceUID") or "") == studies[0]), {})
     if str(vp.header.get("StudyDate") or "") > str(current.get("StudyDate") or ""):
-        return _t("Later study %1").replace("%1", date), PRIOR
-    return _t("Prior %1").replace("%1", date), PRIOR
+        return QtCore.QCoreApplication.translate("Overlay", "Later study %1").replace("%1", date), PRIOR
+    return QtCore.QCoreApplication.translate("Overlay", "Prior %1").replace("%1", date), PRIOR
 
 
 def study_label(entries) -> dict[int, tuple[str, int]]:
@@ -161,11 +160,11 @@ def study_label(entries) -> dict[int, tuple[str, int]]:
         uid = str((getattr(e, "header", None) or {}).get("StudyInstanceUID") or "")
         date = fmt_date(studies.get(uid, "")) or "?"
         if uid == current:
-            text = _t("Current %1").replace("%1", date)
+            text = QtCore.QCoreApplication.translate("Overlay", "Current %1").replace("%1", date)
         elif studies.get(uid, "") > studies[current]:
-            text = _t("Later study %1").replace("%1", date)
+            text = QtCore.QCoreApplication.translate("Overlay", "Later study %1").replace("%1", date)
         else:
-            text = _t("Prior %1").replace("%1", date)
+            text = QtCore.QCoreApplication.translate("Overlay", "Prior %1").replace("%1", date)
         out[i] = (text, ranked.index(uid))
     return out
 
@@ -217,7 +216,7 @@ def frame_error_text(vp) -> str:
     if not vp.frame_error or vp.current_array() is not None:
         return ""
     reason = vp.frame_error if len(vp.frame_error) <= 400 else vp.frame_error[:399] + "…"
-    return _t("Image %1 cannot be displayed.").replace("%1", str(vp.state.frame + 1)) + f"\n\n{reason}"
+    return QtCore.QCoreApplication.translate("Overlay", "Image %1 cannot be displayed.").replace("%1", str(vp.state.frame + 1)) + f"\n\n{reason}"
 
 
 def _paint_frame_error(vp, p: QtGui.QPainter) -> None:

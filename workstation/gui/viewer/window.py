@@ -41,25 +41,24 @@ _WINDOWS: "weakref.WeakSet[ViewerWindow]" = weakref.WeakSet()
 _SERIAL = itertools.count(1)
 # More are added by hanging protocols (up to 4x4).
 LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2)}
-_N = QtCore.QT_TRANSLATE_NOOP  # translated where shown (self.tr): lupdate finds them here
-TOOL_LABELS = {"window": _N("ViewerWindow", "W/L"), "zoom": _N("ViewerWindow", "Zoom"),
-               "pan": _N("ViewerWindow", "Pan"), "distance": _N("ViewerWindow", "Distance"),
-               "angle": _N("ViewerWindow", "Angle"), "rectangle": _N("ViewerWindow", "Rectangle"),
-               "ellipse": _N("ViewerWindow", "Ellipse"), "probe": _N("ViewerWindow", "Probe")}
+TOOL_LABELS = {"window": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "W/L"), "zoom": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Zoom"),
+               "pan": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Pan"), "distance": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Distance"),
+               "angle": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Angle"), "rectangle": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Rectangle"),
+               "ellipse": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Ellipse"), "probe": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Probe")}
 TOOL_TIPS = {
-    "window": _N("ViewerWindow", "Window/level: drag right to widen the window, down to raise the level (W)"),
-    "zoom": _N("ViewerWindow", "Zoom: drag up/down (right button anywhere) (Z)"),
-    "pan": _N("ViewerWindow", "Pan: drag the image (middle button anywhere) (P)"),
-    "distance": _N("ViewerWindow", "Distance: drag from one end to the other (D). Click a measurement to select it, "
+    "window": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Window/level: drag right to widen the window, down to raise the level (W)"),
+    "zoom": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Zoom: drag up/down (right button anywhere) (Z)"),
+    "pan": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Pan: drag the image (middle button anywhere) (P)"),
+    "distance": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Distance: drag from one end to the other (D). Click a measurement to select it, "
                    "Delete removes it"),
-    "angle": _N("ViewerWindow", "Angle: click the end of the first arm, the vertex, then the end of the second arm — "
+    "angle": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Angle: click the end of the first arm, the vertex, then the end of the second arm — "
                 "or drag the first arm (end to vertex) and click the second arm's end (G). Esc cancels. Click a "
                 "measurement to select it, Delete removes it"),
-    "rectangle": _N("ViewerWindow", "Rectangle ROI: drag corner to corner; shows mean/SD/min/max/area (T). Click "
+    "rectangle": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Rectangle ROI: drag corner to corner; shows mean/SD/min/max/area (T). Click "
                     "its outline to select it, Delete removes it"),
-    "ellipse": _N("ViewerWindow", "Ellipse ROI: drag the bounding box; shows mean/SD/min/max/area (E). Click its "
+    "ellipse": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Ellipse ROI: drag the bounding box; shows mean/SD/min/max/area (E). Click its "
                   "outline to select it, Delete removes it"),
-    "probe": _N("ViewerWindow", "Probe: the pixel value under the cursor is shown bottom left"),
+    "probe": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Probe: the pixel value under the cursor is shown bottom left"),
 }
 
 
