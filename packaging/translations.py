@@ -133,6 +133,32 @@ def source_strings() -> set[str]:
     return found
 
 
+def alias_calls() -> list[str]:
+    """Literal texts handed to a wrapper of translate()/QT_TRANSLATE_NOOP (``_tr = ...``, ``def _tr(text)``):
+    lupdate cannot see through a wrapper, so those texts never reach a catalogue."""
+    import ast
+
+    out = []
+    for path in python_sources():
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"), path)
+        aliases = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Attribute, ast.Name)):
+                target = node.value.attr if isinstance(node.value, ast.Attribute) else node.value.id
+                if target in ("QT_TRANSLATE_NOOP", "translate", "QT_TR_NOOP"):
+                    aliases |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            if isinstance(node, ast.FunctionDef):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Call) and getattr(sub.func, "attr", "") == "translate" and \
+                            len(sub.args) >= 2 and isinstance(sub.args[1], ast.Name):
+                        aliases.add(node.name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in aliases:
+                if any(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
+                    out.append(f"{Path(path).name}:{node.lineno} {node.func.id}(...)")
+    return out
+
+
 def extracted(path: Path) -> set[str]:
     """The source texts lupdate extracts from today's sources (all of them, whatever ``path`` holds)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -171,6 +197,9 @@ def main(argv: list[str]) -> int:
             for source in missing(ts):
                 print(f"{ts.name}: untranslated: {source!r}")
                 bad += 1
+        for call in alias_calls():
+            print(f"lupdate cannot see through: {call}")
+            bad += 1
         for source in sorted(source_strings() - extracted(EN)):
             print(f"lupdate does not see: {source!r} (write the call as the others are)")
             bad += 1

@@ -10,12 +10,21 @@ import time
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from workstation.gui.jobs import ACTIVE_STATES, CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
+from workstation.gui.jobs import ACTIVE_STATES, CANCELLED, DONE, FAILED, PARTIAL, QUEUED, RUNNING, Job, JobManager
 
 Qt = QtCore.Qt
-HEADERS = ["Job", "State", "Progress", "Speed", "Started", "Details"]
+HEADERS = [
+    QtCore.QT_TRANSLATE_NOOP("JobTableModel", "Job"), QtCore.QT_TRANSLATE_NOOP("JobTableModel", "State"),
+    QtCore.QT_TRANSLATE_NOOP("JobTableModel", "Progress"), QtCore.QT_TRANSLATE_NOOP("JobTableModel", "Speed"),
+    QtCore.QT_TRANSLATE_NOOP("JobTableModel", "Started"), QtCore.QT_TRANSLATE_NOOP("JobTableModel", "Details")]
 _DISPLAY, _TOOLTIP, _FOREGROUND, _USER = (int(Qt.DisplayRole), int(Qt.ToolTipRole), int(Qt.ForegroundRole),
                                          int(Qt.UserRole))
+# The state column in the user's language (the state itself stays the plain word the code compares).
+STATE_NAMES = {QUEUED: QtCore.QT_TRANSLATE_NOOP("JobState", "queued"),
+               RUNNING: QtCore.QT_TRANSLATE_NOOP("JobState", "running"),
+               DONE: QtCore.QT_TRANSLATE_NOOP("JobState", "done"), FAILED: QtCore.QT_TRANSLATE_NOOP("JobState", "failed"),
+               CANCELLED: QtCore.QT_TRANSLATE_NOOP("JobState", "cancelled"),
+               PARTIAL: QtCore.QT_TRANSLATE_NOOP("JobState", "partial")}
 STATE_COLORS = {FAILED: QtGui.QColor(200, 60, 60), PARTIAL: QtGui.QColor(200, 140, 40),
                 CANCELLED: QtGui.QColor(130, 130, 130), DONE: QtGui.QColor(60, 150, 60)}
 
@@ -88,7 +97,7 @@ class JobTableModel(QtCore.QAbstractTableModel):
             if col == 0:
                 return job.title
             if col == 1:
-                return job.state
+                return QtCore.QCoreApplication.translate("JobState", STATE_NAMES.get(job.state, job.state))
             if col == 2:
                 p = job.progress
                 if p.total:

@@ -11,9 +11,9 @@ from workstation.gui.jobs import DONE, FAILED, PARTIAL
 
 
 class ExportDialog(QtWidgets.QDialog):
-    FORMATS = (("folder", "Folder (Patient/Study/Series/IMnnnnn.dcm)"),
-               ("zip", "ZIP archive"),
-               ("dicomdir", "DICOMDIR folder (for a CD, DVD or USB stick)"))
+    FORMATS = (("folder", QtCore.QT_TRANSLATE_NOOP("ExportDialog", "Folder (Patient/Study/Series/IMnnnnn.dcm)")),
+               ("zip", QtCore.QT_TRANSLATE_NOOP("ExportDialog", "ZIP archive")),
+               ("dicomdir", QtCore.QT_TRANSLATE_NOOP("ExportDialog", "DICOMDIR folder (for a CD, DVD or USB stick)")))
 
     def __init__(self, what: str, suggested: str, start_dir: str, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)

@@ -17,7 +17,8 @@ TRANSLATIONS = Path(__file__).resolve().parents[2] / "resources" / "translations
 log = logging.getLogger(__name__)
 
 
-LANGUAGES = {"": "System default", "en": "English", "zh_CN": "中文（简体）"}
+# Each language under its own name; "System default" is translated (SettingsDialog).
+LANGUAGES = {"": QtCore.QT_TRANSLATE_NOOP("SettingsDialog", "System default"), "en": "English", "zh_CN": "中文（简体）"}
 
 
 def install_translators(app: QtCore.QCoreApplication, locale: str | None = None) -> list[str]:

@@ -134,7 +134,7 @@ class PriorsPanel(QtWidgets.QWidget):
         self.result = result
         self.table.clear()
         cur = result.current
-        name = str(cur.get("PatientName") or "").replace("^", " ").strip()
+        name = str(cur.get("PatientName") or "").split("=")[0].replace("^", " ").strip()
         self.title.setText(self.tr("%n other study(ies) of %1 (%2)", "", len(result.priors))
                            .replace("%1", name or "?").replace("%2", str(cur.get("PatientID") or "")))
         for prior in result.priors:

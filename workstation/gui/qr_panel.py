@@ -20,8 +20,17 @@ from workstation.gui.common import format_da, format_name, use_sort_arrows
 from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
 
 Qt = QtCore.Qt
-STUDY_HEADERS = ["Patient name", "Patient ID", "Study date", "Modalities", "Description", "Accession", "Images",
-                 "Node", "Local", "Retrieve"]
+STUDY_HEADERS = [
+    QtCore.QT_TRANSLATE_NOOP("QueryRetrievePanel", "Patient name"),
+    QtCore.QT_TRANSLATE_NOOP("QueryRetrievePanel", "Patient ID"),
+    QtCore.QT_TRANSLATE_NOOP("QueryRetrievePanel", "Study date"),
+    QtCore.QT_TRANSLATE_NOOP("QueryRetrievePanel", "Modalities"),
+    QtCore.QT_TRANSLATE_NOOP("QueryRetrievePanel", "Description"),
+    QtCore.QT_TRANSLATE_NOOP("QueryRetrievePanel", "Accession"),
+    QtCore.QT_TRANSLATE_NOOP("QueryRetrievePanel", "Images"),
+    QtCore.QT_TRANSLATE_NOOP("QueryRetrievePanel", "Node"),
+    QtCore.QT_TRANSLATE_NOOP("QueryRetrievePanel", "Local"),
+    QtCore.QT_TRANSLATE_NOOP("QueryRetrievePanel", "Retrieve")]
 UID_ROLE = Qt.UserRole + 1
 ROW_ROLE = Qt.UserRole + 2
 LEVEL_ROLE = Qt.UserRole + 3

@@ -22,17 +22,17 @@ from workstation.gui.common import format_da, format_name, format_received
 Qt = QtCore.Qt
 
 COLUMNS = [
-    ("PatientName", "Patient name"),
-    ("PatientID", "Patient ID"),
-    ("PatientBirthDate", "Birth date (age)"),
-    ("PatientSex", "Sex"),
-    ("StudyDate", "Study date"),
-    ("ModalitiesInStudy", "Modalities"),
-    ("StudyDescription", "Description"),
-    ("AccessionNumber", "Accession"),
-    ("NumberOfStudyRelatedSeries", "Series"),
-    ("NumberOfStudyRelatedInstances", "Images"),
-    ("received", "Received"),
+    ("PatientName", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Patient name")),
+    ("PatientID", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Patient ID")),
+    ("PatientBirthDate", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Birth date (age)")),
+    ("PatientSex", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Sex")),
+    ("StudyDate", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Study date")),
+    ("ModalitiesInStudy", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Modalities")),
+    ("StudyDescription", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Description")),
+    ("AccessionNumber", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Accession")),
+    ("NumberOfStudyRelatedSeries", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Series")),
+    ("NumberOfStudyRelatedInstances", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Images")),
+    ("received", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Received")),
 ]
 KEYS = [c[0] for c in COLUMNS]
 NUMERIC = {"NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances"}
