@@ -107,3 +107,23 @@ def test_copy_file_falls_back_from_kernel_copies_to_a_plain_copy(tmp_path, monke
     dest = st.copy_file("1.2.3", src, fsync=True)
     assert dest.read_bytes() == payload
     assert st.temp_files() == []
+
+
+def test_copy_file_completes_a_copy_the_kernel_stopped_short(tmp_path, monkeypatch):
+    """copy_file_range reports 0 on some file systems instead of refusing: the rest is read and written."""
+    src = tmp_path / "src.bin"
+    payload = os.urandom(2 * 1024 * 1024 + 5)
+    src.write_bytes(payload)
+    calls = []
+
+    def short(src_fd, dst_fd, count, offset_src=None, offset_dst=None):
+        calls.append(count)
+        if len(calls) > 1:
+            return 0
+        return real(src_fd, dst_fd, 1000, offset_src, offset_dst)
+
+    real = os.copy_file_range
+    monkeypatch.setattr(storage_mod.os, "copy_file_range", short)
+    st = Storage(tmp_path / "s")
+    assert st.copy_file("1.2.3", src).read_bytes() == payload
+    assert len(calls) == 2

@@ -344,9 +344,9 @@ def _copy_path(source: str | os.PathLike[str], dest: Path, fsync: bool) -> None:
             size = os.fstat(src).st_size
             done = 0
             kernel = _KERNEL_COPY[0]
-            while kernel is not None:
+            while kernel is not None and done < size:
                 try:
-                    n = kernel(src, dst, max(size - done, 1 << 20), done)
+                    n = kernel(src, dst, size - done, done)
                 except OSError as exc:
                     if done or exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP,
                                                  errno.ENOTSUP, errno.EBADF, errno.EPERM):
@@ -354,12 +354,13 @@ def _copy_path(source: str | os.PathLike[str], dest: Path, fsync: bool) -> None:
                     kernel = _next_kernel_copy(kernel)
                     continue
                 if n == 0:
-                    break
+                    break  # some file systems (procfs-like, some FUSE) report 0 instead of refusing
                 done += n
-            if kernel is None:
-                os.lseek(src, 0, os.SEEK_SET)
-                with open(src, "rb", closefd=False) as fin, open(dst, "wb", closefd=False) as fout:
-                    shutil.copyfileobj(fin, fout, 1024 * 1024)
+            # Whatever the kernel did not copy (nothing, or a file that grew since fstat), read and write to EOF.
+            os.lseek(src, done, os.SEEK_SET)
+            os.lseek(dst, done, os.SEEK_SET)
+            while chunk := os.read(src, 1 << 20):
+                _write_all(dst, chunk)
             if fsync:
                 _datasync(dst)
         finally:
