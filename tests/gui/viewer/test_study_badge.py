@@ -55,3 +55,33 @@ def test_the_series_strip_groups_by_study(qtbot, open_viewer, tmp_path):
     strip = win.thumbnails
     firsts = [strip.item(r).text().splitlines()[0] for r in range(strip.count())]
     assert firsts == ["Current 2024-05-15", "Prior 2022-03-10", "Prior 2019-01-01"]
+
+
+def test_zoom_and_window_follow_between_current_and_prior_and_a_viewport_can_be_unlinked(qtbot, open_viewer,
+                                                                                          tmp_path):
+    from tests.peers import make_ct_series
+    from workstation.gui.viewer.overlay import corner_texts
+
+    current = make_ct_series(tmp_path / "c", 4, rows=32, columns=32, patient_id="P1", study_date="20240515")
+    prior = make_ct_series(tmp_path / "p", 4, rows=32, columns=32, patient_id="P1", study_date="20220310")
+    win = open_viewer([[str(p) for p in current], [str(p) for p in prior]], layout="1x2")
+    qtbot.waitUntil(lambda: len(win.entries) == 2, timeout=10000)
+    win.show_entry(0, 0)
+    win.show_entry(1, 1)
+    a, b = win.viewports[0], win.viewports[1]
+    qtbot.waitUntil(lambda: a.current_array() is not None and b.current_array() is not None, timeout=10000)
+    assert (a.state.center, a.state.width) == (b.state.center, b.state.width)  # both open at the file's window
+    a.state.update(zoom=3.0)
+    a.state.set_window(123, 456)
+    assert b.state.zoom == 3.0 and (b.state.center, b.state.width) == (123, 456)
+    win.toggle_link(b)
+    assert not b.sync_linked and "unlinked" in corner_texts(b)["bottom_right"]
+    a.state.update(zoom=1.5)
+    assert b.state.zoom == 3.0  # an unlinked viewport keeps its own view
+    b.state.set_window(10, 20)
+    assert (a.state.center, a.state.width) == (123, 456)  # and leads nobody
+    win.toggle_link(b)
+    a.state.update(zoom=2.0)
+    assert b.state.zoom == 2.0
+    a.state.set_window(99, 99)
+    assert (b.state.center, b.state.width) == (10, 20)  # set apart by the reader: its window stays its own

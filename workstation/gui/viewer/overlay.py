@@ -118,6 +118,8 @@ def corner_texts(vp, exporting: bool = False) -> dict[str, list[str]]:
         br.append(QtCore.QCoreApplication.translate("Overlay", "Cine %1 fps").replace("%1", f"{st.fps:.0f}"))
     if vp.current_array() is None:
         br.append(QtCore.QCoreApplication.translate("Overlay", "cannot decode") if vp.frame_error else QtCore.QCoreApplication.translate("Overlay", "loading…"))  # the reason is in the middle
+    if not getattr(vp, "sync_linked", True) and not exporting:
+        br.append(QtCore.QCoreApplication.translate("Overlay", "unlinked"))
     if not exporting:
         br.append(QtCore.QCoreApplication.translate("Overlay", "Tool: %1").replace("%1", _t(TOOL_NAMES.get(st.tool, st.tool))))
     return {"top_left": [x for x in tl if x], "top_right": [x for x in tr if x], "bottom_left": bl,

@@ -39,6 +39,8 @@ Qt = QtCore.Qt
 # The open viewer windows (weakly): a series dragged from one window to another is found in its source window.
 _WINDOWS: "weakref.WeakSet[ViewerWindow]" = weakref.WeakSet()
 _SERIAL = itertools.count(1)
+# What follows between linked viewports besides the slice (see _follow_view).
+LINKED_VIEW = frozenset({"zoom", "pan", "center", "width"})
 # More are added by hanging protocols (up to 4x4).
 LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2)}
 TOOL_LABELS = {"window": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "W/L"), "zoom": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Zoom"),
@@ -113,6 +115,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.viewports: list[StackViewport] = []
         self.active: StackViewport | None = None
         self.sync_enabled = True
+        self._windows: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # last W/L seen per viewport
         self._syncing = False
         self.sync = SliceSync()
         self._sync_geometries: dict = {}  # stack -> SliceGeometry (computed once per stack)
@@ -425,13 +428,66 @@ class ViewerWindow(QtWidgets.QMainWindow):
             self.sync.engage({vp: (self._sync_geometry(vp.stack), vp.state.frame)
                               for vp in self.visible_viewports if vp.stack is not None})
 
+    def _linked_targets(self, source: StackViewport) -> dict:
+        """The other visible viewports that follow ``source``: sync on, both linked, another stack."""
+        if not self.sync_enabled or source.stack is None or not getattr(source, "sync_linked", True):
+            return {}
+        return {vp: self._sync_geometry(vp.stack) for vp in self.visible_viewports
+                if vp is not source and vp.stack is not None and vp.stack is not source.stack
+                and getattr(vp, "sync_linked", True)}
+
+    def _follow_view(self, source: StackViewport, changed: set) -> None:
+        """Zoom, pan and W/L follow between linked viewports of parallel planes (current and prior read alike):
+        W/L only within one modality, pan only between images of one size (its unit is the image pixel)."""
+        targets = self._linked_targets(source)
+        st = source.state
+        # W/L follows to the viewports that showed the same window as this one (a prior beside its current read
+        # in the same window), not to one the reader or a hanging protocol set apart (lung beside mediastinum).
+        before = self._windows.get(source)
+        self._windows[source] = (st.center, st.width)
+        if not targets:
+            return
+        geo = self._sync_geometry(source.stack)
+        modality = str(source.header.get("Modality") or "")
+        size = source._image_size() if hasattr(source, "_image_size") else None
+        self._syncing = True
+        try:
+            for vp, other in targets.items():
+                if not self.sync.linked(geo, other):
+                    continue
+                values = {}
+                if "zoom" in changed:
+                    values["zoom"] = st.zoom
+                if "pan" in changed and size is not None and vp._image_size() == size:
+                    values["pan"] = st.pan
+                if changed & {"center", "width"} and str(vp.header.get("Modality") or "") == modality \
+                        and before is not None and (vp.state.center, vp.state.width) == before:
+                    values["center"], values["width"] = st.center, st.width
+                if values:
+                    vp.state.update(**values)
+                    self._windows[vp] = (vp.state.center, vp.state.width)
+        finally:
+            self._syncing = False
+
+    def toggle_link(self, vp: StackViewport | None = None) -> bool:
+        """Unlink the active viewport from sync (it no longer follows nor leads), or link it again."""
+        vp = vp or self.active
+        if vp is None:
+            return False
+        vp.sync_linked = not getattr(vp, "sync_linked", True)
+        if vp.sync_linked and self.sync_enabled:
+            self.set_sync(True)  # its offset to the others is fixed from the slices shown now
+        vp.canvas.viewport().update()
+        self.statusBar().showMessage(self.tr("Viewport linked to sync") if vp.sync_linked
+                                     else self.tr("Viewport unlinked: it no longer follows the others"), 5000)
+        return vp.sync_linked
+
     def _on_frame(self, source: StackViewport) -> None:
         if source is self.active:
             self._refresh_tags()
-        if self._syncing or not self.sync_enabled or source.stack is None:
+        if self._syncing:
             return
-        targets = {vp: self._sync_geometry(vp.stack) for vp in self.visible_viewports
-                   if vp is not source and vp.stack is not None and vp.stack is not source.stack}
+        targets = self._linked_targets(source)
         if not targets:
             return
         moves = self.sync.follow(source, self._sync_geometry(source.stack), source.state.frame, targets)
@@ -537,6 +593,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.fps_box.blockSignals(False)
 
     def _on_view_changed(self, vp, changed):
+        if changed & LINKED_VIEW and not self._syncing:
+            self._follow_view(vp, changed & LINKED_VIEW)
         if "tool" in changed and not getattr(self, "_tool_sync", False):
             # A shortcut typed in one viewport selects the tool everywhere, like the tool bar does.
             self._tool_sync = True
