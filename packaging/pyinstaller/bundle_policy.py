@@ -11,6 +11,8 @@ EXCLUDES = [
     "scipy.datasets", "scipy.differentiate", "scipy.misc",
     # Pillow: an optional pydicom decoder; python-gdcm and pylibjpeg-openjpeg decode those syntaxes here.
     "PIL",
+    # pyjpegls (CharLS, 7 MB) comes with highdicom; python-gdcm decodes JPEG-LS here and we never encode it.
+    "jpeg_ls", "_CharLS",
     "matplotlib", "tkinter", "IPython", "jupyter_client", "notebook", "pandas", "PIL.ImageQt", "pytest",
     "hypothesis", "sphinx", "docutils", "OpenGL", "pyqtgraph.opengl", "pyqtgraph.examples", "pyqtgraph.jupyter",
     "PyQt5", "PyQt6", "PySide2", "cupy", "h5py", "numba", "setuptools", "pip",
