@@ -42,6 +42,7 @@ from workstation.archive.matching import ATTRIBUTES
 from workstation.config import Node, Settings
 from workstation.net.dimse_bytes import command_element, handler_status
 from workstation.net.guard import FAST_POLL, set_nodelay
+from workstation.net.transcode import FALLBACK, accepted_syntaxes, fit_for, stored_syntax
 
 log = logging.getLogger("workstation.net.server")
 
@@ -616,16 +617,14 @@ class QueryHandlers:
             if event.is_cancelled:
                 yield _CANCEL, None
                 return
-            yield _PENDING, fit_to_association(self._read(row), assoc)
-
-
-_UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
+            yield _PENDING, fit_to_association(self._read(row), assoc, "scu")
 
 
 def move_contexts(rows: list[dict[str, Any]]) -> list[Any]:
-    """Presentation contexts for a C-MOVE sub-association: per SOP class, each stored syntax, and for compressed
-    ones also a separate uncompressed context, so that a destination that refuses the compressed syntax still gets
-    the instance (decompressed), as Orthanc and dcmtk's movescu do. pynetdicom caps a request at 128 contexts."""
+    """Presentation contexts for a C-MOVE sub-association: per SOP class, each stored syntax in a context of its
+    own, and one context offering Explicit and Implicit VR Little Endian, so that a destination that refuses the
+    stored syntax (compressed, big endian, or even explicit VR) still gets the instance, converted
+    (:mod:`workstation.net.transcode`). pynetdicom caps a request at 128 contexts."""
     contexts: list[Any] = []
     seen: set[tuple[str, str]] = set()
     for row in rows:
@@ -633,40 +632,33 @@ def move_contexts(rows: list[dict[str, Any]]) -> list[Any]:
         ts = row.get("TransferSyntaxUID") or ExplicitVRLittleEndian
         if not sop:
             continue
-        wanted = [(sop, ts)] if ts in _UNCOMPRESSED else [(sop, ts), (sop, "")]
+        wanted = [(sop, "")] if ts in FALLBACK else [(sop, ts), (sop, "")]
         for key in wanted:
             if key in seen or len(contexts) >= 128:
                 continue
             seen.add(key)
-            contexts.append(build_context(sop, [key[1]] if key[1] else list(_UNCOMPRESSED)))
+            contexts.append(build_context(sop, [key[1]] if key[1] else list(FALLBACK)))
     return contexts
 
 
-def fit_to_association(ds: Dataset, assoc: Any) -> Dataset:
-    """``ds`` decompressed when the association has no accepted context for its SOP class in its own (compressed)
-    transfer syntax but has an uncompressed one; otherwise unchanged (pynetdicom converts between the uncompressed
-    syntaxes itself, and fails the sub-operation where nothing fits)."""
-    meta = getattr(ds, "file_meta", None)
-    ts = getattr(meta, "TransferSyntaxUID", None) if meta is not None else None
+def fit_to_association(ds: Dataset, assoc: Any, role: str | None = None) -> Dataset:
+    """``ds`` converted to a syntax accepted on ``assoc`` for its SOP class when its own is not (uncompressed
+    syntaxes into each other, compressed ones by decoding); unchanged when nothing fits, and the sub-operation
+    then fails with the reason logged."""
     sop = str(ds.get("SOPClassUID", "") or "")
-    if assoc is None or not ts or not sop or not UID(ts).is_compressed or "PixelData" not in ds:
+    if assoc is None or not sop or stored_syntax(ds) is None:
         return ds
     try:
-        offered = [cx for cx in assoc.accepted_contexts if cx.abstract_syntax == sop and cx.transfer_syntax]
+        accepted = accepted_syntaxes(assoc, sop, role)
     except Exception:  # noqa: BLE001 - an association object without the attribute: leave it to pynetdicom
         return ds
-    if any(cx.transfer_syntax[0] == ts for cx in offered):
+    if not accepted:
         return ds
-    if not any(cx.transfer_syntax[0] in _UNCOMPRESSED for cx in offered):
-        return ds
-    try:
-        # Same instance: decoding adds no loss, so the SOP Instance UID stays (pydicom would make a new one).
-        ds.decompress(generate_instance_uid=False)
-    except Exception as exc:  # noqa: BLE001 - no decoder for it: the sub-operation fails, with the reason logged
-        log.warning("cannot decompress %s (%s) for a peer that does not accept %s: %s",
-                    ds.get("SOPInstanceUID", "?"), sop, UID(ts).name, exc)
-        return ds
-    log.info("sent %s decompressed: the peer does not accept %s", ds.get("SOPInstanceUID", "?"), UID(ts).name)
+    stored = str(stored_syntax(ds))
+    ds, target = fit_for(ds, accepted)
+    if target is not None and target != stored:
+        log.info("sent %s as %s: the peer does not accept %s", ds.get("SOPInstanceUID", "?"), UID(target).name,
+                 UID(stored).name)
     return ds
 
 

@@ -3,7 +3,8 @@
 Presentation contexts come from the files themselves: for every SOP class, one context per stored (compressed)
 transfer syntax, plus one with the uncompressed syntaxes as a fallback. An instance whose own syntax was
 accepted is streamed from its file untouched (no decode, no re-encode: pynetdicom's chunked file sending);
-otherwise it is decompressed with pydicom and sent in an accepted uncompressed syntax.
+otherwise it is converted (:mod:`workstation.net.transcode`: decompressed, or byte order swapped) and sent in
+an accepted uncompressed syntax.
 
 Cancel aborts the association (A-ABORT): the peer discards the instance in flight, so nothing half-sent is
 kept on either side; the report marks the rest as cancelled.
@@ -20,13 +21,7 @@ from typing import Any, Iterable, Sequence
 
 from pydicom import dcmread
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import (
-    DeflatedExplicitVRLittleEndian,
-    ExplicitVRBigEndian,
-    ExplicitVRLittleEndian,
-    ImplicitVRLittleEndian,
-    UID,
-)
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, UID
 from pynetdicom import _config as pynetdicom_config
 from pynetdicom.dsutils import split_dataset
 from pynetdicom.presentation import PresentationContext, build_context
@@ -44,11 +39,11 @@ from workstation.net.client import (
     open_association,
     status_of,
 )
+from workstation.net.transcode import FALLBACK, convert, pick_syntax
 
 log = logging.getLogger("workstation.net.send")
 
-_UNCOMPRESSED = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
-_NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian)
+_UNCOMPRESSED = FALLBACK
 MAX_CONTEXTS = 128
 
 # pynetdicom reads its chunked-sending switch once, at the start of send_c_store; we flip it around our own
@@ -236,25 +231,24 @@ def _send_one(assoc: Any, item: _Item) -> None:
                 pynetdicom_config.STORE_SEND_CHUNKED_DATASET = previous
         result.transfer_syntax = ts
     else:
-        native = [s for s in _NATIVE if s in accepted]
-        if not native:
+        target = pick_syntax(ts, accepted)
+        if target is None:
             result.outcome = "failed"
             result.message = (f"the node accepts {UID(result.sop_class_uid).name} only in "
-                              f"{', '.join(UID(s).name for s in accepted)}; cannot transcode to it")
+                              f"{', '.join(UID(s).name for s in accepted)}; cannot convert {UID(ts).name} to it")
             return
         ds = dcmread(item.path, force=not item.has_meta)
-        if ds.file_meta.get("TransferSyntaxUID") and ds.file_meta.TransferSyntaxUID.is_compressed:
-            try:
-                ds.decompress(generate_instance_uid=False)  # same instance, new encoding: keep the UID
-            except Exception as exc:  # noqa: BLE001 - any decoder failure is this instance's failure
-                result.outcome = "failed"
-                result.message = f"the node refused {UID(ts).name} and decompressing failed: {exc}"
-                return
-            result.transcoded = True
         if "TransferSyntaxUID" not in ds.file_meta:
-            ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if ds.is_implicit_VR else ExplicitVRLittleEndian
+            ds.file_meta.TransferSyntaxUID = ts
+        try:
+            convert(ds, target)
+        except ValueError as exc:
+            result.outcome = "failed"
+            result.message = f"the node refused {UID(ts).name} and converting to {UID(target).name} failed: {exc}"
+            return
+        result.transcoded = True
         rsp = assoc.send_c_store(ds)
-        result.transfer_syntax = native[0] if ExplicitVRLittleEndian not in native else ExplicitVRLittleEndian
+        result.transfer_syntax = target
     code = status_of(rsp)
     result.status = code
     if code == 0x0000:
