@@ -72,3 +72,42 @@ def test_serve_rejects_a_bad_ae_title(tmp_path):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     assert "longer than 16 characters" in err and "Traceback" not in err
+
+
+def test_twenty_storescu_at_once_against_serve_defaults(tmp_path):
+    """Issue 15 (8): a burst of twenty modalities is served with the default settings: nothing refused, every
+    instance indexed exactly once, ``workstation check`` clean afterwards."""
+    port = free_port()
+    proc = serve(tmp_path / "ws", "--aet", "MYNODE", "--port", str(port), "--bind", "127.0.0.1")
+    uids: set[str] = set()
+    try:
+        wait_for_port("127.0.0.1", port, process=proc)
+        batches = [make_ct_series(tmp_path / f"s{i}", 10, rows=128, columns=128, patient_id=f"P{i}") for i in range(20)]
+        import pydicom
+
+        for batch in batches:
+            uids.update(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in batch)
+        senders = [subprocess.Popen(["storescu", "-aet", f"SENDER{i}", "-aec", "MYNODE", "127.0.0.1", str(port),
+                                     *map(str, batch)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    env=dict(os.environ, TCP_NODELAY="1"))
+                   for i, batch in enumerate(batches)]
+        outputs = [(s.wait(120), s.stdout.read()) for s in senders]
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    failed = [(i, text) for i, (code, text) in enumerate(outputs) if code != 0 or "Rejected" in text]
+    assert not failed, failed
+    assert ") rejected: " not in (tmp_path / "ws" / "logs" / "workstation.log").read_text()
+
+    from workstation.archive import Archive
+    from workstation.config import Settings
+
+    with Archive.open(Settings(data_dir=tmp_path / "ws")) as archive:
+        rows = archive.query("instance")
+        assert len(rows) == 200 and {r["SOPInstanceUID"] for r in rows} == uids
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    check = subprocess.run([sys.executable, "-m", "workstation", "--data-dir", str(tmp_path / "ws"), "check"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr

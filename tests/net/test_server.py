@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import threading
 import time
 
 import pydicom
@@ -448,3 +449,28 @@ def test_nodes_added_while_serving_are_known_at_once(server_settings, archive, c
         other.save()
         with pytest.raises(NetError):
             find(client, node_of(srv), "study", {})
+
+
+def test_an_association_over_the_limit_waits_for_a_free_slot(server_settings, archive, client):
+    """Issue 15 (8): over max_associations, an association waits (a few seconds) instead of being refused."""
+    server_settings.max_associations = 1
+    with running_server(server_settings, archive) as srv:
+        assert 1.0 < srv.slot_wait <= 5.0
+        session = QuerySession(client, node_of(srv))
+        result: list[object] = []
+        waiter = threading.Thread(target=lambda: result.append(_echo_or_error(client, srv)))
+        start = time.monotonic()
+        waiter.start()
+        time.sleep(0.5)
+        assert waiter.is_alive()  # waiting for the slot, not refused
+        session.close()
+        waiter.join(10)
+        assert isinstance(result[0], float), result
+        assert 0.4 < time.monotonic() - start < srv.slot_wait + 1
+
+
+def _echo_or_error(client, srv):
+    try:
+        return echo(client, node_of(srv))
+    except NetError as exc:
+        return exc

@@ -62,6 +62,8 @@ from workstation.net.scp_store import (
 log = logging.getLogger("workstation.net.server")
 
 _POLICY_PROTECTED = set(QR_CLASSES)
+SLOT_WAIT = 5.0  # seconds an association over max_associations waits for a free slot before it is refused
+SLOT_POLL = 0.05
 
 
 class _AssociationServer(ThreadedAssociationServer):
@@ -115,6 +117,7 @@ class _AssocInfo:
     received: int = 0
     failed: int = 0
     negotiating: bool = True
+    waiting: bool = False  # over the limit, waiting for a free slot: does not count against it
     opened: bool = False
     closed: bool = False
 
@@ -342,6 +345,46 @@ class DicomServer:
         info = _info(assoc)
         return info is not None and info.query_allowed
 
+    @property
+    def slot_wait(self) -> float:
+        """Seconds an association over the limit waits for a free slot."""
+        return max(0.0, min(SLOT_WAIT, float(self.settings.acse_timeout) / 2))
+
+    def _open_others(self, assoc: Any) -> int:
+        server = self._server
+        return sum(1 for a in list(server.active_associations) if a is not assoc and _counts(a)) if server else 0
+
+    def _wait_for_slot(self, assoc: Any, info: _AssocInfo) -> int:
+        """0 once ``assoc`` may go on; else how many associations are open after :data:`SLOT_WAIT` seconds.
+
+        A burst of modalities over the limit waits here (in its own acceptor thread, before any context is
+        negotiated, so it holds no data-set memory) instead of being refused at once, as Orthanc's bounded pool
+        does. Waiting associations do not count against the limit, and no more than ``max_associations`` wait:
+        threads stay bounded by twice the limit."""
+        limit = self.settings.max_associations
+        # Within half our own ACSE timeout too: the requestor's is likely no longer, and it must get our answer.
+        deadline = time.monotonic() + self.slot_wait
+        first = True
+        while True:
+            with self._lock:
+                busy = self._open_others(assoc)
+                if busy < limit:
+                    info.waiting = False
+                    return 0
+                if first:
+                    waiting = sum(1 for a in list(self._server.active_associations) if a is not assoc
+                                  and getattr(_info(a), "waiting", False)) if self._server else 0
+                    if waiting >= limit:
+                        return busy
+                    info.waiting = True
+                    first = False
+                    log.info("association #%d from %s waits for a free slot (%d open, max_associations %d)",
+                             info.number, info.calling_ae, busy, limit)
+            if time.monotonic() >= deadline or self._server is None:
+                info.waiting = False
+                return busy
+            time.sleep(SLOT_POLL)
+
     def _on_requested(self, event: Any) -> None:
         assoc = event.assoc
         rq = assoc.requestor.primitive
@@ -369,10 +412,10 @@ class DicomServer:
         if s.require_called_ae_title and called != s.ae_title:
             reject(0x01, 0x01, 0x07, f"called AE title {called!r} is not ours ({s.ae_title!r})")
             return
-        others = [a for a in self._server.active_associations if a is not assoc and _counts(a)] if self._server else []
-        if len(others) >= s.max_associations:
-            reject(0x02, 0x03, 0x02, f"{len(others)} associations already open (max_associations "
-                                     f"{s.max_associations})")
+        busy = self._wait_for_slot(assoc, info)
+        if busy:
+            reject(0x02, 0x03, 0x02, f"{busy} associations already open (max_associations "
+                                     f"{s.max_associations}, waited {self.slot_wait:.1f} s for a free one)")
             return
         proposed = [cx for cx in rq.presentation_context_definition_list]
         # The full list is shared, not copied per association (pynetdicom's deepcopy of ~180 contexts costs
@@ -504,7 +547,7 @@ def _counts(assoc: Any) -> bool:
     info = _info(assoc)
     if info is None:
         return False
-    return bool(assoc.is_established or info.negotiating) and not info.closed
+    return bool(assoc.is_established or info.negotiating) and not info.closed and not info.waiting
 
 
 def _name(uid: Any) -> str:
