@@ -11,7 +11,9 @@ import argparse
 import importlib
 import logging
 import pkgutil
+import re
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from workstation import __version__
@@ -20,7 +22,43 @@ from workstation.cli.context import CommandError, Context
 log = logging.getLogger("workstation.cli")
 
 
-def build_parser() -> argparse.ArgumentParser:
+_TOP_LEVEL = re.compile(r"\b(?:sub|subparsers)\.add_parser\(\s*[\"']([\w-]+)[\"']")
+
+
+def command_modules() -> dict[str, str]:
+    """Top-level command name -> the ``*_cmds`` module registering it, read from the modules' source (no import:
+    a command then imports only its own module, not every command's dependencies - start-up time)."""
+    package = importlib.import_module(__name__)
+    out: dict[str, str] = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if not info.name.endswith("_cmds"):
+            continue
+        try:
+            text = (Path(package.__path__[0]) / f"{info.name}.py").read_text(encoding="utf-8")
+        except OSError:  # frozen or zipped: no source to read; the full parser still works
+            return {}
+        for name in _TOP_LEVEL.findall(text):
+            out.setdefault(name, info.name)
+    return out
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` (after the global options), or None."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--data-dir":
+            i += 2
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        return arg
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv`` naming a known command, only that command's module is imported."""
     parser = argparse.ArgumentParser(
         prog="workstation",
         description="DICOM workstation: local archive, viewer and DICOM node. Without a command, opens the GUI.",
@@ -35,9 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="show detail and tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     package = importlib.import_module(__name__)
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name.endswith("_cmds"):
-            importlib.import_module(f"{__name__}.{info.name}").register(sub)
+    command = _command_of(argv) if argv is not None else None
+    module = command_modules().get(command) if command and not {"-h", "--help"} & set(argv or ()) else None
+    if module is not None:
+        importlib.import_module(f"{__name__}.{module}").register(sub)
+    else:
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if info.name.endswith("_cmds"):
+                importlib.import_module(f"{__name__}.{info.name}").register(sub)
     _accept_global_options_anywhere(sub)
     return parser
 
@@ -57,8 +100,9 @@ def _accept_global_options_anywhere(sub: argparse._SubParsersAction) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_files_mean_view(parser, list(sys.argv[1:] if argv is None else argv)))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(_files_mean_view(parser, argv))
     if not getattr(args, "func", None):
         try:
             # No command opens the GUI (gui_cmds.open_gui); without a GUI module, help.

@@ -1,0 +1,42 @@
+"""Start-up time (issue 15): a command imports only its own ``*_cmds`` module, and the name -> module table read
+from the sources matches what the modules really register."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from workstation.cli import build_parser, command_modules
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _top_level(parser: argparse.ArgumentParser) -> set[str]:
+    return {c for a in parser._actions if isinstance(a, argparse._SubParsersAction) for c in a.choices}
+
+
+def test_the_table_names_every_command_and_only_them():
+    assert set(command_modules()) == _top_level(build_parser())
+
+
+def test_each_command_builds_a_parser_with_just_its_module():
+    table = command_modules()
+    for command, module in table.items():
+        names = _top_level(build_parser([command]))
+        assert command in names
+        assert names == {c for c, m in table.items() if m == module}
+
+
+def test_echo_does_not_import_the_imaging_commands(tmp_path):
+    code = ("import sys\nfrom workstation.cli import main\n"
+            f"main(['--data-dir', {str(tmp_path / 'ws')!r}, 'nodes', 'ls'])\n"
+            "print(sorted(m for m in sys.modules if m.startswith('workstation.cli.')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    loaded = out.stdout.strip().splitlines()[-1]
+    assert "workstation.cli.net_cmds" in loaded
+    assert "imaging_cmds" not in loaded and "pstate_render" not in loaded and "archive_cmds" not in loaded
