@@ -1,13 +1,16 @@
 """Benchmark of the DICOM client against dcmtk and Orthanc, measured in the same run.
 
-Run standalone: ``.venv/bin/python -m tests.bench.bench_scu [--count 500] [--size 512] [--repeat 2]``
+Run standalone: ``.venv/bin/python -m tests.bench.bench_scu [--count 500] [--size 512] [--repeat 2] [--cli-only]``
+
+* whole processes (start-up included), as a PACS admin scripts them: ``workstation send`` vs ``storescu``
+  (target <= 3) and ``workstation retrieve --method get`` into the archive vs ``getscu`` (target <= 2);
 
 * send N x size² CT to dcmtk storescp: our ``send`` vs ``storescu`` (target ratio <= 4);
 * C-GET of an N-instance study from Orthanc: the product path - ``retrieve(method="get", archive=archive)``, what
   ``workstation retrieve NODE --study UID --method get`` runs (the app's Q/R panel, which still passes
   ``store=archive.store_bytes``, gets it by passing ``archive=`` instead): every instance parsed, written into the
   archive's storage atomically, synced (one filesystem sync per batch) and indexed before the call returns - vs
-  ``getscu`` writing one file per instance without any fsync (target <= 1.5; THE figure). Also printed, for
+  ``getscu`` writing one file per instance without any fsync (target <= 1.5 in the median of the rounds; THE figure). Also printed, for
   information: ours writing plain files without fsync as getscu does, ours storing nothing (the network/DIMSE
   cost alone) and the former product path (``archive.store_bytes`` per instance: fsync and index before each
   C-STORE response; C-GET sub-operations are strictly one at a time, so that fsync cannot overlap the next);
@@ -163,12 +166,62 @@ def bench_get(work: Path, paths, settings: Settings, repeat: int, per_file: bool
     return out
 
 
+def _process(cmd, env=None) -> float:
+    import subprocess
+
+    _settle()
+    t = time.perf_counter()
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=900, env=env)
+    elapsed = time.perf_counter() - t
+    assert proc.returncode == 0, (cmd[:6], proc.stdout[-2000:], proc.stderr[-2000:])
+    return elapsed
+
+
+def bench_cli(work: Path, paths, repeat: int) -> dict:
+    """Whole processes, as a PACS admin scripts them: ``workstation send`` vs ``storescu`` to storescp, and
+    ``workstation retrieve --method get`` (into the archive, synced and indexed) vs ``getscu`` from Orthanc.
+    Start-up (imports) is part of the figure. Rounds interleaved; best and median ratios printed."""
+    import pydicom
+
+    from tests.peers import find_tool, tool_env
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    ws = [sys.executable, "-m", "workstation"]
+    study = pydicom.dcmread(paths[0], stop_before_pixels=True).StudyInstanceUID
+    times: dict[str, list[float]] = {"storescu": [], "send": [], "getscu": [], "retrieve": []}
+    for i in range(repeat):
+        with run_storescp(work / f"cli-storescu{i}") as peer:
+            times["storescu"].append(_process([find_tool("storescu"), "-aet", "STORESCU", "-aec", peer.ae_title,
+                                               peer.host, peer.port, *paths], env=tool_env()))
+        with run_storescp(work / f"cli-send{i}") as peer:
+            times["send"].append(_process([*ws, "--data-dir", work / f"cli-ws-send{i}", "send", peer.address,
+                                           *paths], env=env))
+            assert len(peer.files()) == len(paths)
+    with run_orthanc(work / "cli-orthanc") as peer:
+        peer.upload(paths)
+        for i in range(repeat):
+            out = work / f"cli-getscu{i}"
+            out.mkdir()
+            times["getscu"].append(_process([find_tool("getscu"), "-S", "-aet", "GETSCU", "-aec", peer.ae_title,
+                                             "-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={study}",
+                                             "-od", out, peer.host, peer.port], env=tool_env()))
+            assert len(list(out.iterdir())) == len(paths)
+            times["retrieve"].append(_process([*ws, "--data-dir", work / f"cli-ws-get{i}", "retrieve", peer.address,
+                                               "--study", study, "--method", "get"], env=env))
+    send_r = [a / b for a, b in zip(times["send"], times["storescu"])]
+    get_r = [a / b for a, b in zip(times["retrieve"], times["getscu"])]
+    return {"times": times, "send_ratio": min(times["send"]) / min(times["storescu"]),
+            "get_ratio": min(times["retrieve"]) / min(times["getscu"]),
+            "send_ratios": send_r, "get_ratios": get_r}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--get-only", action="store_true", help="only the C-GET and C-FIND figures")
+    parser.add_argument("--cli-only", action="store_true", help="only the whole-process (command line) figures")
     parser.add_argument("--no-per-file", action="store_true",
                         help="skip the former product path (fsync + index before each C-STORE response)")
     args = parser.parse_args(argv)
@@ -178,6 +231,20 @@ def main(argv=None) -> int:
         paths = make_ct_series(work / "ct", args.count, rows=args.size, columns=args.size)
         print(f"generated {args.count} x {args.size}² CT in {time.perf_counter() - t:.1f} s", flush=True)
         settings = Settings(data_dir=work / "ws")
+        c = bench_cli(work, paths, args.repeat) if not args.get_only else None
+        if c is not None:
+            tm = c["times"]
+            print(f"whole processes, {args.count} x {args.size}² CT (best of {args.repeat}; rounds' ratios in "
+                  f"brackets; load average {os.getloadavg()[0]:.2f}):", flush=True)
+            print(f"  workstation send {min(tm['send']):.2f} s vs storescu {min(tm['storescu']):.2f} s: ratio "
+                  f"{c['send_ratio']:.2f} (target <= 3) [{', '.join(f'{r:.2f}' for r in c['send_ratios'])}]")
+            print(f"  workstation retrieve --method get {min(tm['retrieve']):.2f} s vs getscu "
+                  f"{min(tm['getscu']):.2f} s: ratio {c['get_ratio']:.2f} (target <= 2) "
+                  f"[{', '.join(f'{r:.2f}' for r in c['get_ratios'])}]", flush=True)
+        if args.cli_only:
+            ok = c["send_ratio"] <= 3 and c["get_ratio"] <= 2
+            print("targets met" if ok else "TARGETS MISSED")
+            return 0 if ok else 1
         s = {"ratio": 0.0} if args.get_only else bench_send(work, paths, settings, args.repeat)
         if not args.get_only:
             print(f"send {args.count} to storescp: storescu {s['storescu_s']:.2f} s, ours {s['send_s']:.2f} s, "
@@ -203,7 +270,9 @@ def main(argv=None) -> int:
                   f"(the former product path: archive.store_bytes before each C-STORE response)", flush=True)
         print(f"C-FIND on an open association: median {g['find_median_ms']:.2f} ms, "
               f"max {g['find_max_ms']:.2f} ms (target <= 10 ms)", flush=True)
-        ok = s["ratio"] <= 4 and g["ratio"] <= 1.5 and g["find_median_ms"] <= 10
+        # In-process C-GET: the median of the rounds' own ratios, not only the best round.
+        ok = (s["ratio"] <= 4 and statistics.median(g["product_ratios"]) <= 1.5 and g["find_median_ms"] <= 10
+              and (c is None or (c["send_ratio"] <= 3 and c["get_ratio"] <= 2)))
         print("targets met" if ok else "TARGETS MISSED")
         return 0 if ok else 1
 

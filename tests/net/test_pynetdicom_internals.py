@@ -1,6 +1,6 @@
 """The private pynetdicom internals our fast paths rely on are still there (issue 15).
 
-The C-GET fast path (:mod:`workstation.net.scu_fastget`), the PDU/DIMSE guard and the fast acceptor reactor
+The C-GET fast path (:mod:`workstation.net.scu_fastget`), the direct C-STORE (:mod:`workstation.net.scu_direct`), the PDU/DIMSE guard and the fast acceptor reactor
 (:mod:`workstation.net.guard`) reach into pynetdicom's private attributes. Each has a fallback to upstream's
 code, so an upgrade that removes one would only make things silently slower (or unguarded): this test fails
 loudly instead, naming what is missing. pyproject.toml pins the range these tests prove (``>=3.0.4,<3.1``).
@@ -21,7 +21,7 @@ from pynetdicom.sop_class import Verification
 
 from tests.peers import free_port, loopback_server_settings
 from workstation.config import Node, Settings
-from workstation.net import guard, scu_fastget
+from workstation.net import guard, scu_direct, scu_fastget
 from workstation.net.client import association
 from workstation.net.server import running_server
 
@@ -52,6 +52,7 @@ def test_live_associations_offer_what_the_fast_paths_need(server_settings, archi
         with association(client, node, [build_context(Verification)]) as assoc:
             # Requestor side: the C-GET fast path.
             assert scu_fastget.usable(assoc), "pynetdicom changed: scu_fastget.usable() is False (C-GET fast path off)"
+            assert scu_direct.usable(assoc), "pynetdicom changed: scu_direct.usable() is False (direct C-STORE off)"
             for name in ("_recv_pdu", "event_queue", "to_provider_queue", "state_machine", "_idle_timer"):
                 assert hasattr(assoc.dul, name), f"pynetdicom DUL instance lost {name}"
             # Acceptor side: the guard's DUL hook, the DIMSE guard and the fast reactor.

@@ -2,7 +2,8 @@
 
 Presentation contexts come from the files themselves: for every SOP class, one context per stored (compressed)
 transfer syntax, plus one with the uncompressed syntaxes as a fallback. An instance whose own syntax was
-accepted is streamed from its file untouched (no decode, no re-encode: pynetdicom's chunked file sending);
+accepted is sent from its file untouched (no decode, no re-encode), its PDUs written straight to the socket
+(:mod:`workstation.net.scu_direct`; pynetdicom's chunked file sending when that is not usable);
 otherwise it is converted (:mod:`workstation.net.transcode`: decompressed, or byte order swapped) and sent in
 an accepted uncompressed syntax.
 
@@ -39,6 +40,7 @@ from workstation.net.client import (
     open_association,
     status_of,
 )
+from workstation.net.scu_direct import store_file
 from workstation.net.transcode import FALLBACK, convert, pick_syntax
 
 log = logging.getLogger("workstation.net.send")
@@ -149,13 +151,14 @@ class _Item:
     path: Path
     transfer_syntax: UID | None = None
     has_meta: bool = True
+    offset: int = 0  # where the data set starts in the file (after the file meta)
 
 
 def _scan(path: Path) -> _Item:
     result = InstanceResult(path=str(path))
     item = _Item(result, path)
     try:
-        meta, _offset = split_dataset(path)
+        meta, item.offset = split_dataset(path)
         sop_class = meta.get("MediaStorageSOPClassUID")
         sop_uid = meta.get("MediaStorageSOPInstanceUID")
         tsyntax = meta.get("TransferSyntaxUID")
@@ -221,7 +224,13 @@ def _send_one(assoc: Any, item: _Item) -> None:
         result.message = f"the node does not accept SOP class {UID(result.sop_class_uid).name}"
         return
     ts = str(item.transfer_syntax)
-    if ts in accepted and item.has_meta:
+    rsp = None
+    if ts in accepted and item.has_meta and item.offset:
+        rsp = store_file(assoc, item.path, item.offset, result.sop_class_uid, result.sop_instance_uid, accepted[ts])
+        result.transfer_syntax = ts
+    if rsp is not None:
+        pass
+    elif ts in accepted and item.has_meta:
         with _CHUNKED_LOCK:
             previous = pynetdicom_config.STORE_SEND_CHUNKED_DATASET
             pynetdicom_config.STORE_SEND_CHUNKED_DATASET = True
