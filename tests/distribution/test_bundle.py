@@ -183,3 +183,23 @@ def test_bundle_reslices_a_volume_like_the_venv(bundle, tmp_path):
                           "-o", str(theirs)], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert ref.returncode == 0, ref.stderr
     assert np.array_equal(read_png(ours), read_png(theirs))
+
+
+def test_bundle_writes_a_measurement_report(bundle, tmp_path):
+    """highdicom as bundled (its tables of the standard minified): the SR the venv writes."""
+    import pydicom
+
+    from tests.peers import make_ct_series
+
+    paths = make_ct_series(tmp_path / "ct", 2, rows=32, columns=32)
+    data = str(tmp_path / "archive")
+    assert run(bundle, "--data-dir", data, "import", str(tmp_path / "ct")).returncode == 0
+    first = pydicom.dcmread(paths[0], stop_before_pixels=True)
+    measurements = tmp_path / "measurements.json"
+    measurements.write_text(json.dumps({"version": 1, "measurements": [
+        {"key": [str(first.SOPInstanceUID), 0], "kind": "distance", "points": [[2, 2], [10, 8]]}]}))
+    out = run(bundle, "--data-dir", data, "report", str(first.StudyInstanceUID), "--measurements",
+              str(measurements), "-o", str(tmp_path / "sr.dcm"))
+    assert out.returncode == 0, out.stderr
+    sr = pydicom.dcmread(tmp_path / "sr.dcm")
+    assert sr.Modality == "SR" and "ContentSequence" in sr
