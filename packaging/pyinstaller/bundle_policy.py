@@ -9,8 +9,6 @@ EXCLUDES = [
     "scipy.linalg", "scipy.sparse", "scipy.optimize", "scipy.stats", "scipy.signal", "scipy.interpolate",
     "scipy.spatial", "scipy.integrate", "scipy.io", "scipy.fft", "scipy.fftpack", "scipy.cluster", "scipy.odr",
     "scipy.datasets", "scipy.differentiate", "scipy.misc",
-    # Pillow: an optional pydicom decoder; python-gdcm and pylibjpeg-openjpeg decode those syntaxes here.
-    "PIL",
     # pyjpegls (CharLS, 7 MB) comes with highdicom; python-gdcm decodes JPEG-LS here and we never encode it.
     "jpeg_ls", "_CharLS",
     "matplotlib", "tkinter", "IPython", "jupyter_client", "notebook", "pandas", "PIL.ImageQt", "pytest",
@@ -33,9 +31,9 @@ QT_TRANSLATIONS_KEPT = ("_zh_CN", "_en")
 # Forbidden in a bundle whatever the route by which it came in.
 GPL_MARKERS = ["/libjpeg/", "pylibjpeg_libjpeg", "_libjpeg.cpython"]
 # Issue 13 asks 250 MB for the unpacked bundle. Measured without the volume stack (VTK, scipy): 251 MB before
-# highdicom, ~261 MB with it (its minified tables of the standard: 16 MB; Qt's ICU data alone is 32 MB). The test
-# holds the line at what is reached, so growth shows; the README states the miss.
-SIZE_LIMIT_MB = 265
+# highdicom, ~280 MB with it (Pillow, which highdicom imports: 19 MB; its minified tables of the standard: 16 MB;
+# Qt's ICU data alone is 32 MB). The test holds the line at what is reached, so growth shows; the README states it.
+SIZE_LIMIT_MB = 285
 
 
 def strip_copies(binaries, folder, prefixes):

@@ -10,7 +10,7 @@ from pathlib import Path
 # deliberately absent.
 SHIPPED = ["PySide6-Essentials", "shiboken6", "pydicom", "pynetdicom", "numpy", "pyqtgraph", "superqt", "pylibjpeg",
            "pylibjpeg-openjpeg", "pylibjpeg-rle", "python-gdcm", "platformdirs", "tomli_w", "typing_extensions",
-           "pygments", "vtk", "colorama", "highdicom", "scipy"]
+           "pygments", "vtk", "colorama", "highdicom", "scipy", "pillow"]
 NAMES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "AUTHORS")
 
 
