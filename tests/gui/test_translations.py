@@ -65,3 +65,7 @@ def test_lupdate_sees_every_translatable_call():
     string would never reach a catalogue and show in English, with "(s)" plurals, whatever the language."""
     unseen = tool.source_strings() - tool.extracted(tool.EN)
     assert not unseen, sorted(unseen)
+
+
+def test_no_text_goes_through_a_wrapper_lupdate_cannot_see():
+    assert not tool.alias_calls()

@@ -101,16 +101,16 @@ def modality_values(vp):
 def _qualifier(s: cal.Scale) -> str:
     """What a length or area must say about its calibration ("" when it is the patient's own spacing)."""
     if s.source == cal.DETECTOR:
-        return _tr("at detector")
+        return QtCore.QCoreApplication.translate("Measurement", "at detector")
     if s.source == cal.MAGNIFICATION:
-        return _tr("magnification corrected ÷{0:g}").format(s.factor)
+        return QtCore.QCoreApplication.translate("Measurement", "magnification corrected ÷{0:g}").format(s.factor)
     if s.source == cal.CALIBRATED:
-        return _tr("calibrated, {0}").format(s.calibration_type) if s.calibration_type else _tr("calibrated")
+        return QtCore.QCoreApplication.translate("Measurement", "calibrated, {0}").format(s.calibration_type) if s.calibration_type else QtCore.QCoreApplication.translate("Measurement", "calibrated")
     if s.source == cal.MANUAL:
-        return _tr("manual calibration")
+        return QtCore.QCoreApplication.translate("Measurement", "manual calibration")
     if s.source == cal.NONE:
-        return {cal.CROSSES_REGIONS: _tr("crosses ultrasound regions: not calibrated"),
-                cal.OUTSIDE_REGIONS: _tr("outside the calibrated ultrasound regions")}.get(s.reason, _tr("no spacing"))
+        return {cal.CROSSES_REGIONS: QtCore.QCoreApplication.translate("Measurement", "crosses ultrasound regions: not calibrated"),
+                cal.OUTSIDE_REGIONS: QtCore.QCoreApplication.translate("Measurement", "outside the calibrated ultrasound regions")}.get(s.reason, QtCore.QCoreApplication.translate("Measurement", "no spacing"))
     return ""
 
 
@@ -119,12 +119,12 @@ def _length_text(vp, m: Measurement, s: cal.Scale) -> str:
     mm = s.length(p0, p1)
     q = _qualifier(s)
     if mm is not None:
-        return _tr("{0:.1f} mm ({1})").format(mm, q) if q else _tr("{0:.1f} mm").format(mm)
+        return QtCore.QCoreApplication.translate("Measurement", "{0:.1f} mm ({1})").format(mm, q) if q else QtCore.QCoreApplication.translate("Measurement", "{0:.1f} mm").format(mm)
     if s.axes is not None:
         (dx, ux), (dy, uy) = s.components(p0, p1)
-        return _tr("Δ {0:.3g} {1}, Δ {2:.3g} {3}").format(dx, ux, dy, uy)
+        return QtCore.QCoreApplication.translate("Measurement", "Δ {0:.3g} {1}, Δ {2:.3g} {3}").format(dx, ux, dy, uy)
     px = math.hypot(p1[0] - p0[0], p1[1] - p0[1])
-    return _tr("{0:.1f} px ({1})").format(px, q)
+    return QtCore.QCoreApplication.translate("Measurement", "{0:.1f} px ({1})").format(px, q)
 
 
 def _area_text(vp, m: Measurement, s: cal.Scale) -> str:
@@ -144,12 +144,12 @@ def _area_text(vp, m: Measurement, s: cal.Scale) -> str:
         else:
             mean, sd, lo, hi, area, area_unit = r.mean, r.sd, r.min, r.max, r.area, r.area_unit
     q = _qualifier(s)
-    area_line = (_tr("area {0:.1f} {1} ({2})").format(area, area_unit, q) if q
-                 else _tr("area {0:.1f} {1}").format(area, area_unit))
+    area_line = (QtCore.QCoreApplication.translate("Measurement", "area {0:.1f} {1} ({2})").format(area, area_unit, q) if q
+                 else QtCore.QCoreApplication.translate("Measurement", "area {0:.1f} {1}").format(area, area_unit))
     if values is None or math.isnan(mean):
         return area_line
     u = f" {unit}" if unit else ""
-    return _tr("mean {0:.1f}{1}  SD {2:.1f}\nmin {3:.0f}  max {4:.0f}\n{5}").format(mean, u, sd, lo, hi, area_line)
+    return QtCore.QCoreApplication.translate("Measurement", "mean {0:.1f}{1}  SD {2:.1f}\nmin {3:.0f}  max {4:.0f}\n{5}").format(mean, u, sd, lo, hi, area_line)
 
 
 def _point_text(vp, m: Measurement, s: cal.Scale) -> str:
@@ -168,7 +168,7 @@ def _point_text(vp, m: Measurement, s: cal.Scale) -> str:
             value, unit = vp.presentation.probe(stored)
             parts.append(f"{value:.1f} {unit}".rstrip())
         elif getattr(stored, "ndim", 0) == 1:
-            parts.append(_tr("RGB {0}").format(", ".join(str(int(v)) for v in stored)))
+            parts.append(QtCore.QCoreApplication.translate("Measurement", "RGB {0}").format(", ".join(str(int(v)) for v in stored)))
     return "\n".join(parts)
 
 
@@ -186,11 +186,11 @@ def label_text(vp, m: Measurement) -> str:
     if m.kind == "angle":
         if len(m.points) < 3:
             return ""
-        return _tr("{0:.1f}°").format(angle(m.points[0], m.points[1], m.points[2], s.spacing or vp.spacing()))
+        return QtCore.QCoreApplication.translate("Measurement", "{0:.1f}°").format(angle(m.points[0], m.points[1], m.points[2], s.spacing or vp.spacing()))
     if m.kind == "cobb":
         if len(m.points) < 4:
             return ""
-        return _tr("Cobb {0:.1f}°").format(cobb_angle(m.points, s.spacing or vp.spacing()))
+        return QtCore.QCoreApplication.translate("Measurement", "Cobb {0:.1f}°").format(cobb_angle(m.points, s.spacing or vp.spacing()))
     if m.kind in AREAS:
         return _area_text(vp, m, s)
     if m.kind == "point":

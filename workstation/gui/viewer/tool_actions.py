@@ -22,26 +22,43 @@ from workstation.gui.viewer.interaction import TOOL_KEYS
 from workstation.gui.viewer.state import TOOLS
 from workstation.gui.viewer.wl_dialog import open_window_level_dialog
 
-_T = QtCore.QT_TRANSLATE_NOOP
 TOOL_NAMES = {
-    "window": _T("Tools", "Window/level"), "zoom": _T("Tools", "Zoom"), "pan": _T("Tools", "Pan"),
-    "probe": _T("Tools", "Probe"), "distance": _T("Tools", "Distance"), "angle": _T("Tools", "Angle"),
-    "rectangle": _T("Tools", "Rectangle ROI"), "ellipse": _T("Tools", "Ellipse ROI"),
-    "polygon": _T("Tools", "Polygon ROI"), "freehand": _T("Tools", "Freehand ROI"), "arrow": _T("Tools", "Arrow"),
-    "text": _T("Tools", "Text"), "point": _T("Tools", "Point"), "cobb": _T("Tools", "Cobb angle"),
-    "calibrate": _T("Tools", "Calibrate (line of known length)"),
+    "window": QtCore.QT_TRANSLATE_NOOP("Tools", "Window/level"), "zoom": QtCore.QT_TRANSLATE_NOOP("Tools", "Zoom"), "pan": QtCore.QT_TRANSLATE_NOOP("Tools", "Pan"),
+    "probe": QtCore.QT_TRANSLATE_NOOP("Tools", "Probe"), "distance": QtCore.QT_TRANSLATE_NOOP("Tools", "Distance"), "angle": QtCore.QT_TRANSLATE_NOOP("Tools", "Angle"),
+    "rectangle": QtCore.QT_TRANSLATE_NOOP("Tools", "Rectangle ROI"), "ellipse": QtCore.QT_TRANSLATE_NOOP("Tools", "Ellipse ROI"),
+    "polygon": QtCore.QT_TRANSLATE_NOOP("Tools", "Polygon ROI"), "freehand": QtCore.QT_TRANSLATE_NOOP("Tools", "Freehand ROI"), "arrow": QtCore.QT_TRANSLATE_NOOP("Tools", "Arrow"),
+    "text": QtCore.QT_TRANSLATE_NOOP("Tools", "Text"), "point": QtCore.QT_TRANSLATE_NOOP("Tools", "Point"), "cobb": QtCore.QT_TRANSLATE_NOOP("Tools", "Cobb angle"),
+    "calibrate": QtCore.QT_TRANSLATE_NOOP("Tools", "Calibrate (line of known length)"),
 }
 TOOL_HELP = {
-    "polygon": _T("Tools", "Polygon ROI: click each vertex; double-click, Enter or a click on the first vertex "
+    "polygon": QtCore.QT_TRANSLATE_NOOP("Tools", "Polygon ROI: click each vertex; double-click, Enter or a click on the first vertex "
                            "closes it (Y). Area in mm², mean/SD/min/max in the image's units"),
-    "freehand": _T("Tools", "Freehand ROI: press and trace the outline; the release closes it (L)"),
-    "arrow": _T("Tools", "Arrow: press on what it points at, drag to its tail (U)"),
-    "text": _T("Tools", "Text: click where it goes and type it (X)"),
-    "point": _T("Tools", "Point: click; shows the value there (M)"),
-    "cobb": _T("Tools", "Cobb angle: drag along the first endplate, then along the second (C)"),
-    "calibrate": _T("Tools", "Calibrate: drag along an object of known length and type its length in mm; the "
+    "freehand": QtCore.QT_TRANSLATE_NOOP("Tools", "Freehand ROI: press and trace the outline; the release closes it (L)"),
+    "arrow": QtCore.QT_TRANSLATE_NOOP("Tools", "Arrow: press on what it points at, drag to its tail (U)"),
+    "text": QtCore.QT_TRANSLATE_NOOP("Tools", "Text: click where it goes and type it (X)"),
+    "point": QtCore.QT_TRANSLATE_NOOP("Tools", "Point: click; shows the value there (M)"),
+    "cobb": QtCore.QT_TRANSLATE_NOOP("Tools", "Cobb angle: drag along the first endplate, then along the second (C)"),
+    "calibrate": QtCore.QT_TRANSLATE_NOOP("Tools", "Calibrate: drag along an object of known length and type its length in mm; the "
                              "series is calibrated for this session (K)"),
 }
+
+
+# The default presets' names (workstation.config) for the catalogues; a user's own names show as typed.
+_PRESET_NAMES = (
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Brain"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Subdural"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Stroke"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Lung"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Mediastinum"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Bone"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Liver"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Abdomen"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Angio"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Auto (1-99 %)"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Wide (0.1-99.9 %)"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Narrow (5-95 %)"),
+    QtCore.QT_TRANSLATE_NOOP("WindowPreset", "Full range"),
+)
 
 
 def _tr(text: str) -> str:
@@ -91,16 +108,16 @@ def viewer_actions(window) -> dict[str, QtGui.QAction]:
         act.triggered.connect(lambda _c=False: fn(window.active) if window.active is not None else None)
         acts[key] = act
 
-    add("window_level", _tr("Window/level…"), open_window_level_dialog, "Ctrl+L",
-        _tr("Type the window width and level (or the lowest and highest value shown)"))
-    add("auto_window", _tr("Auto window"), lambda vp: vp.auto_window(), "A",
-        _tr("Window from this image's histogram: 1st to 99th percentile"))
-    add("copy_values", _tr("Copy measurement values"), annotations.copy_values, "Ctrl+Shift+C",
-        _tr("Copy the selected measurement's values (or every measurement on the image) as text"))
-    add("delete_measurement", _tr("Delete measurement"), lambda vp: vp.delete_selected(), "Delete",
-        _tr("Delete the selected measurement (click one to select it)"))
-    add("clear_calibration", _tr("Remove manual calibration"), annotations.clear_manual_calibration, None,
-        _tr("Measure this series with the file's own spacing again"))
+    add("window_level", QtCore.QCoreApplication.translate("Tools", "Window/level…"), open_window_level_dialog, "Ctrl+L",
+        QtCore.QCoreApplication.translate("Tools", "Type the window width and level (or the lowest and highest value shown)"))
+    add("auto_window", QtCore.QCoreApplication.translate("Tools", "Auto window"), lambda vp: vp.auto_window(), "A",
+        QtCore.QCoreApplication.translate("Tools", "Window from this image's histogram: 1st to 99th percentile"))
+    add("copy_values", QtCore.QCoreApplication.translate("Tools", "Copy measurement values"), annotations.copy_values, "Ctrl+Shift+C",
+        QtCore.QCoreApplication.translate("Tools", "Copy the selected measurement's values (or every measurement on the image) as text"))
+    add("delete_measurement", QtCore.QCoreApplication.translate("Tools", "Delete measurement"), lambda vp: vp.delete_selected(), "Delete",
+        QtCore.QCoreApplication.translate("Tools", "Delete the selected measurement (click one to select it)"))
+    add("clear_calibration", QtCore.QCoreApplication.translate("Tools", "Remove manual calibration"), annotations.clear_manual_calibration, None,
+        QtCore.QCoreApplication.translate("Tools", "Measure this series with the file's own spacing again"))
     acts["calibrate"] = acts["tool.calibrate"]
     window._viewer_actions = acts
     return acts
@@ -114,7 +131,7 @@ def fill_presets_menu(menu: QtWidgets.QMenu, window) -> None:
         return
     for i, p in enumerate(vp.user_presets()):
         name = QtCore.QCoreApplication.translate("WindowPreset", p.name)
-        text = (_tr("{0}  (W {1:g} L {2:g})").format(name, p.width, p.center) if p.percentiles is None
+        text = (QtCore.QCoreApplication.translate("Tools", "{0}  (W {1:g} L {2:g})").format(name, p.width, p.center) if p.percentiles is None
                 else name)
         act = menu.addAction(text)
         act.setShortcut(QtGui.QKeySequence(str(i + 1)))
@@ -122,10 +139,10 @@ def fill_presets_menu(menu: QtWidgets.QMenu, window) -> None:
         act.triggered.connect(lambda _c=False, k=i: window.active and window.active.apply_preset(k))
     own = vp.file_presets()
     if own:
-        menu.addSection(_tr("From the file"))
+        menu.addSection(QtCore.QCoreApplication.translate("Tools", "From the file"))
     for i, p in enumerate(own):
         w = p.window
-        text = p.name if p.source == "lut" else _tr("{0}  (W {1:g} L {2:g})").format(p.name, w.width, w.center)
+        text = p.name if p.source == "lut" else QtCore.QCoreApplication.translate("Tools", "{0}  (W {1:g} L {2:g})").format(p.name, w.width, w.center)
         act = menu.addAction(text)
         if i < 9:
             act.setShortcut(QtGui.QKeySequence(f"Shift+{i + 1}"))
@@ -137,8 +154,8 @@ def install_annotation_tools(window, toolbar: QtWidgets.QToolBar) -> None:
     """Put the annotation tools (one drop-down button) and Window/level… on the viewer's tool bar."""
     acts = viewer_actions(window)
     button = QtWidgets.QToolButton(window)
-    button.setText(_tr("Annotate"))
-    button.setToolTip(_tr("Polygon and freehand ROIs, arrow, text, point, Cobb angle, calibration"))
+    button.setText(QtCore.QCoreApplication.translate("Tools", "Annotate"))
+    button.setToolTip(QtCore.QCoreApplication.translate("Tools", "Polygon and freehand ROIs, arrow, text, point, Cobb angle, calibration"))
     button.setPopupMode(QtWidgets.QToolButton.InstantPopup)
     menu = QtWidgets.QMenu(button)
     for name in ("polygon", "freehand", "arrow", "text", "point", "cobb", "calibrate"):
