@@ -27,10 +27,11 @@ from workstation.gui.viewer.hanging_apply import Hanging, ask_and_save
 from workstation.gui.viewer.dragdrop import SeriesPayload, window_token
 from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
-    SeriesEntry, flatten, gc_paused, open_entries, give_memory_back, sync_geometry,
+    SeriesEntry, flatten, gc_paused, open_entries, give_memory_back,
 )
 from workstation.gui.viewer.tag_browser import TagBrowser
-from workstation.gui.viewer.tool_actions import fill_presets_menu, install_annotation_tools
+from workstation.gui.viewer.linking import LINKED_VIEW, SyncLinking  # noqa: F401 - LINKED_VIEW re-exported
+from workstation.gui.viewer.toolbar import LAYOUTS, TOOL_LABELS, TOOL_TIPS, ViewerToolbar  # noqa: F401
 from workstation.gui.viewer.thumbnails import ThumbnailJobs, ThumbnailStrip
 from workstation.gui.viewer.viewport import StackViewport
 from workstation.reading.sync import SliceSync
@@ -39,32 +40,9 @@ Qt = QtCore.Qt
 # The open viewer windows (weakly): a series dragged from one window to another is found in its source window.
 _WINDOWS: "weakref.WeakSet[ViewerWindow]" = weakref.WeakSet()
 _SERIAL = itertools.count(1)
-# What follows between linked viewports besides the slice (see _follow_view).
-LINKED_VIEW = frozenset({"zoom", "pan", "center", "width"})
-# More are added by hanging protocols (up to 4x4).
-LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2)}
-TOOL_LABELS = {"window": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "W/L"), "zoom": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Zoom"),
-               "pan": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Pan"), "distance": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Distance"),
-               "angle": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Angle"), "rectangle": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Rectangle"),
-               "ellipse": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Ellipse"), "probe": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Probe")}
-TOOL_TIPS = {
-    "window": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Window/level: drag right to widen the window, down to raise the level (W)"),
-    "zoom": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Zoom: drag up/down (right button anywhere) (Z)"),
-    "pan": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Pan: drag the image (middle button anywhere) (P)"),
-    "distance": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Distance: drag from one end to the other (D). Click a measurement to select it, "
-                   "Delete removes it"),
-    "angle": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Angle: click the end of the first arm, the vertex, then the end of the second arm — "
-                "or drag the first arm (end to vertex) and click the second arm's end (G). Esc cancels. Click a "
-                "measurement to select it, Delete removes it"),
-    "rectangle": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Rectangle ROI: drag corner to corner; shows mean/SD/min/max/area (T). Click "
-                    "its outline to select it, Delete removes it"),
-    "ellipse": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Ellipse ROI: drag the bounding box; shows mean/SD/min/max/area (E). Click its "
-                  "outline to select it, Delete removes it"),
-    "probe": QtCore.QT_TRANSLATE_NOOP("ViewerWindow", "Probe: the pixel value under the cursor is shown bottom left"),
-}
 
 
-class ViewerWindow(QtWidgets.QMainWindow):
+class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
     """The image viewer.
 
     Parameters
@@ -411,160 +389,6 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self._sync_toolbar()
         self._refresh_tags()
 
-    # -- sync ------------------------------------------------------------------------------------------------------
-    def _sync_geometry(self, stack):
-        geo = self._sync_geometries.get(stack)
-        if geo is None:
-            geo = self._sync_geometries[stack] = sync_geometry(stack)
-        return geo
-
-    def set_sync(self, enabled: bool) -> None:
-        """Switch slice sync on or off. Switching on fixes the offsets between stacks of different Frames of
-        Reference from the slices shown now (workstation.reading.sync)."""
-        self.sync_enabled = bool(enabled)
-        if hasattr(self, "sync_action") and self.sync_action.isChecked() != self.sync_enabled:
-            self.sync_action.setChecked(self.sync_enabled)
-        if self.sync_enabled:
-            self.sync.engage({vp: (self._sync_geometry(vp.stack), vp.state.frame)
-                              for vp in self.visible_viewports if vp.stack is not None})
-
-    def _linked_targets(self, source: StackViewport) -> dict:
-        """The other visible viewports that follow ``source``: sync on, both linked, another stack."""
-        if not self.sync_enabled or source.stack is None or not getattr(source, "sync_linked", True):
-            return {}
-        return {vp: self._sync_geometry(vp.stack) for vp in self.visible_viewports
-                if vp is not source and vp.stack is not None and vp.stack is not source.stack
-                and getattr(vp, "sync_linked", True)}
-
-    def _follow_view(self, source: StackViewport, changed: set) -> None:
-        """Zoom, pan and W/L follow between linked viewports of parallel planes (current and prior read alike):
-        W/L only within one modality, pan only between images of one size (its unit is the image pixel)."""
-        targets = self._linked_targets(source)
-        st = source.state
-        # W/L follows to the viewports that showed the same window as this one (a prior beside its current read
-        # in the same window), not to one the reader or a hanging protocol set apart (lung beside mediastinum).
-        before = self._windows.get(source)
-        self._windows[source] = (st.center, st.width)
-        if not targets:
-            return
-        geo = self._sync_geometry(source.stack)
-        modality = str(source.header.get("Modality") or "")
-        size = source._image_size() if hasattr(source, "_image_size") else None
-        self._syncing = True
-        try:
-            for vp, other in targets.items():
-                if not self.sync.linked(geo, other):
-                    continue
-                values = {}
-                if "zoom" in changed:
-                    values["zoom"] = st.zoom
-                if "pan" in changed and size is not None and vp._image_size() == size:
-                    values["pan"] = st.pan
-                if changed & {"center", "width"} and str(vp.header.get("Modality") or "") == modality \
-                        and before is not None and (vp.state.center, vp.state.width) == before:
-                    values["center"], values["width"] = st.center, st.width
-                if values:
-                    vp.state.update(**values)
-                    self._windows[vp] = (vp.state.center, vp.state.width)
-        finally:
-            self._syncing = False
-
-    def toggle_link(self, vp: StackViewport | None = None) -> bool:
-        """Unlink the active viewport from sync (it no longer follows nor leads), or link it again."""
-        vp = vp or self.active
-        if vp is None:
-            return False
-        vp.sync_linked = not getattr(vp, "sync_linked", True)
-        if vp.sync_linked and self.sync_enabled:
-            self.set_sync(True)  # its offset to the others is fixed from the slices shown now
-        vp.canvas.viewport().update()
-        self.statusBar().showMessage(self.tr("Viewport linked to sync") if vp.sync_linked
-                                     else self.tr("Viewport unlinked: it no longer follows the others"), 5000)
-        return vp.sync_linked
-
-    def _on_frame(self, source: StackViewport) -> None:
-        if source is self.active:
-            self._refresh_tags()
-        if self._syncing:
-            return
-        targets = self._linked_targets(source)
-        if not targets:
-            return
-        moves = self.sync.follow(source, self._sync_geometry(source.stack), source.state.frame, targets)
-        self._syncing = True
-        try:
-            for vp, frame in moves.items():
-                vp.state.update(frame=frame)
-        finally:
-            self._syncing = False
-
-    # -- toolbar ---------------------------------------------------------------------------------------------------
-    def _build_toolbar(self):
-        tb = self.addToolBar(self.tr("Viewer"))
-        tb.setObjectName("viewer_toolbar")
-        self.tool_actions: dict[str, QtGui.QAction] = {}
-        group = QtGui.QActionGroup(self)
-        group.setExclusive(True)
-        for tool in TOOL_LABELS:  # the annotation tools are under one "Annotate" button (tool_actions.py)
-            act = QtGui.QAction(self.tr(TOOL_LABELS[tool]), self, checkable=True)
-            act.setStatusTip(self.tr(TOOL_TIPS[tool]))
-            act.setToolTip(self.tr(TOOL_TIPS[tool]))
-            act.triggered.connect(lambda _c=False, t=tool: self.set_tool(t))
-            group.addAction(act)
-            tb.addAction(act)
-            self.tool_actions[tool] = act
-        tb.addSeparator()
-        self.layout_box = QtWidgets.QComboBox(self)
-        self.layout_box.addItems(list(LAYOUTS))
-        self.layout_box.currentTextChanged.connect(self.set_layout)
-        tb.addWidget(self.layout_box)
-        tb.addSeparator()
-
-        def add(label, fn, shortcut=None, checkable=False):
-            act = QtGui.QAction(label, self, checkable=checkable)
-            act.triggered.connect(fn)
-            tb.addAction(act)
-            return act
-
-        self.preset_button = QtWidgets.QToolButton(self)
-        self.preset_button.setText(self.tr("Presets"))
-        self.preset_button.setPopupMode(QtWidgets.QToolButton.InstantPopup)
-        self.preset_menu = QtWidgets.QMenu(self)
-        self.preset_menu.aboutToShow.connect(self._fill_presets)
-        self.preset_button.setMenu(self.preset_menu)
-        tb.addWidget(self.preset_button)
-        install_annotation_tools(self, tb)
-        add(self.tr("Auto"), lambda: self.active and self.active.auto_window())
-        add(self.tr("Invert"), lambda: self.active and self.active.state.toggle_invert())
-        add(self.tr("Rotate"), lambda: self.active and self.active.state.rotate(1))
-        add(self.tr("Flip H"), lambda: self.active and self.active.state.flip_horizontal())
-        add(self.tr("Flip V"), lambda: self.active and self.active.state.flip_vertical())
-        add(self.tr("Fit"), lambda: self.active and self.active.state.fit())
-        add(self.tr("1:1"), lambda: self.active and self.active.state.one_to_one())
-        add(self.tr("Reset"), lambda: self.active and self.active.reset())
-        tb.addSeparator()
-        self.play_action = add(self.tr("Play"), lambda: self.active and self.active.toggle_cine(), checkable=True)
-        self.fps_box = QtWidgets.QSpinBox(self)
-        self.fps_box.setRange(1, 120)
-        self.fps_box.setSuffix(" " + self.tr("fps"))
-        self.fps_box.setValue(15)
-        self.fps_box.valueChanged.connect(lambda v: self.active and self.active.state.update(fps=v))
-        tb.addWidget(self.fps_box)
-        tb.addSeparator()
-        self.overlay_action = add(self.tr("Overlay"), lambda c: self.active and self.active.state.update(overlay=c),
-                                  checkable=True)
-        self.overlay_action.setChecked(True)
-        self.planes_action = add(self.tr("Overlay planes"), lambda c: self.active and self.active.state.update(planes=c),
-                                 checkable=True)
-        self.planes_action.setToolTip(self.tr("Overlay planes (60xx) from the file: CAD marks, ROI outlines (Shift+O)"))
-        self.planes_action.setChecked(True)
-        self.sync_action = add(self.tr("Sync"), self.set_sync, checkable=True)
-        self.sync_action.setToolTip(self.tr(
-            "Sync: parallel stacks follow the slice being read - by patient position within one Frame of Reference;"
-            " across studies with the distance between the slices shown when Sync is switched on"))
-        self.sync_action.setChecked(True)
-        add(self.tr("Tags"), lambda: self.tags_dock.setVisible(not self.tags_dock.isVisible()))
-
     def next_protocol(self) -> str:
         """Step to the next hanging protocol that matches the window's studies (Ctrl+P)."""
         if not self.hanging.matches:
@@ -573,40 +397,6 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     def save_protocol(self) -> str | None:
         return ask_and_save(self, self.hanging)
-
-    def set_tool(self, tool: str) -> None:
-        """Select the left-button tool in every viewport (tools stay selected until changed)."""
-        for vp in self.viewports:
-            vp.state.update(tool=tool)
-        self._sync_toolbar()
-
-    def _sync_toolbar(self):
-        if self.active is None or not hasattr(self, "tool_actions"):
-            return
-        st = self.active.state
-        self.tool_actions[st.tool].setChecked(True)
-        self.play_action.setChecked(st.playing)
-        self.overlay_action.setChecked(st.overlay)
-        self.planes_action.setChecked(st.planes)
-        self.fps_box.blockSignals(True)
-        self.fps_box.setValue(int(round(st.fps)))
-        self.fps_box.blockSignals(False)
-
-    def _on_view_changed(self, vp, changed):
-        if changed & LINKED_VIEW and not self._syncing:
-            self._follow_view(vp, changed & LINKED_VIEW)
-        if "tool" in changed and not getattr(self, "_tool_sync", False):
-            # A shortcut typed in one viewport selects the tool everywhere, like the tool bar does.
-            self._tool_sync = True
-            try:
-                self.set_tool(vp.state.tool)
-            finally:
-                self._tool_sync = False
-        if vp is self.active and changed & {"playing", "fps", "overlay", "planes", "tool"}:
-            self._sync_toolbar()
-
-    def _fill_presets(self):
-        fill_presets_menu(self.preset_menu, self)  # the modality's on 1..9, the file's own on Shift+1..9
 
     def _on_probe(self, info: dict):
         if not info:
