@@ -19,6 +19,51 @@
         </message>
     </context>
     <context>
+        <name>Counts</name>
+        <message numerus="yes">
+            <source>%n study(ies)</source>
+            <translation>
+                <numerusform>%n study</numerusform>
+                <numerusform>%n studies</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n series</source>
+            <translation>
+                <numerusform>%n series</numerusform>
+                <numerusform>%n series</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n image(s)</source>
+            <translation>
+                <numerusform>%n image</numerusform>
+                <numerusform>%n images</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n file(s)</source>
+            <translation>
+                <numerusform>%n file</numerusform>
+                <numerusform>%n files</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>all %n file(s)</source>
+            <translation>
+                <numerusform>all %n file</numerusform>
+                <numerusform>all %n files</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>%n instance(s) deleted</source>
+            <translation>
+                <numerusform>%n instance deleted</numerusform>
+                <numerusform>%n instances deleted</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
         <name>ImportReportDialog</name>
         <message numerus="yes">
             <source>%n file(s) rejected</source>
@@ -87,48 +132,6 @@
             <translation>
                 <numerusform>%n item</numerusform>
                 <numerusform>%n items</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <source>%n file(s)</source>
-            <translation>
-                <numerusform>%n file</numerusform>
-                <numerusform>%n files</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <source>all %n file(s)</source>
-            <translation>
-                <numerusform>all %n file</numerusform>
-                <numerusform>all %n files</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <source>%n instance(s) deleted</source>
-            <translation>
-                <numerusform>%n instance deleted</numerusform>
-                <numerusform>%n instances deleted</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <source>%n study(ies)</source>
-            <translation>
-                <numerusform>%n study</numerusform>
-                <numerusform>%n studies</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <source>%n series</source>
-            <translation>
-                <numerusform>%n series</numerusform>
-                <numerusform>%n series</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <source>%n image(s)</source>
-            <translation>
-                <numerusform>%n image</numerusform>
-                <numerusform>%n images</numerusform>
             </translation>
         </message>
     </context>

@@ -95,6 +95,45 @@ Import files or a folder (File ▸ Import files… Ctrl+O, Import folder… Ctrl
     </message>
 </context>
 <context>
+    <name>Counts</name>
+    <message numerus="yes">
+        <source>%n study(ies)</source>
+        <translation>
+            <numerusform>%n 个检查</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n series</source>
+        <translation>
+            <numerusform>%n 个序列</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s)</source>
+        <translation>
+            <numerusform>%n 幅图像</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s)</source>
+        <translation>
+            <numerusform>%n 个文件</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>all %n file(s)</source>
+        <translation>
+            <numerusform>全部 %n 个文件</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n instance(s) deleted</source>
+        <translation>
+            <numerusform>已删除 %n 个实例</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ExportDialog</name>
     <message>
         <source>Folder (Patient/Study/Series/IMnnnnn.dcm)</source>
@@ -666,34 +705,10 @@ Import it into the local database?</source>
         <source>Send %1 to:</source>
         <translation>发送 %1 到：</translation>
     </message>
-    <message numerus="yes">
-        <source>%n study(ies)</source>
-        <translation>
-            <numerusform>%n 个检查</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>%n series</source>
-        <translation>
-            <numerusform>%n 个序列</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>%n image(s)</source>
-        <translation>
-            <numerusform>%n 幅图像</numerusform>
-        </translation>
-    </message>
     <message>
         <source>%1 (%2)</source>
         <comment>a selection and its images: 1 study (340 images)</comment>
         <translation>%1（%2）</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n file(s)</source>
-        <translation>
-            <numerusform>%n 个文件</numerusform>
-        </translation>
     </message>
     <message>
         <source>Send %1 to %2</source>
@@ -702,12 +717,6 @@ Import it into the local database?</source>
     <message>
         <source>Send failed</source>
         <translation>发送失败</translation>
-    </message>
-    <message numerus="yes">
-        <source>all %n file(s)</source>
-        <translation>
-            <numerusform>全部 %n 个文件</numerusform>
-        </translation>
     </message>
     <message>
         <source>Send report</source>
@@ -743,12 +752,6 @@ Import it into the local database?</source>
     <message>
         <source>Delete %1</source>
         <translation>删除 %1</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n instance(s) deleted</source>
-        <translation>
-            <numerusform>已删除 %n 个实例</numerusform>
-        </translation>
     </message>
     <message>
         <source>Delete failed</source>

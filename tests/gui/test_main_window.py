@@ -99,7 +99,7 @@ def test_send_and_delete_say_what_they_act_on_in_real_plurals(qtbot, main_window
     """A 340-image study: 'Send 1 study (340 images) to:', not 'Send 1 item(s) to:'."""
     from tests.gui.helpers import index_study
     from workstation.config import Node
-    from workstation.gui import main_window as mw
+    from workstation.gui import selection_actions as mw
 
     index_study(gui_archive, name="Big^Study", instances=340)
     win = main_window

@@ -20,14 +20,14 @@ from workstation.gui.common import (
     tame_network_polling,
     today_start,
 )
-from workstation.gui.export_dialog import ExportDialog, export_items, summarize_export
-from workstation.gui.dialogs import (LISTENER_KEYS, ImportReportDialog, NodePicker, NodesDialog, ReportDialog,
-                                     SettingsDialog, TagsDialog, import_report_needed)
-from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
+from workstation.gui.dialogs import (LISTENER_KEYS, ImportReportDialog, NodesDialog, SettingsDialog,
+                                     import_report_needed)
+from workstation.gui.jobs import FAILED, Job, JobManager
 from workstation.gui.listener import ERROR, ListenerController
 from workstation.gui.media_watch import MediaWatcher
 from workstation.gui.priors_panel import PriorsPanel
 from workstation.gui.qr_panel import QueryRetrievePanel
+from workstation.gui.selection_actions import SelectionActions
 from workstation.gui import operations as ops
 
 log = logging.getLogger("workstation.gui.main")
@@ -39,7 +39,7 @@ def first_size(available: QtCore.QSize) -> tuple[int, int]:
     return min(1400, int(available.width() * 0.9)), min(900, int(available.height() * 0.9))
 
 
-class MainWindow(QtWidgets.QMainWindow):
+class MainWindow(SelectionActions, QtWidgets.QMainWindow):
     """The workstation's main window over one archive.
 
     Parameters
@@ -513,193 +513,6 @@ class MainWindow(QtWidgets.QMainWindow):
         menu.addSeparator()
         menu.addAction(self.tr("Delete…"), lambda: self.delete_rows(level, rows))
         menu.popup(pos)
-
-    # --- send ----------------------------------------------------------------------------------------------------
-    def send_selection(self) -> None:
-        level, rows = self._selection()
-        if rows:
-            self.send_rows(level, rows)
-
-    def send_rows(self, level: str, rows: list[dict[str, Any]], node_name: str | None = None) -> Job | None:
-        if not self.settings.nodes:
-            show_error(self, self.tr("Send"), self.tr("No remote node is configured: add one with Network ▸ "
-                                                      "Nodes… first."))
-            return None
-        if node_name is None:
-            picker = NodePicker(self.settings, self.tr("Send to"),
-                                self.tr("Send %1 to:").replace("%1", self.selection_text(level, rows)),
-                                self.last_send_node, self)
-            if picker.exec() != QtWidgets.QDialog.Accepted:
-                return None
-            node_name = picker.node_name()
-        node = self.settings.node(node_name)
-        if node is None:
-            return None
-        self.last_send_node = node.name
-        key = "StudyInstanceUID" if level == "study" else "SeriesInstanceUID"
-        uids = [r[key] for r in rows]
-        return self.send_uids(level, uids, node, what=self.selection_text(level, rows))
-
-    def selection_text(self, level: str, rows: list[dict[str, Any]]) -> str:
-        """What a selection is, for people: "1 study (340 images)", "3 series (120 images)"."""
-        if level == "study":
-            what = self.tr("%n study(ies)", "", len(rows))
-        elif level == "series":
-            what = self.tr("%n series", "", len(rows))
-        else:
-            what = self.tr("%n image(s)", "", len(rows))
-        images = sum(int(r.get("NumberOfInstances") or r.get("NumberOfStudyRelatedInstances")
-                         or r.get("NumberOfSeriesRelatedInstances") or 0) for r in rows)
-        if level in ("study", "series") and images:
-            what = self.tr("%1 (%2)", "a selection and its images: 1 study (340 images)").replace(
-                "%1", what).replace("%2", self.tr("%n image(s)", "", images))
-        return what
-
-    def send_uids(self, level: str, uids: list[str], node: Any, paths: list[str] | None = None,
-                  what: str | None = None) -> Job:
-        if what is None:
-            what = (self.tr("%n file(s)", "", len(paths)) if paths is not None
-                    else self.selection_text(level, [{} for _ in uids]))
-        job = Job("send", self.tr("Send %1 to %2").replace("%1", what).replace("%2", node.name), ops.send_items, self.settings, self.archive,
-                  node, level, list(uids), paths, summarize=ops.summarize_send)
-        job.ended.connect(lambda j=job: self._on_send_done(j, node))
-        return self.jobs.submit(job)
-
-    def _on_send_done(self, job: Job, node: Any) -> None:
-        if job.state == FAILED and job.result is None:
-            show_error(self, self.tr("Send failed"), job.message, job.error_details)
-        elif job.state in (FAILED, PARTIAL) and job.result is not None:
-            report = job.result
-            failed = [r for r in report.results if r.outcome in ("failed", "cancelled")]
-            problems = [(r.path, r.message) for r in failed]
-            if len(failed) > 1 and len({r.message for r in failed}) == 1:
-                # One cause for every file (node unreachable, association refused): one row says it; the same
-                # reason beside 500 storage paths only hid that nothing at all was sent.
-                problems = [(self.tr("all %n file(s)", "", len(failed)), failed[0].message)]
-            dlg = ReportDialog(self.tr("Send report"), report.summary(), problems, self,
-                               retry=lambda: self.send_uids("instance", [], node, [r.path for r in failed]))
-            dlg.setObjectName("send_report")
-            self.dialogs.append(dlg)
-            dlg.show()
-        self.sendFinished.emit(job)
-
-    # --- delete / tags / reveal ----------------------------------------------------------------------------------
-    def delete_selection(self) -> None:
-        level, rows = self._selection()
-        if rows:
-            self.delete_rows(level, rows)
-
-    def delete_rows(self, level: str, rows: list[dict[str, Any]], confirm: bool = True) -> Job | None:
-        key = "StudyInstanceUID" if level == "study" else "SeriesInstanceUID"
-        uids = [r[key] for r in rows]
-        n_instances = sum(int(r.get("NumberOfInstances") or 0) for r in rows)
-        if level == "study" and len(rows) == 1:
-            # Say whose study: a Delete key pressed on the wrong row is caught here or never.
-            from workstation.gui.study_model import cell_text
-
-            r = rows[0]
-            who = ", ".join(x for x in (cell_text(r, "PatientName") or self.tr("(no name)"),
-                                        cell_text(r, "PatientID"), cell_text(r, "StudyDate"),
-                                        cell_text(r, "StudyDescription")) if x)
-            text = self.tr("Delete the study of %1 with %2 and %3 from the archive?", "who, series, images")
-            text = text.replace("%1", who).replace(
-                "%2", self.tr("%n series", "", int(r.get("NumberOfStudyRelatedSeries") or 0))).replace(
-                "%3", self.tr("%n image(s)", "", n_instances))
-        elif level == "study":
-            n_series = sum(int(r.get("NumberOfStudyRelatedSeries") or 0) for r in rows)
-            text = self.tr("Delete %1 with %2 and %3 from the archive?", "studies, series, images").replace(
-                "%1", self.tr("%n study(ies)", "", len(rows))).replace(
-                "%2", self.tr("%n series", "", n_series)).replace("%3", self.tr("%n image(s)", "", n_instances))
-        else:
-            text = self.tr("Delete %1 with %2 from the archive?", "series, images").replace(
-                "%1", self.tr("%n series", "", len(rows))).replace("%2", self.tr("%n image(s)", "", n_instances))
-        if confirm:
-            answer = QtWidgets.QMessageBox.question(
-                self, self.tr("Delete"), text + "\n" + self.tr("Managed files are removed; linked files stay."),
-                QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No, QtWidgets.QMessageBox.No)
-            if answer != QtWidgets.QMessageBox.Yes:
-                return None
-        job = Job("delete", self.tr("Delete %1").replace("%1", self.selection_text(level, rows)), ops.delete_items, self.archive, level,
-                  uids, summarize=lambda n: (DONE, self.tr("%n instance(s) deleted", "", n)))
-        job.failed.connect(lambda exc: show_error(self, self.tr("Delete failed"), str(exc), exc))
-        return self.jobs.submit(job)
-
-    def tags_selection(self) -> None:
-        level, rows = self._selection()
-        if rows:
-            self.show_tags(level, rows)
-
-    def show_tags(self, level: str, rows: list[dict[str, Any]]) -> None:
-        path = ops.first_path(self.archive, level, rows[0])
-        if not path:
-            show_error(self, self.tr("Show tags"), self.tr("No file found for the selection."))
-            return
-        dlg = TagsDialog(path, self)
-        self.dialogs.append(dlg)
-        dlg.show()
-
-    # --- export --------------------------------------------------------------------------------------------------
-    def export_selection(self) -> None:
-        level, rows = self._selection()
-        if rows:
-            self.export_rows(level, rows)
-
-    def export_rows(self, level: str, rows: list[dict[str, Any]], values: dict[str, Any] | None = None) -> Job | None:
-        """Ask where and how (unless ``values`` says), then export in a job; the report says what failed."""
-        key = "StudyInstanceUID" if level == "study" else "SeriesInstanceUID"
-        selection = [(level, r[key]) for r in rows]
-        if values is None:
-            first = rows[0]
-            name = str(first.get("PatientName") or "export").replace("^", " ").strip()
-            suggested = " ".join(x for x in (name, str(first.get("StudyDate") or "")) if x)
-            what = self.tr("%n study(ies)", "", len(rows)) if level == "study" else self.tr("%n series", "",
-                                                                                             len(rows))
-            dlg = ExportDialog(self.tr("Export %s") % what, suggested, self.last_export_dir, self)
-            if dlg.exec() != QtWidgets.QDialog.Accepted:
-                return None
-            values = dlg.values()
-        if not values.get("destination"):
-            show_error(self, self.tr("Export"), self.tr("Choose where to export to."))
-            return None
-        self.last_export_dir = str(Path(values["destination"]).parent)
-        job = Job("export", self.tr("Export to %s") % values["destination"], export_items, self.archive, selection,
-                  values["destination"], values["fmt"], values["anonymize"], values["new_name"], values["new_id"],
-                  summarize=summarize_export)
-        job.ended.connect(lambda j=job: self._on_export_done(j))
-        return self.jobs.submit(job)
-
-    def _on_export_done(self, job: Job) -> None:
-        if job.state == FAILED and job.result is None:
-            show_error(self, self.tr("Export failed"), job.message, job.error_details)
-            return
-        report = job.result
-        if report is None:
-            return
-        problems = [(f["SOPInstanceUID"], f["reason"]) for f in report.failed] + [("", w) for w in report.warnings]
-        if problems:
-            dlg = ReportDialog(self.tr("Export report"), job.message, problems, self)
-            dlg.setObjectName("export_report")
-            self.dialogs.append(dlg)
-            dlg.show()
-        else:
-            self.statusBar().showMessage(job.message, 8000)
-
-    def reveal_selection(self) -> None:
-        level, rows = self._selection()
-        if rows:
-            self.reveal(level, rows)
-
-    def reveal(self, level: str, rows: list[dict[str, Any]]) -> str | None:
-        path = ops.first_path(self.archive, level, rows[0])
-        if not path:
-            show_error(self, self.tr("Reveal files"), self.tr("No file found for the selection."))
-            return None
-        folder = os.path.dirname(path)
-        if QtWidgets.QApplication.platformName() not in ("offscreen", "minimal"):
-            if not QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(folder)):
-                show_error(self, self.tr("Reveal files"), self.tr("No file manager could open %s.") % folder)
-        self.statusBar().showMessage(folder, 8000)
-        return folder
 
     # --- dialogs -------------------------------------------------------------------------------------------------
     def nodes_dialog(self) -> NodesDialog:
