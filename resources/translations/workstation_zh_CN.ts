@@ -2314,6 +2314,10 @@ Its true length in mm:</source>
         <source>Include annotations?</source>
         <translation>包含四角信息和标注吗？</translation>
     </message>
+    <message>
+        <source>Prior %1 has arrived: in the series strip</source>
+        <translation>既往检查 %1 已到达：见序列栏</translation>
+    </message>
 </context>
 <context>
     <name>WindowLevelDialog</name>

@@ -99,5 +99,51 @@ def test_fetch_priors_on_open_retrieves_the_relevant_ones(qtbot, main_window, pa
                     timeout=30000)
     main_window.jobs.wait_idle(10)
     assert not main_window.archive.query("study", {"StudyInstanceUID": other_uid})
+    # The fetched prior joins the window being read as soon as it is local.
+    qtbot.waitUntil(lambda: bool(main_window.viewers), timeout=10000)
+    win = main_window.viewers[-1]
+    qtbot.waitUntil(lambda: "20230412" in dates(win), timeout=30000)
+    assert "20230413" not in dates(win)
     for v in list(main_window.viewers):
         v.close()
+
+
+def dates(win):
+    return [str(e.header.get("StudyDate")) for e in getattr(win, "entries", [])]
+
+
+def test_a_local_relevant_prior_joins_the_window_and_is_hung_beside(qtbot, main_window, patient):
+    """Opening the current study brings its local relevant prior into the same window (strip labelled by study),
+    and the hanging protocol, re-applied, shows it in a cell of its own."""
+    rows = main_window.archive.query("study", {"StudyInstanceUID": patient["current"]})
+    main_window.open_studies(rows)
+    qtbot.waitUntil(lambda: bool(main_window.viewers), timeout=10000)
+    win = main_window.viewers[-1]
+    qtbot.waitUntil(lambda: dates(win) == ["20240515", "20220310"], timeout=20000)
+    qtbot.waitUntil(lambda: win.thumbnails.count() == 2, timeout=5000)
+    shown = {str(vp.entry.header.get("StudyDate")) for vp in win.visible_viewports if vp.entry is not None}
+    assert shown == {"20240515", "20220310"}, win.hanging.describe()
+    texts = [win.thumbnails.item(i).text() for i in range(2)]
+    assert any("2022-03-10" in t for t in texts)
+    win.close()
+
+
+def test_a_prior_arriving_after_the_reader_rearranged_leaves_the_layout_alone(qtbot, main_window, patient):
+    from workstation.gui.viewer.arrivals import add_series
+    from workstation.gui.viewer.launch import open_viewer
+    from workstation.gui import operations as ops
+
+    win = open_viewer(ops.series_groups(main_window.archive, patient["current"], None), main_window.settings,
+                      hanging=True)
+    qtbot.waitUntil(lambda: win.is_loaded, timeout=20000)
+    mine = "1x2" if win.layout_name != "1x2" else "2x1"
+    win.set_layout(mine)  # the reader's own arrangement
+    arranged = [vp.entry for vp in win.visible_viewports]
+    with qtbot.waitSignal(win.seriesAdded, timeout=20000):
+        assert add_series(win, ops.series_groups(main_window.archive, patient["old"], None))
+    assert dates(win) == ["20240515", "20220310"]
+    assert win.layout_name == mine and [vp.entry for vp in win.visible_viewports] == arranged
+    assert "2022-03-10" in win.statusBar().currentMessage()
+    # The same series again adds nothing.
+    assert not add_series(win, ops.series_groups(main_window.archive, patient["old"], None))
+    win.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -446,9 +447,9 @@ class MainWindow(SelectionActions, QtWidgets.QMainWindow):
     # --- viewer --------------------------------------------------------------------------------------------------
     def open_studies(self, studies: list[dict[str, Any]]) -> None:
         for study in studies:
-            self.fetch_priors(study["StudyInstanceUID"])
-            ops.run_quick(self, ops.series_groups, self.archive, study["StudyInstanceUID"], None,
-                          on_result=self._open_groups,
+            uid = study["StudyInstanceUID"]
+            ops.run_quick(self, ops.series_groups, self.archive, uid, None,
+                          on_result=lambda groups, uid=uid: self.bring_priors(self._open_groups(groups), uid),
                           on_error=lambda exc: show_error(self, self.tr("Cannot open the study"), str(exc), exc))
 
     def _follow_selection_priors(self) -> None:
@@ -463,19 +464,48 @@ class MainWindow(SelectionActions, QtWidgets.QMainWindow):
         ops.run_quick(self, groups, self.archive, list(study_uids), on_result=self._open_groups,
                       on_error=lambda exc: show_error(self, self.tr("Cannot open the studies"), str(exc), exc))
 
-    def fetch_priors(self, study_uid: str) -> None:
-        """Retrieve the relevant priors of a study being opened from the nodes marked "fetch priors" (jobs)."""
-        nodes = [n for n in self.settings.nodes if getattr(n, "fetch_priors", False)]
-        if not nodes:
+    def bring_priors(self, win: QtWidgets.QWidget | None, study_uid: str) -> None:
+        """The relevant priors of a study just opened in ``win`` join it: the local ones at once, those on nodes
+        marked "fetch priors" once retrieved (Activity jobs); see gui/viewer/arrivals.py."""
+        if win is None:
             return
         from workstation.reading.priors import list_priors, relevant_priors
 
+        nodes = [n for n in self.settings.nodes if getattr(n, "fetch_priors", False)]
+
         def relevant(archive: Any, settings: Any, uid: str, asked: list) -> list:
             result = list_priors(archive, settings, uid, asked)
-            return [p for p in relevant_priors(result.current, result.priors) if not p.is_local]
+            return relevant_priors(result.current, result.priors) if result.current else []
 
-        ops.run_quick(self, relevant, self.archive, self.settings, study_uid, nodes,
-                      on_result=lambda priors: [self.priors.retrieve(p) for p in priors])
+        ref = weakref.ref(win)
+        # The local ones without waiting for the nodes (one may be down until its timeout).
+        ops.run_quick(self, relevant, self.archive, self.settings, study_uid, [],
+                      on_result=lambda priors: self._add_prior_series(ref, [p.uid for p in priors]))
+        if nodes:
+            ops.run_quick(self, relevant, self.archive, self.settings, study_uid, nodes,
+                          on_result=lambda priors: self._fetch_relevant(ref, priors))
+
+    def _fetch_relevant(self, win_ref: Any, priors: list) -> None:
+        """Retrieve those of the relevant priors that are not local (the local ones have joined already)."""
+        for prior in priors:
+            if not prior.is_local:
+                job = self.priors.retrieve(prior)
+                if job is not None:
+                    job.ended.connect(lambda j=job, uid=prior.uid: self._on_prior_fetched(j, win_ref, uid))
+
+    def _on_prior_fetched(self, job: Job, win_ref: Any, prior_uid: str) -> None:
+        if job.result is not None and getattr(job.result, "ok", False):
+            self._add_prior_series(win_ref, [prior_uid])
+
+    def _add_prior_series(self, win_ref: Any, study_uids: list[str]) -> None:
+        if not study_uids:
+            return
+        from workstation.gui.viewer.arrivals import add_series
+
+        def groups(archive: Any, uids: list[str]) -> list[list[str]]:
+            return [g for uid in uids for g in ops.series_groups(archive, uid, None)]
+
+        ops.run_quick(self, groups, self.archive, list(study_uids), on_result=lambda gs: add_series(win_ref(), gs))
 
     def open_series(self, series_rows: list[dict[str, Any]]) -> None:
         uids = [r["SeriesInstanceUID"] for r in series_rows]

@@ -84,6 +84,7 @@ class Hanging(QtCore.QObject):
         self.matches: list[Protocol] = []
         self.position = -1
         self.error = ""
+        self._arranged = None  # what the protocol left on the screen (see untouched)
 
     def load(self) -> None:
         info, studies, _index = studies_of(self.win)
@@ -99,7 +100,18 @@ class Hanging(QtCore.QObject):
 
     def apply_best(self) -> str:
         self.load()
-        return self.step(0)
+        name = self.step(0)
+        self._arranged = self._arrangement()  # also when no protocol matched: the window as it opened
+        return name
+
+    def _arrangement(self):
+        return (self.win.layout_name, tuple(getattr(getattr(vp, "entry", None), "key", None)
+                                            for vp in self.win.visible_viewports))
+
+    def untouched(self) -> bool:
+        """Whether the window still shows what the hanging protocol (or the opening) arranged: a prior arriving
+        then may be hung again; once the reader has rearranged the window, it is not."""
+        return self._arranged is not None and self._arranged == self._arrangement()
 
     def step(self, delta: int = 1) -> str:
         """Apply the next (``delta`` 1) matching protocol, or the best one (0 after :meth:`load`)."""
@@ -134,6 +146,7 @@ class Hanging(QtCore.QObject):
             self.win.viewports[k].set_entry(None)
         if self.win.viewports:
             self.win._set_active(self.win.viewports[0])
+        self._arranged = self._arrangement()
         self.applied.emit(protocol.name)
 
     @staticmethod

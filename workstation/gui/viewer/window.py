@@ -59,6 +59,7 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
 
     loaded = QtCore.Signal()
     firstFrameShown = QtCore.Signal()
+    seriesAdded = QtCore.Signal(int)  # series that arrived after opening (gui/viewer/arrivals.py)
 
     def __init__(self, items=(), settings=None, parent=None, executor=None, layout: str = "1x1",
                  hanging: bool = False):
