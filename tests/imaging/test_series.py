@@ -176,3 +176,13 @@ def test_decode_failure_reported_not_raised_in_viewer_path(tmp_path):
     assert int(stack.get_frame(2, timeout=10).flat[0]) == 2
     with pytest.raises(Exception):
         stack.get_frame(1, timeout=10)
+
+
+def test_projection_views_of_one_series_are_stacks_of_their_own(tmp_path):
+    """A mammography series with four views opens as four stacks, one per laterality and view."""
+    from tests.gui.viewer.test_hanging import mammogram
+    from workstation import imaging
+
+    stacks = imaging.open_series(mammogram(tmp_path / "mg", "20240101", "1.2.9.9"))
+    views = sorted(str(s.header(0).get("ImageLaterality")) + str(s.header(0).get("ViewPosition")) for s in stacks)
+    assert views == ["LCC", "LMLO", "RCC", "RMLO"] and all(len(s) == 1 for s in stacks)

@@ -124,9 +124,20 @@ def _orientation_key(geo: FrameGeometry) -> tuple | None:
     return tuple(round(v, _ORIENTATION_DECIMALS) + 0.0 for v in geo.image_orientation)
 
 
+def _view_key(ds: Dataset) -> tuple[str, str]:
+    """Laterality and view of a projection image: a mammography series holding RCC, LCC, RMLO and LMLO (or a chest
+    series holding PA and lateral) is one stack per view, so each can hang in its own viewport and scrolling never
+    jumps from one breast to the other. Cross-sectional images have neither, so their stacks are unchanged."""
+    if ds.get("ImagePositionPatient") is not None:
+        return ("", "")
+    laterality = str(ds.get("ImageLaterality") or ds.get("Laterality") or "").strip().upper()
+    return laterality, str(ds.get("ViewPosition") or "").strip().upper()
+
+
 def _group(headers: dict[str, Dataset]) -> list[list[tuple[FrameSource, FrameGeometry]]]:
     """Split into stacks: each multi-frame file alone (split by orientation), single frames by
-    series, frame of reference, orientation, size and color; then sort each stack."""
+    series, frame of reference, orientation, size, color and (projection images) laterality and view; then sort
+    each stack."""
     groups: dict[tuple, list[tuple[FrameSource, FrameGeometry]]] = defaultdict(list)
     for path, ds in headers.items():
         uid = str(ds.get("SOPInstanceUID", "") or "")
@@ -150,6 +161,7 @@ def _group(headers: dict[str, Dataset]) -> list[list[tuple[FrameSource, FrameGeo
                 geo.frame_of_reference_uid or "",
                 _orientation_key(geo),
                 image_key,
+                _view_key(ds),
             )
             groups[key].append((FrameSource(path, 0, uid), geo))
     out = []

@@ -82,3 +82,53 @@ def test_save_layout_as_protocol(qtbot, hanging_window):
     assert win.hanging.matches[0].name == "My lung comparison"  # the user's rule first among equals
     win.hanging.step(0)
     assert shown(win) == [("20241103", "Thorax 1.0 Lung"), ("20220310", "Thorax 1.0 Lung")]
+
+
+def mammogram(folder: Path, date: str, study_uid: str) -> list[str]:
+    """One MG series holding the four screening views (as many modalities send them), each image marked by a
+    pixel value of its own so a viewport's content can be told from its header."""
+    import numpy as np
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    series_uid = generate_uid()
+    paths = []
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, (lat, view) in enumerate((("L", "MLO"), ("R", "CC"), ("R", "MLO"), ("L", "CC")), 1):
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.1.2"
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.PatientID, ds.PatientName, ds.StudyInstanceUID, ds.StudyDate = "M1", "Mam^Ma", study_uid, date
+        ds.SeriesInstanceUID, ds.SeriesNumber, ds.Modality, ds.InstanceNumber = series_uid, 1, "MG", k
+        ds.BodyPartExamined, ds.StudyDescription = "BREAST", "Screening mammography"
+        ds.ImageLaterality, ds.ViewPosition = lat, view
+        ds.PixelSpacing = [0.1, 0.1]
+        ds.Rows = ds.Columns = 16
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+        ds.PixelData = np.full((16, 16), 100 * k, np.uint16).tobytes()
+        path = folder / f"{k}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(str(path))
+    return paths
+
+
+def test_a_mammogram_sent_as_one_series_hangs_view_by_view(qtbot, tmp_path):
+    """RCC, LCC, RMLO, LMLO in one series (and the prior's likewise) fill the mammography protocol's eight cells,
+    each its own view, the left breast mirrored: the series is split by laterality and view when opened."""
+    from workstation.gui.viewer.window import ViewerWindow
+
+    settings = Settings(data_dir=tmp_path / "a", path=tmp_path / "a" / "settings.toml", bind="127.0.0.1")
+    groups = [mammogram(tmp_path / "cur", "20241103", "1.2.9.1"), mammogram(tmp_path / "pri", "20221103", "1.2.9.2")]
+    win = ViewerWindow(groups, settings=settings, hanging=True)
+    win.resize(1200, 700)
+    win.show()
+    qtbot.waitUntil(lambda: win.layout_name == "2x4" and all(vp.entry is not None for vp in win.visible_viewports),
+                    timeout=20000)
+    cells = [(vp.header.get("StudyDate"), vp.header.get("ImageLaterality") + vp.header.get("ViewPosition"),
+              len(vp.stack), vp.state.flip_h) for vp in win.visible_viewports]
+    assert cells == [(date, view, 1, view[0] == "L") for date in ("20241103", "20221103")
+                     for view in ("RCC", "LCC", "RMLO", "LMLO")]
+    win.close()
