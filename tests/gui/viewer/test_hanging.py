@@ -131,4 +131,11 @@ def test_a_mammogram_sent_as_one_series_hangs_view_by_view(qtbot, tmp_path):
               len(vp.stack), vp.state.flip_h) for vp in win.visible_viewports]
     assert cells == [(date, view, 1, view[0] == "L") for date in ("20241103", "20221103")
                      for view in ("RCC", "LCC", "RMLO", "LMLO")]
+    from workstation.gui.viewer.overlay import corner_texts
+
+    # Each viewport names its breast and view; the strip's tiles too.
+    assert [corner_texts(vp)["top_right"][3] for vp in win.visible_viewports[:4]] == ["R CC", "L CC", "R MLO",
+                                                                                      "L MLO"]
+    assert sorted(win.thumbnails.item(i).text().split("\n")[-2].split(" ", 2)[-1] for i in range(4)) == \
+        ["L CC", "L MLO", "R CC", "R MLO"]
     win.close()

@@ -76,6 +76,14 @@ def positioner_line(vp) -> str:
     return positioner_text(*angles) if angles else ""
 
 
+def view_line(h) -> str:
+    """Laterality and view of a projection image ("R CC", "L MLO", "PA"): a mammography viewport must say which
+    breast and view it shows (the images alone do not; a series may hold all four views)."""
+    laterality = str(h.get("ImageLaterality") or h.get("Laterality") or "").strip().upper()
+    view = str(h.get("ViewPosition") or "").strip().upper()
+    return " ".join(x for x in (laterality if laterality in ("R", "L", "B") else "", view) if x)
+
+
 def corner_texts(vp, exporting: bool = False) -> dict[str, list[str]]:
     """The four corners' lines for a viewport (also what tests read). ``exporting``: for an exported or copied
     image, without what only concerns the screen (the mouse tool)."""
@@ -85,7 +93,8 @@ def corner_texts(vp, exporting: bool = False) -> dict[str, list[str]]:
     number = str(h.get("SeriesNumber", "") or "").strip()
     series = "  ".join(x for x in ((QtCore.QCoreApplication.translate("Overlay", "Se %1").replace("%1", number) if number else ""),
                                    h.get("SeriesDescription", "")) if x)
-    tr = [f"{fmt_date(h.get('StudyDate', ''))}", h.get("StudyDescription", ""), series, positioner_line(vp)]
+    tr = [f"{fmt_date(h.get('StudyDate', ''))}", h.get("StudyDescription", ""), series, view_line(h),
+          positioner_line(vp)]
     bl = [vp.image_number_text()]
     if vp.stack is not None:
         geo = vp.stack.geometry(st.frame)

@@ -164,6 +164,9 @@ def open_entries(paths: Sequence[str | os.PathLike], executor=None, memory_budge
         members = {os.fspath(stack.source(i).path) for i in range(len(stack))}
         image_paths |= members
         title = f"{header.get('SeriesNumber', '')} {header.get('SeriesDescription', '') or header['Modality']}"
+        view = _view_line(header)
+        if view:  # one stack per view of a projection series: the strip tells them apart
+            title = f"{title} {view}"
         entries.append(SeriesEntry(title=title.strip() or "series", header=header, stack=stack,
                                    paths=sorted(members)))
     for p in paths:
@@ -350,3 +353,9 @@ def flatten(items: Iterable) -> list[list[str]]:
     if loose:
         groups.insert(0, loose)
     return groups
+
+
+def _view_line(header) -> str:
+    from workstation.gui.viewer.overlay import view_line  # overlay imports the viewport, which imports this
+
+    return view_line(header)
