@@ -29,6 +29,11 @@ from workstation.gui.media_watch import MediaWatcher
 from workstation.gui.priors_panel import PriorsPanel
 from workstation.gui.qr_panel import QueryRetrievePanel
 from workstation.gui.selection_actions import SelectionActions
+# The viewer (pyqtgraph and ~40 modules, 0.15-0.4 s) is imported with the app, not on the first double-click:
+# imported there it froze the GUI for that long when the first study opened.
+from workstation.gui.viewer.arrivals import add_series
+from workstation.gui.viewer.launch import open_viewer
+from workstation.gui.viewer import window as _viewer_window  # noqa: F401 - imported now, see above
 from workstation.gui import operations as ops
 
 log = logging.getLogger("workstation.gui.main")
@@ -500,8 +505,6 @@ class MainWindow(SelectionActions, QtWidgets.QMainWindow):
     def _add_prior_series(self, win_ref: Any, study_uids: list[str]) -> None:
         if not study_uids:
             return
-        from workstation.gui.viewer.arrivals import add_series
-
         def groups(archive: Any, uids: list[str]) -> list[list[str]]:
             return [g for uid in uids for g in ops.series_groups(archive, uid, None)]
 
@@ -517,8 +520,6 @@ class MainWindow(SelectionActions, QtWidgets.QMainWindow):
             show_error(self, self.tr("Nothing to show"), self.tr("The selection has no files in the archive."))
             return None
         try:
-            from workstation.gui.viewer.launch import open_viewer
-
             win = open_viewer(groups, self.settings, hanging=True)
         except Exception as exc:  # noqa: BLE001 - never a silent failure
             show_error(self, self.tr("The viewer could not open"), str(exc), exc)
