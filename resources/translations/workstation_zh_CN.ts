@@ -95,6 +95,217 @@ Import files or a folder (File ▸ Import files… Ctrl+O, Import folder… Ctrl
     </message>
 </context>
 <context>
+    <name>CoreText</name>
+    <message>
+        <source>cannot reach %1: unknown host %2</source>
+        <translation>无法访问 %1：未知主机 %2</translation>
+    </message>
+    <message>
+        <source>cannot connect to %1: connection refused or no route (is the node running and are host and port right?)</source>
+        <translation>无法连接 %1：连接被拒绝或无路由（节点是否在运行？主机和端口是否正确？）</translation>
+    </message>
+    <message>
+        <source>%1 accepted the connection but did not answer the association request within %2 s</source>
+        <translation>%1 接受了连接，但未在 %2 秒内响应关联请求</translation>
+    </message>
+    <message>
+        <source>%1 rejected the association (check its AE title %2 and that it knows ours)</source>
+        <translation>%1 拒绝了关联（请检查其 AE 名称 %2，并确认它已配置本机）</translation>
+    </message>
+    <message>
+        <source>%1 closed the connection during association negotiation (check the AE titles on both sides)</source>
+        <translation>%1 在关联协商期间关闭了连接（请检查双方的 AE 名称）</translation>
+    </message>
+    <message>
+        <source>%1 accepted the association but none of the proposed services (SOP classes / transfer syntaxes)</source>
+        <translation>%1 接受了关联，但不支持所提出的任何服务（SOP 类 / 传输语法）</translation>
+    </message>
+    <message>
+        <source>%1 permanently rejected the association (%2, source: %3)%4</source>
+        <translation>%1 永久拒绝了关联（%2，来源：%3）%4</translation>
+    </message>
+    <message>
+        <source>%1 transiently rejected the association (%2, source: %3)%4</source>
+        <translation>%1 暂时拒绝了关联（%2，来源：%3）%4</translation>
+    </message>
+    <message>
+        <source>: the node does not know this workstation&apos;s AE title %1 - add %2 and this computer&apos;s host/port to its configuration</source>
+        <translation>：该节点不认识本工作站的 AE 名称 %1——请在其配置中添加 %2 及本机的主机/端口</translation>
+    </message>
+    <message>
+        <source>: check the node&apos;s AE title (we called it %1)</source>
+        <translation>：请检查该节点的 AE 名称（本机呼叫的是 %1）</translation>
+    </message>
+    <message>
+        <source>: the node is busy, try again later</source>
+        <translation>：该节点正忙，请稍后重试</translation>
+    </message>
+    <message>
+        <source>%1 did not answer the C-ECHO within %2 s</source>
+        <translation>%1 未在 %2 秒内响应 C-ECHO</translation>
+    </message>
+    <message>
+        <source>%1 answered the C-ECHO with status %2</source>
+        <translation>%1 以状态 %2 响应了 C-ECHO</translation>
+    </message>
+    <message>
+        <source>%1 failed the C-FIND: status %2 (%3)</source>
+        <translation>%1 的 C-FIND 失败：状态 %2（%3）</translation>
+    </message>
+    <message>
+        <source>%1 does not support %2-root C-FIND</source>
+        <translation>%1 不支持 %2 根 C-FIND</translation>
+    </message>
+    <message>
+        <source>query cancelled</source>
+        <translation>查询已取消</translation>
+    </message>
+    <message>
+        <source>unknown node %1 (known nodes: %2); give a node name or AET@HOST:PORT</source>
+        <translation>未知节点 %1（已知节点：%2）；请给出节点名称或 AET@主机:端口</translation>
+    </message>
+    <message>
+        <source>a node named %1 already exists (remove it first)</source>
+        <translation>名为 %1 的节点已存在（请先删除）</translation>
+    </message>
+    <message>
+        <source>no node named %1</source>
+        <translation>没有名为 %1 的节点</translation>
+    </message>
+    <message>
+        <source>port %1 is already in use (another DICOM server?): choose another with `workstation config set port N`</source>
+        <translation>端口 %1 已被占用（另一个 DICOM 服务器？）：请用 `workstation config set port N` 另选端口</translation>
+    </message>
+    <message>
+        <source>not allowed to listen on port %1 (ports below 1024 need privileges): choose another with `workstation config set port N`</source>
+        <translation>无权在端口 %1 上监听（1024 以下的端口需要特权）：请用 `workstation config set port N` 另选端口</translation>
+    </message>
+    <message>
+        <source>cannot listen on %1: %2</source>
+        <translation>无法在 %1 上监听：%2</translation>
+    </message>
+    <message>
+        <source>not a DICOM file (no preamble and no recognisable DICOM elements)</source>
+        <translation>不是 DICOM 文件（无前导码，也无可识别的 DICOM 元素）</translation>
+    </message>
+    <message>
+        <source>not a DICOM file (%1)</source>
+        <translation>不是 DICOM 文件（%1）</translation>
+    </message>
+    <message>
+        <source>not a DICOM file</source>
+        <translation>不是 DICOM 文件</translation>
+    </message>
+    <message>
+        <source>empty file</source>
+        <translation>空文件</translation>
+    </message>
+    <message>
+        <source>not a regular file (%1)</source>
+        <translation>不是普通文件（%1）</translation>
+    </message>
+    <message>
+        <source>a DICOMDIR (media directory), not an instance</source>
+        <translation>这是 DICOMDIR（介质目录），不是实例</translation>
+    </message>
+    <message>
+        <source>unreadable DICOM: sequences nested too deeply to read</source>
+        <translation>无法读取的 DICOM：序列嵌套过深</translation>
+    </message>
+    <message>
+        <source>unreadable DICOM: %1</source>
+        <translation>无法读取的 DICOM：%1</translation>
+    </message>
+    <message>
+        <source>unreadable: %1</source>
+        <translation>无法读取：%1</translation>
+    </message>
+    <message>
+        <source>cannot read: %1</source>
+        <translation>无法读取：%1</translation>
+    </message>
+    <message>
+        <source>truncated: %1</source>
+        <translation>文件不完整（截断）：%1</translation>
+    </message>
+    <message>
+        <source>cannot copy into the archive: %1</source>
+        <translation>无法复制到存档：%1</translation>
+    </message>
+    <message>
+        <source>[Errno %1] no space left on the archive&apos;s disk: %2</source>
+        <translation>[错误 %1] 存档所在磁盘空间已满：%2</translation>
+    </message>
+    <message>
+        <source>no space left on the archive&apos;s disk</source>
+        <translation>存档所在磁盘空间已满</translation>
+    </message>
+    <message>
+        <source>cannot open the archive in %1: %2</source>
+        <translation>无法打开 %1 中的存档：%2</translation>
+    </message>
+    <message>
+        <source>the archive is open in another process (app or serve): close it before a rebuild</source>
+        <translation>存档正被另一个进程（应用程序或 serve）打开：重建前请先关闭它</translation>
+    </message>
+    <message>
+        <source>nothing to export: no instance matches</source>
+        <translation>没有可导出的内容：没有匹配的实例</translation>
+    </message>
+    <message>
+        <source>%1 already exists: choose a new name</source>
+        <translation>%1 已存在：请另选名称</translation>
+    </message>
+    <message>
+        <source>%1 is a file, not a folder</source>
+        <translation>%1 是文件，不是文件夹</translation>
+    </message>
+    <message>
+        <source>cannot write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>none of the images of these measurements is in the archive</source>
+        <translation>这些测量所在的图像都不在存档中</translation>
+    </message>
+    <message>
+        <source>presentation state not written: %1</source>
+        <translation>显示状态未写入：%1</translation>
+    </message>
+    <message>
+        <source>none of the key images is in the archive</source>
+        <translation>关键图像都不在存档中</translation>
+    </message>
+    <message>
+        <source>study %1 is not in the archive</source>
+        <translation>检查 %1 不在存档中</translation>
+    </message>
+    <message>
+        <source>Connection refused</source>
+        <translation>连接被拒绝</translation>
+    </message>
+    <message>
+        <source>No space left on device</source>
+        <translation>设备上没有剩余空间</translation>
+    </message>
+    <message>
+        <source>Permission denied</source>
+        <translation>权限不足</translation>
+    </message>
+    <message>
+        <source>No such file or directory</source>
+        <translation>没有该文件或目录</translation>
+    </message>
+    <message>
+        <source>Is a directory</source>
+        <translation>是一个目录</translation>
+    </message>
+    <message>
+        <source>timed out</source>
+        <translation>超时</translation>
+    </message>
+</context>
+<context>
     <name>Counts</name>
     <message numerus="yes">
         <source>%n study(ies)</source>
@@ -284,6 +495,17 @@ Import files or a folder (File ▸ Import files… Ctrl+O, Import folder… Ctrl
     <message>
         <source>Reason</source>
         <translation>原因</translation>
+    </message>
+</context>
+<context>
+    <name>Job</name>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>cancelling…</source>
+        <translation>正在取消…</translation>
     </message>
 </context>
 <context>

@@ -10,6 +10,8 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from workstation.gui.core_text import core_text
+
 log = logging.getLogger("workstation.gui")
 
 COALESCE_MS = 250  # archive changes within this window become one browser refresh
@@ -29,7 +31,7 @@ def show_error(parent: QtWidgets.QWidget | None, title: str, message: str, detai
     box = QtWidgets.QMessageBox(parent)
     box.setIcon(QtWidgets.QMessageBox.Critical)
     box.setWindowTitle(title)
-    box.setText(message)
+    box.setText(core_text(message))  # a core message in the user's language
     if details:
         box.setDetailedText(str(details))
     box.setStandardButtons(QtWidgets.QMessageBox.Close)

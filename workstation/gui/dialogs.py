@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6 import QtCore, QtWidgets
+
+from workstation.gui.core_text import core_text
 from superqt.utils import create_worker
 
 from workstation.config import Node, Settings, SettingsError
@@ -122,7 +124,7 @@ class NodesDialog(QtWidgets.QDialog):
         try:
             node.validate()
         except SettingsError as exc:
-            self.error.setText(str(exc))
+            self.error.setText(core_text(exc))
             return None
         self.error.clear()
         return node
@@ -190,7 +192,7 @@ class NodesDialog(QtWidgets.QDialog):
             self.settings.save()
         except (SettingsError, OSError) as exc:
             self.settings.nodes = old
-            self.error.setText(str(exc))
+            self.error.setText(core_text(exc))
             return
         self.nodesChanged.emit()
         self.accept()
@@ -304,7 +306,7 @@ class SettingsDialog(QtWidgets.QDialog):
         except (SettingsError, OSError) as exc:
             for k, v in old.items():
                 setattr(self.settings, k, v)
-            self.error.setText(str(exc))
+            self.error.setText(core_text(exc))
             return
         self.applied.emit(changed)
         self.accept()
@@ -357,7 +359,7 @@ class ReportDialog(QtWidgets.QDialog):
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         for r, (what, why) in enumerate(problems):
             self.table.setItem(r, 0, QtWidgets.QTableWidgetItem(what))
-            self.table.setItem(r, 1, QtWidgets.QTableWidgetItem(why))
+            self.table.setItem(r, 1, QtWidgets.QTableWidgetItem(core_text(why)))
         self.table.setColumnWidth(0, 380)
         self.table.setVisible(bool(problems))
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Close, parent=self)
@@ -431,8 +433,8 @@ class ImportReportDialog(QtWidgets.QDialog):
         self.dicomdir.setObjectName("import_dicomdir")
         self.dicomdir.setWordWrap(True)
         self.dicomdir.setVisible(bool(lines))
-        rows = ([(r.get("path", ""), self.tr("Rejected"), r.get("reason", "")) for r in rejected]
-                + [(r.get("path", ""), self.tr("Skipped"), r.get("reason", "")) for r in skipped]
+        rows = ([(r.get("path", ""), self.tr("Rejected"), core_text(r.get("reason", ""))) for r in rejected]
+                + [(r.get("path", ""), self.tr("Skipped"), core_text(r.get("reason", ""))) for r in skipped]
                 + [(r.get("path", ""), self.tr("Repaired"), r.get("repair", "")) for r in repaired]
                 + rows)
         self.table = QtWidgets.QTableWidget(len(rows), 3, self)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6 import QtCore
+
+from workstation.gui.core_text import core_text
 from superqt.utils import create_worker
 
 log = logging.getLogger("workstation.gui.jobs")
@@ -177,7 +179,7 @@ class Job(QtCore.QObject):
                 state, message = self.summarize(result)
             except Exception as exc:  # noqa: BLE001 - a summary must never lose the result
                 log.exception("summarizing job %s failed", self.title)
-                message = str(exc)
+                message = core_text(exc)
         if self.cancel_event.is_set() and state == DONE:
             state = CANCELLED
         self.message = message
@@ -191,7 +193,7 @@ class Job(QtCore.QObject):
         self.error_details = getattr(exc, "__workstation_details__", "") or "".join(
             traceback.format_exception(type(exc), exc, exc.__traceback__))
         cancelled = self.cancel_event.is_set() or type(exc).__name__ == "Cancelled"
-        self.message = "cancelled" if cancelled else (str(exc) or type(exc).__name__)
+        self.message = self.tr("cancelled") if cancelled else (core_text(exc) or type(exc).__name__)
         self.ended_at = time.time()
         if not cancelled:
             log.error("job %r failed: %s\n%s", self.title, exc, self.error_details)
@@ -202,7 +204,7 @@ class Job(QtCore.QObject):
     def cancel(self) -> None:
         if self.state in ACTIVE_STATES:
             self.cancel_event.set()
-            self.message = "cancelling…"
+            self.message = self.tr("cancelling…")
             self.stateChanged.emit(self.state)
 
     def _set_state(self, state: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6 import QtCore
 from superqt.utils import create_worker
 
+from workstation.gui.core_text import core_text
 from workstation.gui.jobs import DONE, FAILED, PARTIAL, RUNNING, Job, JobManager, JobProgress
 
 log = logging.getLogger("workstation.gui.listener")
@@ -117,7 +118,7 @@ class ListenerController(QtCore.QObject):
             message = explain_start_error(exc, self.settings)
         log.error("listener failed to start: %s (%r)", message, exc)
         self.server = None
-        self._set(ERROR, message)
+        self._set(ERROR, core_text(message))
 
     def stop(self) -> None:
         server, self.server = self.server, None

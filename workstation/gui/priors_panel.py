@@ -14,6 +14,7 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import create_worker
 
+from workstation.gui.core_text import core_text
 from workstation.gui.jobs import Job
 from workstation.gui.qr_panel import retrieve_one, summarize_retrieve
 
@@ -158,7 +159,7 @@ class PriorsPanel(QtWidgets.QWidget):
                     item.setToolTip(col, text)
                     item.setBackground(col, QtGui.QBrush(QtGui.QColor("#fff2cc")))
             self.table.addTopLevelItem(item)
-        lines = [self.tr("%1 could not be asked: %2").replace("%1", f.node).replace("%2", f.error)
+        lines = [self.tr("%1 could not be asked: %2").replace("%1", f.node).replace("%2", core_text(f.error))
                  for f in result.failures]
         self.failures.setText("\n".join("✘ " + line for line in lines))
         self.failures.setVisible(bool(lines))

@@ -16,6 +16,7 @@ from shiboken6 import isValid
 from superqt.utils import create_worker
 
 from workstation.config import Settings
+from workstation.gui.core_text import core_text
 from workstation.gui.common import format_da, format_name, use_sort_arrows
 from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
 
@@ -451,7 +452,7 @@ class QueryRetrievePanel(QtWidgets.QWidget):
             item.setData(0, LEVEL_ROLE, "error")
             item.setData(0, NODE_ROLE, node.name)
             item.setFlags(Qt.ItemIsEnabled)
-            item.setToolTip(0, str(exc))
+            item.setToolTip(0, core_text(exc))
             red = QtGui.QBrush(QtGui.QColor(200, 40, 40))
             for c in range(len(STUDY_HEADERS)):
                 item.setForeground(c, red)
@@ -481,7 +482,7 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         if failed and len(failed) == len(outcome):
             job = self.find_jobs.get(failed[0])
             exc = job.error if job is not None else None
-            self.errorRaised.emit(self.tr("Query failed"), "; ".join(f"{n}: {outcome[n]}" for n in failed)
+            self.errorRaised.emit(self.tr("Query failed"), "; ".join(f"{n}: {core_text(outcome[n])}" for n in failed)
                                   if len(failed) > 1 else str(exc), exc)
             self.findDone.emit(-1)
         elif all(t == self.tr("cancelled") for t in outcome.values()):
