@@ -215,6 +215,16 @@
         </message>
     </context>
     <context>
+        <name>ReferenceLines</name>
+        <message numerus="yes">
+            <source>not within the images of %n viewport(s)</source>
+            <translation>
+                <numerusform>not within the images of %n viewport</numerusform>
+                <numerusform>not within the images of %n viewports</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
         <name>SeriesPanel</name>
         <message numerus="yes">
             <source>%n image(s)</source>

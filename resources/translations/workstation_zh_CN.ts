@@ -1727,6 +1727,23 @@ min {3:.0f}  max {4:.0f}
     </message>
 </context>
 <context>
+    <name>ReferenceLines</name>
+    <message>
+        <source>3D cursor: this image has no position in the patient</source>
+        <translation>三维光标：此图像没有患者坐标位置</translation>
+    </message>
+    <message>
+        <source>3D cursor at (%1) mm</source>
+        <translation>三维光标位于 (%1) mm</translation>
+    </message>
+    <message numerus="yes">
+        <source>not within the images of %n viewport(s)</source>
+        <translation>
+            <numerusform>不在 %n 个视窗的图像范围内</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ReportDialog</name>
     <message>
         <source>File</source>
@@ -2266,6 +2283,10 @@ Its true length in mm:</source>
         <translation>同步平行图像栈</translation>
     </message>
     <message>
+        <source>Reference lines</source>
+        <translation>参考线</translation>
+    </message>
+    <message>
         <source>Unlink / link this viewport</source>
         <translation>解除 / 恢复此视口的同步</translation>
     </message>
@@ -2527,6 +2548,14 @@ Its true length in mm:</source>
     <message>
         <source>Sync: parallel stacks follow the slice being read - by patient position within one Frame of Reference; across studies with the distance between the slices shown when Sync is switched on</source>
         <translation>同步：平行的图像栈跟随当前阅读的层面——同一参考坐标系内按患者位置；跨检查时保持开启同步时两层面之间的距离</translation>
+    </message>
+    <message>
+        <source>Ref lines</source>
+        <translation>参考线</translation>
+    </message>
+    <message>
+        <source>Reference lines: the plane of the image being read drawn on the other viewports of its Frame of Reference (first and last image dashed). Shift+click: 3D cursor - the others show the slice through that point</source>
+        <translation>参考线：在同一参考坐标系的其他视窗上画出当前阅读图像的平面（首末层以虚线表示）。Shift+单击：三维光标——其他视窗显示经过该点的层面</translation>
     </message>
     <message>
         <source>Export</source>

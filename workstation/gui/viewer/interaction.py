@@ -213,6 +213,11 @@ class Interaction:
         self.drag_state = (button, pos, pos)
         if button != Qt.LeftButton or vp.stack is None:
             return
+        if ev.modifiers() & Qt.ShiftModifier and self.draft is None:
+            # Shift+click: the 3D cursor, whatever the tool (as in Horos/Weasis); nothing is drawn or dragged.
+            self.drag_state = None
+            vp.cursorPicked.emit(vp.image_point(pos))
+            return
         tool = self.tool_for(button)
         if self.draft is not None and getattr(tool, "multi_click", False) and self.draft.kind == tool.name:
             tool.press(self, pos)  # the next point of an angle, a polygon, a Cobb angle

@@ -94,6 +94,9 @@ class SyncLinking:
     def _on_frame(self, source: StackViewport) -> None:
         if source is self.active:
             self._refresh_tags()
+        if not self._syncing:
+            # After the followers have moved (below), once per scroll step: the lines follow the slices shown.
+            QtCore.QTimer.singleShot(0, self.reference_lines.update)
         if self._syncing:
             return
         targets = self._linked_targets(source)

@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui
 
 from workstation.gui.viewer.dragdrop import SERIES_MIME, decode_series
 from workstation.gui.viewer.overlay import paint_overlay
+from workstation.gui.viewer.scout_lines import paint_reference_lines
 
 Qt = QtCore.Qt
 
@@ -97,6 +98,8 @@ def paint_foreground(vp, painter: QtGui.QPainter, annotations: bool) -> None:
     """Everything drawn over the image: corner texts, scale, orientation, measurements (when ``annotations``)."""
     if vp.stack is None:
         return
+    if not getattr(vp.canvas, "exporting", False):  # they concern the layout on the screen, not the image
+        paint_reference_lines(vp, painter)
     paint_overlay(vp, painter, annotations and vp.state.overlay)
 
 

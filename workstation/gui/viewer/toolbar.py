@@ -98,6 +98,13 @@ class ViewerToolbar:
             "Sync: parallel stacks follow the slice being read - by patient position within one Frame of Reference;"
             " across studies with the distance between the slices shown when Sync is switched on"))
         self.sync_action.setChecked(True)
+        self.reflines_action = add(QtCore.QCoreApplication.translate("ViewerWindow", "Ref lines"),
+                                   self.reference_lines.set_enabled, checkable=True)
+        self.reflines_action.setToolTip(QtCore.QCoreApplication.translate(
+            "ViewerWindow", "Reference lines: the plane of the image being read drawn on the other viewports of its "
+            "Frame of Reference (first and last image dashed). Shift+click: 3D cursor - the others show the slice "
+            "through that point"))
+        self.reflines_action.setChecked(True)
         add(QtCore.QCoreApplication.translate("ViewerWindow", "Tags"), lambda: self.tags_dock.setVisible(not self.tags_dock.isVisible()))
 
     def set_tool(self, tool: str) -> None:

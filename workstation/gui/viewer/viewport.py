@@ -47,6 +47,7 @@ class StackViewport(QtWidgets.QWidget):
     seriesDropped = QtCore.Signal(object)
     probeChanged = QtCore.Signal(dict)
     viewChanged = QtCore.Signal(object)
+    cursorPicked = QtCore.Signal(object)  # Shift+click: image (column, row) of the 3D cursor (scout_lines.py)
     imageShown = QtCore.Signal()  # a decoded frame is on the screen (or cannot be: see frame_error)
     _frameReady = QtCore.Signal(object, int)
 

@@ -29,6 +29,7 @@ from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
     SeriesEntry, flatten, gc_paused, open_entries, give_memory_back,
 )
+from workstation.gui.viewer.scout_lines import ReferenceLines
 from workstation.gui.viewer.tag_browser import TagBrowser
 from workstation.gui.viewer.linking import LINKED_VIEW, SyncLinking  # noqa: F401 - LINKED_VIEW re-exported
 from workstation.gui.viewer.toolbar import LAYOUTS, TOOL_LABELS, TOOL_TIPS, ViewerToolbar  # noqa: F401
@@ -134,6 +135,7 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         self.resizeDocks([self.tags_dock], [520], Qt.Horizontal)
         self.tags_dock.visibilityChanged.connect(lambda _v: self._refresh_tags())
 
+        self.reference_lines = ReferenceLines(self)
         self._build_toolbar()
         self.set_layout(layout)
         menus.install(self)  # menu bar, title from the series shown, size from the screen (menus.py)
@@ -275,6 +277,7 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
             vp.seriesDropped.connect(lambda payload, v=vp: self.drop_series(v, payload))
             vp.probeChanged.connect(self._on_probe)
             vp.viewChanged.connect(lambda ch, v=vp: self._on_view_changed(v, ch))
+            vp.cursorPicked.connect(lambda pos, v=vp: self.reference_lines.pick(v, pos))
             self.viewports.append(vp)
             if self.active is not None:
                 vp.state.update(tool=self.active.state.tool)  # the tool the user chose, not the default
@@ -389,6 +392,7 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         vp.set_active(True)
         self._sync_toolbar()
         self._refresh_tags()
+        self.reference_lines.update()
 
     def next_protocol(self) -> str:
         """Step to the next hanging protocol that matches the window's studies (Ctrl+P)."""
