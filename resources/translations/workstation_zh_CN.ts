@@ -602,6 +602,73 @@ Import files or a folder (File ▸ Import files… Ctrl+O, Import folder… Ctrl
     </message>
 </context>
 <context>
+    <name>MPRWindow</name>
+    <message>
+        <source>Axial</source>
+        <translation>轴位</translation>
+    </message>
+    <message>
+        <source>Coronal</source>
+        <translation>冠状位</translation>
+    </message>
+    <message>
+        <source>Sagittal</source>
+        <translation>矢状位</translation>
+    </message>
+    <message>
+        <source>Average</source>
+        <translation>平均密度投影</translation>
+    </message>
+    <message>
+        <source>MIP</source>
+        <translation>最大密度投影 (MIP)</translation>
+    </message>
+    <message>
+        <source>MinIP</source>
+        <translation>最小密度投影 (MinIP)</translation>
+    </message>
+    <message>
+        <source>MPR — %1</source>
+        <translation>多平面重建 — %1</translation>
+    </message>
+    <message>
+        <source>MPR</source>
+        <translation>多平面重建 (MPR)</translation>
+    </message>
+    <message>
+        <source>Building the volume…</source>
+        <translation>正在构建容积数据…</translation>
+    </message>
+    <message>
+        <source>Slab</source>
+        <translation>层块</translation>
+    </message>
+    <message>
+        <source>mm</source>
+        <translation>mm</translation>
+    </message>
+    <message>
+        <source>Slab thickness (0: a single plane)</source>
+        <translation>层块厚度（0：单一平面）</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>重置</translation>
+    </message>
+    <message>
+        <source>Crosshair to the volume&apos;s centre, planes back to axial/coronal/sagittal</source>
+        <translation>十字线回到容积中心，平面恢复为轴位/冠状位/矢状位</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>MPR is not possible for this series: %1</source>
+        <translation>此序列无法进行多平面重建：%1</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Workstation — %s</source>
@@ -1300,6 +1367,10 @@ min {3:.0f}  max {4:.0f}
     <message>
         <source>calibrate</source>
         <translation>校准</translation>
+    </message>
+    <message>
+        <source>crosshair</source>
+        <translation>十字线</translation>
     </message>
     <message>
         <source>Se %1</source>
@@ -2064,6 +2135,10 @@ Its true length in mm:</source>
         <translation>校准（已知长度的线段）</translation>
     </message>
     <message>
+        <source>Crosshair (3D cursor)</source>
+        <translation>十字线（三维光标）</translation>
+    </message>
+    <message>
         <source>Polygon ROI: click each vertex; double-click, Enter or a click on the first vertex closes it (Y). Area in mm², mean/SD/min/max in the image&apos;s units</source>
         <translation>多边形 ROI：逐个单击顶点；双击、回车或单击第一个顶点闭合（Y）。面积单位 mm²，均值/标准差/最小值/最大值为图像单位</translation>
     </message>
@@ -2080,8 +2155,12 @@ Its true length in mm:</source>
         <translation>文字：单击放置位置并输入文字（X）</translation>
     </message>
     <message>
-        <source>Point: click; shows the value there (M)</source>
-        <translation>点：单击，显示该处的值（M）</translation>
+        <source>Point: click; shows the value there (J)</source>
+        <translation>点：单击，显示该处的值 (J)</translation>
+    </message>
+    <message>
+        <source>Crosshair: click or drag to put the 3D cursor there - the other viewports of its Frame of Reference (in MPR the other planes) go through that point; in MPR, Ctrl+drag turns the other planes (oblique)</source>
+        <translation>十字线：单击或拖动放置三维光标——同一参考坐标系的其他视窗（MPR 中为其他平面）转到经过该点的层面；在 MPR 中按住 Ctrl 拖动可旋转其他平面（斜位重建）</translation>
     </message>
     <message>
         <source>Cobb angle: drag along the first endplate, then along the second (C)</source>
@@ -2146,6 +2225,33 @@ Its true length in mm:</source>
     <message>
         <source>Polygon and freehand ROIs, arrow, text, point, Cobb angle, calibration</source>
         <translation>多边形和手绘 ROI、箭头、文字、点、Cobb 角、校准</translation>
+    </message>
+</context>
+<context>
+    <name>View3D</name>
+    <message>
+        <source>Bone</source>
+        <translation>骨窗</translation>
+    </message>
+    <message>
+        <source>Soft tissue</source>
+        <translation>软组织</translation>
+    </message>
+    <message>
+        <source>Angio</source>
+        <translation>血管窗</translation>
+    </message>
+    <message>
+        <source>MIP</source>
+        <translation>最大密度投影 (MIP)</translation>
+    </message>
+    <message>
+        <source>3D: rendering…</source>
+        <translation>三维：正在渲染…</translation>
+    </message>
+    <message>
+        <source>3D view not available: %1</source>
+        <translation>三维视图不可用：%1</translation>
     </message>
 </context>
 <context>
@@ -2285,6 +2391,10 @@ Its true length in mm:</source>
     <message>
         <source>Reference lines</source>
         <translation>参考线</translation>
+    </message>
+    <message>
+        <source>MPR…</source>
+        <translation>多平面重建 (MPR)…</translation>
     </message>
     <message>
         <source>Unlink / link this viewport</source>
@@ -2558,6 +2668,14 @@ Its true length in mm:</source>
         <translation>参考线：在同一参考坐标系的其他视窗上画出当前阅读图像的平面（首末层以虚线表示）。Shift+单击：三维光标——其他视窗显示经过该点的层面</translation>
     </message>
     <message>
+        <source>MPR</source>
+        <translation>多平面重建 (MPR)</translation>
+    </message>
+    <message>
+        <source>MPR: axial, coronal and sagittal planes of the active series with a crosshair, oblique planes, slabs (MIP/MinIP/average) and a 3D view (M)</source>
+        <translation>多平面重建：当前序列的轴位、冠状位、矢状位平面，带十字线、斜位平面、层块（MIP/MinIP/平均）及三维视图 (M)</translation>
+    </message>
+    <message>
         <source>Export</source>
         <translation>导出</translation>
     </message>
@@ -2568,6 +2686,10 @@ Its true length in mm:</source>
     <message>
         <source>Prior %1 has arrived: in the series strip</source>
         <translation>既往检查 %1 已到达：见序列栏</translation>
+    </message>
+    <message>
+        <source>MPR: the active viewport shows no image series</source>
+        <translation>多平面重建：当前视窗未显示图像序列</translation>
     </message>
 </context>
 <context>

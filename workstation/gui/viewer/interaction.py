@@ -237,7 +237,7 @@ class Interaction:
             return
         # A click (no drag) on a measurement's outline selects it on release; a drag still draws/windows.
         self.press_hit = self.measurement_at(pos)
-        if tool is not None and tool.draws:
+        if tool is not None and (tool.draws or getattr(tool, "wants_press", False)):
             tool.press(self, pos)
 
     def move(self, ev) -> None:

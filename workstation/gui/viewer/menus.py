@@ -257,6 +257,7 @@ def build_menus(win) -> QtWidgets.QMenuBar:
     _reuse(view, getattr(win, "planes_action", None), QtCore.QCoreApplication.translate("ViewerMenus", "Overlay planes"), "Shift+O")
     _reuse(view, getattr(win, "sync_action", None), QtCore.QCoreApplication.translate("ViewerMenus", "Sync parallel stacks"))
     _reuse(view, getattr(win, "reflines_action", None), QtCore.QCoreApplication.translate("ViewerMenus", "Reference lines"))
+    _reuse(view, getattr(win, "mpr_action", None), QtCore.QCoreApplication.translate("ViewerMenus", "MPR…"))
     if hasattr(win, "toggle_link"):
         _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Unlink / link this viewport"),
              lambda: win.toggle_link(), "Ctrl+U", True, name="toggle_link")

@@ -29,6 +29,7 @@ TOOL_NAMES = {
     "ellipse": QtCore.QT_TRANSLATE_NOOP("Overlay", "ellipse"), "probe": QtCore.QT_TRANSLATE_NOOP("Overlay", "probe"), "polygon": QtCore.QT_TRANSLATE_NOOP("Overlay", "polygon"),
     "freehand": QtCore.QT_TRANSLATE_NOOP("Overlay", "freehand"), "arrow": QtCore.QT_TRANSLATE_NOOP("Overlay", "arrow"), "text": QtCore.QT_TRANSLATE_NOOP("Overlay", "text"),
     "point": QtCore.QT_TRANSLATE_NOOP("Overlay", "point"), "cobb": QtCore.QT_TRANSLATE_NOOP("Overlay", "Cobb angle"), "calibrate": QtCore.QT_TRANSLATE_NOOP("Overlay", "calibrate"),
+    "crosshair": QtCore.QT_TRANSLATE_NOOP("Overlay", "crosshair"),
 }
 
 

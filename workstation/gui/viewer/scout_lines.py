@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui
 
+from workstation.gui.mpr.crosshair import register_crosshair_tool
 from workstation.imaging.localizer import nearest_slice, reference_segment
 from workstation.imaging.mpr import plane_of
 
 Qt = QtCore.Qt
+register_crosshair_tool()  # the crosshair tool: in any viewer, a click is the 3D cursor
 LINE = QtGui.QColor(255, 214, 0)  # the yellow of Horos' and Weasis' localizer lines
 CURSOR = QtGui.QColor(0, 230, 255)
 
@@ -132,9 +134,12 @@ def paint_reference_lines(vp, p: QtGui.QPainter) -> None:
     """The lines and the cursor mark computed for ``vp`` (widget coordinates from its image's)."""
     lines = getattr(vp, "reference_lines", None) or []
     for ((r0, c0), (r1, c1)), kind in lines:
-        pen = QtGui.QPen(LINE, 1.5 if kind == "current" else 1.0)
-        if kind != "current":
-            pen.setStyle(Qt.DashLine)
+        if isinstance(kind, QtGui.QColor):  # an MPR plane's line, in that plane's colour
+            pen = QtGui.QPen(kind, 1.5)
+        else:
+            pen = QtGui.QPen(LINE, 1.5 if kind == "current" else 1.0)
+            if kind != "current":
+                pen.setStyle(Qt.DashLine)
         p.setPen(pen)
         p.drawLine(vp.widget_point((c0 + 0.5, r0 + 0.5)), vp.widget_point((c1 + 0.5, r1 + 0.5)))
     mark = getattr(vp, "cursor_mark", None)

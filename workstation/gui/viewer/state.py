@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Callable, Iterable
 
 TOOLS = ("window", "zoom", "pan", "distance", "angle", "rectangle", "ellipse", "probe", "polygon", "freehand", "arrow",
-         "text", "point", "cobb", "calibrate")
+         "text", "point", "cobb", "calibrate", "crosshair")
 MIN_ZOOM = 0.02
 MAX_ZOOM = 64.0
 MIN_WIDTH = 1.0

@@ -29,6 +29,7 @@ TOOL_NAMES = {
     "polygon": QtCore.QT_TRANSLATE_NOOP("Tools", "Polygon ROI"), "freehand": QtCore.QT_TRANSLATE_NOOP("Tools", "Freehand ROI"), "arrow": QtCore.QT_TRANSLATE_NOOP("Tools", "Arrow"),
     "text": QtCore.QT_TRANSLATE_NOOP("Tools", "Text"), "point": QtCore.QT_TRANSLATE_NOOP("Tools", "Point"), "cobb": QtCore.QT_TRANSLATE_NOOP("Tools", "Cobb angle"),
     "calibrate": QtCore.QT_TRANSLATE_NOOP("Tools", "Calibrate (line of known length)"),
+    "crosshair": QtCore.QT_TRANSLATE_NOOP("Tools", "Crosshair (3D cursor)"),
 }
 TOOL_HELP = {
     "polygon": QtCore.QT_TRANSLATE_NOOP("Tools", "Polygon ROI: click each vertex; double-click, Enter or a click on the first vertex "
@@ -36,7 +37,10 @@ TOOL_HELP = {
     "freehand": QtCore.QT_TRANSLATE_NOOP("Tools", "Freehand ROI: press and trace the outline; the release closes it (L)"),
     "arrow": QtCore.QT_TRANSLATE_NOOP("Tools", "Arrow: press on what it points at, drag to its tail (U)"),
     "text": QtCore.QT_TRANSLATE_NOOP("Tools", "Text: click where it goes and type it (X)"),
-    "point": QtCore.QT_TRANSLATE_NOOP("Tools", "Point: click; shows the value there (M)"),
+    "point": QtCore.QT_TRANSLATE_NOOP("Tools", "Point: click; shows the value there (J)"),
+    "crosshair": QtCore.QT_TRANSLATE_NOOP("Tools", "Crosshair: click or drag to put the 3D cursor there - the other "
+                                          "viewports of its Frame of Reference (in MPR the other planes) go through "
+                                          "that point; in MPR, Ctrl+drag turns the other planes (oblique)"),
     "cobb": QtCore.QT_TRANSLATE_NOOP("Tools", "Cobb angle: drag along the first endplate, then along the second (C)"),
     "calibrate": QtCore.QT_TRANSLATE_NOOP("Tools", "Calibrate: drag along an object of known length and type its length in mm; the "
                              "series is calibrated for this session (K)"),

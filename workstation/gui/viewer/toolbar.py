@@ -33,6 +33,11 @@ TOOL_TIPS = {
 class ViewerToolbar:
     """Mixed into ViewerWindow: builds the tool bar and keeps it showing the active viewport's state."""
 
+    def open_mpr(self):
+        from workstation.gui.mpr.launch import open_mpr
+
+        return open_mpr(self)
+
     # -- toolbar ---------------------------------------------------------------------------------------------------
     def _build_toolbar(self):
         tb = self.addToolBar(QtCore.QCoreApplication.translate("ViewerWindow", "Viewer"))
@@ -105,6 +110,11 @@ class ViewerToolbar:
             "Frame of Reference (first and last image dashed). Shift+click: 3D cursor - the others show the slice "
             "through that point"))
         self.reflines_action.setChecked(True)
+        self.mpr_action = add(QtCore.QCoreApplication.translate("ViewerWindow", "MPR"), self.open_mpr)
+        self.mpr_action.setShortcut(QtGui.QKeySequence("M"))
+        self.mpr_action.setToolTip(QtCore.QCoreApplication.translate(
+            "ViewerWindow", "MPR: axial, coronal and sagittal planes of the active series with a crosshair, "
+            "oblique planes, slabs (MIP/MinIP/average) and a 3D view (M)"))
         add(QtCore.QCoreApplication.translate("ViewerWindow", "Tags"), lambda: self.tags_dock.setVisible(not self.tags_dock.isVisible()))
 
     def set_tool(self, tool: str) -> None:

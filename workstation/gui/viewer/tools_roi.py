@@ -7,7 +7,7 @@ viewport's dispatch needs no branch for it. How each is drawn:
 * **Freehand** (L): press and trace the outline; the release closes it.
 * **Arrow** (U): press on what it points at, drag to where its tail goes.
 * **Text** (X): click where the text goes and type it.
-* **Point** (M): click; the label shows the value there (a Doppler region: the velocity).
+* **Point** (J): click; the label shows the value there (a Doppler region: the velocity).
 * **Cobb angle** (C): drag along the first endplate, then along the second.
 * **Calibrate** (K): drag along an object of known length and type the length in mm; the series is calibrated for
   the session ("manual calibration" on every length).
@@ -215,7 +215,7 @@ class CalibrateTool(ia.MeasureTool):
 # name -> (tool, key selecting it)
 NEW_TOOLS = {
     "polygon": (PolygonTool(), Qt.Key_Y), "freehand": (FreehandTool(), Qt.Key_L),
-    "arrow": (ia.MeasureTool("arrow"), Qt.Key_U), "text": (TextTool(), Qt.Key_X), "point": (PointTool(), Qt.Key_M),
+    "arrow": (ia.MeasureTool("arrow"), Qt.Key_U), "text": (TextTool(), Qt.Key_X), "point": (PointTool(), Qt.Key_J),
     "cobb": (CobbTool(), Qt.Key_C), "calibrate": (CalibrateTool(), Qt.Key_K),
 }
 

@@ -1,0 +1,172 @@
+"""The MPR window on a sphere phantom (spheres at known patient coordinates): opened from the viewer (key M), the
+crosshair moved by a click, oblique planes, slabs, W/L across planes, refusal with a reason, memory freed."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from tests.imaging import phantoms as ph
+
+Qt = QtCore.Qt
+SPHERE = ph.DEFAULT_SPHERES[0]  # centre (12, -8, 20) mm, radius 9 mm
+
+
+@pytest.fixture
+def mpr(open_viewer, qtbot, tmp_path):
+    win = open_viewer([str(p) for p in ph.regular(tmp_path / "ax", n=40, gap=1.5, shuffle=False)])
+    qtbot.keyClick(win.active.canvas, Qt.Key_M)
+    from workstation.gui.mpr.launch import _OPEN
+
+    qtbot.waitUntil(lambda: bool(_OPEN), timeout=5000)
+    m = next(iter(_OPEN))
+    qtbot.waitUntil(lambda: m.state is not None, timeout=30000)
+    qtbot.waitUntil(lambda: all(vp.current_array() is not None for vp in m.views.values()), timeout=30000)
+    yield m
+    if not m._closed:
+        m.close()
+
+
+def shown_point(m, view):
+    """The patient point of the crosshair mark drawn in ``view`` (its plane, its pixel)."""
+    vp = m.views[view]
+    frame, r, c = vp.cursor_mark
+    assert frame == vp.state.frame
+    return m.planes[view].plane(frame).pixel_to_patient(r, c)
+
+
+def test_a_click_moves_the_crosshair_to_the_same_patient_point_in_every_plane(mpr, qtbot):
+    m = mpr
+    axial = m.views["axial"]
+    # The axial plane through the sphere's centre, then a click on the sphere's centre pixel.
+    axial.state.update(frame=m.planes["axial"].index_of(SPHERE.centre))
+    qtbot.wait(50)
+    r, c, _d = m.planes["axial"].plane(axial.state.frame).patient_to_pixel(np.array(SPHERE.centre))
+    pos = axial.widget_point((c + 0.5, r + 0.5)).toPoint()
+    qtbot.mouseClick(axial.canvas.viewport(), Qt.LeftButton, Qt.NoModifier, pos)
+    qtbot.wait(50)
+    point = m.state.point
+    assert np.linalg.norm(point[:2] - np.array(SPHERE.centre[:2])) < 1.5  # within a pixel of the click
+    for view in ("axial", "coronal", "sagittal"):
+        p = shown_point(m, view)
+        n = m.planes[view].plane(m.views[view].state.frame).normal
+        in_plane = (p - point) - ((p - point) @ n) * n
+        assert np.linalg.norm(in_plane) <= 0.1, (view, p, point)
+        assert abs((p - point) @ n) <= 0.75 + 1e-6  # the plane shown is the nearest one (1.5 mm steps)
+    # Each plane shows the sphere there: its centre pixel is inside the sphere (1000 HU).
+    for view, vp in m.views.items():
+        frame, r, c = vp.cursor_mark
+        assert vp.current_array()[int(round(r)), int(round(c))] > 500, view
+
+
+def test_scrolling_a_plane_moves_the_point_along_its_normal(mpr, qtbot):
+    m = mpr
+    before = m.state.point.copy()
+    cor = m.views["coronal"]
+    cor.state.update(frame=cor.state.frame + 4)
+    qtbot.wait(20)
+    moved = m.state.point - before
+    plane = m.planes["coronal"].plane(cor.state.frame)
+    n = plane.normal
+    assert abs((m.state.point - np.asarray(plane.image_position)) @ n) < 1e-6  # on the plane scrolled to
+    assert abs(abs(moved @ n) - 4 * m.planes["coronal"].slice_spacing) <= 0.75 + 1e-6
+    assert np.linalg.norm(moved - (moved @ n) * n) < 1e-6  # only along the normal
+    assert m.views["axial"].reference_lines  # the coronal line moved on the axial image
+
+
+def test_turning_the_axes_makes_oblique_planes(mpr, qtbot):
+    m = mpr
+    old = {v: m.planes[v].normal.copy() for v in ("coronal", "sagittal")}
+    m.turn("axial", 30.0)
+    qtbot.waitUntil(lambda: not m._turned, timeout=3000)
+    for v in ("coronal", "sagittal"):
+        cos = float(abs(m.planes[v].normal @ old[v]))
+        assert np.degrees(np.arccos(min(1.0, cos))) == pytest.approx(30.0, abs=0.01)
+        assert abs(m.planes[v].normal @ m.planes["axial"].normal) < 1e-9  # still perpendicular to the axial
+    assert m.state.is_oblique()
+    m.reset()
+    assert not m.state.is_oblique()
+
+
+def test_a_mip_slab_is_brighter_than_its_average_at_a_sphere_edge(mpr, qtbot):
+    m = mpr
+    # An axial plane 7 mm above the centre of the sphere (radius 9): a 10 mm MIP reaches the sphere's bigger
+    # cross-section below, the average dilutes it.
+    m.state.set_point(np.array(SPHERE.centre) + np.array([0.0, 0.0, 7.0]))
+    ax = m.views["axial"]
+
+    def pixels(mode):
+        m.mode_box.setCurrentIndex(m.mode_box.findData(mode))
+        m.slab_box.setValue(10.0)
+        qtbot.waitUntil(lambda: ax.stack.mode == mode and ax.current_array() is not None, timeout=10000)
+        return ax.current_array().copy()
+
+    mip, avg = pixels("mip"), pixels("avg")
+    frame, r, c = ax.cursor_mark
+    ring = (int(round(r)) + 5, int(round(c)))  # 7.5 mm from the axis: outside the sphere here, inside 5 mm below
+    assert mip[ring] > avg[ring] + 100
+    assert (mip >= avg - 1e-3).all()
+    assert ax.stack.geometry(frame).slice_thickness == 10.0
+
+
+def test_window_level_follows_across_the_planes(mpr):
+    m = mpr
+    m.views["sagittal"].state.update(center=40.0, width=400.0)
+    for v in ("axial", "coronal"):
+        assert (m.views[v].state.center, m.views[v].state.width) == (40.0, 400.0)
+
+
+def test_a_series_that_cannot_be_reconstructed_says_why(qtbot, tmp_path):
+    from tests.gui.viewer.test_hanging import mammogram
+    from workstation import imaging
+    from workstation.gui.mpr.window import MPRWindow
+
+    stacks = imaging.open_series(mammogram(tmp_path / "mg", "20240101", "1.2.9.9"))
+    m = MPRWindow(stacks[:1], {})
+    m.show()
+    with qtbot.waitSignal(m.failed, timeout=10000) as sig:
+        pass
+    assert sig.args[0] and "MPR is not possible for this series: " + sig.args[0] == m.message.text()
+    assert m.state is None and not m.views
+    m.close()
+
+
+def test_closing_frees_the_volume(open_viewer, qtbot, tmp_path):
+    win = open_viewer([str(p) for p in ph.regular(tmp_path / "ax", n=40, gap=1.5, shuffle=False)])
+    m = win.open_mpr()
+    qtbot.waitUntil(lambda: m.state is not None, timeout=30000)
+    volume = weakref.ref(m.volume)
+    planes = [weakref.ref(p) for p in m.planes.values()]
+    m.close()
+    for _ in range(20):
+        qtbot.wait(20)
+        gc.collect()
+        if volume() is None and all(p() is None for p in planes):
+            break
+    assert volume() is None and all(p() is None for p in planes)
+
+
+def test_ctrl_drag_around_the_crosshair_turns_the_other_planes(mpr, qtbot):
+    m = mpr
+    ax = m.views["axial"]
+    frame, r, c = ax.cursor_mark
+    centre = ax.widget_point((c + 0.5, r + 0.5))
+    start = (centre + QtCore.QPointF(60, 0)).toPoint()
+    end = (centre + QtCore.QPointF(0, 60)).toPoint()  # a quarter turn around the crosshair on the screen
+    old = m.planes["coronal"].normal.copy()
+    before = m.state.point.copy()
+    view = ax.canvas.viewport()
+    qtbot.mousePress(view, Qt.LeftButton, Qt.ControlModifier, start)
+    for k in range(1, 11):
+        t = np.radians(9 * k)
+        p = centre + QtCore.QPointF(60 * np.cos(t), 60 * np.sin(t))
+        qtbot.mouseMove(view, p.toPoint())
+    qtbot.mouseRelease(view, Qt.LeftButton, Qt.ControlModifier, end)
+    qtbot.waitUntil(lambda: not m._turned, timeout=3000)
+    turned = np.degrees(np.arccos(min(1.0, abs(float(m.planes["coronal"].normal @ old)))))
+    assert turned == pytest.approx(90.0, abs=3.0)
+    assert np.allclose(m.state.point, before)  # turning leaves the crosshair where it was

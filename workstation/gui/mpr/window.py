@@ -1,0 +1,323 @@
+"""The MPR window: axial, coronal and sagittal planes through one crosshair point, plus a 3D view.
+
+Each plane is an ordinary viewer viewport over a :class:`workstation.imaging.plane_stack.PlaneStack`, so
+measurements, probe, orientation letters and the scale bar work on reslices as on acquired images. The crosshair
+(imaging/mpr.py ``MPRState``) is shared: a click or drag with the crosshair tool (or Shift+click, as the 3D cursor
+elsewhere) moves it and the other planes follow; scrolling a plane moves the point along that plane's normal;
+Ctrl+drag turns the other two planes about this one's normal (oblique planes). Slab thickness and mode (MIP, MinIP,
+average) apply to the three planes; W/L follows across them. Building the volume runs off the GUI thread with a
+progress bar; a series that cannot be reconstructed shows why. Closing frees the volume and the reslices.
+"""
+
+from __future__ import annotations
+
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+from superqt.utils import create_worker
+
+from workstation.gui.core_text import core_text
+from workstation.gui.mpr.crosshair import register_crosshair_tool
+from workstation.gui.viewer.viewport import StackViewport
+from workstation.imaging.mpr import VIEWS, MPRState
+
+Qt = QtCore.Qt
+COLOURS = {"axial": QtGui.QColor(255, 80, 80), "coronal": QtGui.QColor(80, 220, 110),
+           "sagittal": QtGui.QColor(80, 170, 255)}  # each plane's colour: its lines on the others, its frame
+VIEW_NAMES = {"axial": QtCore.QT_TRANSLATE_NOOP("MPRWindow", "Axial"),
+              "coronal": QtCore.QT_TRANSLATE_NOOP("MPRWindow", "Coronal"),
+              "sagittal": QtCore.QT_TRANSLATE_NOOP("MPRWindow", "Sagittal")}
+MODES = (("avg", QtCore.QT_TRANSLATE_NOOP("MPRWindow", "Average")),
+         ("mip", QtCore.QT_TRANSLATE_NOOP("MPRWindow", "MIP")),
+         ("minip", QtCore.QT_TRANSLATE_NOOP("MPRWindow", "MinIP")))
+
+
+def build_volume(stacks, progress=None):
+    from workstation.imaging.volume import build_volume as build, check_series, plan_volume
+
+    return build(plan_volume(check_series(stacks)), progress=progress)
+
+
+class MPRWindow(QtWidgets.QMainWindow):
+    """MPR of the series of ``stacks`` (its image stacks as the viewer opened them; ``header`` its annotations)."""
+
+    ready = QtCore.Signal()
+    failed = QtCore.Signal(str)
+    _progress = QtCore.Signal(int, int)
+
+    def __init__(self, stacks, header: dict | None = None, parent=None, title: str = ""):
+        super().__init__(parent)
+        register_crosshair_tool()
+        self.setAttribute(Qt.WA_DeleteOnClose, True)
+        self.setWindowTitle(self.tr("MPR — %1").replace("%1", title) if title else self.tr("MPR"))
+        self.header = dict(header or {})
+        self.volume = None
+        self.state: MPRState | None = None
+        self.views: dict[str, StackViewport] = {}
+        self.planes: dict[str, object] = {}
+        self.view3d = None
+        self.error = ""
+        self._syncing = False
+        self._closed = False
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mpr-reslice")
+        self._rebuild_timer = QtCore.QTimer(self, singleShot=True, interval=30)
+        self._rebuild_timer.timeout.connect(self._rebuild_turned)
+        self._turned: set[str] = set()
+
+        self.message = QtWidgets.QLabel(self.tr("Building the volume…"), self)
+        self.message.setAlignment(Qt.AlignCenter)
+        self.message.setWordWrap(True)
+        self.bar = QtWidgets.QProgressBar(self)
+        host = QtWidgets.QWidget(self)
+        lay = QtWidgets.QVBoxLayout(host)
+        lay.addStretch(1)
+        lay.addWidget(self.message)
+        lay.addWidget(self.bar)
+        lay.addStretch(1)
+        self.setCentralWidget(host)
+        self._build_toolbar()
+        self.resize(1200, 900)
+        self._progress.connect(lambda done, total: (self.bar.setMaximum(max(1, total)), self.bar.setValue(done)))
+        emit = self._progress.emit
+        worker = create_worker(build_volume, list(stacks), progress=lambda d, t: emit(int(d), int(t)),
+                               _start_thread=False, _ignore_errors=True)
+        ref = weakref.ref(self)
+        worker.returned.connect(partial(_call, ref, "_on_volume"))
+        worker.errored.connect(partial(_call, ref, "_on_error"))
+        self._worker = worker
+        worker.start()
+
+    # -- building ----------------------------------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        tb = self.addToolBar(self.tr("MPR"))
+        tb.setObjectName("mpr_toolbar")
+        tb.addWidget(QtWidgets.QLabel(self.tr("Slab") + " ", self))
+        self.slab_box = QtWidgets.QDoubleSpinBox(self)
+        self.slab_box.setRange(0.0, 100.0)
+        self.slab_box.setSingleStep(1.0)
+        self.slab_box.setDecimals(1)
+        self.slab_box.setSuffix(" " + self.tr("mm"))
+        self.slab_box.setToolTip(self.tr("Slab thickness (0: a single plane)"))
+        tb.addWidget(self.slab_box)
+        self.mode_box = QtWidgets.QComboBox(self)
+        for key, label in MODES:
+            self.mode_box.addItem(self.tr(label), key)
+        self.mode_box.setCurrentIndex(1)  # a slab is read as a MIP most often
+        tb.addWidget(self.mode_box)
+        self.slab_box.valueChanged.connect(lambda _v: self.apply_slab())
+        self.mode_box.currentIndexChanged.connect(lambda _i: self.apply_slab())
+        tb.addSeparator()
+        reset = QtGui.QAction(self.tr("Reset"), self)
+        reset.setToolTip(self.tr("Crosshair to the volume's centre, planes back to axial/coronal/sagittal"))
+        reset.triggered.connect(self.reset)
+        tb.addAction(reset)
+        self.warning = QtWidgets.QLabel(self)
+        self.warning.setStyleSheet("color: #c60")
+        tb.addSeparator()
+        tb.addWidget(self.warning)
+        tb.setEnabled(False)
+        self.toolbar = tb
+        close = QtGui.QAction(self.tr("Close"), self)
+        close.setShortcuts([QtGui.QKeySequence("Ctrl+W"), QtGui.QKeySequence("Esc")])
+        close.triggered.connect(self.close)
+        self.addAction(close)
+
+    def _on_error(self, exc) -> None:
+        self.error = core_text(exc)
+        self.message.setText(self.tr("MPR is not possible for this series: %1").replace("%1", self.error))
+        self.bar.hide()
+        self.failed.emit(self.error)
+
+    def _on_volume(self, volume) -> None:
+        if self._closed:
+            return
+        self.volume = volume
+        self.state = MPRState(volume)
+        grid_host = QtWidgets.QWidget(self)
+        grid = QtWidgets.QGridLayout(grid_host)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(2)
+        for k, view in enumerate(VIEWS):
+            vp = StackViewport(grid_host)
+            vp.view_name = view
+            vp.state.update(tool="crosshair")
+            vp.frameChanged.connect(partial(self._on_frame, view))
+            vp.cursorPicked.connect(partial(self._on_pick, view))
+            vp.viewChanged.connect(partial(self._on_view_changed, view))
+            vp.on_axis_drag = partial(self.turn, view)
+            frame = QtWidgets.QFrame(grid_host)
+            frame.setStyleSheet(f"QFrame {{ border: 2px solid {COLOURS[view].name()}; }}")
+            inner = QtWidgets.QVBoxLayout(frame)
+            inner.setContentsMargins(2, 2, 2, 2)
+            inner.addWidget(vp)
+            grid.addWidget(frame, k // 2, k % 2)
+            self.views[view] = vp
+        from workstation.gui.mpr.view3d import View3D
+
+        self.view3d = View3D(volume, grid_host)
+        grid.addWidget(self.view3d, 1, 1)
+        self.setCentralWidget(grid_host)
+        self.toolbar.setEnabled(True)
+        self.warning.setText("; ".join(core_text(w) for w in volume.warnings))
+        for view in VIEWS:
+            self._set_plane_stack(view)
+        self.state.add_listener(self._on_state)
+        self._on_state(self.state)
+        self.ready.emit()
+
+    def _set_plane_stack(self, view: str) -> None:
+        from workstation.imaging.plane_stack import PlaneStack
+
+        st = self.state
+        new = PlaneStack(self.volume, st.plane(view), slab_mm=st.slab_mm, mode=st.mode, executor=self._executor,
+                         description=self.tr(VIEW_NAMES[view]))
+        old = self.planes.get(view)
+        self.planes[view] = new
+        vp = self.views[view]
+        keep = (vp.state.center, vp.state.width) if old is not None else None
+        self._syncing = True
+        try:
+            vp.set_stack(new, self._header_for(view), frame=new.index_of(st.point))
+            if keep is not None:
+                vp.state.update(center=keep[0], width=keep[1])
+        finally:
+            self._syncing = False
+        if old is not None:
+            old.close()
+
+    def _header_for(self, view: str) -> dict:
+        h = dict(self.header)
+        h["SeriesDescription"] = f"{self.tr(VIEW_NAMES[view])}  {h.get('SeriesDescription', '')}".strip()
+        return h
+
+    # -- the crosshair -----------------------------------------------------------------------------------------
+    def _on_state(self, state: MPRState) -> None:
+        """The point (or the planes) changed: each view shows the plane through it, with the others' lines."""
+        if self._closed or not self.views:
+            return
+        self._syncing = True
+        try:
+            for view, vp in self.views.items():
+                k = self.planes[view].index_of(state.point)
+                if k != vp.state.frame:
+                    vp.state.update(frame=k)
+        finally:
+            self._syncing = False
+        self._draw_lines()
+
+    def _draw_lines(self) -> None:
+        st = self.state
+        for view, vp in self.views.items():
+            plane = self.planes[view].plane(vp.state.frame)
+            lines = []
+            for other in VIEWS:
+                if other == view:
+                    continue
+                from workstation.imaging.mpr import reference_line
+
+                seg = reference_line(st.plane(other), plane)
+                if seg is not None:
+                    lines.append((seg, COLOURS[other]))
+            vp.reference_lines = lines
+            r, c, _d = plane.patient_to_pixel(st.point)
+            vp.cursor_mark = (vp.state.frame, float(r), float(c))
+            vp.canvas.viewport().update()
+
+    def point_in(self, view: str, image_pos) -> np.ndarray:
+        """Patient point (LPS mm) of image (column, row) ``image_pos`` of ``view``'s current plane."""
+        vp = self.views[view]
+        return self.planes[view].plane(vp.state.frame).pixel_to_patient(image_pos.y() - 0.5, image_pos.x() - 0.5)
+
+    def _on_pick(self, view: str, image_pos) -> None:
+        if self.state is not None:
+            self.state.set_point(self.point_in(view, image_pos))
+
+    def _on_frame(self, view: str, frame: int) -> None:
+        """Scrolling a plane moves the crosshair along its normal (the other planes follow)."""
+        if self._syncing or self.state is None:
+            return
+        plane = self.planes[view].plane(frame)
+        n = plane.normal
+        depth = float((np.asarray(plane.image_position) - self.state.point) @ n)
+        self.state.set_point(self.state.point + depth * n)
+
+    def turn(self, view: str, degrees: float) -> None:
+        """Turn the other two planes about ``view``'s normal (Ctrl+drag in ``view``): oblique MPR."""
+        if self.state is None or abs(degrees) < 1e-9:
+            return
+        self.state.rotate(view, degrees)
+        self._turned |= {v for v in VIEWS if v != view}
+        self._draw_lines()
+        self._rebuild_timer.start()  # their reslices are rebuilt once the drag pauses (30 ms), not per event
+
+    def _rebuild_turned(self) -> None:
+        if self._closed or self.state is None:
+            return
+        for view in sorted(self._turned):
+            self._set_plane_stack(view)
+        self._turned.clear()
+        self._draw_lines()
+
+    def apply_slab(self) -> None:
+        if self.state is None:
+            return
+        self.state.set_slab(self.slab_box.value(), self.mode_box.currentData())
+        for view in VIEWS:
+            self._set_plane_stack(view)
+        self._draw_lines()
+
+    def reset(self) -> None:
+        if self.state is None:
+            return
+        self.state.reset()
+        self.slab_box.blockSignals(True)
+        self.slab_box.setValue(0.0)
+        self.slab_box.blockSignals(False)
+        for view in VIEWS:
+            self._set_plane_stack(view)
+        self._on_state(self.state)
+
+    def _on_view_changed(self, view: str, changed) -> None:
+        """W/L follows across the three planes (they show one volume)."""
+        if self._syncing or not changed & {"center", "width"}:
+            return
+        st = self.views[view].state
+        self._syncing = True
+        try:
+            for other, vp in self.views.items():
+                if other != view and (vp.state.center, vp.state.width) != (st.center, st.width):
+                    vp.state.update(center=st.center, width=st.width)
+        finally:
+            self._syncing = False
+
+    # -- closing -----------------------------------------------------------------------------------------------
+    def closeEvent(self, ev) -> None:
+        self._closed = True
+        if self.state is not None:
+            self.state.remove_listener(self._on_state)
+        for vp in self.views.values():
+            vp.release()
+        for ps in self.planes.values():
+            ps.close()
+        if self.view3d is not None:
+            self.view3d.close_renderer()
+        self.planes.clear()
+        self.views.clear()
+        self.state = None
+        self.volume = None
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        try:
+            self._worker.quit()
+        except Exception:  # noqa: BLE001
+            pass
+        super().closeEvent(ev)
+
+
+def _call(ref, method: str, *args) -> None:
+    win = ref()
+    if win is not None and not getattr(win, "_closed", True):
+        getattr(win, method)(*args)
+
