@@ -146,6 +146,30 @@
         </message>
     </context>
     <context>
+        <name>PresentationStates</name>
+        <message numerus="yes">
+            <source>%n graphic annotation(s) of another system</source>
+            <translation>
+                <numerusform>%n graphic annotation of another system</numerusform>
+                <numerusform>%n graphic annotations of another system</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>Presentation state saved in the archive (%n mark(s))</source>
+            <translation>
+                <numerusform>Presentation state saved in the archive (%n mark)</numerusform>
+                <numerusform>Presentation state saved in the archive (%n marks)</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>(%n image(s) not in this series)</source>
+            <translation>
+                <numerusform>(%n image not in this series)</numerusform>
+                <numerusform>(%n images not in this series)</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
         <name>PriorsPanel</name>
         <message numerus="yes">
             <source>%n other study(ies) of %1 (%2)</source>

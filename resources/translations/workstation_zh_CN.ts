@@ -1446,6 +1446,87 @@ min {3:.0f}  max {4:.0f}
     </message>
 </context>
 <context>
+    <name>PresentationStates</name>
+    <message>
+        <source>Presentation states are saved for series opened from the archive</source>
+        <translation>仅对从存档打开的序列保存显示状态</translation>
+    </message>
+    <message>
+        <source>VOI LUT table</source>
+        <translation>VOI LUT 表</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n graphic annotation(s) of another system</source>
+        <translation>
+            <numerusform>%n 个其他系统的图形注释</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>shutters</source>
+        <translation>遮挡（快门）</translation>
+    </message>
+    <message>
+        <source>displayed area</source>
+        <translation>显示区域</translation>
+    </message>
+    <message>
+        <source>activated overlays</source>
+        <translation>已激活的叠加层</translation>
+    </message>
+    <message>
+        <source>modality LUT</source>
+        <translation>模态 LUT</translation>
+    </message>
+    <message>
+        <source>presentation LUT</source>
+        <translation>显示 LUT</translation>
+    </message>
+    <message>
+        <source>(no label)</source>
+        <translation>（无标签）</translation>
+    </message>
+    <message>
+        <source>PS %1</source>
+        <translation>显示状态 %1</translation>
+    </message>
+    <message>
+        <source>not shown: %1</source>
+        <translation>未显示：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Presentation state saved in the archive (%n mark(s))</source>
+        <translation>
+            <numerusform>显示状态已保存到存档（%n 个标记）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Presentation state not saved: %1</source>
+        <translation>显示状态未保存：%1</translation>
+    </message>
+    <message>
+        <source>No presentation states: the series is not from the archive</source>
+        <translation>无显示状态：该序列不是从存档打开的</translation>
+    </message>
+    <message>
+        <source>None (the images as stored)</source>
+        <translation>无（按存储的原始图像显示）</translation>
+    </message>
+    <message>
+        <source>Unreadable: %1</source>
+        <translation>无法读取：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>(%n image(s) not in this series)</source>
+        <translation>
+            <numerusform>（%n 幅图像不在此序列中）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No presentation state references this series</source>
+        <translation>没有引用此序列的显示状态</translation>
+    </message>
+</context>
+<context>
     <name>PriorsPanel</name>
     <message>
         <source>Date</source>
@@ -2317,6 +2398,10 @@ Its true length in mm:</source>
         <translation>复制图像</translation>
     </message>
     <message>
+        <source>Save presentation state</source>
+        <translation>保存显示状态</translation>
+    </message>
+    <message>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
@@ -2395,6 +2480,10 @@ Its true length in mm:</source>
     <message>
         <source>MPR…</source>
         <translation>多平面重建 (MPR)…</translation>
+    </message>
+    <message>
+        <source>Presentation states…</source>
+        <translation>显示状态…</translation>
     </message>
     <message>
         <source>Unlink / link this viewport</source>

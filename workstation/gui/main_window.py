@@ -521,6 +521,7 @@ class MainWindow(SelectionActions, QtWidgets.QMainWindow):
             return None
         try:
             win = open_viewer(groups, self.settings, hanging=True)
+            win.archive = self.archive  # presentation states are read from and saved into it
         except Exception as exc:  # noqa: BLE001 - never a silent failure
             show_error(self, self.tr("The viewer could not open"), str(exc), exc)
             return None

@@ -181,6 +181,11 @@ def _active(win, call):
     return run
 
 
+def _popup(menu) -> None:
+    if menu is not None:
+        menu.popup(QtGui.QCursor.pos())
+
+
 def _add(menu, text, slot, key=None, window_key=False, checkable=False, name=None) -> QtGui.QAction:
     act = QtGui.QAction(text, menu)
     act.setCheckable(checkable)
@@ -219,6 +224,9 @@ def build_menus(win) -> QtWidgets.QMenuBar:
                              name="export_png")
     win.copy_action = _add(file_menu, QtCore.QCoreApplication.translate("ViewerMenus", "Copy image"), lambda: win.active and win.active.copy_to_clipboard(True),
                            "Ctrl+C", True, name="copy_image")
+    if hasattr(win, "pstates"):
+        win.save_ps_action = _add(file_menu, QtCore.QCoreApplication.translate("ViewerMenus", "Save presentation state"),
+                                  lambda: win.pstates.save(), "Ctrl+S", True, name="save_ps")
     file_menu.addSeparator()
     close = next((a for a in win.actions() if a.text() in ("Close", QtCore.QCoreApplication.translate("ViewerMenus", "Close"))), None)
     if close is not None:
@@ -258,6 +266,9 @@ def build_menus(win) -> QtWidgets.QMenuBar:
     _reuse(view, getattr(win, "sync_action", None), QtCore.QCoreApplication.translate("ViewerMenus", "Sync parallel stacks"))
     _reuse(view, getattr(win, "reflines_action", None), QtCore.QCoreApplication.translate("ViewerMenus", "Reference lines"))
     _reuse(view, getattr(win, "mpr_action", None), QtCore.QCoreApplication.translate("ViewerMenus", "MPR…"))
+    if hasattr(win, "pstates"):
+        _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Presentation states…"),
+             lambda: _popup(win.pstates.picker()), "Ctrl+Shift+P", True, name="ps_picker")
     if hasattr(win, "toggle_link"):
         _add(view, QtCore.QCoreApplication.translate("ViewerMenus", "Unlink / link this viewport"),
              lambda: win.toggle_link(), "Ctrl+U", True, name="toggle_link")

@@ -97,6 +97,8 @@ def corner_texts(vp, exporting: bool = False) -> dict[str, list[str]]:
     tr = [f"{fmt_date(h.get('StudyDate', ''))}", h.get("StudyDescription", ""), series, view_line(h),
           positioner_line(vp)]
     bl = [vp.image_number_text()]
+    if getattr(vp, "ps_note", ""):
+        bl.append(vp.ps_note)  # the presentation state applied, and what of it is not shown
     if vp.stack is not None:
         geo = vp.stack.geometry(st.frame)
         loc = []

@@ -29,6 +29,7 @@ from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
     SeriesEntry, flatten, gc_paused, open_entries, give_memory_back,
 )
+from workstation.gui.viewer.pstate_session import PresentationStates
 from workstation.gui.viewer.scout_lines import ReferenceLines
 from workstation.gui.viewer.tag_browser import TagBrowser
 from workstation.gui.viewer.linking import LINKED_VIEW, SyncLinking  # noqa: F401 - LINKED_VIEW re-exported
@@ -136,6 +137,8 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         self.tags_dock.visibilityChanged.connect(lambda _v: self._refresh_tags())
 
         self.reference_lines = ReferenceLines(self)
+        self.archive = None  # set by the main window: presentation states are read and written there
+        self.pstates = PresentationStates(self)
         self._build_toolbar()
         self.set_layout(layout)
         menus.install(self)  # menu bar, title from the series shown, size from the screen (menus.py)
@@ -316,7 +319,10 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         entry = self.entries[entry_index]
         vp.pending_drop = None  # a series opening for a drop on this viewport no longer replaces this one
         self.sync.forget(vp)  # an offset fixed for the series it showed does not hold for this one
+        if vp.entry is not None and vp.entry is not entry:
+            self.pstates.leaving(vp)  # its marks travel as a presentation state
         vp.set_entry(entry)
+        self.pstates.apply_newest(vp)
         if frame is not None and entry.stack is not None:
             vp.state.update(frame=frame)
         self._set_active(vp)
@@ -438,6 +444,8 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
     def closeEvent(self, ev):
         """Stop everything and let go of every series: the window is deleted on close (WA_DeleteOnClose), and
         what a caller may still hold (the main window's list of viewers) is an empty shell, not a study."""
+        for vp in self.visible_viewports:
+            self.pstates.leaving(vp)
         self._closed = True
         self._thumbnail_jobs.cancel()  # before the stacks close: no thumbnail falls back to a direct decode
         for vp in self.viewports:
