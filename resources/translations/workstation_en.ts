@@ -95,6 +95,23 @@
         </message>
     </context>
     <context>
+        <name>KeyImages</name>
+        <message numerus="yes">
+            <source>%n key image(s) not in the archive: not shown.</source>
+            <translation>
+                <numerusform>%n key image not in the archive: not shown.</numerusform>
+                <numerusform>%n key images not in the archive: not shown.</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>The key images differ in size: shown as %n stack(s), in order.</source>
+            <translation>
+                <numerusform>The key images differ in size: shown as %n stack, in order.</numerusform>
+                <numerusform>The key images differ in size: shown as %n stacks, in order.</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
         <name>ListenerController</name>
         <message numerus="yes">
             <source>%n received</source>

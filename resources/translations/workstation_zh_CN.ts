@@ -567,6 +567,121 @@ Import files or a folder (File ▸ Import files… Ctrl+O, Import folder… Ctrl
     </message>
 </context>
 <context>
+    <name>KeyImages</name>
+    <message>
+        <source>Key image</source>
+        <translation>关键图像</translation>
+    </message>
+    <message>
+        <source>Mark or unmark the image shown as a key image (K)</source>
+        <translation>将当前图像标记为关键图像或取消标记 (K)</translation>
+    </message>
+    <message>
+        <source>Key images</source>
+        <translation>关键图像</translation>
+    </message>
+    <message>
+        <source>Show the study&apos;s key images as one stack</source>
+        <translation>将本检查的关键图像作为一个序列显示</translation>
+    </message>
+    <message>
+        <source>Save key images</source>
+        <translation>保存关键图像</translation>
+    </message>
+    <message>
+        <source>Key image note…</source>
+        <translation>关键图像备注…</translation>
+    </message>
+    <message>
+        <source>&amp;Key images</source>
+        <translation>关键图像(&amp;K)</translation>
+    </message>
+    <message>
+        <source>A key object selection could not be read: {0}</source>
+        <translation>无法读取关键对象选择文档：{0}</translation>
+    </message>
+    <message>
+        <source>The key images could not be read: {0}</source>
+        <translation>无法读取关键图像：{0}</translation>
+    </message>
+    <message>
+        <source>No image to mark here.</source>
+        <translation>此处没有可标记的图像。</translation>
+    </message>
+    <message>
+        <source>Unmarked here; another system&apos;s key object selection still lists this image and it shows again when the study is opened again.</source>
+        <translation>已在此取消标记；其他系统的关键对象选择文档仍包含此图像，再次打开检查时会重新显示为关键图像。</translation>
+    </message>
+    <message>
+        <source>No longer a key image.</source>
+        <translation>已取消关键图像标记。</translation>
+    </message>
+    <message>
+        <source>Marked as key image.</source>
+        <translation>已标记为关键图像。</translation>
+    </message>
+    <message>
+        <source>Key image note</source>
+        <translation>关键图像备注</translation>
+    </message>
+    <message>
+        <source>Note saved with the study&apos;s key images (optional):</source>
+        <translation>随本检查关键图像保存的备注（可选）：</translation>
+    </message>
+    <message>
+        <source>Key images are not saved: these files were not opened from the archive.</source>
+        <translation>关键图像未保存：这些文件不是从本地档案库打开的。</translation>
+    </message>
+    <message>
+        <source>Key images saved.</source>
+        <translation>关键图像已保存。</translation>
+    </message>
+    <message>
+        <source>No key images left: ours removed.</source>
+        <translation>已无关键图像：本机保存的关键图像文档已删除。</translation>
+    </message>
+    <message>
+        <source>The key images could not be saved: {0}</source>
+        <translation>无法保存关键图像：{0}</translation>
+    </message>
+    <message>
+        <source>No key images to show.</source>
+        <translation>没有可显示的关键图像。</translation>
+    </message>
+    <message>
+        <source>This study has no key images.</source>
+        <translation>本检查没有关键图像。</translation>
+    </message>
+    <message>
+        <source>The key images could not be opened: {0}</source>
+        <translation>无法打开关键图像：{0}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n key image(s) not in the archive: not shown.</source>
+        <translation>
+            <numerusform>%n 幅关键图像不在本地档案库中，未显示。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>The key images differ in size: shown as %n stack(s), in order.</source>
+        <translation>
+            <numerusform>关键图像尺寸不同：按顺序分为 %n 个序列显示。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Key images ({0}/{1})</source>
+        <translation>关键图像（{0}/{1}）</translation>
+    </message>
+    <message>
+        <source>None of the key images is in the archive.</source>
+        <translation>关键图像均不在本地档案库中。</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>加载中…</translation>
+    </message>
+</context>
+<context>
     <name>ListenerController</name>
     <message>
         <source>The DICOM listener is not available in this build (%s).</source>
@@ -953,6 +1068,10 @@ Import it into the local database?</source>
     <message>
         <source>Open in viewer</source>
         <translation>在阅片器中打开</translation>
+    </message>
+    <message>
+        <source>Key images</source>
+        <translation>关键图像</translation>
     </message>
     <message>
         <source>Send %1 to</source>
@@ -2083,6 +2202,10 @@ min {3:.0f}  max {4:.0f}
         <source>Received</source>
         <translation>接收时间</translation>
     </message>
+    <message>
+        <source>Key images</source>
+        <translation>关键图像</translation>
+    </message>
 </context>
 <context>
     <name>TagBrowser</name>
@@ -2248,8 +2371,8 @@ Its true length in mm:</source>
         <translation>Cobb 角：先沿第一个终板拖动，再沿第二个终板拖动（C）</translation>
     </message>
     <message>
-        <source>Calibrate: drag along an object of known length and type its length in mm; the series is calibrated for this session (K)</source>
-        <translation>校准：沿已知长度的物体拖动并输入其长度（mm）；本次会话中该序列按此校准（K）</translation>
+        <source>Calibrate: drag along an object of known length and type its length in mm; the series is calibrated for this session (Shift+K)</source>
+        <translation>校准：沿已知长度的物体拖动并输入其长度（mm）；本次会话中该序列按此校准（Shift+K）</translation>
     </message>
     <message>
         <source>Window/level…</source>

@@ -32,6 +32,7 @@ from workstation.gui.selection_actions import SelectionActions
 # The viewer (pyqtgraph and ~40 modules, 0.15-0.4 s) is imported with the app, not on the first double-click:
 # imported there it froze the GUI for that long when the first study opened.
 from workstation.gui.viewer.arrivals import add_series
+from workstation.gui.viewer.key_images import attach as attach_key_images, open_key_images_window
 from workstation.gui.viewer.launch import open_viewer
 from workstation.gui.viewer import window as _viewer_window  # noqa: F401 - imported now, see above
 from workstation.gui import operations as ops
@@ -522,6 +523,7 @@ class MainWindow(SelectionActions, QtWidgets.QMainWindow):
         try:
             win = open_viewer(groups, self.settings, hanging=True)
             win.archive = self.archive  # presentation states are read from and saved into it
+            attach_key_images(win, self.archive)  # K marks key images; they are saved to the archive
         except Exception as exc:  # noqa: BLE001 - never a silent failure
             show_error(self, self.tr("The viewer could not open"), str(exc), exc)
             return None
@@ -529,11 +531,19 @@ class MainWindow(SelectionActions, QtWidgets.QMainWindow):
         self.viewers.append(win)
         return win
 
+    def open_key_images(self, studies: list[dict[str, Any]]) -> None:
+        """Each study's key images as one stack in a viewer window (gui/viewer/key_images.py)."""
+        for study in studies:
+            win = open_key_images_window(self.archive, self.settings, study["StudyInstanceUID"])
+            self.viewers = [v for v in self.viewers if _alive(v)] + [win]
+
     # --- context menu --------------------------------------------------------------------------------------------
     def _context_menu(self, level: str, rows: list[dict[str, Any]], pos: QtCore.QPoint) -> None:
         menu = QtWidgets.QMenu(self)
         menu.addAction(self.tr("Open in viewer"), lambda: (self.open_studies(rows) if level == "study"
                                                            else self.open_series(rows)))
+        if level == "study":
+            menu.addAction(self.tr("Key images"), lambda: self.open_key_images(rows))
         send = menu.addMenu(self.tr("Send %1 to").replace("%1", self.selection_text(level, rows)))
         for node in self.settings.nodes:
             send.addAction(f"{node.name} ({node.ae_title})", lambda n=node.name: self.send_rows(level, rows, n))

@@ -33,7 +33,10 @@ COLUMNS = [
     ("NumberOfStudyRelatedSeries", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Series")),
     ("NumberOfStudyRelatedInstances", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Images")),
     ("received", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Received")),
+    # A star when the study holds a Key Object Selection (its index lists modality KO): it has key images.
+    ("KeyImages", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Key images")),
 ]
+KEY_IMAGE_MARK = "\u2605"  # ★
 KEYS = [c[0] for c in COLUMNS]
 NUMERIC = {"NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances"}
 NUMERIC_COLUMNS = frozenset(i for i, k in enumerate(KEYS) if k in NUMERIC)
@@ -92,6 +95,8 @@ def cell_text(row: dict[str, Any], key: str) -> str:
         return ", ".join(value or [])
     if key == "received":
         return format_received(value)
+    if key == "KeyImages":
+        return KEY_IMAGE_MARK if "KO" in (row.get("ModalitiesInStudy") or []) else ""
     return "" if value is None else str(value)
 
 

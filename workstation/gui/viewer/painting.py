@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from workstation.gui.viewer.dragdrop import SERIES_MIME, decode_series
+from workstation.gui.viewer.key_images import paint_key_image
 from workstation.gui.viewer.overlay import paint_overlay
 from workstation.gui.viewer.scout_lines import paint_reference_lines
 
@@ -101,6 +102,8 @@ def paint_foreground(vp, painter: QtGui.QPainter, annotations: bool) -> None:
     if not getattr(vp.canvas, "exporting", False):  # they concern the layout on the screen, not the image
         paint_reference_lines(vp, painter)
     paint_overlay(vp, painter, annotations and vp.state.overlay)
+    if annotations and vp.state.overlay:
+        paint_key_image(vp, painter)  # the star on a key image, the key-images stack's label
 
 
 def grab_view(vp, annotations: bool = True) -> QtGui.QPixmap:

@@ -7,7 +7,7 @@ shortcut is never registered twice: Qt calls two actions on one key "ambiguous" 
   of :data:`workstation.gui.viewer.interaction.TOOL_KEYS`),
 * ``window_level`` (Ctrl+L: type W/L), ``auto_window`` (A: 1st-99th percentile), ``copy_values``
   (Ctrl+Shift+C: the selected measurement's values, or all on the image, as text), ``delete_measurement``
-  (Delete), ``calibrate`` (K: the calibration line tool), ``clear_calibration``.
+  (Delete), ``calibrate`` (Shift+K: the calibration line tool; K marks key images), ``clear_calibration``.
 
 :func:`fill_presets_menu` lists the modality's presets (keys 1..9) and, apart, the file's own windows
 (Shift+1..9).
@@ -43,8 +43,11 @@ TOOL_HELP = {
                                           "that point; in MPR, Ctrl+drag turns the other planes (oblique)"),
     "cobb": QtCore.QT_TRANSLATE_NOOP("Tools", "Cobb angle: drag along the first endplate, then along the second (C)"),
     "calibrate": QtCore.QT_TRANSLATE_NOOP("Tools", "Calibrate: drag along an object of known length and type its length in mm; the "
-                             "series is calibrated for this session (K)"),
+                             "series is calibrated for this session (Shift+K)"),
 }
+
+# Tools on a shifted key (a window shortcut: listed in the menu and F1's list). K itself marks key images.
+SHIFTED_TOOL_KEYS = {"calibrate": "Shift+K"}
 
 
 # The default presets' names (workstation.config) for the catalogues; a user's own names show as typed.
@@ -97,6 +100,8 @@ def viewer_actions(window) -> dict[str, QtGui.QAction]:
             toolbar[name] = act
         if name in keys:
             act.setShortcut(QtGui.QKeySequence(_key_text(keys[name])))
+        elif name in SHIFTED_TOOL_KEYS:
+            act.setShortcut(QtGui.QKeySequence(SHIFTED_TOOL_KEYS[name]))
         if name in TOOL_HELP:
             act.setToolTip(_tr(TOOL_HELP[name]))
             act.setStatusTip(_tr(TOOL_HELP[name]))

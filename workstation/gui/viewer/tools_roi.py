@@ -9,7 +9,7 @@ viewport's dispatch needs no branch for it. How each is drawn:
 * **Text** (X): click where the text goes and type it.
 * **Point** (J): click; the label shows the value there (a Doppler region: the velocity).
 * **Cobb angle** (C): drag along the first endplate, then along the second.
-* **Calibrate** (K): drag along an object of known length and type the length in mm; the series is calibrated for
+* **Calibrate** (Shift+K; K marks key images): drag along an object of known length and type the length in mm; the series is calibrated for
   the session ("manual calibration" on every length).
 
 The dialogs are module functions (:func:`ask_text`, :func:`ask_length`) that tests replace.
@@ -216,7 +216,7 @@ class CalibrateTool(ia.MeasureTool):
 NEW_TOOLS = {
     "polygon": (PolygonTool(), Qt.Key_Y), "freehand": (FreehandTool(), Qt.Key_L),
     "arrow": (ia.MeasureTool("arrow"), Qt.Key_U), "text": (TextTool(), Qt.Key_X), "point": (PointTool(), Qt.Key_J),
-    "cobb": (CobbTool(), Qt.Key_C), "calibrate": (CalibrateTool(), Qt.Key_K),
+    "cobb": (CobbTool(), Qt.Key_C), "calibrate": (CalibrateTool(), None),  # Shift+K (tool_actions.py): K marks key images
 }
 
 

@@ -25,6 +25,7 @@ from workstation import imaging
 from workstation.gui.viewer import menus
 from workstation.gui.viewer.hanging_apply import Hanging, ask_and_save
 from workstation.gui.viewer.dragdrop import SeriesPayload, window_token
+from workstation.gui.viewer.key_images import KeyImages
 from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
     SeriesEntry, flatten, gc_paused, open_entries, give_memory_back,
@@ -142,6 +143,7 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         self._build_toolbar()
         self.set_layout(layout)
         menus.install(self)  # menu bar, title from the series shown, size from the screen (menus.py)
+        self.key_images = KeyImages(self)  # K/star, the study's KOS, the key-images stack (key_images.py)
         self.statusBar().showMessage(self.tr("Opening…"))
         self._groups = flatten(items)
         if self._groups:
