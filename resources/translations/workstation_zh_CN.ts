@@ -2203,8 +2203,10 @@ min {3:.0f}  max {4:.0f}
         <translation>接收时间</translation>
     </message>
     <message>
-        <source>Key images</source>
-        <translation>关键图像</translation>
+        <source>{0}
+★ This study has key images</source>
+        <translation>{0}
+★ 本检查有关键图像</translation>
     </message>
 </context>
 <context>

@@ -122,7 +122,7 @@ class BrowserWidget(QtWidgets.QWidget):
         self.view.horizontalHeader().setSectionsMovable(True)
         self.view.setWordWrap(False)
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)
-        widths = [190, 100, 125, 40, 90, 85, 220, 100, 55, 60, 130, 70]  # birth date with the age: "1970-01-01 (45Y)"
+        widths = [190, 100, 125, 40, 90, 85, 220, 100, 55, 60, 130]  # birth date with the age: "1970-01-01 (45Y)"
         for i, w in enumerate(widths[: len(COLUMNS)]):
             self.view.setColumnWidth(i, w)
         self.view.doubleClicked.connect(lambda _i: self._open_selected_studies())

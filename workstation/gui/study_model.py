@@ -33,11 +33,42 @@ COLUMNS = [
     ("NumberOfStudyRelatedSeries", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Series")),
     ("NumberOfStudyRelatedInstances", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Images")),
     ("received", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Received")),
-    # A star when the study holds a Key Object Selection (its index lists modality KO): it has key images.
-    ("KeyImages", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Key images")),
 ]
-KEY_IMAGE_MARK = "\u2605"  # ★
 KEYS = [c[0] for c in COLUMNS]
+# A study with key images (the index lists a KO series: a Key Object Selection) shows a star before its
+# description, always in view; the cell's tooltip says it.
+KEY_IMAGE_COLUMN = KEYS.index("StudyDescription")
+_DECORATION = int(Qt.DecorationRole)
+_STAR: list = []
+
+
+def has_key_images(row: dict[str, Any]) -> bool:
+    return "KO" in (row.get("ModalitiesInStudy") or [])
+
+
+def star_icon():
+    """The key-image star (drawn once, when the first marked study is painted)."""
+    if not _STAR:
+        from PySide6 import QtGui
+
+        pix = QtGui.QPixmap(14, 14)
+        pix.fill(Qt.transparent)
+        p = QtGui.QPainter(pix)
+        p.setRenderHint(QtGui.QPainter.Antialiasing, True)
+        p.setPen(QtGui.QPen(QtGui.QColor(130, 95, 0), 1))
+        p.setBrush(QtGui.QColor(255, 200, 0))
+        import math
+        pts = [QtCore.QPointF(7 + (6.5 if i % 2 == 0 else 2.9) * math.cos(-math.pi / 2 + i * math.pi / 5),
+                              7.3 + (6.5 if i % 2 == 0 else 2.9) * math.sin(-math.pi / 2 + i * math.pi / 5))
+               for i in range(10)]
+        p.drawPolygon(QtGui.QPolygonF(pts))
+        p.end()
+        _STAR.append(QtGui.QIcon(pix))
+    return _STAR[0]
+
+
+def key_image_tip(text: str) -> str:
+    return QtCore.QCoreApplication.translate("StudyTableModel", "{0}\n★ This study has key images").format(text)
 NUMERIC = {"NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances"}
 NUMERIC_COLUMNS = frozenset(i for i, k in enumerate(KEYS) if k in NUMERIC)
 # Plain ints: comparing a role with a PySide enum, or or-ing two flags, runs Python enum code on every cell painted.
@@ -95,8 +126,6 @@ def cell_text(row: dict[str, Any], key: str) -> str:
         return ", ".join(value or [])
     if key == "received":
         return format_received(value)
-    if key == "KeyImages":
-        return KEY_IMAGE_MARK if "KO" in (row.get("ModalitiesInStudy") or []) else ""
     return "" if value is None else str(value)
 
 
@@ -206,8 +235,14 @@ class StudyTableModel(QtCore.QAbstractTableModel):
         if not index.isValid():
             return None
         role = int(role)
-        if role == _DISPLAY or role == _TOOLTIP:
+        if role == _DISPLAY:
             return self.texts(index.row())[index.column()]
+        marked = index.column() == KEY_IMAGE_COLUMN and has_key_images(self._rows[index.row()])
+        if role == _TOOLTIP:
+            text = self.texts(index.row())[index.column()]
+            return key_image_tip(text) if marked else text
+        if role == _DECORATION:
+            return star_icon() if marked else None
         if role == _ALIGNMENT and index.column() in NUMERIC_COLUMNS:
             return _ALIGN_RIGHT
         if role == self.UID_ROLE:
@@ -226,10 +261,15 @@ class StudyTableModel(QtCore.QAbstractTableModel):
         row = index.row()
         col = index.column()
         text = self.texts(row)[col]
+        marked = col == KEY_IMAGE_COLUMN and has_key_images(self._rows[row])
         for item in span:
             role = item.role()
-            if role == _DISPLAY or role == _TOOLTIP:
+            if role == _DISPLAY:
                 item.setData(text)
+            elif role == _TOOLTIP:
+                item.setData(key_image_tip(text) if marked else text)
+            elif role == _DECORATION and marked:
+                item.setData(star_icon())
             elif role == _ALIGNMENT and col in NUMERIC_COLUMNS:
                 item.setData(_ALIGN_RIGHT)
             elif role == self.UID_ROLE:

@@ -7,13 +7,14 @@ from the viewer and from the browser."""
 from __future__ import annotations
 
 import pydicom
-from PySide6 import QtCore, QtGui
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from tests.dicom.test_key_objects import other_systems_kos
 from tests.peers import make_ct_series, run_tool
 from workstation.dicom.key_objects import read_key_images
 from workstation.dicom.ps_writer import encode
-from workstation.gui.study_model import KEY_IMAGE_MARK, KEYS
+from workstation.gui.study_model import KEY_IMAGE_COLUMN
 
 Qt = QtCore.Qt
 
@@ -72,6 +73,9 @@ def _kos(archive, study):
 def test_mark_save_reopen_browser_and_key_images_stack(qtbot, main_window, gui_archive, tmp_path):
     win = main_window
     study, a, b = _import_study(qtbot, win, tmp_path)
+    model = win.browser.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=10000)
+    assert model.data(model.index(0, KEY_IMAGE_COLUMN), Qt.DecorationRole) is None  # no key images yet
     viewer = _open(qtbot, win, study)
     ctrl, vp = viewer.key_images, viewer.active
     _show(qtbot, viewer, a[0])
@@ -105,9 +109,11 @@ def test_mark_save_reopen_browser_and_key_images_stack(qtbot, main_window, gui_a
 
     # The browser marks the study.
     model = win.browser.model
-    col = KEYS.index("KeyImages")
-    qtbot.waitUntil(lambda: model.rowCount() == 1 and model.data(model.index(0, col)) == KEY_IMAGE_MARK,
+    cell = lambda: model.index(0, KEY_IMAGE_COLUMN)  # noqa: E731
+    qtbot.waitUntil(lambda: model.rowCount() == 1 and model.data(cell(), Qt.DecorationRole) is not None,
                     timeout=10000)
+    assert "key images" in model.data(cell(), Qt.ToolTipRole)
+    win.browser.view.viewport().repaint()  # painted through multiData as well
 
     # Reopened: the marks show; unmarking one and saving replaces our document (no pile).
     viewer = _open(qtbot, win, study)
@@ -143,32 +149,58 @@ def test_mark_save_reopen_browser_and_key_images_stack(qtbot, main_window, gui_a
     kwin.close()
 
 
-def test_another_systems_kos_shows_its_images_as_key_images(qtbot, main_window, gui_archive, tmp_path):
+def _pydicom_kos(image):
+    """A KOS as another system writes it, by hand (title "For Teaching")."""
+    ds = other_systems_kos(image, frames=())
+    del ds.ContentSequence[0].ReferencedSOPSequence[0].ReferencedFrameNumber
+    ds.PatientName, ds.PatientID = image.PatientName, image.PatientID
+    ds.SeriesNumber, ds.InstanceNumber = 77, 1
+    ds.file_meta = pydicom.dataset.FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
+    return ds
+
+
+def _highdicom_kos(image):
+    """A KOS written by highdicom for another manufacturer, titled "Of Interest" like ours: still not ours."""
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+    from pydicom.uid import generate_uid
+
+    content = hd.ko.KeyObjectSelection(document_title=codes.DCM.OfInterest, referenced_objects=[image])
+    return hd.ko.KeyObjectSelectionDocument(
+        evidence=[image], content=content, series_instance_uid=generate_uid(), series_number=88,
+        sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Other PACS Inc.")
+
+
+@pytest.mark.parametrize("make", [_pydicom_kos, _highdicom_kos], ids=["by-hand", "highdicom"])
+def test_another_systems_kos_shows_its_images_as_key_images(qtbot, main_window, gui_archive, tmp_path, make):
     win = main_window
     study, a, b = _import_study(qtbot, win, tmp_path)
     image = pydicom.dcmread(gui_archive.instance_path(b[2]), stop_before_pixels=True)
-    foreign = other_systems_kos(image, frames=())
-    del foreign.ContentSequence[0].ReferencedSOPSequence[0].ReferencedFrameNumber
-    foreign.PatientName, foreign.PatientID = image.PatientName, image.PatientID
-    foreign.SeriesNumber, foreign.InstanceNumber = 77, 1
-    foreign.file_meta = pydicom.dataset.FileMetaDataset()
-    foreign.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
+    foreign = make(image)
     gui_archive.store_bytes(encode(foreign), source="test")
     viewer = _open(qtbot, win, study)
     _show(qtbot, viewer, b[2])
     assert viewer.key_images.is_key_image(viewer.active) and _star_pixels(viewer.active) > 20
     _show(qtbot, viewer, b[1])
     assert not viewer.key_images.is_key_image(viewer.active)
-    # Their document is theirs: marking one more writes ours beside it, theirs stays.
+    # Their document is theirs: marking one more writes ours beside it, theirs stays - also when ours is
+    # saved again (leaving the window saves a change).
+    qtbot.keyClick(viewer.active.canvas, Qt.Key_K)
+    with qtbot.waitSignal(viewer.key_images.saved, timeout=15000):
+        QtWidgets.QApplication.sendEvent(viewer, QtCore.QEvent(QtCore.QEvent.WindowDeactivate))
+    _show(qtbot, viewer, a[0])
     qtbot.keyClick(viewer.active.canvas, Qt.Key_K)
     with qtbot.waitSignal(viewer.key_images.saved, timeout=15000):
         viewer.key_images.save_action.trigger()
     rows = _kos(gui_archive, study)
-    assert len(rows) == 2 and foreign.SOPInstanceUID in {r["SOPInstanceUID"] for r in rows}
+    assert len(rows) == 2 and str(foreign.SOPInstanceUID) in {r["SOPInstanceUID"] for r in rows}
+    ours = next(r for r in rows if r["SOPInstanceUID"] != str(foreign.SOPInstanceUID))
+    assert [k.sop_instance_uid for k in read_key_images(ours["path"])] == [b[1], a[0]]  # theirs not copied
     viewer.close()
 
 
-def test_a_frame_of_a_multi_frame_image_is_marked_alone(qtbot, main_window, gui_archive, tmp_path):
+def test_a_frame_of_a_multi_frame_image_is_marked_alone(qtbot, main_window, gui_archive, tmp_path, monkeypatch):
     from pydicom.data import get_testdata_file
 
     win = main_window
@@ -185,8 +217,11 @@ def test_a_frame_of_a_multi_frame_image_is_marked_alone(qtbot, main_window, gui_
     assert viewer.key_images.keys(study) == [(uid, 4)]
     vp.state.update(frame=4)
     assert not viewer.key_images.is_key_image(vp)
+    # The note goes with the study's key images.
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getText", lambda *a, **k: ("lesion, segment 7", True))
+    viewer.key_images.note_action.trigger()
     with qtbot.waitSignal(viewer.key_images.saved, timeout=15000):
         viewer.key_images.save_action.trigger()
     keys = read_key_images(_kos(gui_archive, study)[0]["path"])
-    assert [(k.sop_instance_uid, k.frames) for k in keys] == [(uid, (4,))]
+    assert [(k.sop_instance_uid, k.frames, k.note) for k in keys] == [(uid, (4,), "lesion, segment 7")]
     viewer.close()

@@ -90,7 +90,9 @@ class KeyImages(QtCore.QObject):
         self.note_action.setObjectName("key_image_note")
         self.note_action.triggered.connect(lambda _c=False: self.edit_note())
         win.addActions([self.toggle_action, self.open_action])
-        tb = win.findChild(QtWidgets.QToolBar, "viewer_toolbar")
+        # Beside Export/Copy: the main tool bar overflows on a normal window and hid the star behind its ».
+        tb = (win.findChild(QtWidgets.QToolBar, "viewer_file_toolbar")
+              or win.findChild(QtWidgets.QToolBar, "viewer_toolbar"))
         if tb is not None:
             tb.addSeparator()
             tb.addAction(self.toggle_action)
