@@ -136,6 +136,13 @@ def test_mark_save_reopen_browser_and_key_images_stack(qtbot, main_window, gui_a
     assert entry.key_images_label == "Key images" and viewer.active.entry is entry
     assert [entry.stack.source(i).sop_instance_uid for i in range(len(entry.stack))] == [a[0], b[1]]
     qtbot.waitUntil(lambda: viewer.active.current_array() is not None, timeout=10000)
+    # The KO series in the strip (the KOS saved before this window opened) opens the same way.
+    ko = next(i for i, e in enumerate(viewer.entries) if e.stack is None and e.header.get("Modality") == "KO")
+    item = next(viewer.thumbnails.item(r) for r in range(viewer.thumbnails.count())
+                if viewer.thumbnails.item(r).data(Qt.UserRole) == ko)
+    viewer.thumbnails.itemDoubleClicked.emit(item)
+    qtbot.waitUntil(lambda: len(viewer.entries) == n + 2, timeout=10000)
+    assert viewer.active.entry is viewer.entries[-1] and viewer.entries[-1].key_images_label == "Key images"
     viewer.close()
 
     # From the browser's context menu.

@@ -74,6 +74,7 @@ class KeyImages(QtCore.QObject):
         self.dirty: set[str] = set()
         self._saving: dict[str, object] = {}
         self._loading: set[str] = set()
+        self._closing = False
         self.toggle_action = QtGui.QAction(self._star_icon(), self.tr("Key image"), win, checkable=True)
         self.toggle_action.setObjectName("key_image")
         self.toggle_action.setShortcut(QtGui.QKeySequence("K"))
@@ -109,6 +110,8 @@ class KeyImages(QtCore.QObject):
         for vp in getattr(win, "viewports", []):
             self.watch(vp)
         win.loaded.connect(self.reload)
+        # A key object selection in the series strip opens as what it selects (its text shows as well).
+        win.thumbnails.itemDoubleClicked.connect(self._strip_double_clicked)
         if hasattr(win, "seriesAdded"):
             win.seriesAdded.connect(lambda _n: self.reload())
 
@@ -173,6 +176,8 @@ class KeyImages(QtCore.QObject):
             self._status(self.tr("A key object selection could not be read: {0}").format(problem))
         self._refresh()
         self.loaded.emit(study)
+        if self._closing and study in self.dirty:
+            self.save_all()  # marked and closed before our earlier document was known: saved now
 
     def _on_load_error(self, study: str, exc) -> None:
         self._loading.discard(study)
@@ -274,6 +279,8 @@ class KeyImages(QtCore.QObject):
         self._status(self.tr("The key images could not be saved: {0}").format(exc))
 
     def eventFilter(self, obj, ev) -> bool:
+        if ev.type() == QtCore.QEvent.Close:
+            self._closing = True
         if ev.type() in (QtCore.QEvent.Close, QtCore.QEvent.WindowDeactivate) and self.dirty:
             self.save_all()
         return False
@@ -319,6 +326,15 @@ class KeyImages(QtCore.QObject):
     def _loaded_then_open(self, study: str, state: StudyKeys) -> None:
         self._on_loaded(state)
         self.open_stack(study)
+
+    def _strip_double_clicked(self, item) -> None:
+        win = self._win()
+        index = item.data(Qt.UserRole)
+        if win is None or not isinstance(index, int) or not 0 <= index < len(win.entries):
+            return
+        header = win.entries[index].header or {}
+        if str(header.get("Modality", "")) == "KO" and header.get("StudyInstanceUID"):
+            self.open_stack(str(header["StudyInstanceUID"]))
 
     # -- display -----------------------------------------------------------------------------------------------------
     def _refresh(self) -> None:
