@@ -80,3 +80,16 @@ def test_not_a_kos_is_one_line(images, tmp_path):
     junk.write_bytes(b"not dicom at all")
     with pytest.raises(ValueError):
         read_key_images(junk)
+
+
+def test_an_unreadable_file_is_one_line_naming_it(tmp_path):
+    # The reading is shared with the presentation state reader (read_document): same one-line message, the
+    # file's name and the error type each reader promises.
+    from workstation.dicom.presentation_state import NotAPresentationState, read_presentation_state
+
+    missing = tmp_path / "gone.dcm"
+    with pytest.raises(ValueError, match=r"^gone\.dcm: not a readable DICOM file \(") as info:
+        read_key_images(missing)
+    assert "\n" not in str(info.value) and type(info.value) is ValueError
+    with pytest.raises(NotAPresentationState, match=r"^gone\.dcm: not a readable DICOM file \("):
+        read_presentation_state(missing)

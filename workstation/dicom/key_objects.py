@@ -16,6 +16,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
+from workstation.dicom.presentation_state import read_document
 from workstation.dicom.ps_writer import MANUFACTURER
 
 log = logging.getLogger(__name__)
@@ -78,15 +79,7 @@ def build_key_object_selection(
 def read_key_images(source: str | Path | Dataset) -> list[KeyImage]:
     """The images one KOS selects (pydicom; works for any system's KOS). Raises ``ValueError`` with one line when
     the file is not a readable Key Object Selection document."""
-    if isinstance(source, Dataset):
-        ds = source
-        name = "dataset"
-    else:
-        name = Path(source).name
-        try:
-            ds = pydicom.dcmread(str(source), force=True)
-        except (pydicom.errors.InvalidDicomError, OSError, ValueError, EOFError, TypeError) as exc:
-            raise ValueError(f"{name}: not a readable DICOM file ({exc})") from None
+    ds, name = read_document(source)
     if str(ds.get("SOPClassUID", "")) != KOS_SOP_CLASS:
         raise ValueError(f"{name}: not a key object selection document")
     title = ""

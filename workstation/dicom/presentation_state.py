@@ -240,21 +240,25 @@ class PresentationState:
 
 
 # -- reading ---------------------------------------------------------------------------------------------------
+def read_document(source: str | Path | Dataset, error: type[ValueError] = ValueError) -> tuple[Dataset, str]:
+    """A document (presentation state, key object selection, ...) as a dataset, with the name its messages use
+    (the file name, or "dataset" when one is given). An unreadable file raises ``error`` with one line."""
+    if isinstance(source, Dataset):
+        return source, "dataset"
+    name = Path(source).name
+    try:
+        return pydicom.dcmread(str(source), force=True), name
+    except (pydicom.errors.InvalidDicomError, OSError, ValueError, EOFError, TypeError) as exc:
+        raise error(f"{name}: not a readable DICOM file ({exc})") from None
+
+
 def read_presentation_state(source: str | Path | Dataset) -> PresentationState:
     """Parse a presentation state file (or dataset).
 
     Raises :class:`NotAPresentationState` (a ``ValueError`` with a one-line message) when the input is not a
     readable DICOM presentation state. Damaged parts do not raise: they are left out and named in ``.warnings``.
     """
-    if isinstance(source, Dataset):
-        ds = source
-        name = "dataset"
-    else:
-        name = Path(source).name
-        try:
-            ds = pydicom.dcmread(str(source), force=True)
-        except (pydicom.errors.InvalidDicomError, OSError, ValueError, EOFError, TypeError) as exc:
-            raise NotAPresentationState(f"{name}: not a readable DICOM file ({exc})") from None
+    ds, name = read_document(source, NotAPresentationState)
     sop_class = str(ds.get("SOPClassUID", "") or "")
     if sop_class != GSPS_SOP_CLASS and sop_class not in OTHER_PS_CLASSES:
         kind = str(ds.get("Modality", "") or "") or sop_class or "no SOP class"
