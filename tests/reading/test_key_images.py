@@ -79,3 +79,24 @@ def test_frames_and_the_stack_in_document_order(archive, tmp_path):
     finally:
         for s in stacks:
             s.close()
+
+
+def test_a_rejection_note_is_not_key_images(archive, tmp_path):
+    """A KOS titled "Rejected for Quality Reasons" (IHE IOCM) selects images to hide: they are not key images."""
+    from tests.dicom.test_key_objects import other_systems_kos
+
+    study, a, _b = _study(archive, tmp_path)
+    image = pydicom.dcmread(archive.instance_path(a[0]), stop_before_pixels=True)
+    note = other_systems_kos(image, frames=())
+    del note.ContentSequence[0].ReferencedSOPSequence[0].ReferencedFrameNumber
+    note.ConceptNameCodeSequence[0].CodeValue = "113001"
+    note.ConceptNameCodeSequence[0].CodeMeaning = "Rejected for Quality Reasons"
+    note.PatientName, note.PatientID, note.SeriesNumber, note.InstanceNumber = image.PatientName, image.PatientID, 5, 1
+    note.file_meta = pydicom.dataset.FileMetaDataset()
+    note.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian
+    archive.store_bytes(encode(note), source="test")
+    state = load_study(archive, study)
+    assert state.keys == [] and state.documents == []
+    save_study(archive, study, [(a[1], 0)])
+    assert load_study(archive, study).keys == [(a[1], 0)]
+    assert len(_kos(archive, study)) == 2  # the note is not ours: never deleted

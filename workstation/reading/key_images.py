@@ -48,14 +48,22 @@ def expand(k: KeyImage) -> list[Key]:
     return [(k.sop_instance_uid, f) for f in k.frames] if k.frames else [(k.sop_instance_uid, 0)]
 
 
-def is_ours(path: str) -> bool:
+# KOS titles that reject instances (IHE IOCM rejection notes, CID 7011): they select images to hide, not key images.
+REJECTION_TITLES = {"113001", "113037", "113038", "113039"}
+
+
+def _document(path: str) -> tuple[str, str]:
+    """(Manufacturer, the document title's code value) of a KOS file; ("", "") when unreadable."""
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["Manufacturer", "ConceptNameCodeSequence"])
     except Exception:  # noqa: BLE001 - unreadable: not ours to delete
-        return False
+        return "", ""
     title = ds.get("ConceptNameCodeSequence")
-    code = str(title[0].get("CodeValue", "")) if title else ""
-    return str(ds.get("Manufacturer", "")) == MANUFACTURER and code == OF_INTEREST[0]
+    return str(ds.get("Manufacturer", "")), str(title[0].get("CodeValue", "")) if title else ""
+
+
+def is_ours(path: str) -> bool:
+    return _document(path) == (MANUFACTURER, OF_INTEREST[0])
 
 
 def load_study(archive: Any, study_instance_uid: str) -> StudyKeys:
@@ -72,7 +80,10 @@ def load_study(archive: Any, study_instance_uid: str) -> StudyKeys:
         except ValueError as exc:
             out.problems.append(str(exc))
             continue
-        if is_ours(path):
+        document = _document(path)
+        if document[1] in REJECTION_TITLES:
+            continue  # a rejection note: its images are not key images
+        if document == (MANUFACTURER, OF_INTEREST[0]):
             out.documents.append(row["SOPInstanceUID"])
             stamp = (keys[0].created, keys[0].document) if keys else ("", "")
             if newest_ours is None or stamp > newest_ours:

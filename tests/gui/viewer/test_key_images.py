@@ -87,6 +87,11 @@ def test_mark_save_reopen_browser_and_key_images_stack(qtbot, main_window, gui_a
     qtbot.keyClick(vp.canvas, Qt.Key_K, Qt.ShiftModifier)
     assert vp.state.tool == "calibrate" and ctrl.is_key_image(vp)  # Shift+K: calibration, the mark unchanged
     viewer.set_tool("window")
+    # F1's list of shortcuts says so.
+    from workstation.gui.viewer.menus import shortcut_rows
+
+    rows = {(action, key) for _menu, action, key in shortcut_rows(viewer)}
+    assert ("Key image", "K") in rows and ("Calibrate (line of known length)", "Shift+K") in rows
     _show(qtbot, viewer, a[2])
     assert not ctrl.toggle_action.isChecked() and _star_pixels(vp) == 0
     ctrl.toggle_action.trigger()  # the star button
@@ -106,6 +111,8 @@ def test_mark_save_reopen_browser_and_key_images_stack(qtbot, main_window, gui_a
     dump = run_tool("dsrdump", [path], check=False)
     assert dump.returncode == 0 and "Of Interest" in dump.stdout, dump.stdout + dump.stderr
     assert not [x for x in (dump.stdout + dump.stderr).splitlines() if x.startswith("E:")]
+    vfy = run_tool("dciodvfy", [path], check=False)
+    assert vfy.returncode == 0 and "Error" not in vfy.stdout + vfy.stderr, vfy.stdout + vfy.stderr
 
     # The browser marks the study.
     model = win.browser.model
@@ -232,3 +239,13 @@ def test_a_frame_of_a_multi_frame_image_is_marked_alone(qtbot, main_window, gui_
     keys = read_key_images(_kos(gui_archive, study)[0]["path"])
     assert [(k.sop_instance_uid, k.frames, k.note) for k in keys] == [(uid, (4,), "lesion, segment 7")]
     viewer.close()
+
+
+def test_key_images_of_a_study_without_any_says_so(qtbot, main_window, gui_archive, tmp_path):
+    win = main_window
+    study, _a, _b = _import_study(qtbot, win, tmp_path)
+    win.open_key_images([{"StudyInstanceUID": study}])
+    kwin = win.viewers[-1]
+    qtbot.waitUntil(lambda: kwin.viewports[0].message == "This study has no key images.", timeout=10000)
+    assert kwin.entries == []
+    kwin.close()
