@@ -775,12 +775,28 @@ Import files or a folder (File ▸ Import files… Ctrl+O, Import folder… Ctrl
         <translation>十字线回到容积中心，平面恢复为轴位/冠状位/矢状位</translation>
     </message>
     <message>
+        <source>Time point</source>
+        <translation>时相</translation>
+    </message>
+    <message>
+        <source>Time point of a 4D series shown in the three planes and the 3D view</source>
+        <translation>三个平面和三维视图中显示的 4D 序列时相</translation>
+    </message>
+    <message>
         <source>Close</source>
         <translation>关闭</translation>
     </message>
     <message>
         <source>MPR is not possible for this series: %1</source>
         <translation>此序列无法进行多平面重建：%1</translation>
+    </message>
+    <message>
+        <source>Building time point %1…</source>
+        <translation>正在构建时相 %1…</translation>
+    </message>
+    <message>
+        <source>Time point not shown: %1</source>
+        <translation>无法显示该时相：%1</translation>
     </message>
 </context>
 <context>
@@ -2452,8 +2468,32 @@ Its true length in mm:</source>
         <translation>最大密度投影 (MIP)</translation>
     </message>
     <message>
+        <source>R–L</source>
+        <translation>右–左</translation>
+    </message>
+    <message>
+        <source>A–P</source>
+        <translation>前–后</translation>
+    </message>
+    <message>
+        <source>I–S</source>
+        <translation>下–上</translation>
+    </message>
+    <message>
         <source>3D: rendering…</source>
         <translation>三维：正在渲染…</translation>
+    </message>
+    <message>
+        <source>Clip</source>
+        <translation>裁剪</translation>
+    </message>
+    <message>
+        <source>Clip box: keep only what lies between the limits along each axis</source>
+        <translation>裁剪框：仅保留各轴上下限之间的部分</translation>
+    </message>
+    <message>
+        <source>Clip box limits along %1 (mm)</source>
+        <translation>裁剪框沿 %1 方向的范围（mm）</translation>
     </message>
     <message>
         <source>3D view not available: %1</source>

@@ -170,3 +170,86 @@ def test_ctrl_drag_around_the_crosshair_turns_the_other_planes(mpr, qtbot):
     turned = np.degrees(np.arccos(min(1.0, abs(float(m.planes["coronal"].normal @ old)))))
     assert turned == pytest.approx(90.0, abs=3.0)
     assert np.allclose(m.state.point, before)  # turning leaves the crosshair where it was
+
+
+MOVED = ph.Sphere((5.0, 5.0, 30.0), 8.0)  # the sphere of time point 1; time point 2 holds DEFAULT_SPHERES
+
+
+def test_a_4d_series_shows_each_time_point_at_the_same_crosshair(qtbot, tmp_path):
+    from workstation import imaging
+    from workstation.gui.mpr.window import MPRWindow
+
+    stacks = imaging.open_series(sorted(ph.four_d(tmp_path / "4d", ((MOVED,), ph.DEFAULT_SPHERES))))
+    m = MPRWindow(stacks, {})
+    m.show()
+    qtbot.waitUntil(lambda: m.state is not None, timeout=30000)
+    assert m.phase_box.isVisibleTo(m) and m.phase_box.maximum() == 2 and m.phase_box.value() == 1
+    assert "time point 1 of 2" in m.warning.text()
+    m.state.set_point(np.array(MOVED.centre))
+
+    def at_crosshair(view):
+        vp = m.views[view]
+        frame, r, c = vp.cursor_mark
+        return vp.current_array()[int(round(r)), int(round(c))]
+
+    for view in m.views:
+        qtbot.waitUntil(lambda v=view: m.views[v].current_array() is not None and at_crosshair(v) > 500,
+                        timeout=10000)
+    first = m.volume
+    m.phase_box.setValue(2)
+    qtbot.waitUntil(lambda: m.volume is not first and m.volume.phase == 1, timeout=30000)
+    assert np.allclose(m.state.point, MOVED.centre)  # the crosshair stays put
+    assert "time point 2 of 2" in m.warning.text()
+    for view in m.views:  # the moved sphere is gone there at time point 2 (17 mm from the nearest sphere)
+        qtbot.waitUntil(lambda v=view: m.views[v].current_array() is not None and at_crosshair(v) < 500,
+                        timeout=10000)
+    m.state.set_point(np.array(ph.DEFAULT_SPHERES[0].centre))
+    qtbot.waitUntil(lambda: m.views["axial"].current_array() is not None and at_crosshair("axial") > 500,
+                    timeout=10000)
+    old = weakref.ref(first)
+    del first
+    m.close()
+    for _ in range(20):
+        qtbot.wait(20)
+        gc.collect()
+        if old() is None:
+            break
+    assert old() is None
+
+
+def test_a_single_time_point_series_has_no_time_point_box(mpr):
+    assert not mpr.phase_box.isVisibleTo(mpr)
+
+
+@pytest.mark.skipif(not __import__("workstation.imaging.reslice", fromlist=["x"]).vtk_available(),
+                    reason="VTK not installed")
+def test_the_3d_clip_box_keeps_only_what_lies_inside(mpr, qtbot):
+    v3 = mpr.view3d
+    qtbot.waitUntil(lambda: v3.last_rgb is not None, timeout=30000)
+    bounds = v3.volume_bounds()
+
+    def blob_column():
+        """Column fraction of the rendered blob's centre."""
+        mask = v3.last_rgb.max(axis=2) > 20
+        assert mask.any(), "nothing rendered"
+        return np.nonzero(mask)[1].mean() / mask.shape[1]
+
+    def clip_x(lo, hi):
+        before = v3.last_rgb
+        v3.clip_sliders[0].setValue((lo, hi))
+        qtbot.waitUntil(lambda: v3.last_rgb is not before and v3._renderer is not None
+                        and v3._renderer._clip is not None and v3._renderer._clip[:2] == (lo, hi)
+                        and not v3._busy, timeout=30000)
+        return blob_column()
+
+    assert not v3.clip_panel.isVisibleTo(v3)
+    v3.clip_button.setChecked(True)
+    assert v3.clip_panel.isVisibleTo(v3)
+    # x (LPS) grows to the patient's left: the right sphere (x = -20) alone, then the left one (x = +12) alone.
+    right = clip_x(float(bounds[0, 0]), -2.0)
+    left = clip_x(0.0, float(bounds[0, 1]))
+    assert right < 0.5 < left  # anterior view: the patient's right on the picture's left
+    assert v3.clip[2:] == tuple(float(b) for b in bounds[1:].ravel())  # the other axes keep the whole volume
+    v3.clip_button.setChecked(False)
+    qtbot.waitUntil(lambda: v3._renderer._clip is None and not v3._busy, timeout=30000)
+    assert v3.clip is None

@@ -3,6 +3,10 @@
 VTK renders offscreen on one thread of its own (its render window must stay on the thread that made it); the GUI
 asks for a picture and shows the newest one that arrives. While the reader drags, pictures are rendered coarse
 and requests coalesce (only the latest angle is rendered next), so the GUI never waits on a render.
+
+The clip box (the "Clip" button) keeps what lies between two limits along each patient axis (right-left,
+anterior-posterior, inferior-superior; range sliders in mm over the volume's extent), as Horos' and RadiAnt's crop
+box do: what is in front of a structure is cut away instead of hiding it.
 """
 
 from __future__ import annotations
@@ -12,12 +16,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
+from superqt import QDoubleRangeSlider
 
 Qt = QtCore.Qt
 PRESETS = (("bone", QtCore.QT_TRANSLATE_NOOP("View3D", "Bone")),
            ("soft", QtCore.QT_TRANSLATE_NOOP("View3D", "Soft tissue")),
            ("angio", QtCore.QT_TRANSLATE_NOOP("View3D", "Angio")),
            ("mip", QtCore.QT_TRANSLATE_NOOP("View3D", "MIP")))
+# The clip box's axes (patient LPS: x grows to the patient's left, y to posterior, z to superior), named by the
+# directions at the slider's two ends.
+CLIP_AXES = (QtCore.QT_TRANSLATE_NOOP("View3D", "R–L"), QtCore.QT_TRANSLATE_NOOP("View3D", "A–P"),
+             QtCore.QT_TRANSLATE_NOOP("View3D", "I–S"))
 
 
 class View3D(QtWidgets.QWidget):
@@ -36,6 +45,7 @@ class View3D(QtWidgets.QWidget):
         self._wanted = 0  # newest request number
         self._busy = False
         self._last: QtCore.QPointF | None = None
+        self._coarse = self._dragging = False
         self.error = ""
         self.picture = QtWidgets.QLabel(self)
         self.picture.setAlignment(Qt.AlignCenter)
@@ -47,13 +57,78 @@ class View3D(QtWidgets.QWidget):
         for key, label in PRESETS:
             self.box.addItem(self.tr(label), key)
         self.box.currentIndexChanged.connect(lambda _i: self.set_preset(self.box.currentData()))
+        self.clip: tuple[float, ...] | None = None  # the clip box asked for (LPS mm), None: the whole volume
+        self._clip_done: tuple[float, ...] | None = None  # the one the renderer has
+        self.last_rgb = None  # the newest picture (what the tests look at)
+        self.clip_button = QtWidgets.QToolButton(self)
+        self.clip_button.setText(self.tr("Clip"))
+        self.clip_button.setToolTip(self.tr("Clip box: keep only what lies between the limits along each axis"))
+        self.clip_button.setCheckable(True)
+        self.clip_button.toggled.connect(self._on_clip_toggled)
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.box, 1)
+        row.addWidget(self.clip_button)
+        self.clip_panel = self._make_clip_panel()
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.picture, 1)
-        lay.addWidget(self.box)
+        lay.addWidget(self.clip_panel)
+        lay.addLayout(row)
         self.rendered.connect(self._on_rendered, Qt.QueuedConnection)
         self.picture.installEventFilter(self)
         self.request()
+
+    # -- the clip box ------------------------------------------------------------------------------------------
+    def volume_bounds(self) -> np.ndarray:
+        """(3, 2): the volume's extent along x, y, z (LPS mm)."""
+        corners = self.volume.corners()
+        return np.stack([corners.min(axis=0), corners.max(axis=0)], axis=1)
+
+    def _make_clip_panel(self) -> QtWidgets.QWidget:
+        panel = QtWidgets.QWidget(self)
+        grid = QtWidgets.QGridLayout(panel)
+        grid.setContentsMargins(4, 0, 4, 0)
+        self.clip_sliders = []
+        for axis, (name, (lo, hi)) in enumerate(zip(CLIP_AXES, self.volume_bounds())):
+            slider = QDoubleRangeSlider(Qt.Horizontal, panel)
+            slider.setRange(float(lo), float(hi))
+            slider.setValue((float(lo), float(hi)))
+            slider.setToolTip(self.tr("Clip box limits along %1 (mm)").replace("%1", self.tr(name)))
+            slider.valueChanged.connect(lambda _v: self._on_clip_moved())
+            slider.sliderReleased.connect(self._on_clip_released)
+            grid.addWidget(QtWidgets.QLabel(self.tr(name), panel), axis, 0)
+            grid.addWidget(slider, axis, 1)
+            self.clip_sliders.append(slider)
+        panel.setVisible(False)
+        return panel
+
+    def _on_clip_toggled(self, on: bool) -> None:
+        self.clip_panel.setVisible(on)
+        self._apply_clip(interactive=False)
+
+    def _on_clip_moved(self) -> None:
+        dragging = any(s.isSliderDown() for s in self.clip_sliders)
+        self._coarse = self._coarse or dragging
+        self._apply_clip(interactive=dragging)
+
+    def _on_clip_released(self) -> None:
+        self._apply_clip(interactive=False)
+
+    def _apply_clip(self, interactive: bool) -> None:
+        if not self.clip_button.isChecked():
+            self.set_clip_box(None)
+            return
+        bounds = []
+        for slider in self.clip_sliders:
+            lo, hi = slider.value()
+            bounds += [float(lo), float(max(hi, lo + 0.5))]  # an empty box would render nothing: keep 0.5 mm
+        self.set_clip_box(tuple(bounds), interactive)
+
+    def set_clip_box(self, bounds, interactive: bool = False) -> None:
+        """Render with only (xmin, xmax, ymin, ymax, zmin, zmax) (LPS mm) kept; None: the whole volume."""
+        self.clip = None if bounds is None else tuple(float(v) for v in bounds)
+        self.request(interactive=interactive)
 
     # -- requests ----------------------------------------------------------------------------------------------
     def set_preset(self, name: str) -> None:
@@ -73,16 +148,24 @@ class View3D(QtWidgets.QWidget):
         while True:
             with self._lock:
                 number = self._wanted
-                args = (self.preset, self.azimuth, self.elevation, self.zoom)
+                args = (self.preset, self.azimuth, self.elevation, self.zoom, self.clip)
+                volume = self.volume
             try:
+                if self._renderer is not None and self._renderer.volume is not volume:
+                    self._renderer.close()  # another time point: its own renderer
+                    self._renderer = None
                 if self._renderer is None:
                     from workstation.imaging.render3d import VolumeRenderer
 
-                    self._renderer = VolumeRenderer(self.volume, size=(384, 384), preset=args[0])
+                    self._renderer = VolumeRenderer(volume, size=(384, 384), preset=args[0])
                     self._preset_done = args[0]
+                    self._clip_done = None
                 if self._preset_done != args[0]:
                     self._renderer.set_preset(args[0])
                     self._preset_done = args[0]
+                if self._clip_done != args[4]:
+                    self._renderer.set_clip_box(args[4])
+                    self._clip_done = args[4]
                 rgb = self._renderer.render(args[1], args[2], args[3], interactive=interactive)
             except Exception as exc:  # noqa: BLE001 - no 3D (no OpenGL at all): said in the view, MPR goes on
                 self.error = str(exc) or type(exc).__name__
@@ -102,6 +185,7 @@ class View3D(QtWidgets.QWidget):
             self.picture.setText(self.tr("3D view not available: %1").replace("%1", self.error))
             return
         rgb = np.ascontiguousarray(rgb)
+        self.last_rgb = rgb
         h, w, _ = rgb.shape
         image = QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format_RGB888).copy()
         pix = QtGui.QPixmap.fromImage(image).scaled(self.picture.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation)
@@ -139,6 +223,13 @@ class View3D(QtWidgets.QWidget):
             self.request()
             return True
         return super().eventFilter(obj, ev)
+
+    def set_volume(self, volume) -> None:
+        """Show another volume of the same grid (a time point of a 4D series): the render thread makes a renderer
+        for it on its next picture (the old one closed there), the angle, preset and clip box kept."""
+        with self._lock:
+            self.volume = volume
+        self.request()
 
     def close_renderer(self) -> None:
         """Free VTK's copy of the volume (on its own thread) and stop the thread."""

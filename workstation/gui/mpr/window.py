@@ -6,7 +6,9 @@ measurements, probe, orientation letters and the scale bar work on reslices as o
 elsewhere) moves it and the other planes follow; scrolling a plane moves the point along that plane's normal;
 Ctrl+drag turns the other two planes about this one's normal (oblique planes). Slab thickness and mode (MIP, MinIP,
 average) apply to the three planes; W/L follows across them. Building the volume runs off the GUI thread with a
-progress bar; a series that cannot be reconstructed shows why. Closing frees the volume and the reslices.
+progress bar; a series that cannot be reconstructed shows why. A 4D series (several time points at each position)
+gets a time point box: the chosen time point is built off the GUI thread and replaces the shown one with the
+crosshair, planes, slab and W/L kept. Closing frees the volume and the reslices.
 """
 
 from __future__ import annotations
@@ -36,9 +38,17 @@ MODES = (("avg", QtCore.QT_TRANSLATE_NOOP("MPRWindow", "Average")),
 
 
 def build_volume(stacks, progress=None):
+    """(plan, volume of its first time point): the plan builds the other time points of a 4D series."""
     from workstation.imaging.volume import build_volume as build, check_series, plan_volume
 
-    return build(plan_volume(check_series(stacks)), progress=progress)
+    plan = plan_volume(check_series(stacks))
+    return plan, build(plan, progress=progress)
+
+
+def build_phase(plan, phase: int):
+    from workstation.imaging.volume import build_volume as build
+
+    return build(plan, phase)
 
 
 class MPRWindow(QtWidgets.QMainWindow):
@@ -55,6 +65,8 @@ class MPRWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(self.tr("MPR — %1").replace("%1", title) if title else self.tr("MPR"))
         self.header = dict(header or {})
         self.volume = None
+        self.plan = None
+        self._phase_worker = None
         self.state: MPRState | None = None
         self.views: dict[str, StackViewport] = {}
         self.planes: dict[str, object] = {}
@@ -114,6 +126,14 @@ class MPRWindow(QtWidgets.QMainWindow):
         reset.setToolTip(self.tr("Crosshair to the volume's centre, planes back to axial/coronal/sagittal"))
         reset.triggered.connect(self.reset)
         tb.addAction(reset)
+        self.phase_label = QtWidgets.QLabel(self.tr("Time point") + " ", self)
+        self.phase_box = QtWidgets.QSpinBox(self)
+        self.phase_box.setToolTip(self.tr("Time point of a 4D series shown in the three planes and the 3D view"))
+        self.phase_box.setMinimum(1)
+        self.phase_box.valueChanged.connect(lambda v: self.show_phase(v - 1))
+        self._phase_actions = [tb.addSeparator(), tb.addWidget(self.phase_label), tb.addWidget(self.phase_box)]
+        for action in self._phase_actions:
+            action.setVisible(False)
         self.warning = QtWidgets.QLabel(self)
         self.warning.setStyleSheet("color: #c60")
         tb.addSeparator()
@@ -131,10 +151,18 @@ class MPRWindow(QtWidgets.QMainWindow):
         self.bar.hide()
         self.failed.emit(self.error)
 
-    def _on_volume(self, volume) -> None:
+    def _on_volume(self, built) -> None:
         if self._closed:
             return
+        self.plan, volume = built
         self.volume = volume
+        if self.plan.phase_count > 1:
+            self.phase_box.blockSignals(True)
+            self.phase_box.setMaximum(self.plan.phase_count)
+            self.phase_box.setSuffix(" / {}".format(self.plan.phase_count))
+            self.phase_box.blockSignals(False)
+            for action in self._phase_actions:
+                action.setVisible(True)
         self.state = MPRState(volume)
         grid_host = QtWidgets.QWidget(self)
         grid = QtWidgets.QGridLayout(grid_host)
@@ -192,6 +220,37 @@ class MPRWindow(QtWidgets.QMainWindow):
         h = dict(self.header)
         h["SeriesDescription"] = f"{self.tr(VIEW_NAMES[view])}  {h.get('SeriesDescription', '')}".strip()
         return h
+
+    # -- 4D: time points ---------------------------------------------------------------------------------------
+    def show_phase(self, phase: int) -> None:
+        """Build time point ``phase`` (0-based) off the GUI thread; it replaces the shown one when ready (the newest
+        choice wins when the reader steps through several)."""
+        if self.plan is None or self._closed or phase == getattr(self.volume, "phase", 0):
+            return
+        self.statusBar().showMessage(self.tr("Building time point %1…").replace("%1", str(phase + 1)))
+        worker = create_worker(build_phase, self.plan, phase, _start_thread=False, _ignore_errors=True)
+        ref = weakref.ref(self)
+        worker.returned.connect(partial(_call, ref, "_on_phase"))
+        worker.errored.connect(partial(_call, ref, "_on_phase_error"))
+        self._phase_worker = worker
+        worker.start()
+
+    def _on_phase(self, volume) -> None:
+        if self.state is None or volume.phase != self.phase_box.value() - 1:
+            return  # the reader has moved on to another time point meanwhile
+        self.volume = volume
+        self.state.volume = volume  # the same grid: the crosshair, turned planes and slab stay as they are
+        self.state._frames.clear()
+        for view in VIEWS:
+            self._set_plane_stack(view)
+        if self.view3d is not None:
+            self.view3d.set_volume(volume)
+        self.warning.setText("; ".join(core_text(w) for w in volume.warnings))
+        self.statusBar().clearMessage()
+        self._on_state(self.state)
+
+    def _on_phase_error(self, exc) -> None:
+        self.statusBar().showMessage(self.tr("Time point not shown: %1").replace("%1", core_text(exc)), 8000)
 
     # -- the crosshair -----------------------------------------------------------------------------------------
     def _on_state(self, state: MPRState) -> None:
@@ -308,11 +367,14 @@ class MPRWindow(QtWidgets.QMainWindow):
         self.views.clear()
         self.state = None
         self.volume = None
+        self.plan = None
         self._executor.shutdown(wait=False, cancel_futures=True)
-        try:
-            self._worker.quit()
-        except Exception:  # noqa: BLE001
-            pass
+        for worker in (self._worker, self._phase_worker):
+            try:
+                if worker is not None:
+                    worker.quit()
+            except Exception:  # noqa: BLE001
+                pass
         super().closeEvent(ev)
 
 
