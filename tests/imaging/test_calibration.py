@@ -131,3 +131,36 @@ def test_damaged_region_items_are_left_out():
     ds.SequenceOfUltrasoundRegions = [bad, good]
     regions = cal.us_regions(ds)
     assert [r.index for r in regions] == [2] and regions[0].spatial
+
+
+def test_enhanced_spacing_and_bad_values_as_calibration_and_geometry_read_them():
+    # calibration and geometry share their attribute readers (geometry.attr_*, group_items); each keeps its rule.
+    from pydicom.dataset import Dataset
+
+    from workstation.imaging.geometry import frame_geometry
+
+    def item(**kw):
+        it = Dataset()
+        for k, v in kw.items():
+            setattr(it, k, v)
+        return it
+
+    ds = Dataset()
+    ds.PixelSpacing = [0.9, 0.9]
+    # Frame 0's own PixelMeasures item has a thickness but no spacing: the shared group's spacing applies.
+    ds.PerFrameFunctionalGroupsSequence = [item(PixelMeasuresSequence=[item(SliceThickness=2.0)]),
+                                           item(PixelMeasuresSequence=[item(PixelSpacing=[0.3, 0.4])])]
+    ds.SharedFunctionalGroupsSequence = [item(PixelMeasuresSequence=[item(PixelSpacing=[0.5, 0.6])])]
+    assert cal.base_scale(ds, 0).spacing == (0.5, 0.6)
+    assert cal.base_scale(ds, 1).spacing == (0.3, 0.4)
+    g = frame_geometry(ds, 1)
+    assert g.pixel_spacing == (0.3, 0.4) and g.slice_thickness is None
+    assert frame_geometry(ds, 0).slice_thickness == 2.0
+    # A zero spacing is no calibration (lengths in pixels); geometry keeps it as the file says. Empty is no value.
+    flat = Dataset()
+    flat.PixelSpacing = [0.0, 0.5]
+    flat.SliceThickness = ""
+    flat.InstanceNumber = ""
+    assert cal.base_scale(flat).source == cal.NONE
+    g = frame_geometry(flat)
+    assert g.pixel_spacing == (0.0, 0.5) and g.slice_thickness is None and g.instance_number is None

@@ -26,7 +26,9 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Sequence
+
+from workstation.imaging.geometry import attr_float, attr_floats, attr_int, group_items
 
 # Ultrasound Physical Units X/Y Direction (PS3.3 C.8.5.5.1.15): code -> (unit, factor to the unit we show).
 US_UNITS: dict[int, tuple[str, float]] = {
@@ -185,75 +187,47 @@ class Calibration:
         return None
 
 
-def _floats(value: Any, n: int) -> tuple[float, ...] | None:
-    if value is None:
-        return None
-    items = list(value) if hasattr(value, "__iter__") and not isinstance(value, (str, bytes)) else [value]
-    try:
-        vals = tuple(float(v) for v in items)
-    except (TypeError, ValueError):
-        return None
-    return vals if len(vals) == n and all(math.isfinite(v) and v > 0 for v in vals) else None
-
-
-def _float(value: Any) -> float | None:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def us_regions(ds) -> tuple[UsRegion, ...]:
     """The calibrated regions of SequenceOfUltrasoundRegions (items without usable bounds/deltas are left out)."""
     out = []
     for i, item in enumerate(ds.get("SequenceOfUltrasoundRegions") or [], start=1):
-        bounds = [_int(item.get(k)) for k in ("RegionLocationMinX0", "RegionLocationMinY0",
-                                               "RegionLocationMaxX1", "RegionLocationMaxY1")]
-        dx, dy = _float(item.get("PhysicalDeltaX")), _float(item.get("PhysicalDeltaY"))
+        bounds = [attr_int(item.get(k)) for k in ("RegionLocationMinX0", "RegionLocationMinY0",
+                                                   "RegionLocationMaxX1", "RegionLocationMaxY1")]
+        dx, dy = attr_float(item.get("PhysicalDeltaX")), attr_float(item.get("PhysicalDeltaY"))
         if any(b is None for b in bounds) or dx is None or dy is None or dx == 0 or dy == 0:
             continue
         x0, y0, x1, y1 = bounds  # type: ignore[misc]
         if x1 < x0 or y1 < y0:
             continue
-        ux, fx = US_UNITS.get(_int(item.get("PhysicalUnitsXDirection")) or 0, ("", 1.0))
-        uy, fy = US_UNITS.get(_int(item.get("PhysicalUnitsYDirection")) or 0, ("", 1.0))
-        rvx, rvy = _float(item.get("ReferencePixelPhysicalValueX")), _float(item.get("ReferencePixelPhysicalValueY"))
+        ux, fx = US_UNITS.get(attr_int(item.get("PhysicalUnitsXDirection")) or 0, ("", 1.0))
+        uy, fy = US_UNITS.get(attr_int(item.get("PhysicalUnitsYDirection")) or 0, ("", 1.0))
+        rvx = attr_float(item.get("ReferencePixelPhysicalValueX"))
+        rvy = attr_float(item.get("ReferencePixelPhysicalValueY"))
         out.append(UsRegion(
             index=i, x0=x0, y0=y0, x1=x1, y1=y1,
             # Lengths are kept as positive spacings; other quantities keep their sign (a velocity axis grows up).
             delta_x=abs(dx) * fx if ux == "mm" else dx * fx, delta_y=abs(dy) * fy if uy == "mm" else dy * fy,
-            unit_x=ux, unit_y=uy, spatial_format=_int(item.get("RegionSpatialFormat")) or 0,
-            data_type=_int(item.get("RegionDataType")) or 0,
-            ref_x0=_int(item.get("ReferencePixelX0")), ref_y0=_int(item.get("ReferencePixelY0")),
+            unit_x=ux, unit_y=uy, spatial_format=attr_int(item.get("RegionSpatialFormat")) or 0,
+            data_type=attr_int(item.get("RegionDataType")) or 0,
+            ref_x0=attr_int(item.get("ReferencePixelX0")), ref_y0=attr_int(item.get("ReferencePixelY0")),
             ref_value_x=None if rvx is None else rvx * fx, ref_value_y=None if rvy is None else rvy * fy,
         ))
     return tuple(out)
 
 
 def _functional_spacing(ds, frame: int) -> tuple[float, ...] | None:
-    for groups, idx in (("PerFrameFunctionalGroupsSequence", frame), ("SharedFunctionalGroupsSequence", 0)):
-        seq = ds.get(groups)
-        if seq and len(seq) > idx:
-            inner = seq[idx].get("PixelMeasuresSequence")
-            if inner:
-                sp = _floats(inner[0].get("PixelSpacing"), 2)
-                if sp:
-                    return sp
+    """The first usable PixelSpacing of the frame's functional groups (per-frame, then shared)."""
+    for item in group_items(ds, frame, "PixelMeasuresSequence"):
+        sp = attr_floats(item.get("PixelSpacing"), 2, positive=True)
+        if sp:
+            return sp
     return None
 
 
 def base_scale(ds, frame: int = 0) -> Scale:
     """The image's own scale from PixelSpacing / ImagerPixelSpacing / ERMF (ultrasound regions aside)."""
-    ps = _functional_spacing(ds, frame) or _floats(ds.get("PixelSpacing"), 2)
-    ips = _floats(ds.get("ImagerPixelSpacing"), 2)
+    ps = _functional_spacing(ds, frame) or attr_floats(ds.get("PixelSpacing"), 2, positive=True)
+    ips = attr_floats(ds.get("ImagerPixelSpacing"), 2, positive=True)
     cal_type = str(ds.get("PixelSpacingCalibrationType", "") or "").strip().upper()
     if ps is not None and ips is None:
         if cal_type:
@@ -263,7 +237,7 @@ def base_scale(ds, frame: int = 0) -> Scale:
         # PixelSpacing differs from the detector's: the modality calibrated it (for magnification, a fiducial).
         return Scale(CALIBRATED, spacing=ps, calibration_type=cal_type)  # type: ignore[arg-type]
     if ips is not None:
-        ermf = _float(ds.get("EstimatedRadiographicMagnificationFactor"))
+        ermf = attr_float(ds.get("EstimatedRadiographicMagnificationFactor"))
         if ermf is not None and ermf > 0:
             return Scale(MAGNIFICATION, spacing=(ips[0] / ermf, ips[1] / ermf), factor=ermf)
         return Scale(DETECTOR, spacing=ips)  # type: ignore[arg-type]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -38,7 +39,10 @@ class FrameGeometry:
         return float(np.dot(np.asarray(self.image_position, dtype=float), normal))
 
 
-def _floats(value: Any, n: int) -> tuple[float, ...] | None:
+# Tolerant readers of attribute values, shared with imaging.calibration: a missing, empty, malformed or
+# non-finite value is None (the caller says what that means), never an exception.
+def attr_floats(value: Any, n: int, *, positive: bool = False) -> tuple[float, ...] | None:
+    """``n`` finite floats (each > 0 when ``positive``) from a multi-valued (or single) value, else None."""
     if value is None:
         return None
     items = list(value) if hasattr(value, "__iter__") and not isinstance(value, (str, bytes)) else [value]
@@ -46,62 +50,69 @@ def _floats(value: Any, n: int) -> tuple[float, ...] | None:
         vals = tuple(float(v) for v in items)
     except (TypeError, ValueError):
         return None
-    return vals if len(vals) == n and all(np.isfinite(vals)) else None
-
-
-def _float(value: Any) -> float | None:
-    if value is None or value == "":
+    if len(vals) != n or not all(math.isfinite(v) and (v > 0 or not positive) for v in vals):
         return None
+    return vals
+
+
+def attr_float(value: Any) -> float | None:
+    """A finite float, else None."""
     try:
         f = float(value)
     except (TypeError, ValueError):
         return None
-    return f if np.isfinite(f) else None
+    return f if math.isfinite(f) else None
 
 
-def _int(value: Any) -> int | None:
+def attr_int(value: Any) -> int | None:
+    """An integer, else None."""
     try:
-        return int(value) if value not in (None, "") else None
+        return int(value)
     except (TypeError, ValueError):
         return None
 
 
-def _group_item(ds: Dataset, frame: int, sequence: str) -> Dataset | None:
-    """The item of ``sequence`` for this frame: per-frame group first, else the shared group."""
+def group_items(ds: Dataset, frame: int, sequence: str) -> Iterator[Dataset]:
+    """The items of ``sequence`` for one frame (0-based) of an enhanced multi-frame dataset, in the order they
+    apply: the per-frame functional group's first, then the shared group's."""
     for groups, idx in (("PerFrameFunctionalGroupsSequence", frame), ("SharedFunctionalGroupsSequence", 0)):
         seq = ds.get(groups)
         if seq and len(seq) > idx:
             inner = seq[idx].get(sequence)
             if inner:
-                return inner[0]
-    return None
+                yield inner[0]
+
+
+def _group_item(ds: Dataset, frame: int, sequence: str) -> Dataset | None:
+    """The item of ``sequence`` for this frame: per-frame group first, else the shared group."""
+    return next(group_items(ds, frame, sequence), None)
 
 
 def frame_geometry(ds: Dataset, frame: int = 0) -> FrameGeometry:
     """Geometry of one frame of a dataset (``frame`` counts from 0)."""
-    position = _floats(ds.get("ImagePositionPatient"), 3)
-    orientation = _floats(ds.get("ImageOrientationPatient"), 6)
-    spacing = _floats(ds.get("PixelSpacing"), 2)
-    thickness = _float(ds.get("SliceThickness"))
+    position = attr_floats(ds.get("ImagePositionPatient"), 3)
+    orientation = attr_floats(ds.get("ImageOrientationPatient"), 6)
+    spacing = attr_floats(ds.get("PixelSpacing"), 2)
+    thickness = attr_float(ds.get("SliceThickness"))
     if "PerFrameFunctionalGroupsSequence" in ds or "SharedFunctionalGroupsSequence" in ds:
         item = _group_item(ds, frame, "PlanePositionSequence")
         if item is not None:
-            position = _floats(item.get("ImagePositionPatient"), 3) or position
+            position = attr_floats(item.get("ImagePositionPatient"), 3) or position
         item = _group_item(ds, frame, "PlaneOrientationSequence")
         if item is not None:
-            orientation = _floats(item.get("ImageOrientationPatient"), 6) or orientation
+            orientation = attr_floats(item.get("ImageOrientationPatient"), 6) or orientation
         item = _group_item(ds, frame, "PixelMeasuresSequence")
         if item is not None:
-            spacing = _floats(item.get("PixelSpacing"), 2) or spacing
-            thickness = _float(item.get("SliceThickness")) if "SliceThickness" in item else thickness
+            spacing = attr_floats(item.get("PixelSpacing"), 2) or spacing
+            thickness = attr_float(item.get("SliceThickness")) if "SliceThickness" in item else thickness
     elif spacing is None:
-        spacing = _floats(ds.get("ImagerPixelSpacing"), 2)
+        spacing = attr_floats(ds.get("ImagerPixelSpacing"), 2)
     return FrameGeometry(
         image_position=position,  # type: ignore[arg-type]
         image_orientation=orientation,  # type: ignore[arg-type]
         pixel_spacing=spacing,  # type: ignore[arg-type]
-        slice_location=_float(ds.get("SliceLocation")),
+        slice_location=attr_float(ds.get("SliceLocation")),
         slice_thickness=thickness,
         frame_of_reference_uid=str(ds.FrameOfReferenceUID) if ds.get("FrameOfReferenceUID") else None,
-        instance_number=_int(ds.get("InstanceNumber")),
+        instance_number=attr_int(ds.get("InstanceNumber")),
     )
