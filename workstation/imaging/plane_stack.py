@@ -12,28 +12,25 @@ A reslice is not a stored instance: :meth:`source` has no SOPInstanceUID, so not
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from collections import OrderedDict
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from typing import Callable
+from concurrent.futures import Executor
 
 import numpy as np
 from pydicom.dataset import Dataset
 
 from workstation.imaging.errors import ImagingError
+from workstation.imaging.frame_jobs import FrameJobs
 from workstation.imaging.geometry import FrameGeometry
 from workstation.imaging.presentation import Presentation
 from workstation.imaging.reslice import Plane, Reslicer
 from workstation.imaging.stack import FrameSource
 from workstation.imaging.volume import Volume
 
-log = logging.getLogger(__name__)
-
-
-class PlaneStack:
+class PlaneStack(FrameJobs):
     """Parallel planes of ``plane``'s orientation and in-plane frame, spanning the volume along its normal."""
+
+    _listener_failure = "plane listener failed"
 
     def __init__(self, volume: Volume, plane: Plane, *, reslicer: Reslicer | None = None, slab_mm: float = 0.0,
                  mode: str = "avg", executor: Executor | None = None, header: Dataset | None = None,
@@ -58,15 +55,8 @@ class PlaneStack:
         self.description = description or volume.description
         self._header = header if header is not None else Dataset()
         self._cache_bytes = int(cache_bytes)
-        self._lock = threading.RLock()
-        self._own_executor = executor is None
-        self._executor = executor or ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
-                                                        thread_name_prefix="reslice")
+        self._start_jobs(executor, min(2, os.cpu_count() or 1), "reslice")
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._pending: dict[int, Future] = {}
-        self._errors: dict[int, Exception] = {}
-        self._listeners: list[Callable[["PlaneStack", int], None]] = []
-        self._closed = False
         self.shared_budget = None
 
     # -- description -------------------------------------------------------------------------------------------
@@ -109,16 +99,6 @@ class PlaneStack:
     def source(self, index: int) -> FrameSource:
         return FrameSource("", index, "")  # a derived plane: no stored instance
 
-    # -- listeners ---------------------------------------------------------------------------------------------
-    def add_listener(self, callback) -> None:
-        with self._lock:
-            self._listeners.append(callback)
-
-    def remove_listener(self, callback) -> None:
-        with self._lock:
-            if callback in self._listeners:
-                self._listeners.remove(callback)
-
     # -- frames ------------------------------------------------------------------------------------------------
     def is_cached(self, index: int) -> bool:
         with self._lock:
@@ -127,10 +107,6 @@ class PlaneStack:
     def cached_bytes(self) -> int:
         with self._lock:
             return len(self._cache) * self.frame_bytes
-
-    def frame_error(self, index: int) -> Exception | None:
-        with self._lock:
-            return self._errors.get(index)
 
     def _job(self, index: int) -> np.ndarray:
         try:
@@ -149,22 +125,7 @@ class PlaneStack:
                 self._errors[index] = exc
             raise
         finally:
-            with self._lock:
-                self._pending.pop(index, None)
-                listeners = list(self._listeners)
-            for cb in listeners:
-                try:
-                    cb(self, index)
-                except Exception:  # noqa: BLE001 - a listener must not kill the worker
-                    log.exception("plane listener failed")
-
-    def _submit(self, index: int) -> Future:
-        with self._lock:
-            fut = self._pending.get(index)
-            if fut is None:
-                fut = self._executor.submit(self._job, index)
-                self._pending[index] = fut
-            return fut
+            self._finish(index)
 
     def frame(self, index: int) -> np.ndarray | None:
         """The plane's pixels (float32 stored values) if resliced, else None (queued; listeners will be told)."""
@@ -198,14 +159,10 @@ class PlaneStack:
                 self._submit(i)
 
     def close(self) -> None:
-        self._closed = True
         with self._lock:
-            for fut in self._pending.values():
-                fut.cancel()
-            self._pending.clear()
+            self._stop_jobs()
             self._cache.clear()
-        if self._own_executor:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        self._shutdown_executor()
 
     def __repr__(self) -> str:
         return f"<PlaneStack {self._count}x{self.rows}x{self.columns} slab {self.slab_mm:g} mm {self.mode}>"

@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -20,6 +20,7 @@ from pydicom.dataset import Dataset
 
 from workstation.imaging.decode import decode_frame
 from workstation.imaging.errors import DecodeError, ImagingError
+from workstation.imaging.frame_jobs import FrameJobs
 from workstation.imaging.geometry import FrameGeometry
 from workstation.imaging.presentation import Presentation
 
@@ -124,7 +125,7 @@ def stored_dtype(ds: Dataset) -> np.dtype:
     return np.dtype(np.int32 if signed else np.uint32)
 
 
-class Stack:
+class Stack(FrameJobs):
     """Frames of one geometric stack, sorted; frames are decoded on demand.
 
     Not built directly: use :func:`workstation.imaging.open_series`. Thread-safe. Listeners are called from
@@ -160,16 +161,8 @@ class Stack:
         self.frame_bytes = int(np.prod(self.frame_shape)) * self.dtype.itemsize
         self._shared: MemoryBudget | None = memory_budget if isinstance(memory_budget, MemoryBudget) else None
         self._fixed_budget = 0 if self._shared is not None else int(memory_budget)  # type: ignore[arg-type]
-        self._lock = threading.RLock()
-        self._own_executor = executor is None
-        self._executor: Executor = executor or ThreadPoolExecutor(
-            max_workers=min(4, os.cpu_count() or 2), thread_name_prefix="imaging-decode"
-        )
-        self._pending: dict[int, Future] = {}
-        self._errors: dict[int, Exception] = {}
-        self._listeners: list[FrameListener] = []
+        self._start_jobs(executor, min(4, os.cpu_count() or 2), "imaging-decode")
         self._presentations: dict[tuple[str, int], Presentation] = {}
-        self._closed = False
         # Cache: a volume when the whole stack fits the budget, else an LRU.
         self._volume: np.ndarray | None = None
         self._present: np.ndarray | None = None
@@ -240,16 +233,6 @@ class Stack:
             with self._lock:
                 self._presentations[key] = pres
         return pres
-
-    # -- listeners ---------------------------------------------------------------------------------------------
-    def add_listener(self, callback: FrameListener) -> None:
-        with self._lock:
-            self._listeners.append(callback)
-
-    def remove_listener(self, callback: FrameListener) -> None:
-        with self._lock:
-            if callback in self._listeners:
-                self._listeners.remove(callback)
 
     # -- cache -------------------------------------------------------------------------------------------------
     def is_cached(self, index: int) -> bool:
@@ -324,22 +307,7 @@ class Stack:
                 raise
             return arr
         finally:
-            with self._lock:
-                self._pending.pop(index, None)
-                listeners = list(self._listeners)
-            for cb in listeners:
-                try:
-                    cb(self, index)
-                except Exception:  # noqa: BLE001 - a listener must not kill the decoder thread
-                    log.exception("frame listener failed")
-
-    def _submit(self, index: int) -> Future:
-        with self._lock:
-            fut = self._pending.get(index)
-            if fut is None:
-                fut = self._executor.submit(self._job, index)
-                self._pending[index] = fut
-            return fut
+            self._finish(index)
 
     # -- access ------------------------------------------------------------------------------------------------
     def frame(self, index: int) -> np.ndarray | None:
@@ -350,11 +318,6 @@ class Stack:
         if arr is None and index not in self._errors and not self._closed:
             self._submit(index)
         return arr
-
-    def frame_error(self, index: int) -> Exception | None:
-        """The error that stopped frame ``index`` from decoding, if any."""
-        with self._lock:
-            return self._errors.get(index)
 
     def get_frame(self, index: int, timeout: float | None = None) -> np.ndarray:
         """Frame ``index``, decoding it if needed (blocking). Raises DecodeError / TimeoutError."""
@@ -423,19 +386,15 @@ class Stack:
 
     def close(self) -> None:
         """Drop the cache and stop an executor this stack owns."""
-        self._closed = True
         with self._lock:
-            for fut in self._pending.values():
-                fut.cancel()
-            self._pending.clear()
+            self._stop_jobs()
             self._lru.clear()
             self._lru_bytes = 0
             self._volume = None
             self._present = None
         if self._shared is not None:
             self._shared.unregister(self)
-        if self._own_executor:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        self._shutdown_executor()
 
     def __repr__(self) -> str:
         return (f"<Stack {self.description!r} {len(self)}x{self.rows}x{self.columns} {self.photometric} "
