@@ -379,6 +379,9 @@ def extract_attributes(ds: Dataset, transfer_syntax: str | None = None) -> dict[
     if not out.get("SOPInstanceUID") and meta is not None:
         out["SOPInstanceUID"] = text_value(meta, "MediaStorageSOPInstanceUID")
     out["TransferSyntaxUID"] = transfer_syntax or _transfer_syntax(ds)
+    if out.get("SOPClassUID") == KEY_OBJECT_SELECTION:
+        # The document title tells key images ("Of Interest", ...) from rejection notes: the index keeps it.
+        out["DocumentTitle"] = _document_title(ds)
     for key in _REQUIRED_UIDS + ("SOPClassUID",):
         if out.get(key):
             out[key] = out[key].strip().rstrip("\x00")
@@ -388,6 +391,17 @@ def extract_attributes(ds: Dataset, transfer_syntax: str | None = None) -> dict[
             # Not a valid UID (PS3.5 9.1); we still archive it, since the name on disk is hashed.
             out.setdefault("_warnings", []).append(f"{key} {value[:70]!r} is not a valid UID")
     return out
+
+
+KEY_OBJECT_SELECTION = "1.2.840.10008.5.1.4.1.1.88.59"
+
+
+def _document_title(ds: Dataset) -> str | None:
+    try:
+        title = ds.get("ConceptNameCodeSequence")
+        return str(title[0].get("CodeValue", "") or "").strip() or None if title else None
+    except Exception:  # noqa: BLE001 - an unreadable title: the KOS is still indexed
+        return None
 
 
 _DEFAULT_ENCODINGS = [Dataset()._character_set]  # no SpecificCharacterSet: the default repertoire

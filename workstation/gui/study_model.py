@@ -35,15 +35,15 @@ COLUMNS = [
     ("received", QtCore.QT_TRANSLATE_NOOP("StudyTableModel", "Received")),
 ]
 KEYS = [c[0] for c in COLUMNS]
-# A study with key images (the index lists a KO series: a Key Object Selection) shows a star before its
-# description, always in view; the cell's tooltip says it.
+# A study with key images (the index's ``key_images``: a Key Object Selection that is not a rejection note) shows a
+# star before its description, always in view; the cell's tooltip says it.
 KEY_IMAGE_COLUMN = KEYS.index("StudyDescription")
 _DECORATION = int(Qt.DecorationRole)
 _STAR: list = []
 
 
 def has_key_images(row: dict[str, Any]) -> bool:
-    return "KO" in (row.get("ModalitiesInStudy") or [])
+    return bool(row.get("key_images"))
 
 
 def star_icon():
