@@ -14,13 +14,14 @@ EXCLUDES = [
     "matplotlib", "tkinter", "IPython", "jupyter_client", "notebook", "pandas", "PIL.ImageQt", "pytest",
     "hypothesis", "sphinx", "docutils", "OpenGL", "pyqtgraph.opengl", "pyqtgraph.examples", "pyqtgraph.jupyter",
     "PyQt5", "PyQt6", "PySide2", "cupy", "h5py", "numba", "setuptools", "pip",
+    # PySide6.QtOpenGL and QtOpenGLWidgets stay: pyqtgraph imports them, and the viewer with it.
     "PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtSql", "PySide6.QtTest",
-    "PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets", "PySide6.QtDBus", "PySide6.QtConcurrent",
+    "PySide6.QtDBus", "PySide6.QtConcurrent",
     "PySide6.QtDesigner", "PySide6.QtHelp", "PySide6.QtPdf", "PySide6.QtXml",
 ]
 # Qt shared libraries, plugins and translations the app never loads (matched as substrings of bundle paths).
 QT_EXCLUDES = [
-    "Qt6Quick", "Qt6Qml", "Qt6Pdf", "Qt6Designer", "Qt6Network", "Qt6Sql", "Qt6Test", "Qt6OpenGLWidgets",
+    "Qt6Quick", "Qt6Qml", "Qt6Pdf", "Qt6Designer", "Qt6Network", "Qt6Sql", "Qt6Test",
     "Qt6VirtualKeyboard", "Qt6Help", "Qt6ShaderTools", "Qt6Concurrent", "qtwebengine", "QtWebEngine",
     "plugins/qmltooling", "plugins/sqldrivers", "plugins/designer", "plugins/networkinformation", "plugins/tls",
     "plugins/virtualkeyboard", "Qt/qml", "libQt6Quick", "libQt6Qml",
@@ -32,8 +33,10 @@ QT_TRANSLATIONS_KEPT = ("_zh_CN", "_en")
 GPL_MARKERS = ["/libjpeg/", "pylibjpeg_libjpeg", "_libjpeg.cpython"]
 # Issue 13 asks 250 MB for the unpacked bundle. Measured without the volume stack (VTK, scipy): 251 MB before
 # highdicom, ~280 MB with it (Pillow, which highdicom imports: 19 MB; its minified tables of the standard: 16 MB;
-# Qt's ICU data alone is 32 MB). The test holds the line at what is reached, so growth shows; the README states it.
-SIZE_LIMIT_MB = 285
+# Qt's ICU data alone is 32 MB), ~290 MB once Qt's OpenGL modules are in (pyqtgraph, hence the viewer, imports
+# them: a bundle without them opened the main window and no study). The test holds the line at what is reached, so
+# growth shows; the README states it.
+SIZE_LIMIT_MB = 295
 
 
 def strip_copies(binaries, folder, prefixes):

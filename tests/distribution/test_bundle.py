@@ -120,16 +120,25 @@ def test_bundle_decodes_like_the_venv(bundle, tmp_path, name, lossless):
         assert (diff <= 2).mean() >= 0.995
 
 
-def test_gui_window_under_xvfb(bundle, tmp_path):
+@pytest.mark.parametrize("what", ["main window", "viewer"])
+def test_gui_window_under_xvfb(bundle, tmp_path, what):
+    """The app starts, and so does the viewer on a series (``workstation FOLDER``): pyqtgraph needs QtOpenGL, which
+    the bundle once left out - the main window started, and every study failed to open."""
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         pytest.skip("Xvfb not installed") if not os.environ.get("CI") else pytest.fail("Xvfb missing in CI")
-    display = f":{200 + os.getpid() % 500}"
+    display = f":{200 + (os.getpid() + (7 if what == 'viewer' else 0)) % 500}"
     server = subprocess.Popen([xvfb, display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    extra = []
+    if what == "viewer":
+        from tests.peers import make_ct_series
+
+        make_ct_series(tmp_path / "ct", 3, rows=32, columns=32)
+        extra = ["view", str(tmp_path / "ct")]
     try:
         time.sleep(1.0)
-        app = subprocess.Popen([str(bundle / "workstation"), "--data-dir", str(tmp_path / "a")],
+        app = subprocess.Popen([str(bundle / "workstation"), "--data-dir", str(tmp_path / "a"), *extra],
                                env=clean_env(DISPLAY=display), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
         try:
@@ -144,7 +153,8 @@ def test_gui_window_under_xvfb(bundle, tmp_path):
                 _out, err = app.communicate()
         assert alive, err
         assert "could not load the Qt platform plugin" not in err and "Traceback" not in err, err
-        assert (tmp_path / "a" / "index.sqlite").exists()  # the main window opened its archive
+        if what == "main window":
+            assert (tmp_path / "a" / "index.sqlite").exists()  # the main window opened its archive
     finally:
         server.terminate()
         server.wait(10)
