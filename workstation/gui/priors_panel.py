@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from shiboken6 import isValid
 from superqt.utils import create_worker
 
 from workstation.gui.core_text import core_text
@@ -120,7 +121,7 @@ class PriorsPanel(QtWidgets.QWidget):
         worker.start()
 
     def _on_error(self, token: int, exc: BaseException) -> None:
-        if token == self._token:
+        if token == self._token and isValid(self.table):
             self._show_empty(self.tr("Priors could not be listed: %s") % exc)
 
     def _show_empty(self, text: str) -> None:
@@ -132,6 +133,8 @@ class PriorsPanel(QtWidgets.QWidget):
     def _on_result(self, token: int, result: Any) -> None:
         if token != self._token:
             return  # an answer for a study the user has left
+        if not isValid(self.table):
+            return  # the window is gone (deleted without a close): the worker's answer comes after it
         self.result = result
         self.table.clear()
         cur = result.current
