@@ -103,8 +103,11 @@ class KeyImages(QtCore.QObject):
         menu.setObjectName("key_images_menu")
         for act in (self.toggle_action, self.open_action, self.note_action, self.save_action):
             menu.addAction(act)
-        help_menu = bar.actions()[-1] if bar.actions() else None
-        bar.insertMenu(help_menu, menu) if help_menu is not None else bar.addMenu(menu)
+        help_menu = bar.actions()[-1] if bar.actions() else None  # before Help, as viewers have it
+        if help_menu is not None:
+            bar.insertMenu(help_menu, menu)
+        else:
+            bar.addMenu(menu)
         win.installEventFilter(self)
         self._watched: "weakref.WeakSet" = weakref.WeakSet()
         for vp in getattr(win, "viewports", []):
