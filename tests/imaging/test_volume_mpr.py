@@ -163,3 +163,32 @@ def test_plane_stack_frames_carry_their_geometry(volume):
             ps.frame(len(ps))
     finally:
         ps.close()
+
+
+def test_plane_stack_drops_the_planes_passed_over(volume):
+    """drop_queued: planes queued but not started are forgotten (except the one kept) and queued again if asked."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workstation.imaging.plane_stack import PlaneStack
+    from workstation.imaging.reslice import plane_for
+
+    gate = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=1)
+    pool.submit(gate.wait, 10)  # the one worker is busy: what follows stays queued
+    ps = PlaneStack(volume, plane_for(volume, "axial"), reslicer=Reslicer(volume, "scipy"), executor=pool)
+    done = []
+    ps.add_listener(lambda stack, index: done.append(index))
+    try:
+        for i in (1, 2, 3, 4):
+            assert ps.frame(i) is None
+        assert ps.drop_queued(keep=3) == 3
+        gate.set()
+        ps.get_frame(3, timeout=10)
+        assert ps.is_cached(3) and not any(ps.is_cached(i) for i in (1, 2, 4))
+        assert ps.frame(1) is None  # asked again: queued again, and delivered
+        assert ps.get_frame(1, timeout=10) is not None
+        assert 2 not in done and 4 not in done
+    finally:
+        ps.close()
+        pool.shutdown()

@@ -253,3 +253,39 @@ def test_the_3d_clip_box_keeps_only_what_lies_inside(mpr, qtbot):
     v3.clip_button.setChecked(False)
     qtbot.waitUntil(lambda: v3._renderer._clip is None and not v3._busy, timeout=30000)
     assert v3.clip is None
+
+
+def test_turned_planes_follow_during_a_continuous_drag(mpr, qtbot):
+    """Regression: the turned planes were rebuilt only once the drag paused for 30 ms (a timer restarted by every
+    mouse event), so they stood still while the reader dragged (0.5 planes a second in bench_mpr)."""
+    m = mpr
+    ax = m.views["axial"]
+    frame, r, c = ax.cursor_mark
+    centre = ax.widget_point((c + 0.5, r + 0.5))
+    view = ax.canvas.viewport()
+    rebuilt = []
+    m.views["coronal"].imageShown.connect(lambda: rebuilt.append(m.planes["coronal"]))
+    qtbot.mousePress(view, Qt.LeftButton, Qt.ControlModifier, (centre + QtCore.QPointF(60, 0)).toPoint())
+    for k in range(1, 41):  # a mouse event every 10 ms, never a pause of 30 ms
+        t = np.radians(2 * k)
+        qtbot.mouseMove(view, (centre + QtCore.QPointF(60 * np.cos(t), 60 * np.sin(t))).toPoint())
+        qtbot.wait(10)
+    during = len({id(p) for p in rebuilt})
+    qtbot.mouseRelease(view, Qt.LeftButton, Qt.ControlModifier, (centre + QtCore.QPointF(0, 60)).toPoint())
+    assert during >= 3, during  # several turned coronal planes shown while the mouse was still moving
+
+
+def test_turning_keeps_the_zoom_and_the_crosshair_on_the_screen(mpr, qtbot):
+    m = mpr
+    cor = m.views["coronal"]
+    cor.state.update(zoom=3.0, pan=(20.0, 15.0))
+    qtbot.wait(50)  # the view applies zoom and pan when it lays out
+    _f, r, c = cor.cursor_mark
+    before = cor.widget_point((c + 0.5, r + 0.5))
+    m.turn("axial", 20.0)
+    qtbot.waitUntil(lambda: not m._turned, timeout=3000)
+    qtbot.wait(50)
+    assert cor.state.zoom == 3.0 and m.planes["coronal"].columns != 48  # a wider plane, turned
+    _f, r, c = cor.cursor_mark
+    after = cor.widget_point((c + 0.5, r + 0.5))
+    assert abs(after.x() - before.x()) < 1.0 and abs(after.y() - before.y()) < 1.0
