@@ -249,3 +249,24 @@ def test_key_images_of_a_study_without_any_says_so(qtbot, main_window, gui_archi
     qtbot.waitUntil(lambda: kwin.viewports[0].message == "This study has no key images.", timeout=10000)
     assert kwin.entries == []
     kwin.close()
+
+
+def test_marks_saved_before_the_documents_were_read_keep_theirs_out_of_ours(qtbot, main_window, gui_archive,
+                                                                          tmp_path):
+    """Closed at once after marking, before the study's documents were read: the save reads them itself, so
+    another system's selection is not copied into ours and its note is kept."""
+    win = main_window
+    study, a, b = _import_study(qtbot, win, tmp_path)
+    image = pydicom.dcmread(gui_archive.instance_path(b[2]), stop_before_pixels=True)
+    foreign = _pydicom_kos(image)
+    gui_archive.store_bytes(encode(foreign), source="test")
+    viewer = _open(qtbot, win, study)
+    ctrl = viewer.key_images
+    ctrl.state.clear()  # as if the reading worker had not answered yet
+    _show(qtbot, viewer, a[0])
+    qtbot.keyClick(viewer.active.canvas, Qt.Key_K)
+    assert ctrl.keys(study) == [(b[2], 0), (a[0], 0)]
+    viewer.close()
+    qtbot.waitUntil(lambda: len(_kos(gui_archive, study)) == 2, timeout=15000)
+    ours = next(r for r in _kos(gui_archive, study) if r["SOPInstanceUID"] != str(foreign.SOPInstanceUID))
+    assert [k.sop_instance_uid for k in read_key_images(ours["path"])] == [a[0]]

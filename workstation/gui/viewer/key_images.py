@@ -74,7 +74,6 @@ class KeyImages(QtCore.QObject):
         self.dirty: set[str] = set()
         self._saving: dict[str, object] = {}
         self._loading: set[str] = set()
-        self._closing = False
         self.toggle_action = QtGui.QAction(self._star_icon(), self.tr("Key image"), win, checkable=True)
         self.toggle_action.setObjectName("key_image")
         self.toggle_action.setShortcut(QtGui.QKeySequence("K"))
@@ -179,8 +178,6 @@ class KeyImages(QtCore.QObject):
             self._status(self.tr("A key object selection could not be read: {0}").format(problem))
         self._refresh()
         self.loaded.emit(study)
-        if self._closing and study in self.dirty:
-            self.save_all()  # marked and closed before our earlier document was known: saved now
 
     def _on_load_error(self, study: str, exc) -> None:
         self._loading.discard(study)
@@ -251,15 +248,11 @@ class KeyImages(QtCore.QObject):
         for study in studies:
             if study in self._saving:
                 continue  # saved again when that one ends (still dirty)
-            if study not in self.state and study in self._loading:
-                continue  # our earlier document is not known yet: saved once it is
             state = self.state.get(study)
-            foreign = set(state.foreign) if state is not None else set()
-            keys = [k for k in self.marks.get(study, []) if k not in foreign]
-            replace = list(state.documents) if state is not None else []
             self.dirty.discard(study)
-            worker = create_worker(save_study, self.archive, study, keys, self.notes.get(study, ""),
-                                   replace=replace)
+            # Not read yet (marked, then closed at once): the worker reads the study's documents first.
+            worker = create_worker(_save, self.archive, study, list(self.marks.get(study, [])),
+                                   self.notes.get(study), state)
             self._saving[study] = worker
             worker.returned.connect(partial(_call, weakref.ref(self), "_on_saved", study))
             worker.errored.connect(partial(_call, weakref.ref(self), "_on_save_error", study))
@@ -282,8 +275,6 @@ class KeyImages(QtCore.QObject):
         self._status(self.tr("The key images could not be saved: {0}").format(exc))
 
     def eventFilter(self, obj, ev) -> bool:
-        if ev.type() == QtCore.QEvent.Close:
-            self._closing = True
         if ev.type() in (QtCore.QEvent.Close, QtCore.QEvent.WindowDeactivate) and self.dirty:
             self.save_all()
         return False
@@ -377,6 +368,16 @@ def _call(ref, method: str, *args) -> None:
     obj = ref()
     if obj is not None and isValid(obj):
         getattr(obj, method)(*args)
+
+
+def _save(archive, study: str, marks: list[Key], note: str | None, state: StudyKeys | None) -> str | None:
+    """Save the reader's marks of ``study`` as our KOS (worker): other systems' selections are theirs, not copied
+    into ours; ``note`` None keeps the note saved before."""
+    if state is None:
+        state = load_study(archive, study)
+    foreign = set(state.foreign)
+    return save_study(archive, study, [k for k in marks if k not in foreign],
+                      state.note if note is None else note, replace=state.documents)
 
 
 def _build(archive, keys, executor, budget):
