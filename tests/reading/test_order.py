@@ -74,3 +74,22 @@ def test_without_usable_numbers_the_index_does_not_know_the_first_image():
 def test_a_multiframe_file_counts_its_frames():
     files = series_files([_row("/cine.dcm", 1, frames=40)])
     assert files.first_known and files.count == 40
+
+
+def _placed(path, z, number=None, orientation=(1, 0, 0, 0, 1, 0)):
+    r = _row(path, number)
+    r["ImagePositionPatient"], r["ImageOrientationPatient"] = (-100.0, -100.0, z), orientation
+    return r
+
+
+def test_without_usable_numbers_the_index_geometry_names_the_first_image():
+    """No InstanceNumbers (or repeated ones): the index's positions give the first image in anatomical order -
+    axial from the head down - so the viewer shows it at once instead of "Loading…"."""
+    for numbers in ([None] * 4, [1, 1, 1, 1]):
+        rows = [_placed(f"/{k}.dcm", z, n) for k, (z, n) in enumerate(zip([10.0, 40.0, 20.0, 30.0], numbers))]
+        rows.append(_placed("/scout.dcm", 0.0, orientation=(0, 1, 0, 0, 0, -1)))  # a localizer: another plane
+        files = series_files(rows)
+        assert files.first_known and files[0] == "/1.dcm" and files.count == 4, numbers
+    # Rows indexed before the geometry was kept: unknown, as before.
+    rows = [_row(f"/{k}.dcm", None) for k in range(3)]
+    assert not series_files(rows).first_known

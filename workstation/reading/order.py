@@ -73,10 +73,11 @@ def series_files(rows: Sequence[dict]) -> SeriesFiles:
     """Order one series' instance rows (archive index: ``path``, ``InstanceNumber``, ``Rows``, ``Columns``,
     ``NumberOfFrames``) so that its first path is the image the viewer shows first, when the index says which.
 
-    The first image belongs to the series' main stack, approximated by the most common image size; with usable
-    InstanceNumbers it is the lowest one (see :func:`reading_order`). Otherwise the order is the index's and
-    ``first_known`` is False: the viewer then shows nothing until the sorted stack is built (sorting by position
-    would need ImagePositionPatient/ImageOrientationPatient in the index).
+    The first image belongs to the series' main stack, approximated by the most common image size (and, without
+    usable numbers, orientation); with usable InstanceNumbers it is the lowest one, without them the first in
+    anatomical order from the index's ImagePositionPatient/ImageOrientationPatient (see :func:`reading_order`).
+    When the index has neither, the order is the index's and ``first_known`` is False: the viewer then shows
+    nothing until the sorted stack is built.
     """
     rows = list(rows)
     out = SeriesFiles(r["path"] for r in rows)
@@ -89,8 +90,11 @@ def series_files(rows: Sequence[dict]) -> SeriesFiles:
     size = max(sizes, key=lambda s: sizes[s])
     main = [r for r in images if (r["Rows"], r["Columns"]) == size]
     if not instance_numbers_usable([r.get("InstanceNumber") for r in images]):
-        return out
-    first = min(main, key=lambda r: int(r["InstanceNumber"]))
+        first, main = _first_by_position(main)
+        if first is None:
+            return out
+    else:
+        first = min(main, key=lambda r: int(r["InstanceNumber"]))
     frames = int(first.get("NumberOfFrames") or 1)
     rest = sorted((r for r in rows if r is not first),
                   key=lambda r: (r.get("InstanceNumber") is None, r.get("InstanceNumber") or 0, r["path"]))
@@ -98,6 +102,23 @@ def series_files(rows: Sequence[dict]) -> SeriesFiles:
     out.first_known = True
     out.count = frames if frames > 1 else len(main)
     return out
+
+
+def _first_by_position(main: list[dict]) -> tuple[dict | None, list[dict]]:
+    """The first image in anatomical order of the rows of the dominant orientation, from the index's geometry
+    (rows indexed before it was kept have none: then None). Also returns the rows of that stack."""
+    if not main or any(r.get("ImagePositionPatient") is None or r.get("ImageOrientationPatient") is None
+                       or int(r.get("NumberOfFrames") or 1) > 1 for r in main):
+        return None, main
+    groups: dict[tuple, list[dict]] = {}
+    for r in main:
+        groups.setdefault(tuple(round(float(v), 3) + 0.0 for v in r["ImageOrientationPatient"]), []).append(r)
+    orientation, stack = max(groups.items(), key=lambda kv: len(kv[1]))
+    row, col = orientation[:3], orientation[3:]
+    normal = (row[1] * col[2] - row[2] * col[1], row[2] * col[0] - row[0] * col[2], row[0] * col[1] - row[1] * col[0])
+    order = reading_order([r.get("InstanceNumber") for r in stack], [r["ImagePositionPatient"] for r in stack],
+                          normal, [r["path"] for r in stack])
+    return stack[order[0]], stack
 
 
 __all__ = ["SeriesFiles", "instance_numbers_usable", "reading_order", "series_files"]

@@ -74,3 +74,39 @@ def test_the_first_image_known_from_the_index_shows_at_once_and_stays(open_viewe
     assert {path for _n, path in shown} == {paths[0]}  # the same image throughout: nothing flashed
     assert len(vp.stack) == 30 and vp.image_number_text() == "Im 1/30 (#1)"
     win.close()
+
+
+def test_a_series_without_instance_numbers_opens_from_the_index_at_its_top_slice(tmp_path, shown, qtbot,
+                                                                                  monkeypatch):
+    """No InstanceNumbers: the archive index's positions name the top slice, shown at once (no "Loading…") and kept
+    when the sorted stack takes over; before, the viewer showed nothing until every header was read."""
+    from workstation.archive import Archive
+    from workstation.config import Settings
+    from workstation.gui import operations as ops
+    from workstation.gui.viewer.window import ViewerWindow
+
+    paths = write_ct_series(tmp_path / "s", 30)
+    for p in paths:
+        ds = pydicom.dcmread(p)
+        del ds.InstanceNumber
+        ds.save_as(p)
+    top = max(paths, key=lambda p: float(pydicom.dcmread(p, stop_before_pixels=True).ImagePositionPatient[2]))
+    settings = Settings(data_dir=tmp_path / "d", path=tmp_path / "d" / "settings.toml", bind="127.0.0.1")
+    archive = Archive.open(settings)
+    try:
+        archive.import_paths(paths)
+        groups = ops.series_groups(archive, archive.query("study")[0]["StudyInstanceUID"], None)
+        stored = archive.query("instance", {"SOPInstanceUID": pydicom.dcmread(top).SOPInstanceUID})[0]["path"]
+    finally:
+        archive.close()
+    assert groups[0].first_known and groups[0][0] == stored
+    messages = []
+    real = StackViewport.show_message
+    monkeypatch.setattr(StackViewport, "show_message",
+                        lambda self, text, *a, **k: (messages.append(text), real(self, text, *a, **k)))
+    win = ViewerWindow(groups)
+    win.show()
+    qtbot.waitUntil(lambda: win.is_loaded and win.viewports[0].current_array() is not None, timeout=15000)
+    assert shown[0][1] == stored and {path for _n, path in shown} == {stored}  # the top slice throughout
+    assert not [m for m in messages if m]  # never "Loading…"
+    win.close()
