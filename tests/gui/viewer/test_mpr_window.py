@@ -289,3 +289,37 @@ def test_turning_keeps_the_zoom_and_the_crosshair_on_the_screen(mpr, qtbot):
     _f, r, c = cor.cursor_mark
     after = cor.widget_point((c + 0.5, r + 0.5))
     assert abs(after.x() - before.x()) < 1.0 and abs(after.y() - before.y()) < 1.0
+
+
+def test_upsampled_preview_pixels_sit_where_the_coarse_samples_are():
+    from workstation.gui.mpr.preview import upsample
+
+    rows, cols = 9, 7
+    coarse = (np.arange(5)[:, None] * 2 * 100 + np.arange(4)[None, :] * 2).astype(np.float32)  # value = 100r + c
+    full = upsample(coarse, rows, cols)
+    assert full.shape == (rows, cols)
+    r, c = np.mgrid[0:rows, 0:cols]
+    assert (np.abs(full // 100 - r) <= 1).all() and (np.abs(full % 100 - c) <= 1).all()
+    assert (full[::2, ::2] == coarse[:, :4]).all()  # every coarse sample on its own full pixel
+
+
+def test_a_slab_drag_shows_half_resolution_previews_then_the_full_plane(mpr, qtbot):
+    m = mpr
+    m.mode_box.setCurrentIndex(m.mode_box.findData("mip"))
+    m.slab_box.setValue(10.0)
+    cor = m.views["coronal"]
+    qtbot.waitUntil(lambda: cor.stack.slab_mm == 10.0 and cor.current_array() is not None, timeout=10000)
+    m.start_preview()
+    m.state.set_point(np.array(SPHERE.centre) + np.array([0.0, 4.5, 0.0]))  # the coronal plane moves (3 steps)
+    qtbot.waitUntil(lambda: cor.current_array() is not None, timeout=10000)
+    ps, frame = m.planes["coronal"], cor.state.frame
+    assert ps.is_preview(frame)
+    shown = cor.current_array()
+    preview = shown.copy()
+    full = ps.reslicer.reslice(ps.plane(frame), 10.0, "mip")
+    assert preview.shape == full.shape and not np.array_equal(preview, full)
+    assert np.abs(preview - full).mean() < 0.1 * np.abs(full - full.mean()).mean()  # the same picture, coarser
+    m.end_preview()
+    qtbot.waitUntil(lambda: cor.current_array() is not None and cor.current_array() is not shown, timeout=10000)
+    assert not ps.is_preview(frame) and cor.state.frame == frame
+    assert np.array_equal(cor.current_array(), full)  # after the drag: the full-resolution plane

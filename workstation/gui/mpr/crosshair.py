@@ -2,7 +2,8 @@
 
 A click or drag moves the crosshair point (the viewport emits ``cursorPicked`` with the image point, as the 3D
 cursor's Shift+click does); Ctrl+drag turns the other planes about this plane's normal through the crosshair,
-by the angle the pointer sweeps around it (``viewport.on_axis_drag(degrees)``).
+by the angle the pointer sweeps around it (``viewport.on_axis_drag(degrees)``). The press and the release call
+``viewport.on_drag_start()``/``on_drag_end()`` when set (the MPR window's half-resolution previews).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class CrosshairTool(ia.Tool):
     wants_press = True  # a click alone moves the crosshair (other non-drawing tools act on drags only)
 
     def press(self, ix, pos):
+        _hook(ix.vp, "on_drag_start")
         ix.turning = _ctrl() and callable(getattr(ix.vp, "on_axis_drag", None))
         if not ix.turning:
             ix.vp.cursorPicked.emit(ix.vp.image_point(pos))
@@ -51,6 +53,14 @@ class CrosshairTool(ia.Tool):
 
     def release(self, ix, start, pos, moved):
         ix.turning = False
+        _hook(ix.vp, "on_drag_end")
+
+
+def _hook(vp, name: str) -> None:
+    """The MPR window's ``on_drag_start``/``on_drag_end`` (previews while the button is down), when it set one."""
+    hook = getattr(vp, name, None)
+    if callable(hook):
+        hook()
 
 
 def register_crosshair_tool() -> None:
