@@ -136,6 +136,7 @@ class ArchiveIngest:
         self.duplicates = 0
         self.failed = 0
         self.errors: list[str] = []
+        self.repaired: list[str] = []  # what was repaired on the way in, one line per instance (as the Store SCP)
         self.syncs = 0
         self._batch: list[tuple[Any, Path, bool]] = []  # (InstanceRecord, path, a row existed before)
         self._batch_started = 0.0
@@ -233,6 +234,7 @@ class ArchiveIngest:
         from workstation.archive.index import InstanceRecord
 
         header = self._parse(data)
+        data, header = self._repaired(data, header)
         sop_uid = header.sop_instance_uid
         existed = self._exists(sop_uid)
         if existed and not self.overwrite:
@@ -242,6 +244,24 @@ class ArchiveIngest:
         path = self._write(sop_uid, data)
         self._add(InstanceRecord(header.attributes, len(data)), path, existed)
         return "staged"
+
+    def _repaired(self, data: bytes, header: Any) -> tuple[bytes, Any]:
+        """A data set lacking its SOP Instance/Class UID (only the file meta, built from the C-STORE request, has
+        them) is repaired as the Store SCP and copy import repair it: stored as it was, it could not be sent on."""
+        if not getattr(header, "from_meta", None):
+            return data, header
+        from workstation.archive import InvalidInstance
+        from workstation.archive.repair import repair
+        from workstation.dicom.header import Unusable
+
+        try:
+            data, header, note = repair(data, header, self.source or "<received>")
+        except Unusable as exc:
+            raise InvalidInstance(str(exc)) from None
+        log.warning("retrieved instance %s %s", header.sop_instance_uid, note)
+        with self._lock:
+            self.repaired.append(f"{header.sop_instance_uid}: {note}")
+        return data, header
 
     def _failed(self, text: str) -> None:
         log.warning("could not archive a retrieved instance: %s", text)
@@ -320,6 +340,9 @@ class ArchiveIngest:
                 if header.sop_instance_uid != sop_uid:
                     raise ValueError(f"its SOP Instance UID {header.sop_instance_uid} is not its file meta's "
                                      f"{sop_uid}")
+                if header.from_meta:  # written as received: the repaired file replaces it under the same name
+                    data, header = self._repaired(data, header)
+                    path = self._write(sop_uid, data)
             except Exception as exc:  # noqa: BLE001 - counted and reported; the next ones still come
                 if not existed:
                     _unlink(path)

@@ -152,6 +152,7 @@ class RetrieveResult:
     received: int = 0  # instances we stored (C-GET; C-MOVE when the caller counts what arrives)
     duplicates: int = 0  # of ``received``: already in the archive (``store`` returned status "duplicate")
     store_errors: list[str] = field(default_factory=list)  # C-GET: local storage failures
+    repaired: list[str] = field(default_factory=list)  # C-GET: instances repaired on the way in (one line each)
     failed_uids: list[str] = field(default_factory=list)
     cancelled: bool = False
     message: str = ""
@@ -177,6 +178,8 @@ class RetrieveResult:
         text += f" from {self.node}"
         if self.duplicates:
             text += f" ({self.duplicates} already in the archive)"
+        if self.repaired:
+            text += f" ({len(self.repaired)} repaired: SOP UIDs only in the file meta written into the data set)"
         if self.cancelled:
             text += " (cancelled)"
         if self.message and not self.ok:
@@ -477,6 +480,7 @@ def retrieve(
                 result.duplicates += ingest.duplicates
                 result.failed += ingest.failed
                 result.store_errors.extend(ingest.errors)
+                result.repaired.extend(ingest.repaired)
             if ingest.failed:
                 result.message += (f"; {ingest.failed} could not be made durable here: {ingest.errors[0]}"
                                    if result.message else ingest.errors[0])
