@@ -74,7 +74,8 @@ class MPRWindow(QtWidgets.QMainWindow):
         self.error = ""
         self._syncing = False
         self._closed = False
-        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mpr-reslice")
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mpr-reslice",
+                                            initializer=lower_thread_priority)
         self._rebuild_timer = QtCore.QTimer(self, singleShot=True, interval=15)
         self._rebuild_timer.timeout.connect(self._rebuild_turned)
         self._turned: set[str] = set()
@@ -425,6 +426,19 @@ class MPRWindow(QtWidgets.QMainWindow):
             except Exception:  # noqa: BLE001
                 pass
         super().closeEvent(ev)
+
+
+def lower_thread_priority(niceness: int = 5) -> None:
+    """Run the calling worker thread at a lower CPU priority (Linux: threads have their own nice value; the threads
+    it starts inherit it). On two cores, two reslice workers (and VTK's own threads) left the GUI thread runnable
+    but not scheduled for 30 ms at a time while the crosshair was dragged (bench_mpr --trace)."""
+    import os
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the default priority
+        pass
 
 
 def _prefetch_unless_dragging(stack, index: int, direction: int = 1, count: int | None = None) -> None:
