@@ -74,8 +74,10 @@ class MPRWindow(QtWidgets.QMainWindow):
         self.error = ""
         self._syncing = False
         self._closed = False
-        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mpr-reslice",
-                                            initializer=lower_thread_priority)
+        # One reslice thread per plane: a plane's newest request never waits behind another plane's (with one
+        # shared pool the sagittal slab previews came at half the coronal's rate, bench_mpr).
+        self._executors = {view: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mpr-{view}",
+                                                    initializer=lower_thread_priority) for view in VIEWS}
         self._rebuild_timer = QtCore.QTimer(self, singleShot=True, interval=15)
         self._rebuild_timer.timeout.connect(self._rebuild_turned)
         self._turned: set[str] = set()
@@ -204,7 +206,7 @@ class MPRWindow(QtWidgets.QMainWindow):
         from workstation.gui.mpr.preview import PreviewPlaneStack
 
         st = self.state
-        new = PreviewPlaneStack(self.volume, st.plane(view), slab_mm=st.slab_mm, mode=st.mode, executor=self._executor,
+        new = PreviewPlaneStack(self.volume, st.plane(view), slab_mm=st.slab_mm, mode=st.mode, executor=self._executors[view],
                          description=self.tr(VIEW_NAMES[view]))
         new.prefetch = partial(_prefetch_unless_dragging, new)
         new.preview = self._previewing()
@@ -418,7 +420,8 @@ class MPRWindow(QtWidgets.QMainWindow):
         self.state = None
         self.volume = None
         self.plan = None
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        for executor in self._executors.values():
+            executor.shutdown(wait=False, cancel_futures=True)
         for worker in (self._worker, self._phase_worker):
             try:
                 if worker is not None:
