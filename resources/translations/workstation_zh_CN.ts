@@ -1576,6 +1576,10 @@ min {3:.0f}  max {4:.0f}
         <translation>既往 %1</translation>
     </message>
     <message>
+        <source>US region</source>
+        <translation>超声区域</translation>
+    </message>
+    <message>
         <source>Image %1 cannot be displayed.</source>
         <translation>图像 %1 无法显示。</translation>
     </message>

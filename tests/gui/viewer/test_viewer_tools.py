@@ -305,3 +305,51 @@ def test_actions_for_the_menu_bar(open_viewer, ct_series):
     acts["tool.cobb"].trigger()
     assert all(v.state.tool == "cobb" for v in win.viewports) and acts["tool.cobb"].isChecked()
     assert acts["tool.distance"] is win.tool_actions["distance"]  # the tool bar's own action, not a twin
+
+
+# -- the scale bar uses the measurements' calibration --------------------------------------------------------------
+def _bar_mm_per_image_pixel(vp):
+    from workstation.gui.viewer.overlay import scale_bar
+
+    mm, px = scale_bar(vp)
+    return mm / (px / vp.effective_zoom())  # mm per image column
+
+
+def test_the_scale_bar_of_an_ultrasound_image_uses_its_regions(open_viewer, tmp_path):
+    # Old code: no PixelSpacing, so no bar at all, although the regions give 0.1 mm per pixel.
+    from workstation.gui.viewer.overlay import scale_bar_label
+
+    win = open_viewer([str(write_us(tmp_path / "us.dcm"))])
+    vp = win.active
+    assert _bar_mm_per_image_pixel(vp) == pytest.approx(0.1)
+    from workstation.gui.viewer.overlay import scale_bar
+
+    mm, _px = scale_bar(vp)
+    assert scale_bar_label(vp, mm) == f"{mm:g} mm (US region)"
+
+
+@pytest.mark.parametrize("kwargs, spacing, expect", [
+    ({"imager": (0.1, 0.1)}, 0.1, "at detector"),
+    ({"imager": (0.125, 0.125), "ermf": 1.25}, 0.1, "magnification corrected ÷1.25"),
+])
+def test_the_scale_bar_of_a_projection_says_on_which_plane(open_viewer, tmp_path, kwargs, spacing, expect):
+    # Old code: the bar used the geometry's spacing and said plain "mm" - at the detector it is not the patient.
+    from workstation.gui.viewer.overlay import scale_bar, scale_bar_label
+
+    win = open_viewer([str(write_projection(tmp_path / "dx.dcm", "DX", **kwargs))])
+    vp = win.active
+    assert _bar_mm_per_image_pixel(vp) == pytest.approx(spacing)
+    mm, _px = scale_bar(vp)
+    assert scale_bar_label(vp, mm) == f"{mm:g} mm ({expect})"
+
+
+def test_the_scale_bar_follows_a_manual_calibration_and_hides_without_one(open_viewer, tmp_path, monkeypatch):
+    from workstation.gui.viewer.overlay import scale_bar, scale_bar_label
+
+    win = open_viewer([str(write_unspaced(tmp_path / "a.dcm", bar_px=80))])
+    vp = win.active
+    assert scale_bar(vp) is None  # no calibration: no bar (never a bar in pixels passed off as mm)
+    annotations.set_manual_calibration(vp, (10.0, 20.0), (50.0, 20.0), 20.0)  # 40 px = 20 mm
+    assert _bar_mm_per_image_pixel(vp) == pytest.approx(0.5)
+    mm, _px = scale_bar(vp)
+    assert scale_bar_label(vp, mm) == f"{mm:g} mm (manual calibration)"

@@ -211,18 +211,51 @@ def orientation_texts(vp) -> dict[str, str] | None:
     return edge_letters(geo.image_orientation, st.rotation, st.flip_h, st.flip_v)
 
 
-def scale_bar(vp) -> tuple[float, float] | None:
-    """(length in mm, length in screen pixels) of the scale bar, or None without pixel spacing."""
-    sp = vp.spacing()
-    if not sp:
+def bar_scale(vp):
+    """The calibration the scale bar uses - the one measurements use (imaging/calibration.py): a manual
+    calibration, else the image's spacing (patient, at detector, magnification corrected, calibrated), else the
+    ultrasound regions' when they agree - or None (no bar) where it is unknown or differs across the image."""
+    from workstation.gui.viewer.annotations import calibration_of
+    from workstation.imaging import calibration as cal
+
+    c = calibration_of(vp)
+    if c is None:
         return None
-    px_per_mm = vp.effective_zoom() / sp[1]
+    if c.manual is not None and c.manual.spacing is not None:
+        return c.manual
+    if c.base.spacing is not None:
+        return c.base
+    spacing = c.display_spacing
+    if spacing is None:
+        return None
+    region = next((r for r in c.regions if r.spatial), None)
+    return cal.Scale(cal.US_REGION, spacing=spacing, region=region)
+
+
+def scale_bar(vp) -> tuple[float, float] | None:
+    """(length in mm, length in screen pixels) of the scale bar, or None without a usable calibration."""
+    s = bar_scale(vp)
+    if s is None or not s.spacing:
+        return None
+    px_per_mm = vp.effective_zoom() / float(s.spacing[1])  # the zoom is screen pixels per image column
     target = vp.canvas.width() / 5.0
     best = NICE_MM[0]
     for mm in NICE_MM:
         if mm * px_per_mm <= target:
             best = mm
     return float(best), best * px_per_mm
+
+
+def scale_bar_label(vp, mm: float) -> str:
+    """"10 mm", or with what it is calibrated at when that is not the patient ("10 mm at detector")."""
+    from workstation.gui.viewer.annotations import _qualifier
+    from workstation.imaging import calibration as cal
+
+    s = bar_scale(vp)
+    q = ""
+    if s is not None:
+        q = QtCore.QCoreApplication.translate("Overlay", "US region") if s.source == cal.US_REGION else _qualifier(s)
+    return f"{mm:g} mm ({q})" if q else f"{mm:g} mm"
 
 
 def frame_error_text(vp) -> str:
@@ -288,7 +321,8 @@ def paint_overlay(vp, p: QtGui.QPainter, annotations: bool) -> None:
         mm, px = bar
         y = h - 34
         x0 = (w - px) / 2
-        label_w = fm.horizontalAdvance(f"{mm:g} mm")
+        label = scale_bar_label(vp, mm)
+        label_w = fm.horizontalAdvance(label)
         left, right = min(x0, (w - label_w) / 2), max(x0 + px, (w + label_w) / 2)
         if left - 6 < m + bl_w or right + 6 > w - m - br_w:
             y = h - m - max(bl_h, br_h) - 10  # the corner texts reach the middle: put the bar above them
@@ -297,7 +331,7 @@ def paint_overlay(vp, p: QtGui.QPainter, annotations: bool) -> None:
         p.drawLine(QtCore.QPointF(x0, y), QtCore.QPointF(x0 + px, y))
         for x in (x0, x0 + px):
             p.drawLine(QtCore.QPointF(x, y - 4), QtCore.QPointF(x, y + 4))
-        _text(p, QtCore.QRectF(x0 - 40, y - 18, px + 80, 14), Qt.AlignHCenter | Qt.AlignBottom, f"{mm:g} mm")
+        _text(p, QtCore.QRectF(x0 - 80, y - 18, px + 160, 14), Qt.AlignHCenter | Qt.AlignBottom, label)
 
 
 def _paint_measurements(vp, p: QtGui.QPainter) -> None:
@@ -309,5 +343,5 @@ def measurement_label(vp, m: Measurement) -> str:
     return label_text(vp, m)
 
 
-__all__ = ["corner_texts", "frame_error_text", "orientation_texts", "paint_overlay", "scale_bar", "study_badge",
+__all__ = ["corner_texts", "frame_error_text", "orientation_texts", "paint_overlay", "scale_bar", "scale_bar_label", "study_badge",
            "measurement_label", "math"]
