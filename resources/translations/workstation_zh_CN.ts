@@ -281,6 +281,114 @@ Import files or a folder (File ▸ Import files… Ctrl+O, Import folder… Ctrl
         <translation>检查 %1 不在存档中</translation>
     </message>
     <message>
+        <source>no images</source>
+        <translation>没有图像</translation>
+    </message>
+    <message>
+        <source>%1 series mixed; a volume is made of one</source>
+        <translation>混有 %1 个序列；容积只能由一个序列构成</translation>
+    </message>
+    <message>
+        <source>localizer images mixed in (%1 of %2 images)</source>
+        <translation>混有定位像（%2 幅图像中有 %1 幅）</translation>
+    </message>
+    <message>
+        <source>mixed image sizes (%1)</source>
+        <translation>图像尺寸不一致（%1）</translation>
+    </message>
+    <message>
+        <source>images not parallel (%1 different orientations)</source>
+        <translation>图像互不平行（%1 种不同方向）</translation>
+    </message>
+    <message>
+        <source>images from several frames of reference</source>
+        <translation>图像来自多个参考坐标系</translation>
+    </message>
+    <message>
+        <source>the images form %1 separate stacks</source>
+        <translation>图像构成 %1 个互相独立的图像堆栈</translation>
+    </message>
+    <message>
+        <source>too few images (%1; a volume needs at least %2)</source>
+        <translation>图像太少（%1 幅；容积至少需要 %2 幅）</translation>
+    </message>
+    <message>
+        <source>color images are not reconstructed</source>
+        <translation>彩色图像不做重建</translation>
+    </message>
+    <message>
+        <source>%1 of %2 images have no ImagePositionPatient</source>
+        <translation>%2 幅图像中有 %1 幅没有 ImagePositionPatient（图像位置）</translation>
+    </message>
+    <message>
+        <source>images without ImageOrientationPatient</source>
+        <translation>图像没有 ImageOrientationPatient（图像方向）</translation>
+    </message>
+    <message>
+        <source>images without PixelSpacing</source>
+        <translation>图像没有 PixelSpacing（像素间距）</translation>
+    </message>
+    <message>
+        <source>localizer images</source>
+        <translation>定位像</translation>
+    </message>
+    <message>
+        <source>image orientation is not a pair of perpendicular directions</source>
+        <translation>图像方向不是一对互相垂直的方向</translation>
+    </message>
+    <message>
+        <source>images not parallel</source>
+        <translation>图像互不平行</translation>
+    </message>
+    <message>
+        <source>PixelSpacing is not a positive size</source>
+        <translation>PixelSpacing（像素间距）不是正值</translation>
+    </message>
+    <message>
+        <source>pixel spacing differs between images</source>
+        <translation>各图像的像素间距不同</translation>
+    </message>
+    <message>
+        <source>rescale slope/intercept differs between images</source>
+        <translation>各图像的重标斜率/截距不同</translation>
+    </message>
+    <message>
+        <source>too few images per time point (%1)</source>
+        <translation>每个时相的图像太少（%1 幅）</translation>
+    </message>
+    <message>
+        <source>gantry tilt %1°, resampled</source>
+        <translation>机架倾斜 %1°，已重采样</translation>
+    </message>
+    <message>
+        <source>slices shifted within their plane, resampled</source>
+        <translation>层面在其平面内有偏移，已重采样</translation>
+    </message>
+    <message>
+        <source>uneven slice spacing (%1–%2 mm), resampled to %3 mm</source>
+        <translation>层间距不均匀（%1–%2 mm），已重采样为 %3 mm</translation>
+    </message>
+    <message>
+        <source>several images per position (%1 of %2 positions) and no time point tells them apart</source>
+        <translation>同一位置有多幅图像（%2 个位置中的 %1 个），且没有时相信息可区分它们</translation>
+    </message>
+    <message>
+        <source>no time point %1 (the series has %2)</source>
+        <translation>没有时相 %1（该序列共有 %2 个）</translation>
+    </message>
+    <message>
+        <source>the volume needs %1 MiB, more than the memory budget (%2 MiB; raise memory_budget_fraction in the settings)</source>
+        <translation>容积需要 %1 MiB，超出内存预算（%2 MiB；请在设置中提高 memory_budget_fraction）</translation>
+    </message>
+    <message>
+        <source>the series (%1 MiB) does not fit the frame cache&apos;s memory budget (%2 MiB; raise memory_budget_fraction in the settings)</source>
+        <translation>该序列（%1 MiB）超出帧缓存的内存预算（%2 MiB；请在设置中提高 memory_budget_fraction）</translation>
+    </message>
+    <message>
+        <source>time point %1 of %2</source>
+        <translation>时相 %1/%2</translation>
+    </message>
+    <message>
         <source>Connection refused</source>
         <translation>连接被拒绝</translation>
     </message>

@@ -323,3 +323,66 @@ def test_a_slab_drag_shows_half_resolution_previews_then_the_full_plane(mpr, qtb
     qtbot.waitUntil(lambda: cor.current_array() is not None and cor.current_array() is not shown, timeout=10000)
     assert not ps.is_preview(frame) and cor.state.frame == frame
     assert np.array_equal(cor.current_array(), full)  # after the drag: the full-resolution plane
+
+
+def volume_messages(tmp_path) -> dict[str, str]:
+    """name -> a message the real volume code gives (refusals and what it did to a series)."""
+    from workstation import imaging
+    from workstation.imaging import MemoryBudget
+    from workstation.imaging.volume import NotReconstructable, build_volume, check_series, plan_volume
+
+    def refusal(stacks, phase=0):
+        try:
+            build_volume(plan_volume(check_series(stacks)), phase)
+        except NotReconstructable as exc:
+            return str(exc)
+        raise AssertionError("not refused")
+
+    out = {}
+    out["too few"] = refusal(imaging.open_series(ph.write_series(
+        tmp_path / "few", ph.stack_positions((0, 0, 0), (0, 0, 2), 2), rows=16, cols=16)))
+    regular = sorted(ph.regular(tmp_path / "ax", n=12, rows=16, cols=16))
+    out["budget"] = refusal(imaging.open_series(regular, memory_budget=MemoryBudget(1000)))
+    out["no time point"] = refusal(imaging.open_series(regular), phase=3)
+    out["same positions"] = refusal(imaging.open_series(sorted(ph.write_series(
+        tmp_path / "dup", ph.stack_positions((0, 0, 0), (0, 0, 2), 6) * 2, rows=16, cols=16))))
+    out["tilt"] = plan_volume(check_series(imaging.open_series(sorted(
+        ph.tilted(tmp_path / "tilt", 20, n=12, rows=16, cols=16))))).warnings[0]
+    four = imaging.open_series(sorted(ph.four_d(tmp_path / "4d", ((MOVED,), ph.DEFAULT_SPHERES), n=6)))
+    out["time point"] = build_volume(plan_volume(check_series(four)), 1).warnings[-1]
+    return out
+
+
+def test_volume_messages_are_shown_in_the_users_language(tmp_path, qtbot):
+    from workstation.gui.core_text import core_text, match
+    from workstation.gui.i18n import TRANSLATIONS
+
+    messages = volume_messages(tmp_path)
+    assert messages["tilt"] == "gantry tilt 20.0°, resampled" and messages["time point"] == "time point 2 of 2"
+    unmatched = {k: v for k, v in messages.items() if match(v) is None}
+    assert not unmatched, unmatched  # a reworded core message must get its template again
+    app = QtCore.QCoreApplication.instance()
+    translator = QtCore.QTranslator()
+    assert translator.load("workstation_zh_CN", str(TRANSLATIONS))
+    app.installTranslator(translator)
+    try:
+        shown = {k: core_text(v) for k, v in messages.items()}
+        assert shown["too few"] == "图像太少（2 幅；容积至少需要 3 幅）"
+        assert shown["tilt"] == "机架倾斜 20.0°，已重采样"
+        assert shown["time point"] == "时相 2/2"
+        assert shown["no time point"] == "没有时相 4（该序列共有 1 个）"
+        assert "内存预算" in shown["budget"] and "memory_budget_fraction" in shown["budget"]
+        assert shown["same positions"].startswith("同一位置有多幅图像")
+        # The MPR window says it so: the refusal in Chinese.
+        from workstation import imaging
+        from workstation.gui.mpr.window import MPRWindow
+
+        m = MPRWindow(imaging.open_series(sorted(ph.write_series(
+            tmp_path / "few2", ph.stack_positions((0, 0, 0), (0, 0, 2), 2), rows=16, cols=16))), {})
+        m.show()
+        with qtbot.waitSignal(m.failed, timeout=10000):
+            pass
+        assert "图像太少（2 幅；容积至少需要 3 幅）" in m.message.text()
+        m.close()
+    finally:
+        app.removeTranslator(translator)
