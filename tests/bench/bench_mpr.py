@@ -229,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
             for view, fps in peer.items():
                 note = "(peer: the reslicer alone, full resolution" + ("; the window previews at half)" if slab else ")")
                 report(f"direct_{label}_{view}_fps", fps, note, None)
+        report("window_memory_after_drags_x_raw", round((rss() - base) / raw, 3),
+               "(plus the planes' caches, up to 64 MB each)", None)
         m.reset()
         pump(app, 0.5)
 
