@@ -28,7 +28,9 @@ def add_series(win, groups) -> bool:
     groups = [g for g in groups if g and str(g[0]) not in shown]
     if not groups:
         return False
-    worker = create_worker(win._open_all, groups)
+    from workstation.gui.viewer.window import open_all
+
+    worker = create_worker(open_all, groups, win.executor, win._budget())
     worker.returned.connect(partial(_opened, weakref.ref(win)))
     win._start(worker)
     return True

@@ -173,7 +173,8 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         if self._rest_started or self._closed:
             return
         self._rest_started = True
-        worker = create_worker(self._open_all, self._groups)
+        # Plain values, not the window: a window closed meanwhile is emptied (see _after_delete) under the worker.
+        worker = create_worker(open_all, self._groups, self.executor, self._budget())
         worker.returned.connect(self._on_opened)
         worker.errored.connect(self._on_open_error)
         self._start(worker)
@@ -185,12 +186,6 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         worker.finished.connect(partial(_worker_done, weakref.ref(self), weakref.ref(worker)))
         worker.start()
 
-    def _open_all(self, groups):
-        out = []
-        with gc_paused():
-            for g in groups:
-                out.extend(open_entries(g, executor=self.executor, memory_budget=self._budget()))
-        return out
 
     def _on_quick(self, entries):
         if self._closed:
@@ -470,6 +465,15 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
             self.executor.shutdown(wait=False, cancel_futures=True)
         _WINDOWS.discard(self)
         super().closeEvent(ev)
+
+
+def open_all(groups, executor, memory_budget):
+    """Every group's entries (headers read, stacks sorted): a worker's job, given no window to outlive."""
+    out = []
+    with gc_paused():
+        for g in groups:
+            out.extend(open_entries(g, executor=executor, memory_budget=memory_budget))
+    return out
 
 
 def _weak_method(obj, name: str):
