@@ -47,6 +47,12 @@ def shows_study(win, study_uid: str) -> bool:
     return any(str(e.header.get("StudyInstanceUID", "")) == study_uid for e in getattr(win, "entries", []))
 
 
+def _close(entries) -> None:
+    from workstation.gui.viewer.window import _close_entries
+
+    _close_entries(entries)
+
+
 def _opened(win_ref, entries) -> None:
     win = win_ref()
     if win is None or getattr(win, "_closed", True):
@@ -77,11 +83,3 @@ def _date(entry) -> str:
     d = str(entry.header.get("StudyDate") or "")
     return f"{d[:4]}-{d[4:6]}-{d[6:8]}" if len(d) == 8 and d.isdigit() else d
 
-
-def _close(entries) -> None:
-    for e in entries:
-        if e.stack is not None:
-            try:
-                e.stack.close()
-            except Exception:  # noqa: BLE001 - closing is best effort
-                pass
