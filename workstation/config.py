@@ -151,7 +151,7 @@ class Settings:
     allow_query_from_unknown: bool = False
     check_node_host: bool = False
     require_called_ae_title: bool = False
-    max_associations: int = 64  # above a department's burst; more wait a few seconds (net/server.py)
+    max_associations: int = 64  # above a department's burst; more wait a few seconds (net/scp/server.py)
     acse_timeout: float = 30.0
     dimse_timeout: float = 60.0
     network_timeout: float = 60.0

@@ -110,7 +110,7 @@ def test_store_scp_repairs_a_received_data_set_without_its_uid(settings, archive
     from pynetdicom.sop_class import CTImageStorage
 
     from tests.peers import loopback_server_settings
-    from workstation.net.server import running_server
+    from workstation.net.scp.server import running_server
 
     path = make_ct_series(tmp_path / "in", 1)[0]
     sop, _ = _uids(path)

@@ -110,7 +110,7 @@ def bench_remote(work: Path, prior_images: int, repeat: int) -> None:
                   f"dcmtk findscu asking both in turn (whole processes): {statistics.median(peer) * 1000:.0f} ms")
 
             # Fetch: the prior the rules pick (the 500-image one is the newest CT prior) vs a plain retrieve of it.
-            from workstation.net.scu_retrieve import retrieve
+            from workstation.net.scu.retrieve import retrieve
 
             big_uid = next(p.uid for p in result.priors if p.row.get("NumberOfStudyRelatedInstances") == prior_images)
             fetch, plain = [], []

@@ -100,7 +100,7 @@ def profile_inprocess(files: list[Path], work: Path) -> None:
 
     from workstation.archive import Archive
     from workstation.config import Settings
-    from workstation.net.server import DicomServer
+    from workstation.net.scp.server import DicomServer
 
     data_dir = work / "ws-prof"
     shutil.rmtree(data_dir, ignore_errors=True)
@@ -133,9 +133,9 @@ def bench_find(rows: int = 200_000, per_study: int = 50, queries: int = 30) -> N
 
     from workstation.archive import Archive, InstanceRecord
     from workstation.config import Node, Settings
-    from workstation.net.client import QuerySession
-    from workstation.net.scp_query import QueryHandlers
-    from workstation.net.server import DicomServer
+    from workstation.net.scu.client import QuerySession
+    from workstation.net.scp.query import QueryHandlers
+    from workstation.net.scp.server import DicomServer
 
     server_times: list[float] = []
     original_find = QueryHandlers.find

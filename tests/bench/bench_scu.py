@@ -36,10 +36,10 @@ if str(ROOT) not in sys.path:
 
 from tests.peers import make_ct_series, run_orthanc, run_storescp, run_tool, storescu  # noqa: E402
 from workstation.config import Settings  # noqa: E402
-from workstation.net import client  # noqa: E402
-from workstation.net.client import QuerySession  # noqa: E402
-from workstation.net.scu_retrieve import retrieve  # noqa: E402
-from workstation.net.scu_send import send  # noqa: E402
+from workstation.net.scu import client  # noqa: E402
+from workstation.net.scu.client import QuerySession  # noqa: E402
+from workstation.net.scu.retrieve import retrieve  # noqa: E402
+from workstation.net.scu.send import send  # noqa: E402
 
 
 def _naive_send(settings: Settings, node, paths) -> float:

@@ -13,8 +13,8 @@ from workstation.archive import Archive
 from workstation.config import Settings
 from workstation.dicom.key_objects import study_key_images
 from workstation.dicom.ps_writer import DisplayState, Mark
-from workstation.net.scu_retrieve import retrieve
-from workstation.net.scu_send import send
+from workstation.net.scu.retrieve import retrieve
+from workstation.net.scu.send import send
 from workstation.reading.results import save_key_images, save_presentation_state, study_marks, write_report
 
 pytestmark = pytest.mark.interop

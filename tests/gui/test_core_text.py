@@ -20,9 +20,9 @@ def core_messages(tmp_path) -> dict[str, str]:
     from workstation.archive import Archive
     from workstation.archive.export import export
     from workstation.dicom.header import read_header
-    from workstation.net.client import echo
+    from workstation.net.scu.client import echo
     from workstation.net.nodes import remove_node
-    from workstation.net.server import DicomServer
+    from workstation.net.scp.server import DicomServer
 
     out = {}
     settings = Settings(data_dir=tmp_path / "data", path=tmp_path / "data" / "settings.toml", bind="127.0.0.1",
@@ -108,7 +108,7 @@ def test_nested_reasons_and_unknown_text(chinese):
 def test_the_error_dialog_and_a_failed_job_speak_chinese(qtbot, tmp_path, chinese):
     from workstation.gui.common import show_error
     from workstation.gui.jobs import Job, JobManager
-    from workstation.net.client import echo
+    from workstation.net.scu.client import echo
 
     settings = Settings(data_dir=tmp_path / "d", path=tmp_path / "d" / "settings.toml", bind="127.0.0.1",
                         ae_title=LOCAL_AE)

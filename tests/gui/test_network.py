@@ -79,7 +79,7 @@ def test_retrieve_failure_is_explained(qtbot, main_window, orthanc, tmp_path):
 
 
 def test_cancel_running_retrieve(qtbot, main_window, orthanc, tmp_path, monkeypatch):
-    from workstation.net.scu_ingest import ArchiveIngest
+    from workstation.net.scu.ingest import ArchiveIngest
 
     _seed(orthanc, tmp_path, studies=(("Big^Study", "P9", 150),), rows=256)
     # 10 ms per received instance: the whole C-GET would otherwise end within one progress interval on a quiet

@@ -12,7 +12,7 @@ import pytest
 from tests.data import test_file
 from tests.peers import free_port, make_ct_series, require_tool, run_storescp, run_tool
 from workstation.config import Node
-from workstation.net.server import DicomServer
+from workstation.net.scp.server import DicomServer
 
 pytestmark = pytest.mark.interop
 

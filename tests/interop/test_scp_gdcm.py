@@ -12,7 +12,7 @@ from tests.data import test_file
 from tests.interop.peers_extra import gdcm_find, gdcmscu, require_gdcmscu
 from tests.peers import free_port, loopback_server_settings, make_ct_series
 from workstation.config import Node
-from workstation.net.server import running_server
+from workstation.net.scp.server import running_server
 
 pytestmark = pytest.mark.interop
 

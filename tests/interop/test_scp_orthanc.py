@@ -11,7 +11,7 @@ import pytest
 from tests.peers import LOCAL_AE, make_ct_series, run_orthanc
 from workstation.archive import Archive
 from workstation.config import Node, Settings
-from workstation.net.server import DicomServer
+from workstation.net.scp.server import DicomServer
 
 pytestmark = pytest.mark.interop
 

@@ -20,9 +20,9 @@ from tests.peers import (  # noqa: F401 - fixtures
     storescu,
 )
 from workstation.config import Settings
-from workstation.net.client import NetError, QuerySession, association, echo, find
-from workstation.net.scu_retrieve import retrieve
-from workstation.net.scu_send import send
+from workstation.net.scu.client import NetError, QuerySession, association, echo, find
+from workstation.net.scu.retrieve import retrieve
+from workstation.net.scu.send import send
 
 pytestmark = pytest.mark.interop
 

@@ -20,7 +20,7 @@ from workstation.archive import Archive
 from workstation.cli import main
 from workstation.config import Settings
 from workstation.dicom.header import read_header
-from workstation.net.scu_retrieve import retrieve
+from workstation.net.scu.retrieve import retrieve
 
 pytestmark = pytest.mark.interop
 
@@ -109,7 +109,7 @@ def test_cancel_mid_get_into_the_archive_leaves_it_consistent(orthanc, settings,
 _SLOW_DISK = """
 import sys, time
 from workstation.archive.archive import Archive
-from workstation.net.scu_ingest import ArchiveIngest
+from workstation.net.scu.ingest import ArchiveIngest
 sync, write = Archive.sync_storage, ArchiveIngest._write
 synced = [0]
 def slow_sync(self, paths=()):

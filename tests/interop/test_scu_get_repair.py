@@ -10,14 +10,14 @@ import pytest
 from tests.peers import LOCAL_AE, make_ct_series, run_dcmqrscp
 from workstation.archive import Archive
 from workstation.config import Settings
-from workstation.net.scu_retrieve import retrieve
+from workstation.net.scu.retrieve import retrieve
 
 pytestmark = pytest.mark.interop
 
 
 @pytest.mark.parametrize("write_behind", [True, False])
 def test_a_retrieved_instance_missing_its_uid_is_repaired(tmp_path, monkeypatch, write_behind):
-    from workstation.net import scu_ingest
+    from workstation.net.scu import ingest as scu_ingest
 
     if not write_behind:  # the ingest's direct path (one thread) as well as the write-behind threads
         real = scu_ingest.ArchiveIngest.__init__

@@ -9,9 +9,9 @@ import pytest
 
 from tests.peers import LOCAL_AE, ct_series, make_ct_series, orthanc, run_storescp  # noqa: F401 - fixtures
 from workstation.config import Settings
-from workstation.net.client import QuerySession, echo, find
-from workstation.net.scu_retrieve import retrieve
-from workstation.net.scu_send import send
+from workstation.net.scu.client import QuerySession, echo, find
+from workstation.net.scu.retrieve import retrieve
+from workstation.net.scu.send import send
 
 pytestmark = pytest.mark.interop
 

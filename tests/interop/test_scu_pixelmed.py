@@ -14,10 +14,10 @@ from tests.data import test_file
 from tests.interop.peers_extra import run_pixelmed_server
 from tests.peers import make_ct_series
 from workstation.config import Settings
-from workstation.net.client import QuerySession, echo, find
-from workstation.net.scu_retrieve import retrieve
-from workstation.net.scu_send import send
-from workstation.net.server import running_server
+from workstation.net.scu.client import QuerySession, echo, find
+from workstation.net.scu.retrieve import retrieve
+from workstation.net.scu.send import send
+from workstation.net.scp.server import running_server
 
 pytestmark = pytest.mark.interop
 

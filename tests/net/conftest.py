@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from workstation.net.server import running_server
+from workstation.net.scp.server import running_server
 
 
 @pytest.fixture

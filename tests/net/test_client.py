@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset
 
 from tests.peers import free_port, make_ct_series
 from workstation.config import Node, Settings
-from workstation.net.client import (
+from workstation.net.scu.client import (
     CancelWatch,
     NetError,
     build_identifier,
@@ -20,8 +20,8 @@ from workstation.net.client import (
     find,
     row_from_identifier,
 )
-from workstation.net.scu_retrieve import build_retrieve_identifier, explain_status, RetrieveResult
-from workstation.net.scu_send import _scan, plan_contexts, send, SendReport, InstanceResult
+from workstation.net.scu.retrieve import build_retrieve_identifier, explain_status, RetrieveResult
+from workstation.net.scu.send import _scan, plan_contexts, send, SendReport, InstanceResult
 
 
 def fast_settings(tmp_path, **kw) -> Settings:
@@ -117,7 +117,7 @@ def test_plan_contexts_streams_native_and_falls_back(tmp_path):
 
 
 def test_plan_contexts_splits_beyond_128(tmp_path):
-    from workstation.net.scu_send import _Item
+    from workstation.net.scu.send import _Item
 
     items = []
     for i in range(200):
@@ -207,7 +207,7 @@ def test_file_bytes_match_pynetdicoms_encoded_dataset(syntax):
     from pynetdicom.dimse_primitives import C_STORE
     from pynetdicom.events import Event
 
-    from workstation.net.scu_retrieve import file_bytes
+    from workstation.net.scu.retrieve import file_bytes
 
     for sop_uid in ("1.2.3.4", "1.2.3.45"):  # even and odd lengths (UI padding)
         req = C_STORE()
@@ -226,7 +226,7 @@ def test_store_response_command_matches_pynetdicom(status):
     from pynetdicom.dimse_messages import C_STORE_RSP
     from pynetdicom.dimse_primitives import C_STORE
 
-    from workstation.net.scu_retrieve import store_response_command
+    from workstation.net.scu.retrieve import store_response_command
 
     for sop_uid in ("1.2.826.0.1.3680043.8.498.123", "1.2.826.0.1.3680043.8.498.1234"):
         rsp = C_STORE()
@@ -244,7 +244,7 @@ def test_store_response_command_matches_pynetdicom(status):
 def test_fast_recv_reads_whole_pdus_and_reports_a_close():
     from types import SimpleNamespace
 
-    from workstation.net.client import fast_recv
+    from workstation.net.scu.client import fast_recv
 
     a, b = socket.socketpair()
     try:

@@ -22,8 +22,8 @@ from pynetdicom.sop_class import (
 )
 
 from workstation.config import Node, Settings
-from workstation.net.client import Cancelled, QuerySession, find
-from workstation.net.scu_retrieve import retrieve
+from workstation.net.scu.client import Cancelled, QuerySession, find
+from workstation.net.scu.retrieve import retrieve
 
 
 def _settings(tmp_path) -> Settings:
@@ -210,7 +210,7 @@ def test_cancel_during_move_sends_c_cancel_and_reports_cancelled(slow_qr, tmp_pa
 
 
 def test_move_that_ignores_cancel_is_aborted_after_the_grace(tmp_path, monkeypatch):
-    from workstation.net import scu_retrieve
+    from workstation.net.scu import retrieve as scu_retrieve
 
     monkeypatch.setattr(scu_retrieve, "CANCEL_GRACE", 0.5)
     qr = SlowQR(matches=400, delay=0.01, ignore_cancel=True)

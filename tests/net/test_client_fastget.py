@@ -12,8 +12,8 @@ from pynetdicom import dimse_messages, dimse_primitives
 from pynetdicom.sop_class import CTImageStorage, StudyRootQueryRetrieveInformationModelGet
 
 from tests.peers import make_ct_series
-from workstation.net.scu_fastget import Status, decode_command, status_dataset
-from workstation.net.scu_ingest import meta_sop_instance_uid
+from workstation.net.scu.fastget import Status, decode_command, status_dataset
+from workstation.net.scu.ingest import meta_sop_instance_uid
 from workstation.net.dimse_bytes import file_meta_bytes as file_meta
 
 
@@ -77,7 +77,7 @@ def test_c_get_response_status_like_send_c_get(status, counts, comment):
 
 
 def test_decode_command_refuses_garbage():
-    from workstation.net.scu_fastget import ProtocolError
+    from workstation.net.scu.fastget import ProtocolError
 
     with pytest.raises(ProtocolError):
         decode_command(b"\x00\x00\x00\x01\xff\xff\xff\x7f")  # length beyond the end
@@ -145,8 +145,8 @@ def _get_settings(tmp_path):
 def test_direct_get_against_pynetdicom_scp_then_abort_and_silence(tmp_path, monkeypatch):
     import time
 
-    from workstation.net import scu_fastget
-    from workstation.net.scu_retrieve import retrieve
+    from workstation.net.scu import fastget as scu_fastget
+    from workstation.net.scu.retrieve import retrieve
 
     used = []
     responses = scu_fastget.DirectGet.responses
@@ -192,7 +192,7 @@ def test_whole_pdu_reads_wait_for_all_of_it_and_give_up_on_a_stall_or_a_close():
     import time
     from types import SimpleNamespace
 
-    from workstation.net import scu_fastget
+    from workstation.net.scu import fastget as scu_fastget
 
     ours, peer = socket.socketpair()
     try:
@@ -248,7 +248,7 @@ def test_identifier_inside_the_command_pdv_after_a_whole_command_is_left_out():
         b"\x08\x00\x58\x00" + len(uid).to_bytes(4, "little") + uid
     decoded = status_dataset(decode_command(command + stray))
     assert decoded.Status == 0xC000 and decoded.get("NumberOfFailedSuboperations") == 1
-    from workstation.net.scu_fastget import ProtocolError
+    from workstation.net.scu.fastget import ProtocolError
 
     with pytest.raises(ProtocolError):  # a foreign element inside the declared command set is still refused
         decode_command(command[:-10] + stray)

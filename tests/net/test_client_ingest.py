@@ -11,7 +11,7 @@ import pytest
 from tests.peers import make_ct_series
 from workstation.archive import Archive, InvalidInstance
 from workstation.config import Settings
-from workstation.net.scu_ingest import ArchiveIngest
+from workstation.net.scu.ingest import ArchiveIngest
 
 
 @pytest.fixture
@@ -192,7 +192,7 @@ def test_a_damaged_copy_then_a_good_one_of_the_same_instance_is_stored(archive, 
 
 
 def test_a_parser_that_fails_unexpectedly_does_not_hang_finish(archive, series, monkeypatch):
-    from workstation.net import scu_ingest
+    from workstation.net.scu import ingest as scu_ingest
 
     monkeypatch.setattr(scu_ingest.ArchiveIngest, "_parse_all",
                         lambda self: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -207,7 +207,7 @@ def test_a_parser_that_fails_unexpectedly_does_not_hang_finish(archive, series, 
 def test_the_gil_switch_interval_is_short_while_an_ingest_runs_and_restored_after(archive, series):
     import sys
 
-    from workstation.net import scu_ingest
+    from workstation.net.scu import ingest as scu_ingest
 
     before = sys.getswitchinterval()
     first, second = ArchiveIngest(archive), ArchiveIngest(archive)

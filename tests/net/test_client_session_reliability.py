@@ -9,8 +9,8 @@ from pydicom.uid import generate_uid
 from tests.peers import free_port
 from workstation.archive import Archive, InstanceRecord
 from workstation.config import Node, Settings
-from workstation.net.client import QuerySession
-from workstation.net.server import DicomServer
+from workstation.net.scu.client import QuerySession
+from workstation.net.scp.server import DicomServer
 
 
 def test_no_match_lost_over_many_queries(tmp_path):

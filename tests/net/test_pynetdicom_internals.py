@@ -1,6 +1,6 @@
 """The private pynetdicom internals our fast paths rely on are still there (issue 15).
 
-The C-GET fast path (:mod:`workstation.net.scu_fastget`), the direct C-STORE (:mod:`workstation.net.scu_direct`), the PDU/DIMSE guard and the fast acceptor reactor
+The C-GET fast path (:mod:`workstation.net.scu.fastget`), the direct C-STORE (:mod:`workstation.net.scu.direct`), the PDU/DIMSE guard and the fast acceptor reactor
 (:mod:`workstation.net.guard`) reach into pynetdicom's private attributes. Each has a fallback to upstream's
 code, so an upgrade that removes one would only make things silently slower (or unguarded): this test fails
 loudly instead, naming what is missing. pyproject.toml pins the range these tests prove (``>=3.0.4,<3.1``).
@@ -21,9 +21,10 @@ from pynetdicom.sop_class import Verification
 
 from tests.peers import free_port, loopback_server_settings
 from workstation.config import Node, Settings
-from workstation.net import guard, scu_direct, scu_fastget
-from workstation.net.client import association
-from workstation.net.server import running_server
+from workstation.net import guard
+from workstation.net.scu import direct as scu_direct, fastget as scu_fastget
+from workstation.net.scu.client import association
+from workstation.net.scp.server import running_server
 
 
 @pytest.fixture

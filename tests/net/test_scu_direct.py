@@ -12,9 +12,9 @@ from pynetdicom.dimse_primitives import C_STORE
 
 from tests.peers import make_ct_series, run_storescp
 from workstation.config import Settings
-from workstation.net import scu_direct
-from workstation.net.scu_direct import store_request_command
-from workstation.net.scu_send import send
+from workstation.net.scu import direct as scu_direct
+from workstation.net.scu.direct import store_request_command
+from workstation.net.scu.send import send
 
 
 @pytest.mark.parametrize("sop_uid", ["1.2.826.0.1.3680043.8.498.123", "1.2.826.0.1.3680043.8.498.1234"])
@@ -41,7 +41,7 @@ def test_send_goes_the_direct_way_and_files_arrive_unchanged(tmp_path, monkeypat
         calls.append(rsp is not None)
         return rsp
 
-    monkeypatch.setattr("workstation.net.scu_send.store_file", counting)
+    monkeypatch.setattr("workstation.net.scu.send.store_file", counting)
     settings = Settings(data_dir=tmp_path / "ws")
     settings.acse_timeout = settings.dimse_timeout = settings.network_timeout = 10.0
     with run_storescp(tmp_path / "dest", extra_args=["--max-pdu", "4096"]) as peer:

@@ -1,6 +1,6 @@
 """DicomServer in-process: lifecycle, Store/Find/Move/Get over the archive, policy, statuses, activity events.
 
-Peers here are our own client (workstation.net.client) and plain pynetdicom; dcmtk/Orthanc are in tests/interop.
+Peers here are our own client (workstation.net.scu.client) and plain pynetdicom; dcmtk/Orthanc are in tests/interop.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from pynetdicom.sop_class import (
 from tests.peers import free_port, loopback_server_settings, make_ct_series
 from workstation.archive import InstanceRecord
 from workstation.config import Node
-from workstation.net.client import NetError, QuerySession, echo, find
-from workstation.net.scu_send import send
-from workstation.net.server import DicomServer, PortInUse, ServerEvent, running_server
+from workstation.net.scu.client import NetError, QuerySession, echo, find
+from workstation.net.scu.send import send
+from workstation.net.scp.server import DicomServer, PortInUse, ServerEvent, running_server
 
 CLIENT_AE = "TESTSCU"
 
@@ -260,7 +260,7 @@ def test_study_root_has_no_patient_level(server, populated):
 
 
 def test_find_cancel_is_honoured(server, archive, monkeypatch):
-    import workstation.net.scp_query as scp_query
+    import workstation.net.scp.query as scp_query
 
     original = scp_query.encode_match
 
@@ -295,7 +295,7 @@ def test_find_cancel_is_honoured(server, archive, monkeypatch):
 
 def test_query_from_unknown_ae_is_rejected_and_logged(server, client, populated, caplog):
     client.ae_title = "STRANGER"
-    with caplog.at_level("WARNING", logger="workstation.net.server"):
+    with caplog.at_level("WARNING", logger="workstation.net.scp.server"):
         with pytest.raises(NetError, match="rejected"):
             find(client, node_of(server), "study", {})
     assert "STRANGER is not a known node" in caplog.text
@@ -353,7 +353,7 @@ def test_move_and_get_to_our_own_client(server, server_settings, client, populat
     """C-MOVE to a second DicomServer registered as a node; C-GET with the net-client's retrieve."""
     from workstation.archive import Archive
     from workstation.config import Settings
-    from workstation.net.scu_retrieve import retrieve
+    from workstation.net.scu.retrieve import retrieve
 
     study_uid = pydicom.dcmread(populated[0]).StudyInstanceUID
     dest_settings = Settings(data_dir=tmp_path / "dest", ae_title=CLIENT_AE, bind="127.0.0.1", port=free_port())
@@ -413,7 +413,7 @@ def test_stop_aborts_open_associations(server_settings, archive, client):
 def test_file_meta_is_what_pydicom_reads_back():
     from io import BytesIO
 
-    from workstation.net.scp_store import file_meta_bytes
+    from workstation.net.scp.store import file_meta_bytes
 
     ds = ct_dataset()
     from pynetdicom.dsutils import encode

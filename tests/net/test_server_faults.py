@@ -16,7 +16,7 @@ from pynetdicom import AE, build_context
 from pynetdicom.sop_class import CTImageStorage
 
 from tests.peers import ct_with_payload, loopback_server_settings
-from workstation.net.server import DicomServer
+from workstation.net.scp.server import DicomServer
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_index_failure_is_a_refusal_with_a_reason_and_leaves_no_orphan(server, a
 
     monkeypatch.setattr(archive.index, "add", failing_add)
     ds = ct()
-    with caplog.at_level("WARNING", logger="workstation.net.server"):
+    with caplog.at_level("WARNING", logger="workstation.net.scp.server"):
         (result,) = store(server, [ds])
     assert calls, "the index was not asked"
     assert result.Status == status

@@ -13,7 +13,7 @@ from pynetdicom.dsutils import decode, encode
 from pynetdicom.pdu import P_DATA_TF
 from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelFind
 
-from workstation.net.scp_query import (
+from workstation.net.scp.query import (
     IdentifierEncoder,
     build_response,
     find_response_command,
@@ -142,11 +142,11 @@ def test_find_over_the_network_direct_and_through_yields(settings, archive, monk
     _serve_find: the same responses, statuses and comments reach a plain pynetdicom SCU."""
     from pynetdicom import AE, build_context
 
-    import workstation.net.scp_query as scp_query
+    import workstation.net.scp.query as scp_query
     from tests.peers import free_port
     from workstation.archive import InstanceRecord
     from workstation.config import Node
-    from workstation.net.server import DicomServer
+    from workstation.net.scp.server import DicomServer
 
     if not direct:
         monkeypatch.setattr(scp_query.FindResponder, "usable", classmethod(lambda cls, event: False))

@@ -26,7 +26,7 @@ from pynetdicom.dsutils import decode, encode
 from pynetdicom.sop_class import Verification
 
 from tests.peers import loopback_server_settings
-from workstation.net.server import DicomServer, running_server
+from workstation.net.scp.server import DicomServer, running_server
 
 SEED = 20261122
 TIMEOUT = 2.0  # the server's ACSE/network timeouts here

@@ -8,7 +8,7 @@ from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import encode
 from pynetdicom.sop_class import CTImageStorage
 
-from workstation.net.scp_store import store_response_command
+from workstation.net.scp.store import store_response_command
 
 
 @pytest.mark.parametrize("status,comment", [(0x0000, ""), (0xA700, "out of disk space"),

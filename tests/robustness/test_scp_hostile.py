@@ -23,8 +23,8 @@ from pynetdicom.sop_class import CTImageStorage, Verification
 
 from tests.peers import ct_with_payload, loopback_server_settings
 from workstation.config import Node
-from workstation.net.client import echo
-from workstation.net.server import DicomServer, running_server
+from workstation.net.scu.client import echo
+from workstation.net.scp.server import DicomServer, running_server
 
 SHORT = 1.0  # ACSE/network timeouts in these tests
 

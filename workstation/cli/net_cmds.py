@@ -180,7 +180,7 @@ def cmd_nodes_rm(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_echo(args: argparse.Namespace, ctx: Any) -> int:
-    from workstation.net.client import NetError, echo, node_label
+    from workstation.net.scu.client import NetError, echo, node_label
 
     node = _node(ctx, args.node)
     try:
@@ -214,7 +214,7 @@ _COLUMNS = {
 
 
 def cmd_find(args: argparse.Namespace, ctx: Any) -> int:
-    from workstation.net.client import NetError, find
+    from workstation.net.scu.client import NetError, find
 
     node = _node(ctx, args.node)
     try:
@@ -271,7 +271,7 @@ def store_scp_running(ctx: Any) -> Iterator[ArrivalCounter]:
         yield counter
         return
     try:
-        from workstation.net import server as server_mod
+        from workstation.net.scp import server as server_mod
     except ImportError:
         raise CommandError(
             f"nothing listens on port {port} to receive the C-MOVE and the server is not available; "
@@ -299,8 +299,8 @@ def store_scp_running(ctx: Any) -> Iterator[ArrivalCounter]:
 
 
 def cmd_retrieve(args: argparse.Namespace, ctx: Any) -> int:
-    from workstation.net.client import NetError
-    from workstation.net.scu_retrieve import retrieve
+    from workstation.net.scu.client import NetError
+    from workstation.net.scu.retrieve import retrieve
 
     if not (args.study or args.series or args.instance):
         raise CommandError("say what to retrieve: --study UID, --series UID and/or --instance UID", 1)
@@ -310,7 +310,7 @@ def cmd_retrieve(args: argparse.Namespace, ctx: Any) -> int:
     try:
         if method == "get":
             # Into the archive with a job-level durability barrier: when this returns, every instance it counts
-            # is synced and indexed (see workstation.net.scu_ingest).
+            # is synced and indexed (see workstation.net.scu.ingest).
             result = retrieve(ctx.settings, node, study_uid=args.study, series_uid=args.series,
                               sop_instance_uid=args.instance, method="get",
                               archive=ctx.archive, source=f"C-GET from {node.ae_title}", progress=progress)
@@ -365,7 +365,7 @@ def _archive_paths(ctx: Any, args: argparse.Namespace) -> list[Path]:
 
 
 def cmd_send(args: argparse.Namespace, ctx: Any) -> int:
-    from workstation.net.scu_send import send
+    from workstation.net.scu.send import send
 
     node = _node(ctx, args.node)
     from_archive = any(v is not None for v in (args.patient, args.study, args.series))

@@ -38,7 +38,7 @@ def _print_event(event: Any) -> None:
 
 def cmd_serve(args: argparse.Namespace, ctx: Any) -> int:
     from workstation.config import SettingsError, validate_ae_title, validate_port
-    from workstation.net.server import DicomServer, ServerError
+    from workstation.net.scp.server import DicomServer, ServerError
 
     settings = ctx.settings
     try:

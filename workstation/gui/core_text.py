@@ -17,7 +17,7 @@ from PySide6 import QtCore
 
 # Most specific first: "not a DICOM file (no preamble…)" before "not a DICOM file (%1)".
 TEMPLATES = (
-    # connecting to a node (workstation/net/client.py)
+    # connecting to a node (workstation/net/scu/client.py)
     QtCore.QT_TRANSLATE_NOOP("CoreText", "cannot reach %1: unknown host %2"),
     QtCore.QT_TRANSLATE_NOOP("CoreText",
         "cannot connect to %1: connection refused or no route (is the node running and are host and port "

@@ -161,7 +161,7 @@ class NodesDialog(QtWidgets.QDialog):
         node = self._form_node()
         if node is None:
             return
-        from workstation.net.client import echo
+        from workstation.net.scu.client import echo
 
         self.echo_button.setEnabled(False)
         self.echo_result.setText(self.tr("Echoing %s…") % f"{node.ae_title}@{node.host}:{node.port}")

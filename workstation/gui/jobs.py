@@ -49,7 +49,7 @@ class JobProgress:
 
 
 def as_job_progress(value: Any) -> JobProgress:
-    """Accept the core's progress shapes: ``net.client.Progress``, ``(done, total)`` tuples, or ours."""
+    """Accept the core's progress shapes: ``net.scu.client.Progress``, ``(done, total)`` tuples, or ours."""
     if isinstance(value, JobProgress):
         return value
     if isinstance(value, tuple):

@@ -1,7 +1,7 @@
 """The Store SCP as the GUI sees it: start/stop/restart in the background, state for the status bar, incoming
 associations as observed jobs in the Activity panel.
 
-The server itself is net-server's :class:`workstation.net.server.DicomServer`; its activity callback arrives on
+The server itself is net-server's :class:`workstation.net.scp.server.DicomServer`; its activity callback arrives on
 pynetdicom's threads, which only record it under a lock; a GUI-thread timer turns the records into jobs. (Calling
 into Qt from those short-lived threads -- superqt's ``ensure_main_thread`` -- crashed the process under load.)
 """
@@ -83,7 +83,7 @@ class ListenerController(QtCore.QObject):
     def start(self, stop_first: Any = None) -> None:
         """Start in a worker (binding can take a moment); the window opens regardless of the outcome."""
         try:
-            from workstation.net.server import DicomServer
+            from workstation.net.scp.server import DicomServer
         except ImportError as exc:
             log.warning("no DICOM server module: %s", exc)
             self._set(ERROR, self.tr("The DICOM listener is not available in this build (%s).") % exc)

@@ -124,7 +124,7 @@ def first_path(archive: Any, level: str, row: dict[str, Any]) -> str | None:
 # --- send / delete -------------------------------------------------------------------------------------------
 def send_items(settings: Any, archive: Any, node: Any, level: str, uids: list[str], paths: list[str] | None, *,
                progress=None, cancel=None) -> Any:
-    from workstation.net.scu_send import send
+    from workstation.net.scu.send import send
 
     if paths is None:
         paths = instance_paths(archive, level, uids)

@@ -40,7 +40,7 @@ COL_IMAGES, COL_NODE, COL_LOCAL, COL_STATUS = 6, 7, 8, 9
 
 
 def find_studies(settings: Settings, node: Any, filters: dict[str, str], *, progress=None, cancel=None):
-    from workstation.net.client import find
+    from workstation.net.scu.client import find
 
     return find(settings, node, "study", filters, progress=progress, cancel=cancel)
 
@@ -72,14 +72,14 @@ def find_studies_marked(settings: Settings, node: Any, filters: dict[str, str], 
 
 
 def find_series(settings: Settings, node: Any, study_uid: str, *, progress=None, cancel=None):
-    from workstation.net.client import find
+    from workstation.net.scu.client import find
 
     return find(settings, node, "series", {"StudyInstanceUID": study_uid}, progress=progress, cancel=cancel)
 
 
 def retrieve_one(settings: Settings, node: Any, archive: Any, study_uid: str, series_uid: str | None,
                  method: str, *, progress=None, cancel=None):
-    from workstation.net.scu_retrieve import retrieve
+    from workstation.net.scu.retrieve import retrieve
 
     # C-GET goes into the archive through the retrieve's batched durability (each batch synced, then indexed;
     # the job ends after the last one); C-MOVE arrives through our Store SCP.

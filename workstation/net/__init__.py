@@ -1,1 +1,2 @@
-"""DICOM networking: the client (SCU, :mod:`.client`) and the server (SCP, :mod:`.server`). No Qt here."""
+"""DICOM networking, no Qt. :mod:`.scu` is the client side, :mod:`.scp` the server side; the pieces both use stay here
+(:mod:`.dimse_bytes`, :mod:`.guard`, :mod:`.transcode`, :mod:`.nodes`)."""

@@ -26,7 +26,7 @@ checked first and the connection is aborted (A-ABORT, then closed) without readi
   the DUL thread; a data set without its command is logged with a traceback.
 
 Connections that have not completed an association do not count against our own association cap (see
-:class:`workstation.net.server.DicomServer`), so a burst of garbage never locks real senders out.
+:class:`workstation.net.scp.server.DicomServer`), so a burst of garbage never locks real senders out.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from pynetdicom.events import trigger as _trigger
 from pynetdicom.pdu import A_ABORT_RQ
 from pynetdicom.transport import RequestHandler
 
-log = logging.getLogger("workstation.net.server")
+log = logging.getLogger("workstation.net.scp.server")
 
 MAX_CONTROL_PDU = 1 << 20  # A-ASSOCIATE-RQ with 128 contexts of many syntaxes stays far below 1 MiB
 FAST_POLL = 0.00005  # DUL poll while data flows (pynetdicom's default is 0.001)

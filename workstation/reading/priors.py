@@ -133,7 +133,7 @@ def local_priors(archive: Any, current: dict[str, Any]) -> list[Prior]:
 
 def remote_priors(settings: Any, node: Any, current: dict[str, Any], *, cancel: Any = None) -> list[Prior]:
     """The patient's studies on ``node`` (one study-level C-FIND by PatientID), the current one left out."""
-    from workstation.net.client import find  # the network stack only when a node is asked
+    from workstation.net.scu.client import find  # the network stack only when a node is asked
 
     patient_id = str(current.get("PatientID") or "")
     if not patient_id:
@@ -275,10 +275,10 @@ def fetch_relevant(archive: Any, settings: Any, result: PriorList, *, count: int
                    cancel: Any = None, progress: Any = None) -> list[tuple[Prior, Any]]:
     """Retrieve the ``count`` most relevant priors that are not local yet (each from the node that listed it).
 
-    The same C-GET/C-MOVE as any retrieve (``workstation.net.client.retrieve``); returns (prior, RetrieveResult)
+    The same C-GET/C-MOVE as any retrieve (``workstation.net.scu.client.retrieve``); returns (prior, RetrieveResult)
     pairs. A node that fails leaves its result's explanation; the others go on.
     """
-    from workstation.net.scu_retrieve import retrieve
+    from workstation.net.scu.retrieve import retrieve
 
     out = []
     for prior in relevant_priors(result.current, result.priors, count=count, current_body_parts=current_body_parts):

@@ -44,7 +44,7 @@ from workstation.net.dimse_bytes import command_element, handler_status
 from workstation.net.guard import FAST_POLL, set_nodelay
 from workstation.net.transcode import FALLBACK, accepted_syntaxes, fit_for, stored_syntax
 
-log = logging.getLogger("workstation.net.server")
+log = logging.getLogger("workstation.net.scp.server")
 
 FIND_CLASSES = [PatientRootQueryRetrieveInformationModelFind, StudyRootQueryRetrieveInformationModelFind]
 MOVE_CLASSES = [PatientRootQueryRetrieveInformationModelMove, StudyRootQueryRetrieveInformationModelMove]

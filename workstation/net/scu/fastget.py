@@ -467,7 +467,7 @@ class DirectGet:
         return Dataset(), None
 
     def _abort_assoc(self) -> None:
-        from workstation.net.client import abort_and_wake
+        from workstation.net.scu.client import abort_and_wake
 
         self._unpark()
         abort_and_wake(self.assoc)

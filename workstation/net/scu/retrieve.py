@@ -1,10 +1,10 @@
 """C-MOVE and C-GET SCU: retrieve a study, series or instance from a node into the archive.
 
 * **C-MOVE** asks the node to send the instances to a destination AE title (ours by default); they arrive
-  through our Store SCP (``workstation.net.server``), which must be running and known to the node.
+  through our Store SCP (``workstation.net.scp.server``), which must be running and known to the node.
 * **C-GET** receives the instances on the same association: we propose the storage SOP classes with SCP role
   selection, and each C-STORE sub-operation hands the complete encoded file (``event.encoded_dataset``) either
-  to ``archive`` through :class:`~workstation.net.scu_ingest.ArchiveIngest` (the product path: files written
+  to ``archive`` through :class:`~workstation.net.scu.ingest.ArchiveIngest` (the product path: files written
   atomically without fsync, one filesystem sync + index commit per batch, the result returned only once the last
   batch is durable and indexed) or to a ``store`` callable. Writes are atomic, so a cancelled or aborted retrieve
   never leaves half a file.
@@ -42,7 +42,7 @@ from pynetdicom.presentation import build_context
 
 from workstation.config import Node, Settings
 from workstation.net.dimse_bytes import file_meta_bytes, store_response_command
-from workstation.net.client import (
+from workstation.net.scu.client import (
     CancelFlag,
     CancelWatch,
     NetError,
@@ -283,7 +283,7 @@ def _complete_identifier(settings: Settings, node: Node, ds: Dataset) -> None:
     then each of its studies is asked for the series, when it has at most ``PARENT_SEARCH_STUDIES`` of them. All
     of it on one association.
     """
-    from workstation.net.client import QuerySession
+    from workstation.net.scu.client import QuerySession
 
     level = ds.QueryRetrieveLevel
     if level == "STUDY" or ("StudyInstanceUID" in ds and (level == "SERIES" or "SeriesInstanceUID" in ds)):
@@ -394,7 +394,7 @@ def retrieve(
     """Retrieve a study / series / instance from ``node`` by C-MOVE or C-GET (default: the node's method).
 
     C-GET into ``archive`` (an :class:`~workstation.archive.Archive`; ``source`` names where the instances came
-    from in logs) is the product path: see :mod:`workstation.net.scu_ingest` - when this returns, every instance
+    from in logs) is the product path: see :mod:`workstation.net.scu.ingest` - when this returns, every instance
     counted in ``received`` is durable and indexed. Otherwise ``store(data: bytes)`` receives each instance of a
     C-GET as a complete DICOM file; the C-STORE response waits for it to return. ``destination`` is the C-MOVE
     destination AE title (default: ours). ``sop_classes`` narrows the storage SOP classes proposed for C-GET.
@@ -416,7 +416,7 @@ def retrieve(
         destination = destination or settings.ae_title
     else:
         if store is None and archive is not None:
-            from workstation.net.scu_ingest import ArchiveIngest
+            from workstation.net.scu.ingest import ArchiveIngest
 
             ingest = ArchiveIngest(archive, source=source or f"C-GET from {node.ae_title}")
             store = ingest
@@ -499,7 +499,7 @@ def _run_retrieve(settings: Settings, node: Node, method: str, model: str, ident
     assoc = open_association(settings, node, contexts, ext_neg=ext_neg, evt_handlers=handlers, fast=True)
     direct = None
     if stores is not None:
-        from workstation.net import scu_fastget
+        from workstation.net.scu import fastget as scu_fastget
 
         if scu_fastget.usable(assoc):
             direct = scu_fastget.DirectGet(assoc, stores[1], timeout=settings.dimse_timeout,

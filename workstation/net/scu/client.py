@@ -56,7 +56,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from workstation.config import Node, Settings
 
-log = logging.getLogger("workstation.net.client")
+log = logging.getLogger("workstation.net.scu.client")
 
 UNCOMPRESSED = [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
 FAST_POLL = 0.00005  # DUL reactor idle poll (s) for bulk-transfer associations; pynetdicom's default is 0.001

@@ -15,7 +15,7 @@ AE title, and by host too with ``check_node_host``) unless ``allow_query_from_un
 a service sees its presentation contexts for it rejected; when nothing it proposed is allowed the association is
 rejected ("calling AE title not recognised"); both cases are logged with the reason.
 
-Every association and its outcome goes to the log (``workstation.net.server``): calling AE, address, contexts
+Every association and its outcome goes to the log (``workstation.net.scp.server``): calling AE, address, contexts
 accepted and rejected, instances received, final state. Hostile peers are handled by :mod:`workstation.net.guard`.
 """
 
@@ -48,8 +48,8 @@ from pynetdicom.transport import ThreadedAssociationServer
 
 from workstation.config import Node, Settings, SettingsError, read_nodes
 from workstation.net.guard import GuardConfig, GuardedRequestHandler, dataset_budget, wake_acceptor
-from workstation.net.scp_query import QR_CLASSES, QueryHandlers, install_fast_find
-from workstation.net.scp_store import (
+from workstation.net.scp.query import QR_CLASSES, QueryHandlers, install_fast_find
+from workstation.net.scp.store import (
     STORAGE_SERVICE_CLASS,
     UNCOMPRESSED,
     StoreHandler,
@@ -59,7 +59,7 @@ from workstation.net.scp_store import (
     storage_contexts,
 )
 
-log = logging.getLogger("workstation.net.server")
+log = logging.getLogger("workstation.net.scp.server")
 
 _POLICY_PROTECTED = set(QR_CLASSES)
 SLOT_WAIT = 5.0  # seconds an association over max_associations waits for a free slot before it is refused

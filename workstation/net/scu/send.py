@@ -3,7 +3,7 @@
 Presentation contexts come from the files themselves: for every SOP class, one context per stored (compressed)
 transfer syntax, plus one with the uncompressed syntaxes as a fallback. An instance whose own syntax was
 accepted is sent from its file untouched (no decode, no re-encode), its PDUs written straight to the socket
-(:mod:`workstation.net.scu_direct`; pynetdicom's chunked file sending when that is not usable);
+(:mod:`workstation.net.scu.direct`; pynetdicom's chunked file sending when that is not usable);
 otherwise it is converted (:mod:`workstation.net.transcode`: decompressed, or byte order swapped) and sent in
 an accepted uncompressed syntax.
 
@@ -28,7 +28,7 @@ from pynetdicom.dsutils import split_dataset
 from pynetdicom.presentation import PresentationContext, build_context
 
 from workstation.config import Node, Settings
-from workstation.net.client import (
+from workstation.net.scu.client import (
     CancelFlag,
     CancelWatch,
     NetError,
@@ -40,7 +40,7 @@ from workstation.net.client import (
     open_association,
     status_of,
 )
-from workstation.net.scu_direct import store_file
+from workstation.net.scu.direct import store_file
 from workstation.net.transcode import FALLBACK, convert, pick_syntax
 
 log = logging.getLogger("workstation.net.send")

@@ -47,7 +47,7 @@ from workstation.archive import InvalidInstance, StorageFull
 from workstation.dicom.header import NotDicom, Unusable, read_header
 from workstation.net.dimse_bytes import file_meta_bytes, handler_status, store_response_command
 
-log = logging.getLogger("workstation.net.server")
+log = logging.getLogger("workstation.net.scp.server")
 
 UNCOMPRESSED = [ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian]
 
