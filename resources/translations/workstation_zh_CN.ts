@@ -2141,6 +2141,14 @@ min {3:.0f}  max {4:.0f}
             <numerusform>不在 %n 个视窗的图像范围内</numerusform>
         </translation>
     </message>
+    <message>
+        <source>Sync: the points marked in the two studies now correspond; scrolling keeps them together</source>
+        <translation>同步：两次检查中标记的点现已对应，翻页时保持同步</translation>
+    </message>
+    <message>
+        <source>Shift+click the same point in the other study to sync them there</source>
+        <translation>在另一次检查中 Shift+单击同一点，即可按该点同步</translation>
+    </message>
 </context>
 <context>
     <name>ReportDialog</name>

@@ -83,3 +83,16 @@ def test_a_stack_without_positions_never_syncs():
     assert sync.follow("b", partial, 0, {"a": axial(10)}) == {}
     no_normal = SliceGeometry("1.2.3", None, [(0.0, 0.0, 0.0)])
     assert sync.follow("a", axial(10), 1, {"c": no_normal}) == {}
+
+
+def test_a_point_marked_in_both_fixes_the_offset_across_frames_of_reference():
+    """The reader marks the same lesion in current (z = 20 mm here) and prior (z = 531 mm in the prior scanner's
+    coordinates): scrolling then keeps those slices together, both ways, without switching sync off and on."""
+    sync = SliceSync()
+    current, prior = axial(40, z0=0.0, for_uid="1.1"), axial(40, z0=500.0, step=1.0, for_uid="2.2")
+    assert sync.mark("cur", current, (5.0, -3.0, 20.0), "pri", prior, (7.0, 0.0, 531.0))
+    assert sync.follow("cur", current, 10, {"pri": prior}) == {"pri": 31}  # z 20 -> 531
+    assert sync.follow("cur", current, 12, {"pri": prior}) == {"pri": 35}  # 4 mm further in both
+    assert sync.follow("pri", prior, 31, {"cur": current}) == {"cur": 10}
+    # Not parallel: nothing is fixed.
+    assert not SliceSync().mark("cur", current, (0, 0, 0), "cor", coronal(10, for_uid="3.3"), (0, 0, 0))

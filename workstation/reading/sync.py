@@ -13,7 +13,9 @@ Rules (those of Horos and Weasis):
   normal (patient coordinates are shared).
 * Different (or unknown) Frames of Reference: patient coordinates are not comparable, so the offset between the
   two stacks is fixed when sync is switched on (:meth:`SliceSync.engage`): the slices shown at that moment are
-  taken to correspond, and scrolling keeps that distance. Pairs that were never engaged do not follow each other.
+  taken to correspond, and scrolling keeps that distance - or the reader marks the same point in both
+  (:meth:`SliceSync.mark`, a Shift+click in each), which fixes the offset from those two points. Pairs that were
+  never engaged nor marked do not follow each other.
 
 Positions are the slice centres (``SliceGeometry.centres``) projected on the source normal, so a slightly tilted
 target is matched where the reader looks, not at its top-left corner.
@@ -109,6 +111,20 @@ class SliceSync:
                 self.offsets[(ka, kb)] = pa - pb
                 self._geometry_of[ka] = ga
                 self._geometry_of[kb] = gb
+
+    def mark(self, ka: Hashable, ga: SliceGeometry, point_a, kb: Hashable, gb: SliceGeometry, point_b) -> bool:
+        """The reader marked the same place in two stacks of different Frames of Reference (``point_a`` in a's
+        patient coordinates, ``point_b`` in b's): from now on scrolling either keeps those points together. Returns
+        False (nothing fixed) when the stacks are not parallel or lack geometry."""
+        if not self.linked(ga, gb):
+            return False
+        pa, pb = np.asarray(point_a, dtype=float), np.asarray(point_b, dtype=float)
+        na, nb = np.asarray(ga.normal, dtype=float), np.asarray(gb.normal, dtype=float)
+        self.offsets[(ka, kb)] = float(pa @ na - pb @ na)
+        self.offsets[(kb, ka)] = float(pb @ nb - pa @ nb)
+        self._geometry_of[ka] = ga
+        self._geometry_of[kb] = gb
+        return True
 
     def forget(self, key: Hashable) -> None:
         """A member shows something else now: its offsets no longer hold."""

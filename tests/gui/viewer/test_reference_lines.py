@@ -80,3 +80,32 @@ def test_shift_click_takes_the_other_viewports_to_the_slice_through_that_point(o
     assert other.state.frame == other_frame and other.cursor_mark is None  # another Frame of Reference
     assert not sagittal.measurements.on(sagittal.frame_key)  # the click drew nothing
     assert "3D cursor at (0.0, " in win.statusBar().currentMessage()
+
+
+def test_marking_the_same_point_in_two_studies_syncs_them(open_viewer, qtbot, tmp_path):
+    """Current and prior from different scanners (Frames of Reference, the prior 500 mm away in its own coordinates):
+    Shift+click the same place in each, then scrolling one keeps the other at the same anatomy."""
+    cur = regular(tmp_path / "cur", n=30, gap=1.5, for_uid=generate_uid(), study_uid=generate_uid(), shuffle=False)
+    pri = write_series(tmp_path / "pri", stack_positions((-36.0, -36.0, 489.0), (0, 0, 1.5), 30),
+                       for_uid=generate_uid(), study_uid=generate_uid(), shuffle=False)
+    win = open_viewer([[str(p) for p in cur], [str(p) for p in pri]], layout="1x2")
+    qtbot.waitUntil(lambda: all(vp.stack is not None for vp in win.visible_viewports), timeout=15000)
+    a, b = win.visible_viewports
+    if float(a.stack.geometry(0).image_position[2]) > 400:  # which is which
+        a, b = b, a
+    a.state.update(frame=10)
+    b.state.update(frame=3)
+    qtbot.wait(50)
+    # The same point: slice 10 of the current and the prior slice 500 mm higher in its own coordinates.
+    za = float(a.stack.geometry(10).image_position[2])
+    k_b = next(k for k in range(len(b.stack)) if abs(float(b.stack.geometry(k).image_position[2]) - (za + 500)) < 0.1)
+    for vp, frame in ((a, 10), (b, k_b)):
+        vp.state.update(frame=frame)
+        qtbot.wait(20)
+        pos = vp.widget_point((24 + 0.5, 24 + 0.5)).toPoint()
+        qtbot.mouseClick(vp.canvas.viewport(), Qt.LeftButton, Qt.ShiftModifier, pos)
+    assert "now correspond" in win.statusBar().currentMessage()
+    a.state.update(frame=16)
+    qtbot.wait(50)
+    zb = float(b.stack.geometry(b.state.frame).image_position[2])
+    assert zb - 500 == pytest.approx(float(a.stack.geometry(16).image_position[2]), abs=0.76)

@@ -50,6 +50,7 @@ class ReferenceLines(QtCore.QObject):
         super().__init__(win)
         self.win = win
         self.enabled = True
+        self._last_pick = None  # (weakref to viewport, patient point, time): the first of two marks across studies
 
     def set_enabled(self, enabled: bool) -> None:
         self.enabled = bool(enabled)
@@ -125,9 +126,40 @@ class ReferenceLines(QtCore.QObject):
         text = self.tr("3D cursor at (%1) mm").replace("%1", ", ".join(f"{v:.1f}" for v in point))
         if missed:
             text += " — " + self.tr("not within the images of %n viewport(s)", "", missed)
-        self.win.statusBar().showMessage(text, 8000)
+        linked = self._mark_across(source, point)
+        if linked:
+            text = self.tr("Sync: the points marked in the two studies now correspond; scrolling keeps them together")
+        elif not moved and self._others_elsewhere(source):
+            text += " — " + self.tr("Shift+click the same point in the other study to sync them there")
+        self.win.statusBar().showMessage(text, 10000)
         self.update()
         return moved
+
+    def _others_elsewhere(self, source) -> bool:
+        """Whether another visible viewport shows a stack of another Frame of Reference."""
+        uid = frame_of_reference(source)
+        return any(vp is not source and vp.stack is not None and frame_of_reference(vp) != uid
+                   for vp in self.win.visible_viewports)
+
+    def _mark_across(self, source, point) -> bool:
+        """Two Shift+clicks, in viewports of different Frames of Reference within 30 s, mark the same place in
+        both: the slice sync between them is fixed from those points (reading/sync.py ``SliceSync.mark``)."""
+        import time
+        import weakref
+
+        last, self._last_pick = self._last_pick, (weakref.ref(source), point, time.monotonic())
+        if last is None:
+            return False
+        other = last[0]()
+        if other is None or other is source or other.stack is None or time.monotonic() - last[2] > 30 \
+                or frame_of_reference(other) == frame_of_reference(source):
+            return False
+        win = self.win
+        ok = win.sync.mark(other, win._sync_geometry(other.stack), last[1],
+                           source, win._sync_geometry(source.stack), point)
+        if ok:
+            self._last_pick = None
+        return ok
 
 
 def paint_reference_lines(vp, p: QtGui.QPainter) -> None:
