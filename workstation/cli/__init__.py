@@ -99,7 +99,26 @@ def _accept_global_options_anywhere(sub: argparse._SubParsersAction) -> None:
                 _accept_global_options_anywhere(action)
 
 
+# Commands that never look at pixel data. pydicom imports its optional pixel back ends (numpy, GDCM, Pillow,
+# pylibjpeg...) as it is imported, ~0.15 s of a ~0.35 s start-up; `workstation retrieve` is scripted like getscu and
+# its whole-process time is measured against it (tests/bench/bench_scu.py --cli-only).
+_HEADER_ONLY_COMMANDS = frozenset({"echo", "retrieve"})
+_PIXEL_BACKENDS = ("numpy", "gdcm", "PIL", "pylibjpeg", "libjpeg", "openjpeg", "rle", "jpeg_ls", "pyjpegls")
+
+
+def _skip_pixel_backends(argv: Sequence[str]) -> None:
+    """In a fresh process running a header-only command, mark the pixel back ends absent (pydicom then registers
+    none; it needs none to read, write and send data sets). Never in a process that imported pydicom already (a
+    test, the GUI): there the modules may be wanted later."""
+    if _command_of(argv) not in _HEADER_ONLY_COMMANDS or "pydicom" in sys.modules:
+        return
+    for name in _PIXEL_BACKENDS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type] - None makes `import name` raise ImportError
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # a real command line (console script, python -m workstation), not a caller's list
+        _skip_pixel_backends(sys.argv[1:])
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(_files_mean_view(parser, argv))
