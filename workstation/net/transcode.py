@@ -8,6 +8,7 @@ SOP Instance UID). Compressing on the way out is not done.
 
 from __future__ import annotations
 
+import array
 import logging
 from typing import Any, Iterable
 
@@ -61,12 +62,18 @@ def accepted_syntaxes(assoc: Any, sop_class: str, role: str | None = None) -> li
     return out
 
 
-def _swap(value: bytes, size: int) -> bytes:
-    import numpy as np
+_ARRAY_CODES = {2: "H", 4: "I", 8: "Q"}  # unsigned array typecodes by byte size (I is 4 bytes on our platforms)
 
-    if len(value) % size:
+
+def _swap(value: bytes, size: int) -> bytes:
+    # The stdlib's array, not numpy: a `workstation retrieve --method move` process serves with numpy absent
+    # (workstation.cli skips pydicom's pixel back ends for it).
+    code = _ARRAY_CODES.get(size)
+    if code is None or len(value) % size or array.array(code).itemsize != size:
         return value
-    return np.frombuffer(value, dtype=f"u{size}").byteswap().tobytes()
+    words = array.array(code, value)
+    words.byteswap()
+    return words.tobytes()
 
 
 def convert(ds: Dataset, target: str) -> Dataset:
