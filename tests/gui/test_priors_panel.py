@@ -135,7 +135,7 @@ def test_a_prior_arriving_after_the_reader_rearranged_leaves_the_layout_alone(qt
 
     win = open_viewer(ops.series_groups(main_window.archive, patient["current"], None), main_window.settings,
                       hanging=True)
-    qtbot.waitUntil(lambda: win.is_loaded, timeout=20000)
+    qtbot.waitUntil(lambda: win.is_loaded and not win.hanging.pending, timeout=20000)
     mine = "1x2" if win.layout_name != "1x2" else "2x1"
     win.set_layout(mine)  # the reader's own arrangement
     arranged = [vp.entry for vp in win.visible_viewports]

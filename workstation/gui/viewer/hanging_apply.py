@@ -85,6 +85,7 @@ class Hanging(QtCore.QObject):
         self.position = -1
         self.error = ""
         self._arranged = None  # what the protocol left on the screen (see untouched)
+        self.pending = False  # a protocol is being applied, its cells made one per event-loop turn
 
     def load(self) -> None:
         info, studies, _index = studies_of(self.win)
@@ -99,8 +100,14 @@ class Hanging(QtCore.QObject):
         self.position = -1
 
     def apply_best(self) -> str:
+        """Arrange the window by the best matching protocol (when its series are open). The cells it needs beyond
+        today's are made one per event-loop turn first, so opening never freezes the GUI for all of them at once."""
         self.load()
-        name = self.step(0)
+        self._incremental = True
+        try:
+            name = self.step(0)
+        finally:
+            self._incremental = False
         self._arranged = self._arrangement()  # also when no protocol matched: the window as it opened
         return name
 
@@ -127,6 +134,12 @@ class Hanging(QtCore.QObject):
 
         info, studies, index = studies_of(self.win)
         hanging = hang(protocol, studies)
+        if getattr(self, "_incremental", False) and len(self.win.viewports) < hanging.rows * hanging.columns:
+            self.win.add_viewport()
+            self.pending = True
+            QtCore.QTimer.singleShot(0, lambda: self._apply_later(protocol))
+            return
+        self.pending = False
         name = f"{hanging.rows}x{hanging.columns}"
         window_module.LAYOUTS.setdefault(name, (hanging.rows, hanging.columns))
         if hasattr(self.win, "layout_box") and self.win.layout_box.findText(name) < 0:
@@ -148,6 +161,15 @@ class Hanging(QtCore.QObject):
             self.win._set_active(self.win.viewports[0])
         self._arranged = self._arrangement()
         self.applied.emit(protocol.name)
+
+    def _apply_later(self, protocol: Protocol) -> None:
+        if getattr(self.win, "_closed", True):
+            return
+        self._incremental = True
+        try:
+            self.apply(protocol)
+        finally:
+            self._incremental = False
 
     @staticmethod
     def _preset(vp, name: str) -> bool:

@@ -268,19 +268,7 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
             self.layout_box.blockSignals(False)
         need = rows * cols
         while len(self.viewports) < need:
-            vp = StackViewport(self.grid_host)
-            if self.measurement_store is not None:
-                vp.persistent_measurements = vp.measurements = self.measurement_store
-            vp.activated.connect(lambda v=vp: self._set_active(v))
-            vp.doubleClicked.connect(lambda v=vp: menus.toggle_maximised(self, v))
-            vp.frameChanged.connect(lambda _f, v=vp: self._on_frame(v))
-            vp.seriesDropped.connect(lambda payload, v=vp: self.drop_series(v, payload))
-            vp.probeChanged.connect(self._on_probe)
-            vp.viewChanged.connect(lambda ch, v=vp: self._on_view_changed(v, ch))
-            vp.cursorPicked.connect(lambda pos, v=vp: self.reference_lines.pick(v, pos))
-            self.viewports.append(vp)
-            if self.active is not None:
-                vp.state.update(tool=self.active.state.tool)  # the tool the user chose, not the default
+            vp = self.add_viewport()
             k = len(self.viewports) - 1
             if k < len(self.entries):
                 self.show_entry(k, k)
@@ -302,6 +290,25 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
             self.viewports[k].stop_cine()
         if self.active is None or self.viewports.index(self.active) >= need:
             self._set_active(self.viewports[0])
+
+    def add_viewport(self) -> StackViewport:
+        """One more viewport, connected, not yet in the grid (``set_layout`` places it). Creating one costs
+        10-20 ms (pyqtgraph's view box): a hanging protocol makes the cells it needs one per event-loop turn."""
+        vp = StackViewport(self.grid_host)
+        vp.hide()
+        if self.measurement_store is not None:
+            vp.persistent_measurements = vp.measurements = self.measurement_store
+        vp.activated.connect(lambda v=vp: self._set_active(v))
+        vp.doubleClicked.connect(lambda v=vp: menus.toggle_maximised(self, v))
+        vp.frameChanged.connect(lambda _f, v=vp: self._on_frame(v))
+        vp.seriesDropped.connect(lambda payload, v=vp: self.drop_series(v, payload))
+        vp.probeChanged.connect(self._on_probe)
+        vp.viewChanged.connect(lambda ch, v=vp: self._on_view_changed(v, ch))
+        vp.cursorPicked.connect(lambda pos, v=vp: self.reference_lines.pick(v, pos))
+        self.viewports.append(vp)
+        if self.active is not None:
+            vp.state.update(tool=self.active.state.tool)  # the tool the user chose, not the default
+        return vp
 
     @property
     def visible_viewports(self) -> list[StackViewport]:
