@@ -120,7 +120,7 @@ def test_a_local_relevant_prior_joins_the_window_and_is_hung_beside(qtbot, main_
     qtbot.waitUntil(lambda: bool(main_window.viewers), timeout=10000)
     win = main_window.viewers[-1]
     qtbot.waitUntil(lambda: dates(win) == ["20240515", "20220310"], timeout=20000)
-    qtbot.waitUntil(lambda: win.thumbnails.count() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: win.thumbnails.count() == 2 and not win.hanging.pending, timeout=5000)
     shown = {str(vp.entry.header.get("StudyDate")) for vp in win.visible_viewports if vp.entry is not None}
     assert shown == {"20240515", "20220310"}, win.hanging.describe()
     texts = [win.thumbnails.item(i).text() for i in range(2)]

@@ -86,6 +86,7 @@ class Hanging(QtCore.QObject):
         self.error = ""
         self._arranged = None  # what the protocol left on the screen (see untouched)
         self.pending = False  # a protocol is being applied, its cells made one per event-loop turn
+        self._running = None  # the steps of that protocol (a newer apply supersedes them)
 
     def load(self) -> None:
         info, studies, _index = studies_of(self.win)
@@ -100,8 +101,8 @@ class Hanging(QtCore.QObject):
         self.position = -1
 
     def apply_best(self) -> str:
-        """Arrange the window by the best matching protocol (when its series are open). The cells it needs beyond
-        today's are made one per event-loop turn first, so opening never freezes the GUI for all of them at once."""
+        """Arrange the window by the best matching protocol (when its series are open), in steps of one event-loop
+        turn each (see :meth:`apply`), so opening never freezes the GUI for all of them at once."""
         self.load()
         self._incremental = True
         try:
@@ -118,6 +119,8 @@ class Hanging(QtCore.QObject):
     def untouched(self) -> bool:
         """Whether the window still shows what the hanging protocol (or the opening) arranged: a prior arriving
         then may be hung again; once the reader has rearranged the window, it is not."""
+        if self.pending:
+            return True  # still being arranged by the protocol, step by step
         return self._arranged is not None and self._arranged == self._arrangement()
 
     def step(self, delta: int = 1) -> str:
@@ -130,22 +133,43 @@ class Hanging(QtCore.QObject):
         return protocol.name
 
     def apply(self, protocol: Protocol) -> None:
+        """Arrange the window by ``protocol``. Applied on opening (:meth:`apply_best`), the work is done in steps of
+        one event-loop turn each - a new cell, the layout, each cell's series - since a viewport costs 10-50 ms to
+        make or fill and all of them at once froze the GUI while the study opened."""
+        steps = self._steps(protocol)
+        self._running = steps
+        if not getattr(self, "_incremental", False):
+            for _ in steps:
+                pass
+            return
+        self.pending = True
+        QtCore.QTimer.singleShot(0, lambda: self._next_step(steps))
+
+    def _next_step(self, steps) -> None:
+        if getattr(self.win, "_closed", True) or self._running is not steps:
+            return  # the window closed, or another protocol was applied meanwhile
+        try:
+            next(steps)
+        except StopIteration:
+            return
+        QtCore.QTimer.singleShot(0, lambda: self._next_step(steps))
+
+    def _steps(self, protocol: Protocol):
         from workstation.gui.viewer import window as window_module
 
         info, studies, index = studies_of(self.win)
         hanging = hang(protocol, studies)
-        if getattr(self, "_incremental", False) and len(self.win.viewports) < hanging.rows * hanging.columns:
+        self.pending = True
+        while len(self.win.viewports) < hanging.rows * hanging.columns:
             self.win.add_viewport()
-            self.pending = True
-            QtCore.QTimer.singleShot(0, lambda: self._apply_later(protocol))
-            return
-        self.pending = False
+            yield
         name = f"{hanging.rows}x{hanging.columns}"
         window_module.LAYOUTS.setdefault(name, (hanging.rows, hanging.columns))
         if hasattr(self.win, "layout_box") and self.win.layout_box.findText(name) < 0:
             self.win.layout_box.addItem(name)
         self.win.set_layout(name)
         for k, cell in enumerate(hanging.cells):
+            yield
             vp = self.win.viewports[k]
             if cell.display_set is None:
                 vp.set_entry(None)  # says what to drop there; never another study's image in a "prior" cell
@@ -159,17 +183,10 @@ class Hanging(QtCore.QObject):
             self.win.viewports[k].set_entry(None)
         if self.win.viewports:
             self.win._set_active(self.win.viewports[0])
+        self.pending = False
+        self._running = None
         self._arranged = self._arrangement()
         self.applied.emit(protocol.name)
-
-    def _apply_later(self, protocol: Protocol) -> None:
-        if getattr(self.win, "_closed", True):
-            return
-        self._incremental = True
-        try:
-            self.apply(protocol)
-        finally:
-            self._incremental = False
 
     @staticmethod
     def _preset(vp, name: str) -> bool:
