@@ -7,6 +7,7 @@ from the SOPInstanceUID, which keeps the index under 1 KB per instance; linked f
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -139,15 +140,23 @@ class Change:
     removed: list[tuple[str, str, str]]
 
 
+_TASKS = "/proc/self/task"
+
+
+def _thread_alive(native_id: int) -> bool:
+    """Whether the OS thread ``native_id`` still runs (Linux: its /proc entry; elsewhere: Python's threads)."""
+    if os.path.isdir(_TASKS):
+        return os.path.exists(f"{_TASKS}/{native_id}")
+    return any(t.native_id == native_id and t.is_alive() for t in threading.enumerate())
+
+
 class Index:
     """The archive's SQLite index."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._local = threading.local()
         self._write_lock = threading.RLock()
-        self._connections: list[sqlite3.Connection] = []
-        self._owned: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._by_thread: dict[int, sqlite3.Connection] = {}  # OS thread id -> its connection
         self._connections_lock = threading.Lock()
         con = self.connection()
         with self._write_lock:
@@ -164,7 +173,11 @@ class Index:
 
     # --- connections -----------------------------------------------------------------------------------------
     def connection(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
+        """This thread's connection. Connections are kept per OS thread, not in a ``threading.local``: a Qt pool
+        thread loses its Python thread state (and with it its thread-locals) after every job it runs, so each job
+        opened a new connection that was never closed (Python sees such threads as alive forever)."""
+        tid = threading.get_native_id()
+        con = self._by_thread.get(tid)
         if con is None:
             con = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
             con.execute("PRAGMA journal_mode=WAL")
@@ -175,34 +188,29 @@ class Index:
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA foreign_keys=ON")
             con.execute("PRAGMA cache_size=-16000")
-            self._local.con = con
             with self._connections_lock:
                 # pynetdicom runs each association in a new thread: close the connections of finished threads,
                 # or a long-running server would run out of file descriptors.
-                alive = []
-                for owner, other in self._owned:
-                    if owner.is_alive():
-                        alive.append((owner, other))
-                    else:
-                        try:
-                            other.close()
-                        except sqlite3.Error:
-                            pass
-                alive.append((threading.current_thread(), con))
-                self._owned = alive
-                self._connections = [c for _, c in alive]
+                for other_tid in [t for t in self._by_thread if t != tid and not _thread_alive(t)]:
+                    try:
+                        self._by_thread.pop(other_tid).close()
+                    except sqlite3.Error:
+                        pass
+                self._by_thread[tid] = con
         return con
+
+    @property
+    def _connections(self) -> list[sqlite3.Connection]:
+        return list(self._by_thread.values())
 
     def close(self) -> None:
         with self._connections_lock:
-            for con in self._connections:
+            for con in self._by_thread.values():
                 try:
                     con.close()
                 except sqlite3.Error:
                     pass
-            self._connections.clear()
-            self._owned = []
-        self._local = threading.local()
+            self._by_thread = {}
 
     def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         con = self.connection()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections import OrderedDict
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -395,6 +396,23 @@ class Stack(FrameJobs):
         if self._shared is not None:
             self._shared.unregister(self)
         self._shutdown_executor()
+
+    def dismantle(self, piece: int = 200) -> Iterator[None]:
+        """After :meth:`close`: empty the per-image containers (headers, sources, geometries), yielding after every
+        ``piece`` items. Freeing the headers of a 2,000-image stack at once takes ~40 ms of one thread holding the
+        GIL; taken apart piece by piece, a GUI can free it between its events."""
+        for name in ("_headers", "_presentations", "_sources", "_geometries"):
+            if sys.getrefcount(getattr(self, name)) > 2:  # the attribute and the call's argument
+                setattr(self, name, type(getattr(self, name))())  # shared (a sibling stack): let go of it only
+        for container in (self._headers, self._presentations):
+            while container:
+                for _ in range(min(piece, len(container))):
+                    container.popitem()
+                yield
+        for seq in (self._sources, self._geometries):
+            while seq:
+                del seq[-piece:]
+                yield
 
     def __repr__(self) -> str:
         return (f"<Stack {self.description!r} {len(self)}x{self.rows}x{self.columns} {self.photometric} "

@@ -95,6 +95,8 @@ class PresentationStates(QtCore.QObject):
                     "Presentation states are saved for series opened from the archive"), 5000)
             return None
         series = str(vp.header.get("SeriesInstanceUID", "") or "")
+        if not force and not len(vp.measurements) and not self._snapshots.get(series):
+            return None  # no mark anywhere and none saved before: what follows would find nothing (5 ms a 2,000)
         marks = self._marks(vp)
         snap = self._snapshot(marks)
         if not force and snap == self._snapshots.get(series, ()):

@@ -28,7 +28,7 @@ from workstation.gui.viewer.dragdrop import SeriesPayload, window_token
 from workstation.gui.viewer.key_images import KeyImages
 from workstation.gui.viewer.measure import MeasurementStore
 from workstation.gui.viewer.series import (
-    SeriesEntry, flatten, gc_paused, open_entries, give_memory_back,
+    SeriesEntry, flatten, gc_paused, open_entries, give_memory_back, release_gradually,
 )
 from workstation.gui.viewer.pstate_session import PresentationStates
 from workstation.gui.viewer.scout_lines import ReferenceLines
@@ -462,6 +462,8 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         _close_entries(self.entries)
         if self._quick_entry is not None:
             _close_entries([self._quick_entry])
+            self.entries.append(self._quick_entry)
+        release_gradually(self.entries)
         self.entries = []
         self._quick_entry = None
         self._groups = []
