@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 import traceback
+import weakref
 from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -229,3 +230,17 @@ def use_sort_arrows(header: QtWidgets.QHeaderView) -> None:
     style = SortArrowStyle()
     style.setParent(header)
     header.setStyle(style)
+
+
+def keep_while_running(worker: Any, keep: set, start: bool = True) -> None:
+    """Hold ``worker`` in ``keep`` until it has finished (then start it, unless ``start`` is false).
+
+    The slot that lets go of it holds the worker weakly: a slot holding it strongly (``lambda w=worker:
+    keep.discard(w)``) is kept by the worker's own signal, so the worker, its arguments and its result were never
+    freed - two per viewer opened, one per browser refresh.
+    """
+    keep.add(worker)
+    ref = weakref.ref(worker)
+    worker.finished.connect(lambda: keep.discard(ref()))
+    if start:
+        worker.start()

@@ -16,6 +16,7 @@ from PySide6 import QtCore
 from superqt.utils import create_worker
 
 from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL
+from workstation.gui.common import keep_while_running
 
 
 # --- import --------------------------------------------------------------------------------------------------
@@ -158,10 +159,7 @@ def run_quick(owner: Any, func: Callable[..., Any], *args: Any, on_result: Calla
     worker.returned.connect(on_result)
     if on_error is not None:
         worker.errored.connect(on_error)
-    keep = owner.__dict__.setdefault("_quick_workers", set())
-    keep.add(worker)
-    worker.finished.connect(lambda: keep.discard(worker))
-    worker.start()
+    keep_while_running(worker, owner.__dict__.setdefault("_quick_workers", set()))
     return worker
 
 

@@ -17,7 +17,7 @@ from superqt.utils import create_worker
 
 from workstation.config import Settings
 from workstation.gui.core_text import core_text
-from workstation.gui.common import format_da, format_name, use_sort_arrows
+from workstation.gui.common import format_da, format_name, keep_while_running, use_sort_arrows
 from workstation.gui.jobs import CANCELLED, DONE, FAILED, PARTIAL, Job, JobManager
 
 Qt = QtCore.Qt
@@ -536,9 +536,7 @@ class QueryRetrievePanel(QtWidgets.QWidget):
         seq = self._find_seq
         worker = create_worker(local_studies, self.archive, uids, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(lambda local, s=seq: self._apply_local_marks(s, local))
-        self._mark_workers.add(worker)
-        worker.finished.connect(lambda w=worker: self._mark_workers.discard(w))
-        worker.start()
+        keep_while_running(worker, self._mark_workers)
 
     def _apply_local_marks(self, seq: int, local: dict[str, int]) -> None:
         if not isValid(self) or seq != self._find_seq:

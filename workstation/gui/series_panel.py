@@ -9,6 +9,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from shiboken6 import isValid
 from superqt.utils import create_worker
 
+from workstation.gui.common import keep_while_running
+
 log = logging.getLogger("workstation.gui.series")
 Qt = QtCore.Qt
 THUMB = 96
@@ -167,9 +169,7 @@ class SeriesPanel(QtWidgets.QListWidget):
                                _ignore_errors=True)
         worker.returned.connect(lambda rows, s=seq: self._on_series(s, rows, update))
         worker.errored.connect(lambda exc: log.warning("series query failed: %s", exc))
-        self._queries.add(worker)
-        worker.finished.connect(lambda w=worker: self._queries.discard(w))
-        worker.start()
+        keep_while_running(worker, self._queries)
 
     def _on_series(self, seq: int, rows: list[dict[str, Any]], update: bool = False) -> None:
         if not isValid(self):
@@ -210,9 +210,7 @@ class SeriesPanel(QtWidgets.QListWidget):
         worker = create_worker(thumbnails_for, self.archive, new_rows, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(lambda res, s=seq: self._on_thumbnail(s, res))
         worker.finished.connect(lambda s=seq: self._on_thumbs_done(s))
-        self._thumb_workers.add(worker)
-        worker.finished.connect(lambda w=worker: self._thumb_workers.discard(w))
-        worker.start()
+        keep_while_running(worker, self._thumb_workers)
 
     def label_for(self, row: dict[str, Any]) -> str:
         """Modality and number, description (elided to one line; empty: left out), image count."""

@@ -17,7 +17,7 @@ from shiboken6 import isValid
 from superqt.utils import create_worker
 
 from workstation.dicom.age import age_between, short_age
-from workstation.gui.common import format_da, format_name, format_received
+from workstation.gui.common import format_da, format_name, format_received, keep_while_running
 
 Qt = QtCore.Qt
 
@@ -348,9 +348,7 @@ class StudyTableModel(QtCore.QAbstractTableModel):
                                _ignore_errors=True)
         worker.returned.connect(lambda rows, s=seq: self._on_changed_rows(s, rows))
         worker.errored.connect(lambda exc, s=seq: self._on_error(s, exc))
-        self._update_workers.add(worker)
-        worker.finished.connect(lambda w=worker: self._update_workers.discard(w))
-        worker.start()
+        keep_while_running(worker, self._update_workers)
 
     def current_key(self):
         """The sort key of the order the rows are in."""

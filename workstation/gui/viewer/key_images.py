@@ -21,6 +21,7 @@ from pydicom.uid import generate_uid
 from superqt.utils import create_worker
 
 from workstation.reading.key_images import Key, StudyKeys, key_frames, key_image_stacks, load_study, save_study
+from workstation.gui.common import keep_while_running
 
 log = logging.getLogger(__name__)
 Qt = QtCore.Qt
@@ -30,9 +31,7 @@ _RUNNING: set = set()
 
 
 def _keep(worker) -> None:
-    _RUNNING.add(worker)
-    worker.finished.connect(partial(_RUNNING.discard, worker))
-    worker.start()
+    keep_while_running(worker, _RUNNING)
 
 
 def current_key(vp) -> tuple[str, Key] | None:

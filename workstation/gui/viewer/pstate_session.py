@@ -25,15 +25,14 @@ from superqt.utils import create_worker
 
 from workstation.gui.core_text import core_text
 from workstation.gui.viewer.measure import STORED, Measurement, points_ok
+from workstation.gui.common import keep_while_running
 
 log = logging.getLogger(__name__)
 _RUNNING: set = set()  # workers outlive a closed window: a PS saved on close is still written
 
 
 def _keep(worker) -> None:
-    _RUNNING.add(worker)
-    worker.finished.connect(lambda w=worker: _RUNNING.discard(w))
-    worker.start()
+    keep_while_running(worker, _RUNNING)
 
 
 def series_images(stack) -> list[tuple[str, int]]:

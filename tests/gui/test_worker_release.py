@@ -1,0 +1,44 @@
+"""Background workers are freed once they have finished.
+
+A worker kept in a set until its ``finished`` signal, by a slot that held the worker itself (``lambda w=worker:
+keep.discard(w)``), was held by its own signal's connection and never freed, with its arguments and result: two per
+viewer opened (presentation-state catalogue, key images), one per browser refresh.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from superqt.utils import create_worker
+
+from workstation.gui import operations as ops
+from workstation.gui.common import keep_while_running
+
+
+class Owner:
+    pass
+
+
+def test_a_kept_worker_is_freed_when_it_has_finished(qtbot):
+    keep: set = set()
+    worker = create_worker(lambda: 1, _start_thread=False)
+    ref = weakref.ref(worker)
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        keep_while_running(worker, keep)
+    del worker
+    qtbot.waitUntil(lambda: not keep, timeout=5000)
+    gc.collect()
+    assert ref() is None
+
+
+def test_run_quick_lets_go_of_its_worker(qtbot):
+    owner = Owner()
+    got = []
+    worker = ops.run_quick(owner, lambda: 42, on_result=got.append)
+    ref = weakref.ref(worker)
+    del worker
+    qtbot.waitUntil(lambda: got == [42] and not owner._quick_workers, timeout=5000)
+    qtbot.wait(50)
+    gc.collect()
+    assert ref() is None
