@@ -19,6 +19,9 @@ from workstation.reading.hanging import (
 )
 
 log = logging.getLogger(__name__)
+# A real timer between steps, not a zero-time call: Qt runs queued zero-time calls back to back before its timers
+# and paints, so steps "one per turn" still made one long stall.
+_STEP_MS = 1
 
 
 def config_dir(win) -> Any:
@@ -143,7 +146,7 @@ class Hanging(QtCore.QObject):
                 pass
             return
         self.pending = True
-        QtCore.QTimer.singleShot(0, lambda: self._next_step(steps))
+        QtCore.QTimer.singleShot(_STEP_MS, lambda: self._next_step(steps))
 
     def _next_step(self, steps) -> None:
         if getattr(self.win, "_closed", True) or self._running is not steps:
@@ -152,7 +155,7 @@ class Hanging(QtCore.QObject):
             next(steps)
         except StopIteration:
             return
-        QtCore.QTimer.singleShot(0, lambda: self._next_step(steps))
+        QtCore.QTimer.singleShot(_STEP_MS, lambda: self._next_step(steps))
 
     def _steps(self, protocol: Protocol):
         from workstation.gui.viewer import window as window_module

@@ -37,12 +37,65 @@ _OUTLINE = ((-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)
 
 
 def _text(p: QtGui.QPainter, rect: QtCore.QRectF, flags, text: str, color: QtGui.QColor = TEXT) -> None:
-    """Text with a dark outline all round: readable on black, white and burned-in ultrasound text alike."""
-    p.setPen(SHADOW)
+    """Text with a dark outline all round: readable on black, white and burned-in ultrasound text alike.
+
+    The outlined block is drawn once into a pixmap and kept (nine text layouts cost ~0.3 ms a block, and a window
+    repaints its corners many times while it opens and scrolls with most of them unchanged); the block is placed
+    in ``rect`` by ``flags`` as drawText would place it."""
+    if not text:
+        return
+    flags = int(flags)
+    font = p.font()
+    ratio = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+    wrap_width = round(rect.width()) if flags & int(Qt.TextWordWrap) else 0
+    key = (text, flags, font.key(), color.rgba(), ratio, wrap_width)
+    block = _BLOCKS.get(key)
+    if block is None:
+        block = _BLOCKS[key] = _outlined_block(text, flags, font, color, ratio, rect)
+        if len(_BLOCKS) > _BLOCKS_MAX:
+            del _BLOCKS[next(iter(_BLOCKS))]
+    pixmap, w, h = block
+    if flags & int(Qt.AlignRight):
+        x = rect.right() - w
+    elif flags & int(Qt.AlignHCenter):
+        x = rect.left() + (rect.width() - w) / 2
+    else:
+        x = rect.left()
+    if flags & int(Qt.AlignBottom):
+        y = rect.bottom() - h
+    elif flags & int(Qt.AlignVCenter):
+        y = rect.top() + (rect.height() - h) / 2
+    else:
+        y = rect.top()
+    p.drawPixmap(QtCore.QPointF(round(x) - 1, round(y) - 1), pixmap)
+
+
+_BLOCKS: dict = {}  # (text, flags, font, colour, pixel ratio, wrap width) -> (pixmap, block width, block height)
+_BLOCKS_MAX = 200
+
+
+def _outlined_block(text: str, flags: int, font: QtGui.QFont, color: QtGui.QColor, ratio: float,
+                    rect: QtCore.QRectF):
+    fm = QtGui.QFontMetricsF(font)
+    bound = QtCore.QRectF(0, 0, rect.width() if flags & int(Qt.TextWordWrap) else 1e6, 1e6)
+    size = fm.boundingRect(bound, flags & ~int(Qt.AlignRight | Qt.AlignHCenter | Qt.AlignBottom | Qt.AlignVCenter),
+                           text).size()
+    w, h = float(round(size.width() + 0.5)), float(round(size.height() + 0.5))
+    pixmap = QtGui.QPixmap(round((w + 2) * ratio), round((h + 2) * ratio))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.transparent)
+    q = QtGui.QPainter(pixmap)
+    q.setRenderHint(QtGui.QPainter.Antialiasing, True)
+    q.setFont(font)
+    inner = QtCore.QRectF(1, 1, w, h)
+    align = flags & ~int(Qt.AlignBottom | Qt.AlignVCenter)  # lines keep their own alignment inside the block
+    q.setPen(SHADOW)
     for dx, dy in _OUTLINE:
-        p.drawText(rect.translated(dx, dy), flags, text)
-    p.setPen(color)
-    p.drawText(rect, flags, text)
+        q.drawText(inner.translated(dx, dy), align, text)
+    q.setPen(color)
+    q.drawText(inner, align, text)
+    q.end()
+    return pixmap, w, h
 
 
 def _elide(fm: QtGui.QFontMetricsF, lines: list[str], width: float) -> list[str]:

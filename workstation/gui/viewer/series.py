@@ -125,7 +125,7 @@ def release_gradually(entries: list) -> None:
     the memory back. Dropped at once, the headers of a 2,000-image series took 40-70 ms of the GUI thread."""
     _RELEASING.append(_pieces(entries))
     if len(_RELEASING) == 1:
-        QtCore.QTimer.singleShot(0, _release_step)
+        QtCore.QTimer.singleShot(1, _release_step)
 
 
 def _pieces(entries: list):
@@ -153,7 +153,7 @@ def _release_step() -> None:
             log.exception("releasing a closed window's series")
             _RELEASING.popleft()
     if _RELEASING:
-        QtCore.QTimer.singleShot(0, _release_step)
+        QtCore.QTimer.singleShot(1, _release_step)
 
 
 def read_header(path: str | os.PathLike) -> dict:
