@@ -25,6 +25,7 @@ from superqt.utils import create_worker
 
 from workstation.gui.core_text import core_text
 from workstation.gui.viewer.measure import STORED, Measurement, points_ok
+from workstation.dicom.ps_catalog import archive_catalog  # at start-up, not on the first opening (13 ms)
 from workstation.gui.common import keep_while_running
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,6 @@ class PresentationStates(QtCore.QObject):
 
     # -- applying ----------------------------------------------------------------------------------------------
     def catalog_for(self, vp):
-        from workstation.dicom.ps_catalog import archive_catalog
-
         study = str(vp.header.get("StudyInstanceUID", "") or "")
         return archive_catalog(self.archive, study, [uid for uid, _f in series_images(vp.stack)])
 
@@ -140,8 +139,6 @@ class PresentationStates(QtCore.QObject):
         if not series or series in self._applied:
             return
         self._applied.add(series)
-        from workstation.dicom.ps_catalog import archive_catalog
-
         # Only plain values go to the worker, and weak references to what it comes back to: a worker (and what
         # its arguments hold) may outlive the window, and a viewport or stack held there kept a closed study.
         study = str(vp.header.get("StudyInstanceUID", "") or "")
