@@ -1693,6 +1693,21 @@ min {3:.0f}  max {4:.0f}
     </message>
 </context>
 <context>
+    <name>PSLayers</name>
+    <message>
+        <source>overlay %1 (in neither the PS nor the image)</source>
+        <translation>覆盖层 %1（呈现状态和图像中均无）</translation>
+    </message>
+    <message>
+        <source>true size at this screen&apos;s %1 dpi</source>
+        <translation>按本屏幕 %1 dpi 显示实际尺寸</translation>
+    </message>
+    <message>
+        <source>true size (screen size unknown): fitted</source>
+        <translation>实际尺寸（屏幕尺寸未知）：已适应窗口</translation>
+    </message>
+</context>
+<context>
     <name>PresentationStates</name>
     <message>
         <source>Presentation states are saved for series opened from the archive</source>
@@ -1709,16 +1724,8 @@ min {3:.0f}  max {4:.0f}
         </translation>
     </message>
     <message>
-        <source>shutters</source>
-        <translation>遮挡（快门）</translation>
-    </message>
-    <message>
-        <source>displayed area</source>
-        <translation>显示区域</translation>
-    </message>
-    <message>
-        <source>activated overlays</source>
-        <translation>已激活的叠加层</translation>
+        <source>displayed area pixel aspect ratio</source>
+        <translation>显示区域像素宽高比</translation>
     </message>
     <message>
         <source>modality LUT</source>

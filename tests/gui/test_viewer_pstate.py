@@ -75,7 +75,7 @@ def test_the_newest_presentation_state_is_applied_when_the_series_opens(qtbot, m
     save_presentation_state(archive, [], DisplayState(window=(100.0, 200.0)), images=uids, label="OLDER")
     saved = save_presentation_state(archive, [mark], DisplayState(window=(-500.0, 1200.0), rotation=90, flip=True),
                                     images=uids, label="NEWEST")
-    # Another system's PS with a rectangular shutter, newer than both: its shutter is named, not silently dropped.
+    # Another system's PS with a rectangular shutter, newer than both: applied, shutter drawn (test_ps_layers.py).
     ds = pydicom.dcmread(saved.path)
     ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
     ds.ContentLabel, ds.PresentationCreationTime = "FOREIGN", "235959"
@@ -90,7 +90,8 @@ def test_the_newest_presentation_state_is_applied_when_the_series_opens(qtbot, m
     vp = next(v for v in win.viewports if v.entry is not None and v.header.get("SeriesNumber") in ("1", 1))
     qtbot.waitUntil(lambda: bool(getattr(vp, "ps_note", "")), timeout=10000)
     assert (vp.state.center, vp.state.width, vp.state.rotation, vp.state.flip_h) == (-500.0, 1200.0, 90, True)
-    assert vp.ps_note.startswith("PS FOREIGN") and "shutters" in vp.ps_note
+    assert vp.ps_note.startswith("PS FOREIGN") and "not shown" not in vp.ps_note
+    assert vp.ps_layers.shutter.isVisible()
     from workstation.gui.viewer.overlay import corner_texts
 
     assert vp.ps_note in corner_texts(vp)["bottom_left"]  # said on the image

@@ -154,6 +154,7 @@ class PresentationStates(QtCore.QObject):
         series = str(vp.header.get("SeriesInstanceUID", "") or "")
         if entry is None or entry.state is None:
             vp.ps_note = ""
+            vp.ps_layers.clear()
             vp.reset()
             self.applied.emit(vp, "")
             return []
@@ -180,14 +181,16 @@ class PresentationStates(QtCore.QObject):
         foreign = len(ps.annotations) - len(marks)
         if foreign > 0:
             notes.append(self.tr("%n graphic annotation(s) of another system", "", foreign))
-        if ps.shutters.any:
-            notes.append(self.tr("shutters"))
+        # Shutters and the overlays the PS activates are drawn over the frames it references (ps_layers.py).
+        notes.extend(vp.ps_layers.set_state(ps, getattr(entry, "path", None)))
         area = ps.displayed_area_for(first[0], first[1] + 1)
+        said = ""
         whole = (1, 1), (vp.stack.columns, vp.stack.rows)
         if area is not None and ((area.tlhc, area.brhc) != whole or area.size_mode not in ("SCALE TO FIT", "")):
-            notes.append(self.tr("displayed area"))  # the whole image scaled to fit is what the viewer shows
-        if ps.activated_overlays:
-            notes.append(self.tr("activated overlays"))
+            # the whole image scaled to fit is what the viewer shows anyway (and keeps fitting as it is resized)
+            said = vp.ps_layers.fit_displayed_area(area)
+        if area is not None and area.aspect_ratio and area.aspect_ratio[0] != area.aspect_ratio[1]:
+            notes.append(self.tr("displayed area pixel aspect ratio"))
         own = getattr(getattr(vp, "presentation", None), "modality_lut", None)
         m = ps.modality_lut
         if m is not None and (m.lut is not None or own is None or not own.is_linear
@@ -197,6 +200,8 @@ class PresentationStates(QtCore.QObject):
             notes.append(self.tr("presentation LUT"))
         label = ps.content_label or self.tr("(no label)")
         vp.ps_note = self.tr("PS %1").replace("%1", label)
+        if said:
+            vp.ps_note += " — " + said
         if notes:
             vp.ps_note += " — " + self.tr("not shown: %1").replace("%1", ", ".join(notes))
         self._snapshots[series] = self._snapshot(self._marks(vp))

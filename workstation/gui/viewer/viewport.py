@@ -27,6 +27,7 @@ from workstation.gui.viewer import tools_roi  # noqa: F401 - registers the annot
 from workstation.gui.viewer.voi import (file_frame_rate, histogram_window, lut_window, representative_frame,
                                         user_presets, voi_lut_name)
 from workstation.imaging.overlays import composite, overlay_planes
+from workstation.gui.viewer.ps_layers import PSLayers
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -90,6 +91,8 @@ class StackViewport(QtWidgets.QWidget):
         self.planes.setParentItem(self.content)
         self.planes.setZValue(1)
         self._planes_key: tuple | None = None
+        self.ps_layers = PSLayers(self)  # an applied presentation state's shutters and overlays
+        self.ps_note = ""  # the PS applied, and what of it is not shown (bottom-left corner)
         self.view.sigResized.connect(self._apply_view)
 
         self._label = QtWidgets.QLabel()
@@ -123,6 +126,8 @@ class StackViewport(QtWidgets.QWidget):
     # -- content ---------------------------------------------------------------------------------------------
     def set_entry(self, entry) -> None:
         """Show a :class:`workstation.gui.viewer.series.SeriesEntry` (image stack or non-image object)."""
+        if entry is not None and entry is self.entry and entry.stack is not None and entry.stack is self.stack:
+            return  # already shown: a hanging protocol placing it again keeps its image, W/L and presentation state
         self.entry = entry
         if entry is None or entry.stack is None:
             self.set_stack(None)
@@ -148,6 +153,8 @@ class StackViewport(QtWidgets.QWidget):
         self.image.clear()
         self.planes.clear()
         self._planes_key = None
+        self.ps_layers.clear()  # a presentation state belongs to the series it was applied to
+        self.ps_note = ""
         if stack is None:
             return
         self.show_message("")
@@ -234,6 +241,7 @@ class StackViewport(QtWidgets.QWidget):
         self.presentation = None
         self._array = None
         self.interaction.reset_annotations()
+        self.ps_layers.release()
         for item in (self.image, self.planes):
             item.clear()
             # pyqtgraph keeps the last rendering (rows x columns x 4 bytes) until the next one.
@@ -321,6 +329,7 @@ class StackViewport(QtWidgets.QWidget):
         else:
             self.image.setImage(arr, autoLevels=False, levels=levels, lut=lut)
         self._show_planes(i, arr.shape[0], arr.shape[1])
+        self.ps_layers.refresh()
         if shape_changed or force:
             self._apply_view()
         self._refresh_probe()
@@ -397,6 +406,7 @@ class StackViewport(QtWidgets.QWidget):
             self._refresh_probe()
         if "planes" in changed:
             self.planes.setVisible(self.state.planes and self.planes.image is not None)
+            self.ps_layers.refresh()
         if "playing" in changed or "fps" in changed:
             if self.state.playing:
                 self._cine.start(max(1, int(round(1000.0 / self.state.fps))))
