@@ -2,7 +2,8 @@
 
 The engine is imaging.pstate (the whole GSPS pipeline). PS is a file or an archived SOPInstanceUID. A PS that does
 not reference the image (or frame), or a file that is not a PS, exits 1 with one line. What the PS asks for but is
-not drawn into the picture (annotations, activated overlays, damaged parts) is named on stderr, one line each.
+not drawn into the picture (damaged parts, text no installed font can show, ...) is named on stderr, one line each.
+Graphic and text annotations and activated overlays are drawn into the picture (imaging.ps_draw).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def render_with_ps(args: argparse.Namespace, ctx, path: Path, header: Dataset, i
     from workstation.imaging import ImagingError, write_png
     from workstation.imaging.decode import decode_frame
     from workstation.imaging.presentation import resize
+    from workstation.imaging.ps_draw import draw_state
     from workstation.imaging.pstate import ImageNotReferenced, render_with_state
 
     clashing = [o for o, v in (("--window", args.window), ("--invert", args.invert)) if v]
@@ -54,7 +56,7 @@ def render_with_ps(args: argparse.Namespace, ctx, path: Path, header: Dataset, i
         raise CommandError(str(exc)) from None
     try:
         frame = decode_frame(path, index, header=header)
-        result = render_with_state(ps, header, frame, frame_number=index + 1)
+        result = draw_state(render_with_state(ps, header, frame, frame_number=index + 1), ps, header, index + 1)
     except ImageNotReferenced as exc:
         raise CommandError(f"{ps_path.name}: {exc}") from None
     except ImagingError as exc:

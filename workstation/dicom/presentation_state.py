@@ -213,6 +213,8 @@ class PresentationState:
     layers: list[GraphicLayer] = field(default_factory=list)
     annotations: list[Annotation] = field(default_factory=list)
     activated_overlays: list[int] = field(default_factory=list)  # 60xx groups the PS turns on
+    overlay_layers: dict[int, str] = field(default_factory=dict)  # activated group -> its Overlay Activation Layer
+    overlay_data: Dataset | None = field(default=None, repr=False)  # the PS's own overlay planes (60xx groups)
     warnings: list[PSWarning] = field(default_factory=list)
 
     # -- lookups ----------------------------------------------------------------------------------------------
@@ -553,8 +555,14 @@ def _text(t: Dataset, where: str, ps: PresentationState) -> TextObject | None:
 def _read_unsupported(ds: Dataset, ps: PresentationState) -> None:
     groups = sorted({tag.group for tag in ds.keys() if 0x6000 <= tag.group <= 0x601E and not tag.group % 2})
     for group in groups:
-        if (group, 0x1001) in ds:  # Overlay Activation Layer: an overlay of the image the PS turns on
+        if (group, 0x1001) in ds:  # Overlay Activation Layer: an overlay of the image (or the PS's) it turns on
             ps.activated_overlays.append(group)
+            ps.overlay_layers[group] = str(ds[group, 0x1001].value or "").strip()
+        if (group, 0x3000) in ds:  # the PS carries the plane itself (PS3.3 A.33.1: Overlay Plane module)
+            if ps.overlay_data is None:
+                ps.overlay_data = Dataset()
+            for elem in ds.group_dataset(group):
+                ps.overlay_data.add(elem)
     if ps.activated_overlays:
         ps.warn("overlay.activation", "overlays activated by the presentation state are not drawn: groups "
                 + ", ".join(f"{g:04X}" for g in ps.activated_overlays))

@@ -31,12 +31,73 @@ from workstation.imaging.presentation import (
 _P_MAX = 65535.0  # Shutter Presentation Value is a 16-bit P-value
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where the unrotated image went in the display array: displayed-area crop, then rotation, then flip.
+
+    ``rows``/``columns`` are the stored image's; ``tlhc``/``brhc`` the displayed area's corners (column, row),
+    1-based. :meth:`points` maps PIXEL-unit (column, row) coordinates (0\\0 = the top left corner of the top left
+    pixel) into the display array's (x, y); :meth:`image` moves any array on the stored image's grid the same way.
+    """
+
+    rows: int
+    columns: int
+    tlhc: tuple[int, int] = (1, 1)
+    brhc: tuple[int, int] | None = None
+    rotation: int = 0
+    flip: bool = False
+
+    @property
+    def corners(self) -> tuple[int, int, int, int]:
+        brhc = self.brhc or (self.columns, self.rows)
+        c0, c1 = sorted((self.tlhc[0], brhc[0]))
+        r0, r1 = sorted((self.tlhc[1], brhc[1]))
+        return c0, c1, r0, r1
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns) of the display array."""
+        c0, c1, r0, r1 = self.corners
+        h, w = r1 - r0 + 1, c1 - c0 + 1
+        return (w, h) if self.rotation in (90, 270) else (h, w)
+
+    def image(self, arr: np.ndarray, fill=0) -> np.ndarray:
+        c0, c1, r0, r1 = self.corners
+        if arr.ndim == 3:
+            out = np.stack([_crop(arr[..., k], (c0, r0), (c1, r1), fill) for k in range(arr.shape[2])], axis=-1)
+        else:
+            out = _crop(arr, (c0, r0), (c1, r1), fill)
+        if self.rotation:
+            out = np.rot90(out, k=-(self.rotation // 90))
+        if self.flip:
+            out = out[:, ::-1]
+        return np.ascontiguousarray(out)
+
+    def points(self, pts) -> np.ndarray:
+        """(n, 2) (column, row) PIXEL coordinates on the stored image -> (x, y) in the display array."""
+        c0, c1, r0, r1 = self.corners
+        h, w = r1 - r0 + 1, c1 - c0 + 1
+        p = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+        x, y = p[:, 0] - (c0 - 1), p[:, 1] - (r0 - 1)
+        # Continuous coordinates under np.rot90(k=-1) (clockwise): (x, y) -> (h - y, x).
+        if self.rotation == 90:
+            x, y = h - y, x
+        elif self.rotation == 180:
+            x, y = w - x, h - y
+        elif self.rotation == 270:
+            x, y = y, w - x
+        if self.flip:
+            x = self.shape[1] - x
+        return np.stack([x, y], axis=1)
+
+
 @dataclass
 class PSRender:
-    """The display array (uint8, rows x columns as shown) and what was not applied."""
+    """The display array (uint8, rows x columns as shown), what was not applied, and where the image went."""
 
     image: np.ndarray
     warnings: list[PSWarning] = field(default_factory=list)
+    placement: Placement | None = None
 
 
 class ImageNotReferenced(ValueError):
@@ -189,19 +250,14 @@ def render_with_state(
         out = out.copy()
         out[hidden] = value
     area = ps.displayed_area_for(uid, frame_number)
-    if area is not None and out.ndim == 2:
-        out = _crop(out, area.tlhc, area.brhc, 0)
-        if area.size_mode in ("TRUE SIZE", "MAGNIFY"):
-            warnings.append(PSWarning("displayed-area.size", f"presentation size mode {area.size_mode}: "
-                                                             "rendered at one pixel per image pixel"))
-    elif area is not None:
-        out = np.stack([_crop(out[..., k], area.tlhc, area.brhc, 0) for k in range(out.shape[2])], axis=-1)
+    if area is not None and area.size_mode in ("TRUE SIZE", "MAGNIFY"):
+        warnings.append(PSWarning("displayed-area.size", f"presentation size mode {area.size_mode}: "
+                                                         "rendered at one pixel per image pixel"))
     # PS3.3 C.10.6.1: the flip is applied after the rotation (dcmtk agrees).
-    if ps.rotation:
-        out = np.rot90(out, k=-(ps.rotation // 90))
-    if ps.horizontal_flip:
-        out = out[:, ::-1]
+    placement = Placement(out.shape[0], out.shape[1], area.tlhc if area else (1, 1), area.brhc if area else None,
+                          int(ps.rotation or 0), bool(ps.horizontal_flip))
+    out = placement.image(out)
     if ps.annotations_for(uid, frame_number):
         warnings.append(PSWarning("annotation.not-drawn", "graphic and text annotations are not drawn into the "
                                                           "picture (the viewer shows them)"))
-    return PSRender(np.ascontiguousarray(out), warnings)
+    return PSRender(np.ascontiguousarray(out), warnings, placement)
