@@ -270,3 +270,44 @@ def test_marks_saved_before_the_documents_were_read_keep_theirs_out_of_ours(qtbo
     qtbot.waitUntil(lambda: len(_kos(gui_archive, study)) == 2, timeout=15000)
     ours = next(r for r in _kos(gui_archive, study) if r["SOPInstanceUID"] != str(foreign.SOPInstanceUID))
     assert [k.sop_instance_uid for k in read_key_images(ours["path"])] == [a[0]]
+
+
+def test_a_mark_made_in_the_key_images_stack_is_saved_with_its_whole_series(qtbot, main_window, gui_archive,
+                                                                            tmp_path):
+    """The newest PS of a series is what is applied and reported for it: a PS written from the "Key images" stack
+    that covered only the key images dropped the marks on the series' other images."""
+    from workstation.dicom.presentation_state import read_presentation_state
+    from workstation.dicom.ps_writer import marks_from_state
+    from workstation.gui.viewer.measure import Measurement
+    from workstation.reading.results import study_marks
+
+    win = main_window
+    study, a, b = _import_study(qtbot, win, tmp_path)
+    viewer = _open(qtbot, win, study)
+    vp, ctrl = viewer.active, viewer.key_images
+    _show(qtbot, viewer, a[1])
+    vp.measurements.add(Measurement("distance", [(1.5, 2.5), (20.5, 30.5)], key=vp.frame_key))  # not a key image
+    _show(qtbot, viewer, a[0])
+    qtbot.keyClick(vp.canvas, Qt.Key_K)
+    with qtbot.waitSignal(ctrl.saved, timeout=15000):
+        ctrl.save_action.trigger()
+    pr = lambda: gui_archive.query("instance", {"StudyInstanceUID": study, "Modality": "PR"})  # noqa: E731
+    n = len(viewer.entries)
+    ctrl.open_action.trigger()
+    qtbot.waitUntil(lambda: len(viewer.entries) == n + 1 and viewer.active.current_array() is not None,
+                    timeout=10000)
+    qtbot.waitUntil(lambda: len(pr()) == 1, timeout=15000)  # series 1 left for the stack: its PS
+    vp = viewer.active
+    assert vp.entry.key_images_label == "Key images"
+    vp.measurements.add(Measurement("distance", [(3.5, 4.5), (10.5, 12.5)], key=vp.frame_key))  # on a[0]
+    before = {r["SOPInstanceUID"] for r in pr()}
+    viewer.close()  # leaving the stack: its series are saved whole
+    qtbot.waitUntil(lambda: len(pr()) > len(before), timeout=15000)
+    new = [r for r in pr() if r["SOPInstanceUID"] not in before]
+    assert len(new) == 1  # series 1 only: the key image of series 2 carries no mark and did not change
+    ps = read_presentation_state(new[0]["path"])
+    assert {ref.sop_instance_uid for ref in ps.images()} == set(a)
+    marks, _ = marks_from_state(ps)
+    assert sorted(m.sop_instance_uid for m in marks) == sorted([a[0], a[1]])
+    marks, _ = study_marks(gui_archive, study)  # what the report takes
+    assert sorted(m.sop_instance_uid for m in marks) == sorted([a[0], a[1]])

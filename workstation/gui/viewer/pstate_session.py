@@ -66,13 +66,13 @@ class PresentationStates(QtCore.QObject):
         return getattr(self.win, "archive", None)
 
     # -- saving ------------------------------------------------------------------------------------------------
-    def _marks(self, vp):
+    def _marks(self, vp, images=None):
         from workstation.dicom.ps_writer import Mark
         from workstation.gui.viewer.annotations import label_text
 
         store = vp.measurements
         marks = []
-        for uid, frame in series_images(vp.stack):
+        for uid, frame in (series_images(vp.stack) if images is None else images):
             for m in store.on((uid, frame)):
                 if m.kind not in STORED or not points_ok(m.kind, len(m.points)):
                     continue
@@ -85,37 +85,54 @@ class PresentationStates(QtCore.QObject):
         return tuple(sorted((m.sop_instance_uid, m.frame, m.kind, tuple(m.points), m.text if m.kind in
                              ("text", "arrow") else "") for m in marks))
 
+    def _series_of(self, vp) -> dict[str, list[tuple[str, int]]]:
+        """SeriesInstanceUID -> (SOPInstanceUID, frame) of every image its PS covers. A viewport shows one series;
+        the "Key images" stack shows images of several: each of those series is saved whole, since the newest PS
+        of a series is what is applied and reported for it (one covering only its key images lost the rest)."""
+        if not getattr(getattr(vp, "entry", None), "key_images_label", None):
+            return {str(vp.header.get("SeriesInstanceUID", "") or ""): series_images(vp.stack)}
+        out: dict[str, list[tuple[str, int]]] = {}
+        for i in range(len(vp.stack)):
+            series = str(vp.stack.header(i).get("SeriesInstanceUID", "") or "")
+            if series and series not in out:
+                rows = self.archive.query("instance", {"SeriesInstanceUID": series})
+                out[series] = [(str(r["SOPInstanceUID"]), f) for r in rows
+                               for f in range(max(1, int(r.get("NumberOfFrames") or 1)))]
+        return out
+
     def save(self, vp=None, force: bool = True):
         """Write the series of ``vp`` (default: the active viewport) as a PS (unless nothing changed and not
-        ``force``). Returns the worker, or None when nothing is written."""
+        ``force``). Returns the last worker, or None when nothing is written."""
         vp = vp or self.win.active
         if vp is None or vp.stack is None or self.archive is None:
             if force:
                 self.win.statusBar().showMessage(self.tr(
                     "Presentation states are saved for series opened from the archive"), 5000)
             return None
-        series = str(vp.header.get("SeriesInstanceUID", "") or "")
-        if not force and not len(vp.measurements) and not self._snapshots.get(series):
+        if not force and not len(vp.measurements) and not self._snapshots.get(
+                str(vp.header.get("SeriesInstanceUID", "") or "")):
             return None  # no mark anywhere and none saved before: what follows would find nothing (5 ms a 2,000)
-        marks = self._marks(vp)
-        snap = self._snapshot(marks)
-        if not force and snap == self._snapshots.get(series, ()):
-            return None
         from workstation.dicom.ps_writer import DisplayState
         from workstation.reading.results import save_presentation_state
 
         st = vp.state
         display = DisplayState(window=(float(st.center), float(st.width)), rotation=int(st.rotation) % 360,
                                flip=bool(st.flip_h))
-        images = [uid for uid, _f in series_images(vp.stack)]
         creator = str(getattr(getattr(self.win, "settings", None), "ae_title", "") or "")
-        self._snapshots[series] = snap
-        worker = create_worker(save_presentation_state, self.archive, marks, display, images=images,
-                               creator=creator, _start_thread=False, _ignore_errors=True)
-        ref = weakref.ref(self)
-        worker.returned.connect(partial(_saved, ref))
-        worker.errored.connect(partial(_failed, ref))
-        _keep(worker)
+        worker = None
+        for series, images in self._series_of(vp).items():
+            marks = self._marks(vp, images)
+            snap = self._snapshot(marks)
+            if not force and snap == self._snapshots.get(series, ()):
+                continue
+            self._snapshots[series] = snap
+            worker = create_worker(save_presentation_state, self.archive, marks, display,
+                                   images=[uid for uid, _f in images], creator=creator, _start_thread=False,
+                                   _ignore_errors=True)
+            ref = weakref.ref(self)
+            worker.returned.connect(partial(_saved, ref))
+            worker.errored.connect(partial(_failed, ref))
+            _keep(worker)
         return worker
 
     def leaving(self, vp) -> None:
@@ -135,6 +152,10 @@ class PresentationStates(QtCore.QObject):
         """Once per series and window: look up (off the GUI thread) and apply the newest PS of ``vp``'s series."""
         if vp is None or vp.stack is None or self.archive is None:
             return
+        if getattr(getattr(vp, "entry", None), "key_images_label", None):
+            # The series behind a "Key images" stack: what they hold now is not a change to save on leaving.
+            for series, images in self._series_of(vp).items():
+                self._snapshots.setdefault(series, self._snapshot(self._marks(vp, images)))
         series = str(vp.header.get("SeriesInstanceUID", "") or "")
         if not series or series in self._applied:
             return
