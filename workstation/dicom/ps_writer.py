@@ -68,6 +68,8 @@ class DisplayState:
     flip: bool = False
     area_tlhc: tuple[int, int] | None = None
     area_brhc: tuple[int, int] | None = None
+    shutters: Any = None  # a presentation_state.Shutters in force (from a PS applied before): kept
+    magnify: float | None = None  # screen pixels per image pixel: the area is shown MAGNIFY at that ratio
 
 
 @dataclass
@@ -267,11 +269,40 @@ def build_presentation_state(
         for item in ds.DisplayedAreaSelectionSequence:
             item.DisplayedAreaTopLeftHandCorner = [int(v) for v in display.area_tlhc]
             item.DisplayedAreaBottomRightHandCorner = [int(v) for v in display.area_brhc]
+            if display.magnify:
+                item.PresentationSizeMode = "MAGNIFY"
+                item.PresentationPixelMagnificationRatio = round(float(display.magnify), 4)
+    if display.shutters is not None and display.shutters.any:
+        _write_shutters(ds, display.shutters, warnings)
     for item in ds.DisplayedAreaSelectionSequence:
         # highdicom writes the attribute of tiled (whole slide) images for every image; it is only defined there.
         if "PixelOriginInterpretation" in item and "TotalPixelMatrixRows" not in images[0]:
             del item.PixelOriginInterpretation
     return Written(ds, [m for m, _, _ in written], warnings)
+
+
+def _write_shutters(ds: Dataset, shutters, warnings: list[PSWarning]) -> None:
+    """The Display Shutter module (PS3.3 C.7.6.11) for the geometric shutters in force; a bitmap shutter (an
+    overlay plane of the PS it came from) is not carried over, and said."""
+    shapes = []
+    if shutters.rectangle is not None:
+        left, right, upper, lower = (int(v) for v in shutters.rectangle)
+        ds.ShutterLeftVerticalEdge, ds.ShutterRightVerticalEdge = left, right
+        ds.ShutterUpperHorizontalEdge, ds.ShutterLowerHorizontalEdge = upper, lower
+        shapes.append("RECTANGULAR")
+    if shutters.circle is not None:
+        row, column, radius = (int(v) for v in shutters.circle)
+        ds.CenterOfCircularShutter = [row, column]
+        ds.RadiusOfCircularShutter = radius
+        shapes.append("CIRCULAR")
+    if shutters.polygon:
+        ds.VerticesOfThePolygonalShutter = [int(v) for rc in shutters.polygon for v in rc]
+        shapes.append("POLYGONAL")
+    if shutters.bitmap is not None:
+        warnings.append(PSWarning("display.shutter", "the bitmap shutter in force is not written"))
+    if shapes:
+        ds.ShutterShape = shapes
+        ds.ShutterPresentationValue = int(shutters.presentation_value)
 
 
 def _icc_profile(image: Dataset) -> bytes:

@@ -172,3 +172,38 @@ def test_the_displayed_area_is_what_fills_the_viewport(qtbot, main_window, study
     assert abs(centre.y() - vp.canvas.viewport().height() / 2) <= 2
     assert "displayed area" not in vp.ps_note
     win.close()
+
+
+def test_saving_again_keeps_the_shutter_and_the_zoom_in_force(qtbot, main_window, study, tmp_path):
+    from workstation.dicom.presentation_state import read_presentation_state
+
+    def edit(ds):
+        ds.ShutterShape = "CIRCULAR"
+        ds.CenterOfCircularShutter = [16, 17]
+        ds.RadiusOfCircularShutter = 11
+        ds.ShutterPresentationValue = 0
+
+    _store_ps(main_window.archive, study, tmp_path, edit)
+    win, vp = _open(qtbot, main_window, study)
+    vp.state.update(zoom=vp.fit_zoom() * 2.0, pan=(12.0, 14.0))
+    zoom = vp.state.zoom
+    rows = lambda: main_window.archive.query("instance", {"StudyInstanceUID": study, "Modality": "PR"})  # noqa
+    before = {r["SOPInstanceUID"] for r in rows()}
+    win.pstates.save(vp)
+    qtbot.waitUntil(lambda: len(rows()) > len(before), timeout=15000)
+    (new,) = [r for r in rows() if r["SOPInstanceUID"] not in before]
+    ps = read_presentation_state(new["path"])
+    assert ps.shutters.circle == (16, 17, 11) and ps.shutters.presentation_value == 0
+    area = ps.displayed_areas[0]
+    (c0, r0), (c1, r1) = area.tlhc, area.brhc
+    assert (c0 - 1 + c1) / 2 == pytest.approx(12.0, abs=0.5) and (r0 - 1 + r1) / 2 == pytest.approx(14.0, abs=0.5)
+    assert 1 <= c0 <= c1 <= N and 1 <= r0 <= r1 <= N  # within the image (dciodvfy reads corners as unsigned)
+    assert area.size_mode == "MAGNIFY" and area.magnification == pytest.approx(zoom, rel=1e-3)
+    # Applied again: the same shutter, about the same zoom.
+    entry = next(e for e in win.pstates.catalog_for(vp) if e.sop_instance_uid == new["SOPInstanceUID"])
+    vp.state.update(zoom=None, pan=None)
+    win.pstates.apply(vp, entry)
+    assert vp.ps_layers.shutter.isVisible()
+    assert vp.state.zoom == pytest.approx(zoom, rel=1e-3)
+    assert vp.state.pan == pytest.approx((12.0, 14.0), abs=0.5)
+    win.close()

@@ -154,12 +154,12 @@ class PSLayers:
         mode = (area.size_mode or "SCALE TO FIT").upper()
         note = ""
         if mode == "MAGNIFY" and area.magnification:
-            zoom = float(area.magnification)
+            zoom = float(area.magnification) * device_ratio(vp)
         elif mode == "TRUE SIZE" and area.pixel_spacing:
             screen = vp.screen() if hasattr(vp, "screen") else None
             dpi = float(screen.physicalDotsPerInchX()) if screen is not None else 0.0
             if dpi > 0:
-                zoom = float(area.pixel_spacing[1]) * dpi / _MM_PER_INCH * _device_ratio(vp)
+                zoom = float(area.pixel_spacing[1]) * dpi / _MM_PER_INCH * device_ratio(vp)
                 note = QtCore.QCoreApplication.translate(
                     "PSLayers", "true size at this screen's %1 dpi").replace("%1", f"{dpi:.0f}")
             else:
@@ -179,7 +179,8 @@ def _fit(vp, x0: float, y0: float, x1: float, y1: float) -> float:
     return min(w / max(r.width(), 1e-6), h / max(r.height(), 1e-6)) * vp._scale()[0]
 
 
-def _device_ratio(vp) -> float:
+def device_ratio(vp) -> float:
+    """Viewport (logical) pixels per screen pixel: a zoom is in the former, a PS's magnification in the latter."""
     try:
         return 1.0 / float(vp.devicePixelRatioF()) if vp.devicePixelRatioF() else 1.0
     except Exception:  # noqa: BLE001

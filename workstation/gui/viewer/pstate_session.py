@@ -17,6 +17,7 @@ viewer keeps its measurements in the measurements file as before.
 from __future__ import annotations
 
 import logging
+import math
 import weakref
 from functools import partial
 
@@ -25,6 +26,7 @@ from superqt.utils import create_worker
 
 from workstation.gui.core_text import core_text
 from workstation.gui.viewer.measure import STORED, Measurement, points_ok
+from workstation.gui.viewer.ps_layers import device_ratio
 from workstation.dicom.ps_catalog import archive_catalog  # at start-up, not on the first opening (13 ms)
 from workstation.gui.common import keep_while_running
 
@@ -116,8 +118,12 @@ class PresentationStates(QtCore.QObject):
         from workstation.reading.results import save_presentation_state
 
         st = vp.state
+        tlhc, brhc = _visible_area(vp) if st.zoom is not None else (None, None)
+        magnify = float(st.zoom) / device_ratio(vp) if tlhc is not None else None
+        applied = vp.ps_layers.state
         display = DisplayState(window=(float(st.center), float(st.width)), rotation=int(st.rotation) % 360,
-                               flip=bool(st.flip_h))
+                               flip=bool(st.flip_h), area_tlhc=tlhc, area_brhc=brhc, magnify=magnify,
+                               shutters=applied.shutters if applied is not None else None)
         creator = str(getattr(getattr(self.win, "settings", None), "ae_title", "") or "")
         worker = None
         for series, images in self._series_of(vp).items():
@@ -276,6 +282,28 @@ class PresentationStates(QtCore.QObject):
             act.setEnabled(False)
         self.menu = menu
         return menu
+
+
+def _visible_area(vp):
+    """The zoomed view as a displayed area: 1-based (column, row) corners centred on the point the viewport centres,
+    as large as the view and the image both allow (shown again MAGNIFY at the zoom, the centre comes back). None,
+    None when the centre is off the image."""
+    # From the viewport's state, as its view is laid out (not from the scene, which updates when next painted).
+    t = vp.content_transform()
+    cols, rows = vp._image_size()
+    pan = vp.state.pan
+    cx, cy = pan if pan is not None else (cols / 2, rows / 2)
+    s = vp.effective_zoom() / vp._scale()[0]
+    hw, hh = max(1.0, vp.view.width()) / (2 * s), max(1.0, vp.view.height()) / (2 * s)
+    back, _ok = t.inverted()
+    centre = t.map(QtCore.QPointF(cx, cy))
+    pts = [back.map(QtCore.QPointF(centre.x() + dx, centre.y() + dy)) for dx in (-hw, hw) for dy in (-hh, hh)]
+    half_x = min(max(abs(p.x() - cx) for p in pts), cx, cols - cx)
+    half_y = min(max(abs(p.y() - cy) for p in pts), cy, rows - cy)
+    if half_x < 0.5 or half_y < 0.5:
+        return None, None
+    return ((math.floor(cx - half_x) + 1, math.floor(cy - half_y) + 1),
+            (math.ceil(cx + half_x), math.ceil(cy + half_y)))
 
 
 def _saved(ref, saved) -> None:
