@@ -121,3 +121,21 @@ def test_ctrl_s_saves_even_without_changes_and_a_viewer_without_archive_says_why
     assert "opened from the archive" in win.statusBar().currentMessage()
     win.close()
     QtWidgets.QApplication.processEvents()
+
+
+def test_an_inverted_picture_is_saved_as_inverse_and_shown_so_again(qtbot, main_window, study):
+    from workstation.dicom.presentation_state import read_presentation_state
+
+    win = open_study(qtbot, main_window, study)
+    vp = win.viewports[0]
+    vp.state.update(invert=True)
+    before = {r["SOPInstanceUID"] for r in pr_rows(main_window.archive, study)}
+    win.pstates.save(vp)
+    qtbot.waitUntil(lambda: len(pr_rows(main_window.archive, study)) > len(before), timeout=20000)
+    (row,) = [r for r in pr_rows(main_window.archive, study) if r["SOPInstanceUID"] not in before]
+    assert read_presentation_state(row["path"]).lut_shape == "INVERSE"  # a MONOCHROME2 CT shown inverted
+    entry = next(e for e in win.pstates.catalog_for(vp) if e.sop_instance_uid == row["SOPInstanceUID"])
+    vp.state.update(invert=False)
+    win.pstates.apply(vp, entry)
+    assert vp.state.invert and "presentation LUT" not in vp.ps_note
+    win.close()

@@ -70,6 +70,7 @@ class DisplayState:
     area_brhc: tuple[int, int] | None = None
     shutters: Any = None  # a presentation_state.Shutters in force (from a PS applied before): kept
     magnify: float | None = None  # screen pixels per image pixel: the area is shown MAGNIFY at that ratio
+    inverse: bool | None = None  # shown inverted (Presentation LUT Shape INVERSE); None: the writer's default
 
 
 @dataclass
@@ -272,6 +273,8 @@ def build_presentation_state(
             if display.magnify:
                 item.PresentationSizeMode = "MAGNIFY"
                 item.PresentationPixelMagnificationRatio = round(float(display.magnify), 4)
+    if display.inverse is not None and "PresentationLUTShape" in ds:
+        ds.PresentationLUTShape = "INVERSE" if display.inverse else "IDENTITY"
     if display.shutters is not None and display.shutters.any:
         _write_shutters(ds, display.shutters, warnings)
     for item in ds.DisplayedAreaSelectionSequence:

@@ -123,7 +123,9 @@ class PresentationStates(QtCore.QObject):
         applied = vp.ps_layers.state
         display = DisplayState(window=(float(st.center), float(st.width)), rotation=int(st.rotation) % 360,
                                flip=bool(st.flip_h), area_tlhc=tlhc, area_brhc=brhc, magnify=magnify,
-                               shutters=applied.shutters if applied is not None else None)
+                               shutters=applied.shutters if applied is not None else None,
+                               inverse=(bool(vp.presentation.inverse) != bool(st.invert))
+                               if getattr(vp, "presentation", None) is not None else None)
         creator = str(getattr(getattr(self.win, "settings", None), "ae_title", "") or "")
         worker = None
         for series, images in self._series_of(vp).items():
@@ -223,8 +225,12 @@ class PresentationStates(QtCore.QObject):
         if m is not None and (m.lut is not None or own is None or not own.is_linear
                               or abs(m.slope - own.slope) > 1e-6 or abs(m.intercept - own.intercept) > 1e-6):
             notes.append(self.tr("modality LUT"))  # the image's own rescale, repeated in the PS, is applied
-        if ps.lut_shape == "INVERSE" or ps.presentation_lut is not None:
+        if ps.presentation_lut is not None:
             notes.append(self.tr("presentation LUT"))
+        elif ps.lut_shape in ("INVERSE", "IDENTITY") and getattr(vp, "presentation", None) is not None:
+            # The PS's shape decides whether the picture is inverted (PS3.4 N.2.5): MONOCHROME1 (shown inverted
+            # by default) under IDENTITY is shown as its P-values; MONOCHROME2 under INVERSE inverted.
+            vp.state.update(invert=bool(vp.presentation.inverse) != (ps.lut_shape == "INVERSE"))
         label = ps.content_label or self.tr("(no label)")
         vp.ps_note = self.tr("PS %1").replace("%1", label)
         if said:
