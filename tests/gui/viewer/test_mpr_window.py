@@ -388,3 +388,25 @@ def test_volume_messages_are_shown_in_the_users_language(tmp_path, qtbot):
         m.close()
     finally:
         app.removeTranslator(translator)
+
+
+def test_reset_puts_back_the_planes_the_slab_the_3d_angle_zoom_and_clip_box(mpr, qtbot):
+    m = mpr
+    v3 = m.view3d
+    qtbot.waitUntil(lambda: v3.last_rgb is not None and not v3._busy, timeout=30000)
+    first = v3.last_rgb.copy()
+    m.turn("axial", 20.0)
+    m.slab_box.setValue(8.0)
+    v3.azimuth, v3.elevation, v3.zoom = 40.0, 25.0, 2.0
+    v3.clip_button.setChecked(True)
+    v3.clip_sliders[0].setValue((0.0, float(v3.volume_bounds()[0, 1])))
+    qtbot.waitUntil(lambda: not v3._busy and v3._renderer._clip is not None, timeout=30000)
+    m.reset()
+    assert not m.state.is_oblique() and m.slab_box.value() == 0.0
+    assert (v3.azimuth, v3.elevation, v3.zoom) == (0.0, 0.0, 1.0)
+    assert v3.clip is None and not v3.clip_button.isChecked() and not v3.clip_panel.isVisibleTo(v3)
+    assert v3.clip_sliders[0].value() == pytest.approx(tuple(float(b) for b in v3.volume_bounds()[0]))
+    qtbot.waitUntil(lambda: not v3._busy and v3._renderer._clip is None, timeout=30000)
+    qtbot.wait(100)
+    qtbot.waitUntil(lambda: not v3._busy, timeout=30000)
+    assert np.abs(v3.last_rgb.astype(int) - first.astype(int)).mean() < 2  # the first picture again

@@ -133,6 +133,20 @@ class View3D(QtWidgets.QWidget):
         self.clip = None if bounds is None else tuple(float(v) for v in bounds)
         self.request(interactive=interactive)
 
+    def reset_view(self) -> None:
+        """The first picture again: anterior view, zoom 1, the whole volume (clip box off, its limits opened);
+        the preset stays (a choice of what to look at, not of where)."""
+        self.azimuth, self.elevation, self.zoom = 0.0, 0.0, 1.0
+        self.clip_button.blockSignals(True)
+        self.clip_button.setChecked(False)
+        self.clip_button.blockSignals(False)
+        self.clip_panel.setVisible(False)
+        for slider, (lo, hi) in zip(self.clip_sliders, self.volume_bounds()):
+            slider.blockSignals(True)
+            slider.setValue((float(lo), float(hi)))
+            slider.blockSignals(False)
+        self.set_clip_box(None)
+
     # -- requests ----------------------------------------------------------------------------------------------
     def set_preset(self, name: str) -> None:
         self.preset = name

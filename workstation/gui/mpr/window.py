@@ -390,6 +390,8 @@ class MPRWindow(QtWidgets.QMainWindow):
         for view in VIEWS:
             self._set_plane_stack(view)
         self._on_state(self.state)
+        if self.view3d is not None:
+            self.view3d.reset_view()
 
     def _on_view_changed(self, view: str, changed) -> None:
         """W/L follows across the three planes (they show one volume)."""
