@@ -18,8 +18,8 @@ from workstation.net.scp.query import (
     build_response,
     find_response_command,
     parse_identifier,
-    pdata_pdus,
 )
+from workstation.net.dimse_bytes import pdata_pdus
 
 ROW = {
     "PatientID": "PC", "PatientName": "Çelik^Émile", "PatientBirthDate": "19700101", "PatientSex": "F",

@@ -74,4 +74,23 @@ def handler_status(result: Any) -> tuple[int, str]:
     return 0xC002, ""
 
 
-__all__ = ["command_element", "file_meta_bytes", "handler_status", "store_response_command"]
+def pdata_pdus(context_id: int, command: bytes, dataset: bytes, max_pdu: int) -> bytes:
+    """One DIMSE message as P-DATA-TF PDUs (PS3.8 9.3.5, PS3.7 6.3.1) no longer than the peer's maximum.
+
+    Command and data set never share a PDU: each goes in PDUs of one PDV each, as pynetdicom and dcmtk send them.
+    Two PDVs in one PDU are legal, but GDCM's SCU (gdcmscu 3.0, ITK, python-gdcm) then reads the next PDU as the
+    data set of the pending response and never sees the final one: its C-FIND hangs until our network timeout.
+    """
+    out = []
+    for data, flag in ((command, 0x01), (dataset, 0x00)):
+        room = max(1, max_pdu - 6) if max_pdu else max(1, len(data))
+        for start in range(0, max(1, len(data)), room):
+            fragment = data[start:start + room]
+            control = flag | (0x02 if start + room >= len(data) else 0x00)
+            out.append(struct.pack(">BBIIBB", 0x04, 0x00, len(fragment) + 6, len(fragment) + 2, context_id,
+                                   control) + fragment)
+    return b"".join(out)
+
+
+
+__all__ = ["pdata_pdus", "command_element", "file_meta_bytes", "handler_status", "store_response_command"]

@@ -40,7 +40,7 @@ from pynetdicom.sop_class import (
 from workstation.archive import QueryError
 from workstation.archive.matching import ATTRIBUTES
 from workstation.config import Node, Settings
-from workstation.net.dimse_bytes import command_element, handler_status
+from workstation.net.dimse_bytes import command_element, handler_status, pdata_pdus
 from workstation.net.guard import FAST_POLL, set_nodelay
 from workstation.net.transcode import FALLBACK, accepted_syntaxes, fit_for, stored_syntax
 
@@ -277,24 +277,6 @@ def find_response_command(sop_class_uid: str, msg_id: int, status: int, with_ide
     if comment:
         body += command_element(0x0902, comment.encode("ascii", "replace"), b" ")
     return command_element(0x0000, struct.pack("<I", len(body))) + body
-
-
-def pdata_pdus(context_id: int, command: bytes, dataset: bytes, max_pdu: int) -> bytes:
-    """One DIMSE message as P-DATA-TF PDUs (PS3.8 9.3.5, PS3.7 6.3.1) no longer than the peer's maximum.
-
-    Command and data set never share a PDU: each goes in PDUs of one PDV each, as pynetdicom and dcmtk send them.
-    Two PDVs in one PDU are legal, but GDCM's SCU (gdcmscu 3.0, ITK, python-gdcm) then reads the next PDU as the
-    data set of the pending response and never sees the final one: its C-FIND hangs until our network timeout.
-    """
-    out = []
-    for data, flag in ((command, 0x01), (dataset, 0x00)):
-        room = max(1, max_pdu - 6) if max_pdu else max(1, len(data))
-        for start in range(0, max(1, len(data)), room):
-            fragment = data[start:start + room]
-            control = flag | (0x02 if start + room >= len(data) else 0x00)
-            out.append(struct.pack(">BBIIBB", 0x04, 0x00, len(fragment) + 6, len(fragment) + 2, context_id,
-                                   control) + fragment)
-    return b"".join(out)
 
 
 def encode_match(responder: "FindResponder", row: dict[str, Any]) -> bytes:
@@ -673,5 +655,4 @@ def _sub_association_open(event: Any) -> None:
 
 
 __all__ = ["FIND_CLASSES", "GET_CLASSES", "MOVE_CLASSES", "QR_CLASSES", "FindResponder", "IdentifierEncoder",
-           "QueryHandlers", "build_response", "find_response_command", "install_fast_find", "parse_identifier",
-           "pdata_pdus"]
+           "QueryHandlers", "build_response", "find_response_command", "install_fast_find", "parse_identifier"]

@@ -26,7 +26,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from workstation.net.dimse_bytes import command_element
-from workstation.net.scp.query import pdata_pdus
+from workstation.net.dimse_bytes import pdata_pdus
 
 log = logging.getLogger("workstation.net.send")
 
