@@ -165,13 +165,6 @@
     <context>
         <name>PresentationStates</name>
         <message numerus="yes">
-            <source>%n graphic annotation(s) of another system</source>
-            <translation>
-                <numerusform>%n graphic annotation of another system</numerusform>
-                <numerusform>%n graphic annotations of another system</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
             <source>Presentation state saved in the archive (%n mark(s))</source>
             <translation>
                 <numerusform>Presentation state saved in the archive (%n mark)</numerusform>

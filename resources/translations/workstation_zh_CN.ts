@@ -1717,12 +1717,6 @@ min {3:.0f}  max {4:.0f}
         <source>VOI LUT table</source>
         <translation>VOI LUT 表</translation>
     </message>
-    <message numerus="yes">
-        <source>%n graphic annotation(s) of another system</source>
-        <translation>
-            <numerusform>%n 个其他系统的图形注释</numerusform>
-        </translation>
-    </message>
     <message>
         <source>displayed area pixel aspect ratio</source>
         <translation>显示区域像素宽高比</translation>

@@ -207,3 +207,36 @@ def test_saving_again_keeps_the_shutter_and_the_zoom_in_force(qtbot, main_window
     assert vp.state.zoom == pytest.approx(zoom, rel=1e-3)
     assert vp.state.pan == pytest.approx((12.0, 14.0), abs=0.5)
     win.close()
+
+
+def test_another_systems_graphics_are_drawn_on_the_image(qtbot, main_window, study, tmp_path):
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    def edit(ds):
+        layer = Dataset()
+        layer.GraphicLayer, layer.GraphicLayerOrder = "CAD", 9
+        ds.GraphicLayerSequence = Sequence(list(ds.get("GraphicLayerSequence", [])) + [layer])
+        g = Dataset()
+        g.GraphicAnnotationUnits, g.GraphicDimensions, g.NumberOfGraphicPoints = "PIXEL", 2, 2
+        g.GraphicData, g.GraphicType, g.GraphicFilled = [4.5, 20.5, 27.5, 20.5], "POLYLINE", "N"
+        t = Dataset()
+        t.UnformattedTextValue = "A"
+        t.AnchorPointAnnotationUnits, t.AnchorPoint, t.AnchorPointVisibility = "PIXEL", [6.0, 6.0], "N"
+        item = Dataset()
+        item.ReferencedImageSequence = ds.ReferencedSeriesSequence[0].ReferencedImageSequence
+        item.GraphicLayer = "CAD"
+        item.GraphicObjectSequence, item.TextObjectSequence = Sequence([g]), Sequence([t])
+        ds.GraphicAnnotationSequence = Sequence(list(ds.get("GraphicAnnotationSequence", [])) + [item])
+
+    _store_ps(main_window.archive, study, tmp_path, edit)
+    win, vp = _open(qtbot, main_window, study)
+    assert "not shown" not in vp.ps_note, vp.ps_note
+    layer = vp.ps_layers.graphics
+    assert layer.isVisible() and layer.image is not None
+    alpha = layer.image[..., 3] > 0
+    assert alpha[20, 4:28].all() and not alpha[20, 29:].any()  # the line, where its PIXEL coordinates put it
+    assert alpha[6:14, 6:20].any()  # the text beside its anchor
+    vp.state.update(overlay=False)  # O hides them with the other annotations
+    assert not layer.isVisible()
+    win.close()

@@ -10,6 +10,7 @@ PS activates (an overlay the PS does not activate is not shown, PS3.4 N.2.4).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -18,8 +19,10 @@ import pydicom
 from PySide6 import QtCore, QtGui
 
 from workstation.gui.viewer.series import source_frame, source_uid
+from workstation.dicom.ps_writer import KIND_OF_LAYER
 from workstation.imaging.overlays import composite, overlay_planes
-from workstation.imaging.pstate import shutter_mask
+from workstation.imaging.ps_draw import draw_state
+from workstation.imaging.pstate import Placement, PSRender, shutter_mask
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,11 @@ class PSLayers:
         self.overlay = pg.ImageItem(autoDownsample=False)
         self.overlay.setParentItem(vp.content)
         self.overlay.setZValue(2)
+        # Other systems' graphic and text annotations (ours become editable measurements instead).
+        self.graphics = pg.ImageItem(autoDownsample=False)
+        self.graphics.setParentItem(vp.content)
+        self.graphics.setZValue(2.5)
+        self.foreign = None  # the PS reduced to its annotations on layers this workstation does not write
         self._key = None
         self.problems: list[str] = []  # what could not be drawn, for the viewport's note
 
@@ -49,22 +57,28 @@ class PSLayers:
         self.own_overlays = {}
         self.problems = []
         self._key = None
+        self.foreign = None
         if ps is not None and ps.activated_overlays:
             self.own_overlays = _own_overlays(path, ps.activated_overlays)
+        if ps is not None:
+            theirs = [a for a in ps.annotations if KIND_OF_LAYER.get(a.layer.upper()) is None]
+            if theirs:
+                self.foreign = dataclasses.replace(ps, annotations=theirs, activated_overlays=[], warnings=[])
         self.refresh()
         return list(self.problems)
 
     def clear(self) -> None:
         self.state = None
         self.own_overlays = {}
+        self.foreign = None
         self._key = None
-        for item in (self.shutter, self.overlay):
+        for item in (self.shutter, self.overlay, self.graphics):
             item.clear()
             item.setVisible(False)
 
     def release(self) -> None:
         self.clear()
-        for item in (self.shutter, self.overlay):
+        for item in (self.shutter, self.overlay, self.graphics):
             item.qimage = None
             item._displayBuffer = item._processingBuffer = None
         self.vp = None
@@ -89,6 +103,7 @@ class PSLayers:
         if here is None or image is None:
             self.shutter.setVisible(False)
             self.overlay.setVisible(False)
+            self.graphics.setVisible(False)
             vp.planes.setVisible(vp.state.planes and vp.planes.image is not None)
             return
         rows, columns = int(image.shape[0]), int(image.shape[1])
@@ -97,10 +112,12 @@ class PSLayers:
             self._key = key
             self._draw_shutter(rows, columns)
             self._draw_overlays(here, rows, columns)
+            self._draw_graphics(here, rows, columns)
         self.shutter.setVisible(self.shutter.image is not None)
         # The image's own planes give way to what the PS activates (drawn by this layer).
         vp.planes.setVisible(False)
         self.overlay.setVisible(self.overlay.image is not None and vp.state.planes)
+        self.graphics.setVisible(self.graphics.image is not None and vp.state.overlay)
 
     def _draw_shutter(self, rows: int, columns: int) -> None:
         shutters = self.state.shutters
@@ -139,6 +156,33 @@ class PSLayers:
             self.overlay.clear()
         else:
             self.overlay.setImage(rgba, autoLevels=False, levels=None)
+
+    def _draw_graphics(self, here: tuple[str, int], rows: int, columns: int) -> None:
+        """Other systems' annotations on this image, drawn on its grid (they turn with it, text too) by the same
+        code as ``render --presentation-state``."""
+        if self.foreign is None:
+            self.graphics.clear()
+            return
+        header = self.vp.stack.header(self.vp.state.frame)
+        blank = 1  # a grey no mark is drawn in (marks: the layer's grey; halo: black or white)
+        canvas = np.full((rows, columns), blank, np.uint8)
+        try:
+            drawn = draw_state(PSRender(canvas, [], Placement(rows, columns)), self.foreign, header, here[1] + 1)
+        except Exception as exc:  # noqa: BLE001 - a damaged annotation must not keep the image from showing
+            log.warning("presentation state graphics not drawn: %s", exc)
+            self.graphics.clear()
+            return
+        for w in drawn.warnings:
+            if w.message not in self.problems:
+                self.problems.append(w.message)
+        marked = drawn.image != blank
+        if not marked.any():
+            self.graphics.clear()
+            return
+        rgba = np.zeros((rows, columns, 4), np.uint8)
+        rgba[..., :3] = drawn.image[..., None]
+        rgba[..., 3] = np.where(marked, 255, 0)
+        self.graphics.setImage(rgba, autoLevels=False, levels=None)
 
     # -- the displayed area ------------------------------------------------------------------------------------
     def fit_displayed_area(self, area) -> str:

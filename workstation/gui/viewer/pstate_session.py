@@ -207,9 +207,7 @@ class PresentationStates(QtCore.QObject):
             if item not in have and mk.kind in STORED and points_ok(mk.kind, len(mk.points)):
                 store.add(Measurement(mk.kind, [tuple(p) for p in mk.points], key,
                                       mk.text if mk.kind in ("text", "arrow") else ""))
-        foreign = len(ps.annotations) - len(marks)
-        if foreign > 0:
-            notes.append(self.tr("%n graphic annotation(s) of another system", "", foreign))
+        # Other systems' annotations are drawn as graphics (ps_layers.py); what of them cannot be is named there.
         # Shutters and the overlays the PS activates are drawn over the frames it references (ps_layers.py).
         notes.extend(vp.ps_layers.set_state(ps, getattr(entry, "path", None)))
         area = ps.displayed_area_for(first[0], first[1] + 1)

@@ -406,6 +406,7 @@ class StackViewport(QtWidgets.QWidget):
             self._refresh_probe()
         if "planes" in changed:
             self.planes.setVisible(self.state.planes and self.planes.image is not None)
+        if changed & {"planes", "overlay"}:
             self.ps_layers.refresh()
         if "playing" in changed or "fps" in changed:
             if self.state.playing:
