@@ -1714,10 +1714,6 @@ min {3:.0f}  max {4:.0f}
         <translation>仅对从存档打开的序列保存显示状态</translation>
     </message>
     <message>
-        <source>VOI LUT table</source>
-        <translation>VOI LUT 表</translation>
-    </message>
-    <message>
         <source>displayed area pixel aspect ratio</source>
         <translation>显示区域像素宽高比</translation>
     </message>

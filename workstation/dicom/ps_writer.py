@@ -71,6 +71,7 @@ class DisplayState:
     shutters: Any = None  # a presentation_state.Shutters in force (from a PS applied before): kept
     magnify: float | None = None  # screen pixels per image pixel: the area is shown MAGNIFY at that ratio
     inverse: bool | None = None  # shown inverted (Presentation LUT Shape INVERSE); None: the writer's default
+    voi_lut: tuple[int, Any, int] | None = None  # (first mapped value, table, bits) shown instead of a window
 
 
 @dataclass
@@ -243,6 +244,12 @@ def build_presentation_state(
         if display.window is not None:
             warnings.append(PSWarning("display.window", "colour images: the window is not part of a colour "
                                       "presentation state; not written"))
+    elif display.voi_lut is not None:
+        # Written as a window by highdicom, then made the LUT below (highdicom refuses a negative first value,
+        # which CT needs).
+        first, table, _bits = display.voi_lut
+        kwargs["voi_lut_transformations"] = [hd.pr.SoftcopyVOILUTTransformation(
+            window_center=float(first) + len(table) / 2.0, window_width=float(max(1, len(table))))]
     elif display.window is not None:
         center, width = (float(v) for v in display.window)
         kwargs["voi_lut_transformations"] = [hd.pr.SoftcopyVOILUTTransformation(
@@ -273,6 +280,8 @@ def build_presentation_state(
             if display.magnify:
                 item.PresentationSizeMode = "MAGNIFY"
                 item.PresentationPixelMagnificationRatio = round(float(display.magnify), 4)
+    if display.voi_lut is not None and "SoftcopyVOILUTSequence" in ds:
+        _write_voi_lut(ds, *display.voi_lut)
     if display.inverse is not None and "PresentationLUTShape" in ds:
         ds.PresentationLUTShape = "INVERSE" if display.inverse else "IDENTITY"
     if display.shutters is not None and display.shutters.any:
@@ -282,6 +291,24 @@ def build_presentation_state(
         if "PixelOriginInterpretation" in item and "TotalPixelMatrixRows" not in images[0]:
             del item.PixelOriginInterpretation
     return Written(ds, [m for m, _, _ in written], warnings)
+
+
+def _write_voi_lut(ds: Dataset, first: int, table: Any, bits: int) -> None:
+    """The softcopy VOI as a VOI LUT (PS3.3 C.11.8): 16-bit entries scaled from ``bits`` so the curve is kept; the
+    descriptor's first value is signed (SS) when negative."""
+    entries = np.rint(np.asarray(table, dtype=np.float64) * 65535.0 / float((1 << int(bits)) - 1)).astype("<u2")
+    lut = Dataset()
+    n = len(entries)
+    lut.LUTDescriptor = [n if n < 65536 else 0, int(first), 16]
+    lut["LUTDescriptor"].VR = "SS" if int(first) < 0 else "US"
+    lut.LUTExplanation = "presentation state VOI LUT"
+    lut.LUTData = entries.tobytes()
+    lut["LUTData"].VR = "OW"
+    for item in ds.SoftcopyVOILUTSequence:
+        for keyword in ("WindowCenter", "WindowWidth", "WindowCenterWidthExplanation", "VOILUTFunction"):
+            if keyword in item:
+                del item[keyword]
+        item.VOILUTSequence = [lut]
 
 
 def _write_shutters(ds: Dataset, shutters, warnings: list[PSWarning]) -> None:

@@ -240,3 +240,46 @@ def test_another_systems_graphics_are_drawn_on_the_image(qtbot, main_window, stu
     vp.state.update(overlay=False)  # O hides them with the other annotations
     assert not layer.isVisible()
     win.close()
+
+
+def test_a_voi_lut_of_the_ps_is_shown_saved_back_and_left_by_a_window_drag(qtbot, main_window, study, tmp_path):
+    from tests.dicom import gsps
+    from workstation.dicom.presentation_state import read_presentation_state
+
+    path = sorted(main_window.archive.query("instance", {"StudyInstanceUID": study, "Modality": "CT"}),
+                  key=lambda r: int(r["InstanceNumber"]))[0]["path"]
+    image = pydicom.dcmread(path)
+    values = image.pixel_array * float(image.get("RescaleSlope", 1)) + float(image.get("RescaleIntercept", 0))
+    step = int(np.median(values)) + 1
+    first = int(values.min()) - 10
+    table = np.where(np.arange(first, first + 9000) >= step, 4095, 0)  # 12-bit entries: one step
+
+    def edit(ds):
+        for keyword in ("SoftcopyVOILUTSequence",):
+            if keyword in ds:
+                del ds[keyword]
+        gsps.set_voi_lut(ds, first, table, 12)
+        ds.SoftcopyVOILUTSequence[0].VOILUTSequence[0]["LUTDescriptor"].VR = "SS"  # a negative first value (CT)
+
+    _store_ps(main_window.archive, study, tmp_path, edit)
+    win, vp = _open(qtbot, main_window, study)
+    assert vp.current_voi_lut() is vp.ps_voi_lut is not None
+    assert "VOI" not in vp.ps_note
+    frame = vp.current_array().astype(float)
+    slope = float(vp.stack.header(vp.state.frame).get("RescaleSlope", 1) or 1)
+    intercept = float(vp.stack.header(vp.state.frame).get("RescaleIntercept", 0) or 0)
+    white = frame * slope + intercept >= step
+    assert white.any() and (~white).any()
+    _check(vp, ~white)  # black below the step, white above: the LUT, not a window
+    # Saved again: the LUT goes with it (16-bit entries, the same curve).
+    rows = lambda: main_window.archive.query("instance", {"StudyInstanceUID": study, "Modality": "PR"})  # noqa
+    before = {r["SOPInstanceUID"] for r in rows()}
+    win.pstates.save(vp)
+    qtbot.waitUntil(lambda: len(rows()) > len(before), timeout=15000)
+    (new,) = [r for r in rows() if r["SOPInstanceUID"] not in before]
+    lut = read_presentation_state(new["path"]).voi[0].lut
+    assert lut is not None and lut.first_mapped == first
+    np.testing.assert_allclose(lut.table / ((1 << lut.bits) - 1), table / 4095.0)
+    vp.state.drag_window(5, 5, 1.0)  # the reader's own window from here on
+    assert vp.current_voi_lut() is None
+    win.close()

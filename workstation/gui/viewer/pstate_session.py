@@ -121,7 +121,10 @@ class PresentationStates(QtCore.QObject):
         tlhc, brhc = _visible_area(vp) if st.zoom is not None else (None, None)
         magnify = float(st.zoom) / device_ratio(vp) if tlhc is not None else None
         applied = vp.ps_layers.state
-        display = DisplayState(window=(float(st.center), float(st.width)), rotation=int(st.rotation) % 360,
+        lut = vp.current_voi_lut()
+        display = DisplayState(window=(float(st.center), float(st.width)) if lut is None else None,
+                               voi_lut=(lut.first_mapped, lut.table, lut.bits) if lut is not None else None,
+                               rotation=int(st.rotation) % 360,
                                flip=bool(st.flip_h), area_tlhc=tlhc, area_brhc=brhc, magnify=magnify,
                                shutters=applied.shutters if applied is not None else None,
                                inverse=(bool(vp.presentation.inverse) != bool(st.invert))
@@ -192,10 +195,20 @@ class PresentationStates(QtCore.QObject):
         first = next(((u, f) for u, f in images if ps.references(u, f + 1)), images[0] if images else ("", 0))
         notes = []
         voi = ps.voi_for(first[0], first[1] + 1)
+        vp.ps_voi_lut = None
         if voi is not None and voi.center is not None and voi.width is not None:
-            vp.state.update(center=float(voi.center), width=float(voi.width))
+            from workstation.imaging.presentation import VOIFunction
+
+            vp._voi_function = VOIFunction.parse(voi.function)
+            vp.state.update(center=float(voi.center), width=float(voi.width), lut=None)
         elif voi is not None and voi.lut is not None:
-            notes.append(self.tr("VOI LUT table"))
+            from workstation.gui.viewer.viewport import PS_VOI_LUT
+            from workstation.imaging import VOILUT
+
+            t = voi.lut
+            vp.ps_voi_lut = VOILUT(t.first_mapped, t.table, t.bits, t.explanation)
+            # Where a later window drag starts: the LUT's input range.
+            vp.state.set_voi_lut(PS_VOI_LUT, float(t.first_mapped + len(t.table) / 2), float(max(1, len(t.table))))
         turn = int(ps.rotation or 0) % 360
         vp.state.update(rotation=turn, flip_h=bool(ps.horizontal_flip), flip_v=False)
         marks, _warnings = marks_from_state(ps)

@@ -30,6 +30,7 @@ from workstation.imaging.overlays import composite, overlay_planes
 from workstation.gui.viewer.ps_layers import PSLayers
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+PS_VOI_LUT = 1 << 16  # state.lut naming the applied presentation state's VOI LUT, not one of the file's
 
 Qt = QtCore.Qt
 __all__ = ["StackViewport", "CountingImageItem", "SERIES_MIME"]
@@ -93,6 +94,7 @@ class StackViewport(QtWidgets.QWidget):
         self._planes_key: tuple | None = None
         self.ps_layers = PSLayers(self)  # an applied presentation state's shutters and overlays
         self.ps_note = ""  # the PS applied, and what of it is not shown (bottom-left corner)
+        self.ps_voi_lut = None  # the VOI LUT of the PS applied, shown while state.lut is PS_VOI_LUT
         self.view.sigResized.connect(self._apply_view)
 
         self._label = QtWidgets.QLabel()
@@ -364,6 +366,8 @@ class StackViewport(QtWidgets.QWidget):
         pres, k = self.presentation, self.state.lut
         if pres is None or k is None or pres.is_color:
             return None
+        if k == PS_VOI_LUT:
+            return self.ps_voi_lut  # an applied presentation state's own VOI LUT (a window drag leaves it)
         luts = getattr(pres, "voi_luts", None) or []
         return luts[k] if k < len(luts) else None
 
