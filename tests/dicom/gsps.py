@@ -149,3 +149,25 @@ def highdicom_gsps(image: Dataset, *, window=None, voi_lut=None, shape=None, ann
         referenced_images=[image], series_instance_uid=generate_uid(), series_number=900,
         sop_instance_uid=generate_uid(), instance_number=1, manufacturer="tests", manufacturer_model_name="gsps.py",
         software_versions="1", device_serial_number="1", content_label="HIGHDICOM", **kwargs)
+
+
+def add_overlay(ps: Dataset, bits: np.ndarray, layer: str = "OVERLAYS", group: int = 0x6000) -> None:
+    """An overlay plane held by the PS (``bits``: rows x columns of 0/1, origin 1\\1), activated on ``layer``
+    (a graphic layer of that name is added when missing)."""
+    from pydicom.pixels import pack_bits
+
+    rows, columns = bits.shape
+    g = group << 16
+    ps.add_new(g | 0x0010, "US", rows)
+    ps.add_new(g | 0x0011, "US", columns)
+    ps.add_new(g | 0x0040, "CS", "G")
+    ps.add_new(g | 0x0050, "SS", [1, 1])
+    ps.add_new(g | 0x0100, "US", 1)
+    ps.add_new(g | 0x0102, "US", 0)
+    ps.add_new(g | 0x1001, "CS", layer)
+    ps.add_new(g | 0x3000, "OW", pack_bits(np.asarray(bits, dtype=np.uint8).ravel()))
+    if layer not in [x.GraphicLayer for x in ps.get("GraphicLayerSequence", [])]:
+        item = Dataset()
+        item.GraphicLayer = layer
+        item.GraphicLayerOrder = len(ps.get("GraphicLayerSequence", [])) + 1
+        ps.GraphicLayerSequence = Sequence(list(ps.get("GraphicLayerSequence", [])) + [item])

@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
-from pydicom.uid import generate_uid
 
 from tests.dicom import gsps
+from tests.imaging.test_pstate_render import _synthetic
 from workstation.dicom.presentation_state import read_presentation_state
 from workstation.imaging.ps_draw import draw_state
 from workstation.imaging.pstate import render_with_state
@@ -23,15 +22,9 @@ GREY = int(round(100 / 200 * 255))
 
 
 def _image() -> tuple[Dataset, np.ndarray]:
-    header = Dataset()
-    header.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    header.SOPInstanceUID = generate_uid()
-    header.Modality = "OT"
-    header.Rows, header.Columns = ROWS, COLS
-    header.PhotometricInterpretation = "MONOCHROME2"
-    header.BitsAllocated, header.BitsStored, header.HighBit, header.PixelRepresentation = 8, 8, 7, 0
-    header.SamplesPerPixel = 1
-    return header, np.full((ROWS, COLS), 100, np.uint8)
+    header, frame = _synthetic(ROWS, COLS)
+    frame[:] = 100
+    return header, frame
 
 
 def _render(ds: Dataset, header: Dataset, frame: np.ndarray):
@@ -120,24 +113,12 @@ def test_bad_graphics_are_named_and_the_picture_still_renders():
 
 
 def test_an_overlay_the_ps_holds_and_activates_is_drawn_and_turns_with_the_picture():
-    from pydicom.pixels import pack_bits
-
     header, frame = _image()
     bits = np.zeros((ROWS, COLS), np.uint8)
     bits[5, 10:40] = 1
     bits[6:30, 10] = 1
     ds = _ps(header, rotation=90)
-    ds.add_new(0x60000010, "US", ROWS)
-    ds.add_new(0x60000011, "US", COLS)
-    ds.add_new(0x60000040, "CS", "G")
-    ds.add_new(0x60000050, "SS", [1, 1])
-    ds.add_new(0x60000100, "US", 1)
-    ds.add_new(0x60000102, "US", 0)
-    ds.add_new(0x60001001, "CS", "OVERLAYS")
-    ds.add_new(0x60003000, "OW", pack_bits(bits.ravel()))
-    layer = Dataset()
-    layer.GraphicLayer, layer.GraphicLayerOrder = "OVERLAYS", 1
-    ds.GraphicLayerSequence = Sequence([layer])
+    gsps.add_overlay(ds, bits)
     out = _render(ds, header, frame)
     np.testing.assert_array_equal(_marks(out.image), np.rot90(bits.astype(bool), k=-1))
     assert not [w for w in out.warnings if w.code.startswith("overlay")]

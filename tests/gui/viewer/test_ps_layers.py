@@ -128,21 +128,9 @@ def test_an_overlay_the_ps_holds_and_activates_is_drawn(qtbot, main_window, stud
     bits[10, 4:28] = 1  # a line on row 11 (1-based)
 
     def edit(ds):
-        from pydicom.pixels import pack_bits
+        from tests.dicom import gsps
 
-        ds.add_new(0x60000010, "US", N)
-        ds.add_new(0x60000011, "US", N)
-        ds.add_new(0x60000040, "CS", "G")
-        ds.add_new(0x60000050, "SS", [1, 1])
-        ds.add_new(0x60000100, "US", 1)
-        ds.add_new(0x60000102, "US", 0)
-        ds.add_new(0x60001001, "CS", ds.GraphicLayerSequence[0].GraphicLayer if "GraphicLayerSequence" in ds
-                   else "OVERLAY")
-        ds.add_new(0x60003000, "OW", pack_bits(bits.ravel()))
-        if "GraphicLayerSequence" not in ds:
-            layer = pydicom.Dataset()
-            layer.GraphicLayer, layer.GraphicLayerOrder = "OVERLAY", 1
-            ds.GraphicLayerSequence = [layer]
+        gsps.add_overlay(ds, bits)
         ds.WindowCenter, ds.WindowWidth = None, None
 
     _store_ps(main_window.archive, study, tmp_path, edit)
