@@ -20,7 +20,9 @@ CALLING = "PMSCU"
 
 @pytest.fixture
 def server_settings(settings):
-    return loopback_server_settings(settings, timeout=10.0,
+    # A JVM answering its first C-STOREs on a loaded machine took over 10 s once (the move's sub-operation then
+    # timed out and its late response was "unexpected"): the timeouts are the peer's patience, not what is tested.
+    return loopback_server_settings(settings, timeout=30.0,
                                     nodes=[Node("pixelmed", CALLING, "127.0.0.1", free_port())])
 
 
