@@ -97,24 +97,44 @@ def gc_paused():
 
 
 def give_memory_back() -> None:
-    """Return freed memory to the system (glibc ``malloc_trim``; a few ms), after a viewer window is deleted.
+    """Return freed memory to the system (glibc ``malloc_trim``), after a viewer window is deleted - in a thread of
+    its own: the trim walks the whole heap (tens of ms after a 2,000-image series) and ctypes lets go of the GIL
+    while it runs, so the GUI does not wait for it. One trim at a time; a request meanwhile is served by it.
 
     A closed window must not rely on the garbage collector: :func:`gc_paused` freezes the objects alive when a
     series has opened (the window's too), and frozen objects are never collected. The window therefore breaks its
     own reference cycles when it closes (``StackViewport.release``, weak worker callbacks, its Python side emptied
     once deleted), so reference counting frees it; a full collection at close (unfreeze, collect, freeze) stalled the GUI for 60-200 ms.
     """
-    global _libc
-    try:
-        if _libc is None:
-            import ctypes
-
-            _libc = ctypes.CDLL("libc.so.6")  # once: a CDLL object per call was garbage in a reference cycle
-        _libc.malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: the allocator keeps what it keeps
-        pass
+    global _trimmer, _trim_again
+    with _trim_lock:
+        if _trimmer is not None and _trimmer.is_alive():
+            _trim_again = True  # what was freed meanwhile: the running thread trims once more
+            return
+        _trimmer = threading.Thread(target=_trim, name="malloc-trim", daemon=True)
+        _trimmer.start()
 
 
+def _trim() -> None:
+    global _libc, _trim_again
+    while True:
+        try:
+            if _libc is None:
+                import ctypes
+
+                _libc = ctypes.CDLL("libc.so.6")  # once: a CDLL object per call was garbage in a reference cycle
+            _libc.malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc: the allocator keeps what it keeps
+            return
+        with _trim_lock:
+            if not _trim_again:
+                return
+            _trim_again = False
+
+
+_trimmer: threading.Thread | None = None
+_trim_again = False
+_trim_lock = threading.Lock()
 _libc = None
 
 _RELEASING: deque = deque()  # generators taking closed windows' series apart, a piece per step
