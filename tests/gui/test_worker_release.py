@@ -12,12 +12,7 @@ import weakref
 
 from superqt.utils import create_worker
 
-from workstation.gui import operations as ops
 from workstation.gui.common import keep_while_running
-
-
-class Owner:
-    pass
 
 
 def test_a_kept_worker_is_freed_when_it_has_finished(qtbot):
@@ -30,13 +25,3 @@ def test_a_kept_worker_is_freed_when_it_has_finished(qtbot):
     qtbot.waitUntil(lambda: not keep, timeout=5000)
     qtbot.waitUntil(lambda: gc.collect() >= 0 and ref() is None, timeout=3000)
 
-
-def test_run_quick_lets_go_of_its_worker(qtbot):
-    owner = Owner()
-    got = []
-    worker = ops.run_quick(owner, lambda: 42, on_result=got.append)
-    ref = weakref.ref(worker)
-    del worker
-    qtbot.waitUntil(lambda: got == [42] and not owner._quick_workers, timeout=5000)
-    # superqt lets go of a worker of its own once the pool thread has finished with it: a moment later.
-    qtbot.waitUntil(lambda: gc.collect() >= 0 and ref() is None, timeout=3000)
