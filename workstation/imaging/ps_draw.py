@@ -22,7 +22,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from workstation.dicom.presentation_state import Graphic, PresentationState, PSWarning, TextObject
-from workstation.imaging.overlays import overlay_planes
+from workstation.imaging.overlays import composite, overlay_planes
 from workstation.imaging.pstate import Placement, PSRender
 
 log = logging.getLogger(__name__)
@@ -279,39 +279,37 @@ def _draw_text(canvas: _Canvas, t: TextObject, placement: Placement, value: int)
 
 
 # -- overlays --------------------------------------------------------------------------------------------------
-def _draw_overlays(canvas: _Canvas, ps: PresentationState, header: Dataset, frame_number: int,
-                   placement: Placement, warnings: list[PSWarning]) -> None:
-    """Activated overlay groups: the PS's own plane of that group (Overlay Plane module in the PS), else the
-    image's; drawn on the stored image grid and moved with the picture."""
+def activated_planes(ps: PresentationState, header: Dataset, frame_number: int = 1):
+    """The overlay planes the PS activates for this image frame, as (group, plane): the PS's own plane of that
+    group (Overlay Plane module in the PS), else the image's; and the groups neither holds."""
     if not ps.activated_overlays:
-        return
-    own = _own_planes(ps)
+        return [], []
+    own = {p.group: p for p in overlay_planes(ps.overlay_data)} if ps.overlay_data is not None else {}
     image_planes = {p.group: p for p in overlay_planes(header, frame_number - 1)}
-    gray = {layer.name: layer.gray for layer in ps.layers}
+    found, missing = [], []
     for group in ps.activated_overlays:
         plane = own.get(group) or image_planes.get(group)
         if plane is None:
-            warnings.append(PSWarning("overlay.missing", f"overlay {group:04X} activated by the presentation "
-                                                         "state: neither it nor the image holds its data"))
-            continue
-        grid = np.zeros((placement.rows, placement.columns), dtype=bool)
-        r0, c0 = plane.origin
-        h, w = plane.mask.shape
-        top, left = max(r0, 0), max(c0, 0)
-        bottom, right = min(r0 + h, placement.rows), min(c0 + w, placement.columns)
-        if bottom > top and right > left:
-            grid[top:bottom, left:right] = plane.mask[top - r0: bottom - r0, left - c0: right - c0]
+            missing.append(group)
+        else:
+            found.append((group, plane))
+    return found, missing
+
+
+def _draw_overlays(canvas: _Canvas, ps: PresentationState, header: Dataset, frame_number: int,
+                   placement: Placement, warnings: list[PSWarning]) -> None:
+    """Activated overlay groups, drawn on the stored image grid and moved with the picture."""
+    found, missing = activated_planes(ps, header, frame_number)
+    for group in missing:
+        warnings.append(PSWarning("overlay.missing", f"overlay {group:04X} activated by the presentation "
+                                                     "state: neither it nor the image holds its data"))
+    gray = {layer.name: layer.gray for layer in ps.layers}
+    for group, plane in found:
+        rgba = composite([plane], placement.rows, placement.columns)
+        grid = rgba[..., 3] > 0 if rgba is not None else np.zeros((placement.rows, placement.columns), bool)
         shown = placement.image(grid, fill=False).astype(bool)
-        if not canvas.stamp(shown, _value(gray.get(_overlay_layer(ps, group)))):
+        if not canvas.stamp(shown, _value(gray.get(ps.overlay_layers.get(group, "")))):
             warnings.append(PSWarning("overlay.empty", f"overlay {group:04X}: nothing of it falls in the picture"))
 
 
-def _own_planes(ps: PresentationState) -> dict:
-    return {p.group: p for p in overlay_planes(ps.overlay_data)} if ps.overlay_data is not None else {}
-
-
-def _overlay_layer(ps: PresentationState, group: int) -> str:
-    return ps.overlay_layers.get(group, "")
-
-
-__all__ = ["draw_state"]
+__all__ = ["activated_planes", "draw_state"]

@@ -15,13 +15,12 @@ import logging
 
 import numpy as np
 import pyqtgraph as pg
-import pydicom
 from PySide6 import QtCore, QtGui
 
 from workstation.gui.viewer.series import source_frame, source_uid
 from workstation.dicom.ps_writer import KIND_OF_LAYER
-from workstation.imaging.overlays import composite, overlay_planes
-from workstation.imaging.ps_draw import draw_state
+from workstation.imaging.overlays import composite
+from workstation.imaging.ps_draw import activated_planes, draw_state
 from workstation.imaging.pstate import Placement, PSRender, shutter_mask
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,6 @@ class PSLayers:
     def __init__(self, vp):
         self.vp = vp
         self.state = None  # the PresentationState applied, or None
-        self.own_overlays: dict[int, object] = {}  # overlay planes held by the PS itself, by group
         self.shutter = pg.ImageItem(autoDownsample=False)
         self.shutter.setParentItem(vp.content)
         self.shutter.setZValue(3)  # above the image and every overlay: what a shutter hides is hidden
@@ -51,15 +49,12 @@ class PSLayers:
         self.problems: list[str] = []  # what could not be drawn, for the viewport's note
 
     # -- applying ----------------------------------------------------------------------------------------------
-    def set_state(self, ps, path=None) -> list[str]:
+    def set_state(self, ps) -> list[str]:
         """Apply ``ps`` (None: none) to the frames it references; returns what of its layers cannot be shown."""
         self.state = ps
-        self.own_overlays = {}
         self.problems = []
         self._key = None
         self.foreign = None
-        if ps is not None and ps.activated_overlays:
-            self.own_overlays = _own_overlays(path, ps.activated_overlays)
         if ps is not None:
             theirs = [a for a in ps.annotations if KIND_OF_LAYER.get(a.layer.upper()) is None]
             if theirs:
@@ -69,7 +64,6 @@ class PSLayers:
 
     def clear(self) -> None:
         self.state = None
-        self.own_overlays = {}
         self.foreign = None
         self._key = None
         for item in (self.shutter, self.overlay, self.graphics):
@@ -132,26 +126,16 @@ class PSLayers:
         self.shutter.setImage(rgba, autoLevels=False, levels=None)
 
     def _draw_overlays(self, here: tuple[str, int], rows: int, columns: int) -> None:
-        vp = self.vp
-        planes = []
-        missing = []
         try:
-            header = vp.stack.header(vp.state.frame)
-            image_planes = {p.group: p for p in overlay_planes(header, here[1])}
+            found, missing = activated_planes(self.state, self.vp.stack.header(self.vp.state.frame), here[1] + 1)
         except Exception:  # noqa: BLE001 - overlays are an extra: never keep the image from showing
-            image_planes = {}
-        for group in self.state.activated_overlays:
-            plane = self.own_overlays.get(group) or image_planes.get(group)
-            if plane is None:
-                missing.append(f"{group:04X}")
-            else:
-                planes.append(plane)
+            found, missing = [], []
         if missing:
             text = QtCore.QCoreApplication.translate("PSLayers", "overlay %1 (in neither the PS nor the image)")
-            note = text.replace("%1", ", ".join(missing))
+            note = text.replace("%1", ", ".join(f"{g:04X}" for g in missing))
             if note not in self.problems:
                 self.problems.append(note)
-        rgba = composite(planes, rows, columns) if planes else None
+        rgba = composite([plane for _g, plane in found], rows, columns) if found else None
         if rgba is None:
             self.overlay.clear()
         else:
@@ -229,18 +213,6 @@ def device_ratio(vp) -> float:
         return 1.0 / float(vp.devicePixelRatioF()) if vp.devicePixelRatioF() else 1.0
     except Exception:  # noqa: BLE001
         return 1.0
-
-
-def _own_overlays(path, groups) -> dict:
-    """The overlay planes stored in the PS itself (Overlay Plane module of the GSPS), by group."""
-    if path is None:
-        return {}
-    try:
-        ds = pydicom.dcmread(str(path), force=True)
-        return {p.group: p for p in overlay_planes(ds, 0) if p.group in groups}
-    except Exception as exc:  # noqa: BLE001 - an unreadable overlay is named, not fatal
-        log.warning("presentation state overlays of %s not read: %s", path, exc)
-        return {}
 
 
 __all__ = ["PSLayers"]

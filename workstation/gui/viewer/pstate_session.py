@@ -222,7 +222,7 @@ class PresentationStates(QtCore.QObject):
                                       mk.text if mk.kind in ("text", "arrow") else ""))
         # Other systems' annotations are drawn as graphics (ps_layers.py); what of them cannot be is named there.
         # Shutters and the overlays the PS activates are drawn over the frames it references (ps_layers.py).
-        notes.extend(vp.ps_layers.set_state(ps, getattr(entry, "path", None)))
+        notes.extend(vp.ps_layers.set_state(ps))
         area = ps.displayed_area_for(first[0], first[1] + 1)
         said = ""
         whole = (1, 1), (vp.stack.columns, vp.stack.rows)
