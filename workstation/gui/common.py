@@ -232,8 +232,8 @@ def use_sort_arrows(header: QtWidgets.QHeaderView) -> None:
     header.setStyle(style)
 
 
-def keep_while_running(worker: Any, keep: set, start: bool = True) -> None:
-    """Hold ``worker`` in ``keep`` until it has finished (then start it, unless ``start`` is false).
+def keep_while_running(worker: Any, keep: set) -> None:
+    """Start ``worker`` and hold it in ``keep`` until it has finished.
 
     The slot that lets go of it holds the worker weakly: a slot holding it strongly (``lambda w=worker:
     keep.discard(w)``) is kept by the worker's own signal, so the worker, its arguments and its result were never
@@ -242,5 +242,4 @@ def keep_while_running(worker: Any, keep: set, start: bool = True) -> None:
     keep.add(worker)
     ref = weakref.ref(worker)
     worker.finished.connect(lambda: keep.discard(ref()))
-    if start:
-        worker.start()
+    worker.start()

@@ -101,9 +101,12 @@ class Hanging(QtCore.QObject):
         self.error = ""
         self._arranged = None  # what the protocol left on the screen (see untouched)
         self.pending = False  # a protocol is being applied, its cells made one per event-loop turn
-        # Parsed now, off the GUI thread, while the series' headers are read: 5-9 ms of the GUI thread otherwise.
-        keep_while_running(create_worker(_warm_protocols, config_dir(win), _start_thread=False), _WARMING)
         self._running = None  # the steps of that protocol (a newer apply supersedes them)
+
+    def warm(self) -> None:
+        """Parse the protocol files off the GUI thread while the series' headers are read (5-9 ms of the GUI
+        thread when the window opens otherwise)."""
+        keep_while_running(create_worker(_warm_protocols, config_dir(self.win), _start_thread=False), _WARMING)
 
     def load(self) -> None:
         info, studies, _index = studies_of(self.win)

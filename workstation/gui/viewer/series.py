@@ -99,7 +99,7 @@ def gc_paused():
 def give_memory_back() -> None:
     """Return freed memory to the system (glibc ``malloc_trim``), after a viewer window is deleted - in a thread of
     its own: the trim walks the whole heap (tens of ms after a 2,000-image series) and ctypes lets go of the GIL
-    while it runs, so the GUI does not wait for it. One trim at a time; a request meanwhile is served by it.
+    while it runs, so the GUI does not wait for it. One trim at a time; a request meanwhile makes it trim again.
 
     A closed window must not rely on the garbage collector: :func:`gc_paused` freezes the objects alive when a
     series has opened (the window's too), and frozen objects are never collected. The window therefore breaks its

@@ -71,6 +71,7 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         self.hanging = Hanging(self)
         self.hanging.applied.connect(lambda _name: self.statusBar().showMessage(self.hanging.describe(), 10000))
         if hanging:
+            self.hanging.warm()
             self.loaded.connect(self.hanging.apply_best)
         self.serial = next(_SERIAL)
         _WINDOWS.add(self)
