@@ -271,3 +271,22 @@ def test_a_voi_lut_of_the_ps_is_shown_saved_back_and_left_by_a_window_drag(qtbot
     vp.state.drag_window(5, 5, 1.0)  # the reader's own window from here on
     assert vp.current_voi_lut() is None
     win.close()
+
+
+
+def test_a_window_set_before_the_first_frame_is_decoded_stays(open_viewer, qtbot):
+    """An image without a window of its own opens with one from its values, computed when its frame arrives; a
+    window set before that moment (a presentation state applied early: seen on CT_small in the app) was lost."""
+    from tests.data import test_file
+    from workstation.imaging import open_series
+
+    ct = str(test_file("CT_small.dcm"))
+    win = open_viewer([ct])
+    vp = win.active
+    (stack,) = open_series([ct])  # not decoded yet: its frame arrives from a worker after this test's next line
+    vp.set_stack(stack, dict(vp.header))
+    assert vp._needs_auto is not None and vp.current_array() is None  # the opening window is still to come
+    vp.state.set_window(40.0, 400.0)
+    qtbot.waitUntil(lambda: vp.current_array() is not None, timeout=10000)
+    qtbot.wait(100)
+    assert (vp.state.center, vp.state.width) == (40.0, 400.0)

@@ -176,9 +176,12 @@ class StackViewport(QtWidgets.QWidget):
         fps = file_frame_rate(stack.header(frame)) if n > 1 else None
         if fps:
             extra["fps"] = fps
-        # One update: frame, window and geometry reset together, then one render.
+        # One update: frame, window and geometry reset together, then one render. Its window is the placeholder
+        # of an opening window still to come (_initial_voi): the update must not cancel that one.
+        pending = self._needs_auto
         self.state.update(n_frames=n, frame=frame, center=center, width=width, lut=lut, zoom=None, pan=None,
                           rotation=0, flip_h=False, flip_v=False, invert=False, **extra)
+        self._needs_auto = pending
         self._show_frame(force=True)
         self._apply_view()
 
@@ -400,6 +403,10 @@ class StackViewport(QtWidgets.QWidget):
 
     # -- state -> view ---------------------------------------------------------------------------------------
     def _on_state(self, changed: set[str]) -> None:
+        if changed & {"center", "width", "lut"}:
+            # A window set meanwhile (the reader's, a presentation state's) is not overridden by the opening
+            # window when its frame arrives.
+            self._needs_auto = None
         if "frame" in changed:
             self._show_frame()
             self.frameChanged.emit(self.state.frame)
