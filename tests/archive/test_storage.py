@@ -67,6 +67,29 @@ def test_syncfs_is_used_on_linux(tmp_path):
     assert storage_mod._syncfs(st.root) is sys.platform.startswith("linux")
 
 
+def test_early_writeback_starts_writing_each_file_out_without_fsync(tmp_path, monkeypatch):
+    started, synced = [], []
+    real = storage_mod._start_writeback
+    monkeypatch.setattr(storage_mod, "_start_writeback", lambda fd: (started.append(os.fstat(fd).st_size), real(fd)))
+    monkeypatch.setattr(storage_mod, "_datasync", lambda fd: synced.append(fd))
+    st = Storage(tmp_path / "s")
+    path = st.write_bytes("1.2.3.4", b"x" * 70000, fsync=False, sync_dir=False, early_writeback=True)
+    assert path.read_bytes() == b"x" * 70000
+    assert started == [70000] and not synced  # the whole file handed to writeback; nothing waited for
+    st.write_bytes("1.2.3.5", b"y", fsync=False, sync_dir=False)
+    assert len(started) == 1  # only when asked
+
+
+def test_early_writeback_is_only_a_hint(tmp_path):
+    # On a descriptor the kernel cannot write back (a pipe: ESPIPE) or off Linux, nothing is raised.
+    r, w = os.pipe()
+    try:
+        storage_mod._start_writeback(w)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
 def test_temp_files_are_written_beside_their_final_name_and_found_by_the_check(tmp_path, monkeypatch):
     st = Storage(tmp_path / "s")
     seen: list[Path] = []

@@ -23,6 +23,7 @@ every instance) is measured too, for comparison.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import sys
@@ -187,6 +188,9 @@ def bench_cli(work: Path, paths, repeat: int) -> dict:
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     ws = [sys.executable, "-m", "workstation"]
+    # As installed (pip compiles at install time, the bundle ships bytecode): without this, an environment with
+    # PYTHONDONTWRITEBYTECODE (this sandbox's) makes every timed process compile the package again (~80 ms).
+    compileall.compile_dir(str(ROOT / "workstation"), quiet=1)
     study = pydicom.dcmread(paths[0], stop_before_pixels=True).StudyInstanceUID
     times: dict[str, list[float]] = {"storescu": [], "send": [], "getscu": [], "retrieve": []}
     for i in range(repeat):

@@ -218,7 +218,7 @@ class ArchiveIngest:
             # every instance makes one: a journal commit per instance); the batch's sync covers them.
             os.makedirs(folder, exist_ok=True)
             self._folders.add(str(folder))
-        path = storage.write_bytes(sop_uid, data, fsync=False, sync_dir=False)
+        path = storage.write_bytes(sop_uid, data, fsync=False, sync_dir=False, early_writeback=True)
         self._staged.add(sop_uid)
         return path
 
