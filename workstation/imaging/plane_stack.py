@@ -58,6 +58,9 @@ class PlaneStack(FrameJobs):
         self._start_jobs(executor, min(2, os.cpu_count() or 1), "reslice")
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self.shared_budget = None
+        # Each frame's plane and geometry, made once: the viewer asks for them on every paint and mouse move.
+        self._planes: dict[int, Plane] = {}
+        self._geometries: dict[int, FrameGeometry] = {}
 
     # -- description -------------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -76,10 +79,13 @@ class PlaneStack(FrameJobs):
         return self._count * self.frame_bytes
 
     def plane(self, index: int) -> Plane:
-        if not 0 <= index < self._count:
-            raise IndexError(index)
-        depth = self._first + index * self.slice_spacing
-        return self.base.through(np.asarray(self.base.image_position) + depth * self.normal)
+        plane = self._planes.get(index)
+        if plane is None:
+            if not 0 <= index < self._count:
+                raise IndexError(index)
+            depth = self._first + index * self.slice_spacing
+            plane = self._planes[index] = self.base.through(np.asarray(self.base.image_position) + depth * self.normal)
+        return plane
 
     def index_of(self, point) -> int:
         """The frame whose plane is nearest to a patient point."""
@@ -87,8 +93,12 @@ class PlaneStack(FrameJobs):
         return int(np.clip(round((depth - self._first) / self.slice_spacing), 0, self._count - 1))
 
     def geometry(self, index: int) -> FrameGeometry:
-        thickness = self.slab_mm if self.slab_mm > 0 else self.slice_spacing
-        return self.plane(index).frame_geometry(self.volume.frame_of_reference_uid, thickness)
+        geometry = self._geometries.get(index)
+        if geometry is None:
+            thickness = self.slab_mm if self.slab_mm > 0 else self.slice_spacing
+            geometry = self.plane(index).frame_geometry(self.volume.frame_of_reference_uid, thickness)
+            self._geometries[index] = geometry
+        return geometry
 
     def presentation(self, index: int = 0) -> Presentation:
         return self.volume.presentation

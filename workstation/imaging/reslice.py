@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -46,17 +47,19 @@ class Plane:
     image_position: tuple[float, float, float]  # centre of the top-left pixel
     image_orientation: tuple[float, float, float, float, float, float]  # row cosines, then column cosines
 
-    @property
+    # Computed once per plane (read-only arrays): a crosshair drag asks for them thousands of times a second.
+    @cached_property
     def row_dir(self) -> np.ndarray:
-        return np.asarray(self.image_orientation[:3], dtype=float)
+        return _frozen(np.asarray(self.image_orientation[:3], dtype=float))
 
-    @property
+    @cached_property
     def col_dir(self) -> np.ndarray:
-        return np.asarray(self.image_orientation[3:], dtype=float)
+        return _frozen(np.asarray(self.image_orientation[3:], dtype=float))
 
-    @property
+    @cached_property
     def normal(self) -> np.ndarray:
-        return np.cross(self.row_dir, self.col_dir)
+        (a1, a2, a3), (b1, b2, b3) = self.image_orientation[:3], self.image_orientation[3:]
+        return _frozen(np.array([a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1], dtype=float))
 
     @property
     def centre(self) -> np.ndarray:
@@ -101,6 +104,11 @@ class Plane:
                 "pixel_spacing": [float(v) for v in self.pixel_spacing],
                 "image_position": [round(float(v), 6) for v in self.image_position],
                 "image_orientation": [round(float(v), 9) for v in self.image_orientation]}
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def _unit(v: Sequence[float] | np.ndarray) -> np.ndarray:

@@ -277,6 +277,43 @@ def test_turned_planes_follow_during_a_continuous_drag(mpr, qtbot):
     assert during >= 3, during  # several turned coronal planes shown while the mouse was still moving
 
 
+def test_turned_planes_are_rebuilt_at_the_pace_they_are_shown(mpr, qtbot, monkeypatch):
+    """A turn rebuilds the turned planes once the previous rebuild is on the screen, not on a clock: with a
+    fixed 15 ms timer they were capped near 31 a second on a fast machine and queued faster than shown on a slow
+    one (here: each reslice made to take 40 ms)."""
+    import time
+
+    from workstation.gui.mpr import preview
+
+    real_job = preview.PreviewPlaneStack._job
+
+    def slow_job(self, index):
+        time.sleep(0.04)
+        return real_job(self, index)
+
+    monkeypatch.setattr(preview.PreviewPlaneStack, "_job", slow_job)
+    m = mpr
+    ax = m.views["axial"]
+    frame, r, c = ax.cursor_mark
+    centre = ax.widget_point((c + 0.5, r + 0.5))
+    view = ax.canvas.viewport()
+    built, shown = [], []
+    real_set = m._set_plane_stack
+    monkeypatch.setattr(m, "_set_plane_stack", lambda v: (built.append(v), real_set(v)))
+    m.views["coronal"].imageShown.connect(lambda: shown.append(m.planes["coronal"]))
+    qtbot.mousePress(view, Qt.LeftButton, Qt.ControlModifier, (centre + QtCore.QPointF(60, 0)).toPoint())
+    for k in range(1, 41):  # 40 mouse events 10 ms apart
+        t = np.radians(2 * k)
+        qtbot.mouseMove(view, (centre + QtCore.QPointF(60 * np.cos(t), 60 * np.sin(t))).toPoint())
+        qtbot.wait(10)
+    rebuilt = built.count("coronal")
+    qtbot.mouseRelease(view, Qt.LeftButton, Qt.ControlModifier, (centre + QtCore.QPointF(0, 60)).toPoint())
+    assert len({id(p) for p in shown}) >= 3  # the turned plane followed the drag
+    assert rebuilt <= 12, rebuilt  # ~one per 40 ms reslice, not one per 15 ms timer or per mouse event
+    qtbot.waitUntil(lambda: not m._turned and not m._in_flight, timeout=5000)
+    assert m.planes["coronal"].normal @ m.state.plane("coronal").normal == pytest.approx(1.0)  # the last turn shows
+
+
 def test_turning_keeps_the_zoom_and_the_crosshair_on_the_screen(mpr, qtbot):
     m = mpr
     cor = m.views["coronal"]

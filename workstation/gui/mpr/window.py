@@ -78,9 +78,10 @@ class MPRWindow(QtWidgets.QMainWindow):
         # shared pool the sagittal slab previews came at half the coronal's rate, bench_mpr).
         self._executors = {view: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mpr-{view}",
                                                     initializer=lower_thread_priority) for view in VIEWS}
-        self._rebuild_timer = QtCore.QTimer(self, singleShot=True, interval=15)
+        self._rebuild_timer = QtCore.QTimer(self, singleShot=True, interval=0)
         self._rebuild_timer.timeout.connect(self._rebuild_turned)
         self._turned: set[str] = set()
+        self._in_flight: set[str] = set()  # turned planes rebuilt and not yet on the screen
         self._dragging = False
 
         self.message = QtWidgets.QLabel(self.tr("Building the volume…"), self)
@@ -177,6 +178,7 @@ class MPRWindow(QtWidgets.QMainWindow):
             vp.view_name = view
             vp.state.update(tool="crosshair")
             vp.frameChanged.connect(partial(self._on_frame, view))
+            vp.imageShown.connect(partial(self._on_shown, view))
             vp.cursorPicked.connect(partial(self._on_pick, view))
             vp.viewChanged.connect(partial(self._on_view_changed, view))
             vp.on_axis_drag = partial(self.turn, view)
@@ -358,18 +360,26 @@ class MPRWindow(QtWidgets.QMainWindow):
             return
         self._turned |= {v for v in VIEWS if v != view}
         self.state.rotate(view, degrees)  # its listener draws the turned lines at once
-        # Their reslices are rebuilt at most every 15 ms while the drag goes on (not per mouse event, and not only
-        # once it pauses: restarting the timer on every event left the planes still for the whole drag - 0.5
-        # planes a second in bench_mpr; every 30 ms gave 20 planes a second, 15 ms 32).
+        # Paced by the screen, not by a clock: the turned planes are rebuilt as soon as the previous rebuild is
+        # shown, so the rate follows what the machine can reslice and paint (a fixed 15 ms timer capped it near 31
+        # planes a second; rebuilding on every mouse event queued work faster than it was shown - 16-26). A plane
+        # that never shows (an error) holds the others at most 60 ms.
         if not self._rebuild_timer.isActive():
-            self._rebuild_timer.start()
+            self._rebuild_timer.start(60 if self._in_flight else 0)
+
+    def _on_shown(self, view: str) -> None:
+        if view in self._in_flight:
+            self._in_flight.discard(view)
+            if not self._in_flight and self._turned:
+                self._rebuild_timer.start(0)
 
     def _rebuild_turned(self) -> None:
         if self._closed or self.state is None:
             return
-        for view in sorted(self._turned):
+        turned, self._turned = sorted(self._turned), set()
+        self._in_flight = set(turned)
+        for view in turned:
             self._set_plane_stack(view)
-        self._turned.clear()
         self._draw_lines()
 
     def apply_slab(self) -> None:
