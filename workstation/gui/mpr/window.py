@@ -82,6 +82,8 @@ class MPRWindow(QtWidgets.QMainWindow):
         self._rebuild_timer.timeout.connect(self._rebuild_turned)
         self._turned: set[str] = set()
         self._in_flight: set[str] = set()  # turned planes rebuilt and not yet on the screen
+        self._building: MPRState | None = None  # the crosshair state while the views are being built
+        self._build_steps: list = []
         self._dragging = False
 
         self.message = QtWidgets.QLabel(self.tr("Building the volume…"), self)
@@ -168,38 +170,57 @@ class MPRWindow(QtWidgets.QMainWindow):
             self.phase_box.blockSignals(False)
             for action in self._phase_actions:
                 action.setVisible(True)
-        self.state = MPRState(volume)
+        self._building = MPRState(volume)
         grid_host = QtWidgets.QWidget(self)
-        grid = QtWidgets.QGridLayout(grid_host)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(2)
-        for k, view in enumerate(VIEWS):
-            vp = StackViewport(grid_host)
-            vp.view_name = view
-            vp.state.update(tool="crosshair")
-            vp.frameChanged.connect(partial(self._on_frame, view))
-            vp.imageShown.connect(partial(self._on_shown, view))
-            vp.cursorPicked.connect(partial(self._on_pick, view))
-            vp.viewChanged.connect(partial(self._on_view_changed, view))
-            vp.on_axis_drag = partial(self.turn, view)
-            vp.on_drag_start = self.start_preview
-            vp.on_drag_end = self.end_preview
-            frame = QtWidgets.QFrame(grid_host)
-            frame.setStyleSheet(f"QFrame {{ border: 2px solid {COLOURS[view].name()}; }}")
-            inner = QtWidgets.QVBoxLayout(frame)
-            inner.setContentsMargins(2, 2, 2, 2)
-            inner.addWidget(vp)
-            grid.addWidget(frame, k // 2, k % 2)
-            self.views[view] = vp
+        self._grid = QtWidgets.QGridLayout(grid_host)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(2)
+        self.setCentralWidget(grid_host)
+        self.warning.setText("; ".join(core_text(w) for w in volume.warnings))
+        # Built in steps a timer turn apart (each plane's viewport, then the 3D view): in one go the GUI stalled
+        # 50-60 ms (bench_mpr), each step takes a fraction of that and the window paints in between.
+        self._build_steps = [partial(self._add_view, k, view) for k, view in enumerate(VIEWS)] + [
+            self._add_view3d, self._built]
+        QtCore.QTimer.singleShot(0, self._next_build_step)
+
+    def _next_build_step(self) -> None:
+        if self._closed or not self._build_steps:
+            return
+        self._build_steps.pop(0)()
+        if self._build_steps:
+            QtCore.QTimer.singleShot(0, self._next_build_step)
+
+    def _add_view(self, k: int, view: str) -> None:
+        host = self._grid.parentWidget()
+        vp = StackViewport(host)
+        vp.view_name = view
+        vp.state.update(tool="crosshair")
+        vp.frameChanged.connect(partial(self._on_frame, view))
+        vp.imageShown.connect(partial(self._on_shown, view))
+        vp.cursorPicked.connect(partial(self._on_pick, view))
+        vp.viewChanged.connect(partial(self._on_view_changed, view))
+        vp.on_axis_drag = partial(self.turn, view)
+        vp.on_drag_start = self.start_preview
+        vp.on_drag_end = self.end_preview
+        frame = QtWidgets.QFrame(host)
+        frame.setStyleSheet(f"QFrame {{ border: 2px solid {COLOURS[view].name()}; }}")
+        inner = QtWidgets.QVBoxLayout(frame)
+        inner.setContentsMargins(2, 2, 2, 2)
+        inner.addWidget(vp)
+        self._grid.addWidget(frame, k // 2, k % 2)
+        self.views[view] = vp
+        self._set_plane_stack(view)
+
+    def _add_view3d(self) -> None:
         from workstation.gui.mpr.view3d import View3D
 
-        self.view3d = View3D(volume, grid_host)
-        grid.addWidget(self.view3d, 1, 1)
-        self.setCentralWidget(grid_host)
+        self.view3d = View3D(self.volume, self._grid.parentWidget())
+        self._grid.addWidget(self.view3d, 1, 1)
+
+    def _built(self) -> None:
+        """Every view is in place: the window is ready (the crosshair state goes live)."""
+        self.state, self._building = self._building, None
         self.toolbar.setEnabled(True)
-        self.warning.setText("; ".join(core_text(w) for w in volume.warnings))
-        for view in VIEWS:
-            self._set_plane_stack(view)
         self.state.add_listener(self._on_state)
         self._on_state(self.state)
         self.ready.emit()
@@ -207,7 +228,7 @@ class MPRWindow(QtWidgets.QMainWindow):
     def _set_plane_stack(self, view: str) -> None:
         from workstation.gui.mpr.preview import PreviewPlaneStack
 
-        st = self.state
+        st = self.state or self._building
         new = PreviewPlaneStack(self.volume, st.plane(view), slab_mm=st.slab_mm, mode=st.mode, executor=self._executors[view],
                          description=self.tr(VIEW_NAMES[view]))
         new.prefetch = partial(_prefetch_unless_dragging, new)
