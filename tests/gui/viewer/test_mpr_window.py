@@ -314,6 +314,32 @@ def test_turned_planes_are_rebuilt_at_the_pace_they_are_shown(mpr, qtbot, monkey
     assert m.planes["coronal"].normal @ m.state.plane("coronal").normal == pytest.approx(1.0)  # the last turn shows
 
 
+def test_the_3d_view_renders_after_the_planes_show(qtbot, tmp_path, monkeypatch):
+    """The 3D renderer's set-up competed with the planes' first paints for the GIL (a 126 ms GUI stall on a first
+    opening): its first picture is asked for once the three planes are on the screen."""
+    from workstation import imaging
+    from workstation.gui.mpr import view3d
+    from workstation.gui.mpr.window import MPRWindow
+
+    asked = []
+    real_request = view3d.View3D.request
+
+    def request(self, *args, **kwargs):
+        m = self.window()
+        asked.append(all(vp.current_array() is not None for vp in m.views.values()) and len(m.views) == 3)
+        return real_request(self, *args, **kwargs)
+
+    monkeypatch.setattr(view3d.View3D, "request", request)
+    stacks = imaging.open_series([str(p) for p in ph.regular(tmp_path / "ax", n=40, gap=1.5, shuffle=False)])
+    m = MPRWindow(stacks, {})
+    m.show()
+    qtbot.waitUntil(lambda: m.view3d is not None and m.view3d.last_rgb is not None or bool(m.view3d and
+                                                                                           m.view3d.error),
+                    timeout=30000)
+    assert asked and asked[0], asked
+    m.close()
+
+
 def test_turning_keeps_the_zoom_and_the_crosshair_on_the_screen(mpr, qtbot):
     m = mpr
     cor = m.views["coronal"]

@@ -34,7 +34,7 @@ class View3D(QtWidgets.QWidget):
 
     rendered = QtCore.Signal(object, int)  # (RGB array, request number), from the render thread
 
-    def __init__(self, volume, parent=None):
+    def __init__(self, volume, parent=None, render: bool = True):
         super().__init__(parent)
         self.volume = volume
         self.azimuth, self.elevation, self.zoom = 0.0, 0.0, 1.0
@@ -80,7 +80,8 @@ class View3D(QtWidgets.QWidget):
         lay.addLayout(row)
         self.rendered.connect(self._on_rendered, Qt.QueuedConnection)
         self.picture.installEventFilter(self)
-        self.request()
+        if render:
+            self.request()
 
     # -- the clip box ------------------------------------------------------------------------------------------
     def volume_bounds(self) -> np.ndarray:
