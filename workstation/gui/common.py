@@ -243,3 +243,16 @@ def keep_while_running(worker: Any, keep: set) -> None:
     ref = weakref.ref(worker)
     worker.finished.connect(lambda: keep.discard(ref()))
     worker.start()
+
+
+def lower_thread_priority(niceness: int = 5) -> None:
+    """Run the calling worker thread at a lower CPU priority (Linux: threads have their own nice value; the threads
+    it starts inherit it). On two cores, two reslice workers (and VTK's own threads) left the GUI thread runnable
+    but not scheduled for 30 ms at a time while the crosshair was dragged (bench_mpr --trace)."""
+    import os
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the default priority
+        pass

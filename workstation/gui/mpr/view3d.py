@@ -40,7 +40,7 @@ class View3D(QtWidgets.QWidget):
         self.azimuth, self.elevation, self.zoom = 0.0, 0.0, 1.0
         self.preset = "bone"
         self._renderer = None
-        from workstation.gui.mpr.window import lower_thread_priority
+        from workstation.gui.common import lower_thread_priority
 
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render3d",
                                             initializer=lower_thread_priority)

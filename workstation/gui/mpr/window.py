@@ -21,6 +21,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import create_worker
 
+from workstation.gui.common import lower_thread_priority
 from workstation.gui.core_text import core_text
 from workstation.gui.mpr.crosshair import register_crosshair_tool
 from workstation.gui.viewer.viewport import StackViewport
@@ -479,19 +480,6 @@ class MPRWindow(QtWidgets.QMainWindow):
             except Exception:  # noqa: BLE001
                 pass
         super().closeEvent(ev)
-
-
-def lower_thread_priority(niceness: int = 5) -> None:
-    """Run the calling worker thread at a lower CPU priority (Linux: threads have their own nice value; the threads
-    it starts inherit it). On two cores, two reslice workers (and VTK's own threads) left the GUI thread runnable
-    but not scheduled for 30 ms at a time while the crosshair was dragged (bench_mpr --trace)."""
-    import os
-    import threading
-
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-    except (AttributeError, OSError):  # not Linux, or not allowed: the default priority
-        pass
 
 
 def _prefetch_unless_dragging(stack, index: int, direction: int = 1, count: int | None = None) -> None:
