@@ -340,6 +340,30 @@ def test_the_3d_view_renders_after_the_planes_show(qtbot, tmp_path, monkeypatch)
     m.close()
 
 
+def test_closing_while_the_views_are_built_leaves_nothing_running(qtbot, tmp_path, monkeypatch):
+    """The views are built in steps a timer turn apart: a window closed between two steps builds no more (no
+    exception from a later step) and lets go of the volume."""
+    from workstation import imaging
+    from workstation.gui.mpr.window import MPRWindow
+
+    stacks = imaging.open_series([str(p) for p in ph.regular(tmp_path / "ax", n=40, gap=1.5, shuffle=False)])
+    m = MPRWindow(stacks, {})
+    real_add = m._add_view
+    steps_left = []
+
+    def add_then_close(k, view):
+        real_add(k, view)
+        steps_left.append(len(m._build_steps))
+        m.close()  # the reader closes the window after the first plane's view was made
+
+    monkeypatch.setattr(m, "_add_view", add_then_close)
+    m.show()
+    qtbot.waitUntil(lambda: m._closed, timeout=30000)
+    qtbot.wait(300)
+    assert steps_left == [4]  # closed with the other two views, the 3D view and the rest still to come
+    assert m.state is None and m._building is None and not m.views and m.view3d is None
+
+
 def test_turning_keeps_the_zoom_and_the_crosshair_on_the_screen(mpr, qtbot):
     m = mpr
     cor = m.views["coronal"]

@@ -469,6 +469,7 @@ class MPRWindow(QtWidgets.QMainWindow):
         self.planes.clear()
         self.views.clear()
         self.state = None
+        self._building, self._build_steps = None, []  # closed while the views were being built
         self.volume = None
         self.plan = None
         for executor in self._executors.values():
