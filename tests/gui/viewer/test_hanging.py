@@ -25,8 +25,7 @@ def chest_study(folder: Path, date: str, study_uid: str) -> list[list[str]]:
     return groups
 
 
-@pytest.fixture
-def hanging_window(qtbot, tmp_path):
+def open_chest_studies(tmp_path):
     from workstation.gui.viewer.window import ViewerWindow
 
     settings = Settings(data_dir=tmp_path / "a", path=tmp_path / "a" / "settings.toml", bind="127.0.0.1")
@@ -35,6 +34,12 @@ def hanging_window(qtbot, tmp_path):
     win = ViewerWindow(groups, settings=settings, hanging=True)
     win.resize(1000, 700)
     win.show()
+    return win, settings
+
+
+@pytest.fixture
+def hanging_window(qtbot, tmp_path):
+    win, settings = open_chest_studies(tmp_path)
     yield win, settings
     try:
         win.close()
@@ -64,6 +69,24 @@ def test_ct_chest_current_and_prior_hang_by_the_rule(qtbot, hanging_window):
     for _ in range(len(names) - 1):
         win.next_protocol()
     assert win.layout_name == "2x2"
+
+
+def test_a_series_the_reader_shows_while_the_protocol_is_arranged_stays(qtbot, tmp_path, monkeypatch):
+    """The protocol arranges the window in steps, one timer turn apart; a series the reader (or a caller) shows
+    meanwhile stops it there, instead of being replaced by a later step (steps slowed here to 200 ms)."""
+    from workstation.gui.viewer import hanging_apply
+
+    monkeypatch.setattr(hanging_apply, "_STEP_MS", 200)
+    win, _settings = open_chest_studies(tmp_path)
+    qtbot.waitUntil(lambda: win.hanging.pending, timeout=20000)
+    lung_prior = next(i for i, e in enumerate(win.entries)
+                      if (e.header.get("StudyDate"), e.header.get("SeriesDescription")) == ("20220310",
+                                                                                          "Thorax 1.0 Lung"))
+    win.show_entry(0, lung_prior)
+    assert not win.hanging.pending
+    qtbot.wait(1000)  # the protocol's later steps would have come by now
+    assert shown(win)[0] == ("20220310", "Thorax 1.0 Lung")
+    win.close()
 
 
 def test_save_layout_as_protocol(qtbot, hanging_window):

@@ -22,10 +22,11 @@ from workstation.reading.hanging import (
 
 log = logging.getLogger(__name__)
 # A real timer between steps, not a zero-time call: Qt runs queued zero-time calls back to back before its timers
-# and paints, so steps "one per turn" still made one long stall. 12 ms rather than 1: a 1 ms step still fell into
-# the same event-loop pass as the frames arriving and the paint (bench_app --open-only, paired sets of 6 runs:
-# longest stall 34-51 ms at 1 ms, 24-39 ms at 12 ms); a protocol of eight steps is arranged ~0.1 s later.
-_STEP_MS = 12
+# and paints, so steps "one per turn" still made one long stall. 12 ms steps (clear of the frames' and the paint's
+# event-loop pass) cut the longest opening stall further (paired sets: 34-51 -> 24-39 ms), but kept the layout
+# changing for ~0.1 s after the window said it was loaded, long enough for a save or a status message of the reader's
+# to meet a later step; not kept.
+_STEP_MS = 1
 
 
 _WARMING: set = set()
@@ -104,6 +105,7 @@ class Hanging(QtCore.QObject):
         self._arranged = None  # what the protocol left on the screen (see untouched)
         self.pending = False  # a protocol is being applied, its cells made one per event-loop turn
         self._running = None  # the steps of that protocol (a newer apply supersedes them)
+        self._stepping = False  # the protocol itself is showing a series (see reader_chose)
 
     def warm(self) -> None:
         """Parse the protocol files off the GUI thread while the series' headers are read (5-9 ms of the GUI
@@ -145,6 +147,13 @@ class Hanging(QtCore.QObject):
             return True  # still being arranged by the protocol, step by step
         return self._arranged is not None and self._arranged == self._arrangement()
 
+    def reader_chose(self) -> None:
+        """A series was shown by the reader (or a caller), not by the protocol: a protocol still being arranged
+        stops where it is, so its later steps do not replace what the reader has just chosen."""
+        if self.pending and not self._stepping:
+            self._running = None
+            self.pending = False
+
     def step(self, delta: int = 1) -> str:
         """Apply the next (``delta`` 1) matching protocol, or the best one (0 after :meth:`load`)."""
         if not self.matches:
@@ -170,10 +179,13 @@ class Hanging(QtCore.QObject):
     def _next_step(self, steps) -> None:
         if getattr(self.win, "_closed", True) or self._running is not steps:
             return  # the window closed, or another protocol was applied meanwhile
+        self._stepping = True
         try:
             next(steps)
         except StopIteration:
             return
+        finally:
+            self._stepping = False
         QtCore.QTimer.singleShot(_STEP_MS, lambda: self._next_step(steps))
 
     def _steps(self, protocol: Protocol):

@@ -322,6 +322,9 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
             return
         vp = self.viewports[viewport_index]
         entry = self.entries[entry_index]
+        hanging = getattr(self, "hanging", None)
+        if hanging is not None:
+            hanging.reader_chose()
         vp.pending_drop = None  # a series opening for a drop on this viewport no longer replaces this one
         self.sync.forget(vp)  # an offset fixed for the series it showed does not hold for this one
         if vp.entry is not None and vp.entry is not entry:
