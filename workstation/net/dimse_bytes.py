@@ -92,5 +92,4 @@ def pdata_pdus(context_id: int, command: bytes, dataset: bytes, max_pdu: int) ->
     return b"".join(out)
 
 
-
 __all__ = ["pdata_pdus", "command_element", "file_meta_bytes", "handler_status", "store_response_command"]

@@ -22,10 +22,8 @@ from workstation.reading.hanging import (
 
 log = logging.getLogger(__name__)
 # A real timer between steps, not a zero-time call: Qt runs queued zero-time calls back to back before its timers
-# and paints, so steps "one per turn" still made one long stall. 12 ms steps (clear of the frames' and the paint's
-# event-loop pass) cut the longest opening stall further (paired sets: 34-51 -> 24-39 ms), but kept the layout
-# changing for ~0.1 s after the window said it was loaded, long enough for a save or a status message of the reader's
-# to meet a later step; not kept.
+# and paints, so steps "one per turn" still made one long stall. Not longer than 1 ms: the layout must settle right
+# after the window says it is loaded (with 12 ms steps a reader's save met a later step).
 _STEP_MS = 1
 
 

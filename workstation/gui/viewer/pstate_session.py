@@ -135,6 +135,7 @@ class PresentationStates(QtCore.QObject):
                                if getattr(vp, "presentation", None) is not None else None)
         creator = str(getattr(getattr(self.win, "settings", None), "ae_title", "") or "")
         worker = None
+        ref = weakref.ref(self)
         for series, images in self._series_of(vp).items():
             marks = self._marks(vp, images)
             snap = self._snapshot(marks)
@@ -144,7 +145,6 @@ class PresentationStates(QtCore.QObject):
             worker = create_worker(save_presentation_state, self.archive, marks, display,
                                    images=[uid for uid, _f in images], creator=creator, _start_thread=False,
                                    _ignore_errors=True)
-            ref = weakref.ref(self)
             worker.returned.connect(partial(_saved, ref))
             worker.errored.connect(partial(_failed, ref))
             _keep(worker)

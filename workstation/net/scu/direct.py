@@ -25,8 +25,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from workstation.net.dimse_bytes import command_element
-from workstation.net.dimse_bytes import pdata_pdus
+from workstation.net.dimse_bytes import command_element, pdata_pdus
 
 log = logging.getLogger("workstation.net.send")
 
