@@ -257,8 +257,10 @@ class Archive:
         """Rows at a level with DICOM matching; instance rows carry ``path`` (absolute, str)."""
         rows = self.index.query(level, filters, **kwargs)
         if rows and "SOPInstanceUID" in rows[0]:
+            path_text_for = self.storage.path_text_for
             for row in rows:
-                row["path"] = str(self.path_of(row["SOPInstanceUID"], row.pop("linked_path", None)))
+                linked = row.pop("linked_path", None)
+                row["path"] = str(Path(linked)) if linked else path_text_for(row["SOPInstanceUID"])
         return rows
 
     def lookup(self, identifier: str) -> list[dict[str, Any]]:

@@ -651,7 +651,7 @@ def _vector(text: str | None, n: int) -> tuple[float, ...] | None:
     if not text:
         return None
     try:
-        numbers = tuple(float(p) for p in text.split("\\"))
+        numbers = tuple(map(float, text.split("\\")))
     except ValueError:
         return None
     return numbers if len(numbers) == n else None

@@ -35,6 +35,7 @@ class Storage:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._root_text = str(self.root)
         self.tmp_dir = self.root / ".tmp"
         self.trash_dir = self.root / ".trash"
         for d in (self.root, self.tmp_dir, self.trash_dir):
@@ -61,6 +62,11 @@ class Storage:
     def path_for(self, sop_instance_uid: str) -> Path:
         k = self.key(sop_instance_uid)
         return self.root / k[:2] / k[2:4] / f"{k}.dcm"
+
+    def path_text_for(self, sop_instance_uid: str) -> str:
+        """``str(path_for(...))`` without pathlib (a study's 2,000 paths took 20 ms as Path objects)."""
+        k = self.key(sop_instance_uid)
+        return os.path.join(self._root_text, k[:2], k[2:4], f"{k}.dcm")
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()

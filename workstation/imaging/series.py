@@ -15,6 +15,7 @@ from pydicom.uid import UID
 from workstation.imaging.decode import frame_count, read_header
 from workstation.imaging.errors import ImagingError, NotAnImageError
 from workstation.imaging.geometry import FrameGeometry, frame_geometry
+from workstation.imaging.give_way import give_way
 from workstation.imaging.stack import DEFAULT_MEMORY_BUDGET, FrameSource, MemoryBudget, Stack
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ def open_series(
     for n, path in enumerate(paths):
         if cancel is not None and cancel():
             raise ImagingError("cancelled")
+        if n:
+            give_way()  # not before the first file: a window opening shows it as soon as it can
         try:
             ds = read_header(path)
         except (InvalidDicomError, OSError, ValueError, EOFError) as exc:

@@ -23,6 +23,7 @@ from workstation.imaging.decode import decode_frame
 from workstation.imaging.errors import DecodeError, ImagingError
 from workstation.imaging.frame_jobs import FrameJobs
 from workstation.imaging.geometry import FrameGeometry
+from workstation.imaging.give_way import give_way
 from workstation.imaging.presentation import Presentation
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,9 @@ class Stack(FrameJobs):
         self._shared: MemoryBudget | None = memory_budget if isinstance(memory_budget, MemoryBudget) else None
         self._fixed_budget = 0 if self._shared is not None else int(memory_budget)  # type: ignore[arg-type]
         self._start_jobs(executor, min(4, os.cpu_count() or 2), "imaging-decode")
+        # Frames queued by prefetch that nobody has asked for yet: their jobs give way to a busy GUI thread
+        # (workstation.imaging.give_way); a frame asked for (frame(), get_frame()) is decoded at once.
+        self._ahead: set[int] = set()
         self._presentations: dict[tuple[str, int], Presentation] = {}
         # Cache: a volume when the whole stack fits the budget, else an LRU.
         self._volume: np.ndarray | None = None
@@ -299,6 +303,9 @@ class Stack(FrameJobs):
             cached = self._lookup(index)
             if cached is not None:
                 return cached
+            if index in self._ahead:
+                self._ahead.discard(index)
+                give_way()
             try:
                 arr = self._store(index, self._decode(index))
             except Exception as exc:
@@ -317,6 +324,7 @@ class Stack(FrameJobs):
             raise IndexError(index)
         arr = self._lookup(index)
         if arr is None and index not in self._errors and not self._closed:
+            self._ahead.discard(index)
             self._submit(index)
         return arr
 
@@ -329,6 +337,7 @@ class Stack(FrameJobs):
             return arr
         with self._lock:
             self._errors.pop(index, None)
+            self._ahead.discard(index)
         return self._submit(index).result(timeout)
 
     def prefetch(self, index: int, direction: int = 1, count: int | None = None) -> None:
@@ -353,6 +362,10 @@ class Stack(FrameJobs):
                     self._pending.pop(i, None)
         for i in wanted:
             if self._lookup(i) is None and i not in self._errors:
+                if i != index:
+                    with self._lock:
+                        if i not in self._pending:
+                            self._ahead.add(i)
                 self._submit(i)
 
     def volume(self, progress: Callable[[int, int], None] | None = None,

@@ -22,6 +22,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import create_worker
 
 from workstation import imaging
+from workstation.gui import foreground_gate
 from workstation.gui.viewer import menus
 from workstation.gui.viewer.hanging_apply import Hanging, ask_and_save
 from workstation.gui.viewer.dragdrop import SeriesPayload, window_token
@@ -91,6 +92,7 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         data_dir = getattr(settings, "data_dir", None) if settings is not None else None
         self.measurement_store = MeasurementStore.shared(Path(data_dir) / "measurements.json") if data_dir else None
         self.memory_budget = imaging.MemoryBudget.fraction_of_ram(_budget_fraction(settings))
+        foreground_gate.install()  # header reading and decoding give way while this thread handles events
         self._own_executor = executor is None
         self.executor = executor or ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)),
                                                        thread_name_prefix="viewer-decode")
