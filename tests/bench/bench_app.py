@@ -557,11 +557,15 @@ def bench_open(app, win, tmp: Path, sizes=(300, 2000), runs: int = 3, trace_ms: 
                 stalls.append(meter.worst() * 1000)
                 if trace_ms:
                     meter.report(t0)
-                closing = StallMeter()
+                closing = StallMeter(trace_ms=trace_ms)
                 closing.start()
+                t_close = time.perf_counter()
                 viewer.close()
                 run_loop(0.5)
                 closing.stop()
+                if trace_ms:
+                    print("    closing:")
+                    closing.report(t_close)
                 releases.append(closing.worst() * 1000)
             print(f"open {n} slices, {runs} run(s): first image painted {_spread(firsts)} ms after the double-click "
                   f"(InstanceNumber shown first: {sorted(set(numbers))}), whole stack sorted {_spread(sorted_)} ms, "

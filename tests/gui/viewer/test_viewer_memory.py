@@ -63,3 +63,34 @@ def test_a_closed_window_lets_go_of_its_series_between_events(main_window, gui_a
     del win
     _spin(lambda: not series._RELEASING and stack() is None, 5)
     assert stack() is None and headers() is None
+
+
+def test_a_closed_window_stops_reading_its_headers(tmp_path, monkeypatch):
+    """A window closed while its series' headers are read (or a prior's, arriving) stops the reading between
+    files: the work for a study the reader has left no longer keeps a core busy, and nothing is returned."""
+    import threading
+
+    from workstation.gui.viewer import window as window_module
+    from workstation.imaging import series as imaging_series
+
+    paths = write_ct_series(tmp_path / "ct", 60, rows=16, cols=16)
+    closed = threading.Event()
+    reads: list[str] = []
+    real_read = imaging_series.read_header
+
+    def counting(path, *args, **kwargs):
+        reads.append(path)
+        if len(reads) == 10:
+            closed.set()  # the window closes while the 10th header is read
+        return real_read(path, *args, **kwargs)
+
+    monkeypatch.setattr(imaging_series, "read_header", counting)
+    entries = window_module.open_all([paths], None, 64 << 20, closed.is_set)
+    assert entries == []
+    assert len(reads) == 10  # not the other 50
+    reads.clear()
+    closed.clear()
+    monkeypatch.setattr(imaging_series, "read_header", real_read)
+    opened = window_module.open_all([paths], None, 64 << 20, closed.is_set)  # not closed: everything, as before
+    assert len(opened) == 1 and len(opened[0].stack) == 60
+    window_module._close_entries(opened)

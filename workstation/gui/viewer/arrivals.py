@@ -30,7 +30,7 @@ def add_series(win, groups) -> bool:
         return False
     from workstation.gui.viewer.window import open_all
 
-    worker = create_worker(open_all, groups, win.executor, win._budget())
+    worker = create_worker(open_all, groups, win.executor, win._budget(), win.opening_cancelled.is_set)
     worker.returned.connect(partial(_opened, weakref.ref(win)))
     win._start(worker)
     return True

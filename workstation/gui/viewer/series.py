@@ -205,11 +205,12 @@ def fmt_date(value: str) -> str:
     return v
 
 
-def open_entries(paths: Sequence[str | os.PathLike], executor=None, memory_budget: int | None = None
-                 ) -> list[SeriesEntry]:
-    """Open one group of files (a series, or any files) as thumbnail entries: stacks first, then non-images."""
+def open_entries(paths: Sequence[str | os.PathLike], executor=None, memory_budget: int | None = None,
+                 cancel=None) -> list[SeriesEntry]:
+    """Open one group of files (a series, or any files) as thumbnail entries: stacks first, then non-images.
+    ``cancel()`` is checked between files (imaging.ImagingError("cancelled") when true)."""
     paths = [os.fspath(p) for p in paths]
-    kwargs = {"executor": executor}
+    kwargs = {"executor": executor, "cancel": cancel}
     if memory_budget:
         kwargs["memory_budget"] = memory_budget
     entries: list[SeriesEntry] = []

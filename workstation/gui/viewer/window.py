@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -112,6 +113,7 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         self._rest_started = False
         self.is_loaded = False
         self._closed = False
+        self.opening_cancelled = threading.Event()
 
         self.grid_host = QtWidgets.QWidget(self)
         self.grid = QtWidgets.QGridLayout(self.grid_host)
@@ -177,7 +179,7 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
             return
         self._rest_started = True
         # Plain values, not the window: a window closed meanwhile is emptied (see _after_delete) under the worker.
-        worker = create_worker(open_all, self._groups, self.executor, self._budget())
+        worker = create_worker(open_all, self._groups, self.executor, self._budget(), self.opening_cancelled.is_set)
         worker.returned.connect(self._on_opened)
         worker.errored.connect(self._on_open_error)
         self._start(worker)
@@ -457,6 +459,7 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         for vp in self.visible_viewports:
             self.pstates.leaving(vp)
         self._closed = True
+        self.opening_cancelled.set()  # headers still being read for this window are not read any further
         self._thumbnail_jobs.cancel()  # before the stacks close: no thumbnail falls back to a direct decode
         for vp in self.viewports:
             vp.release()
@@ -482,12 +485,20 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         super().closeEvent(ev)
 
 
-def open_all(groups, executor, memory_budget):
-    """Every group's entries (headers read, stacks sorted): a worker's job, given no window to outlive."""
+def open_all(groups, executor, memory_budget, cancel=None):
+    """Every group's entries (headers read, stacks sorted): a worker's job, given no window to outlive.
+    ``cancel()`` true (the window closed) stops the header reading between files; nothing is returned then."""
     out = []
     with gc_paused():
-        for g in groups:
-            out.extend(open_entries(g, executor=executor, memory_budget=memory_budget))
+        try:
+            for g in groups:
+                out.extend(open_entries(g, executor=executor, memory_budget=memory_budget, cancel=cancel))
+        except imaging.ImagingError:
+            if cancel is None or not cancel():
+                raise
+        if cancel is not None and cancel():
+            _close_entries(out)
+            return []
     return out
 
 
