@@ -23,10 +23,17 @@ def gate():
     give_way.set_gate(None)
 
 
-def test_header_reading_gives_way_between_files_not_before_the_first(tmp_path, gate):
+def test_header_reading_gives_way_between_files_not_before_the_first(tmp_path, gate, monkeypatch):
+    from workstation.imaging import series
+
     paths = make_series(tmp_path, 5)
+    real_read = series.read_header
+    monkeypatch.setattr(series, "read_header", lambda path: (gate.append("read"), real_read(path))[1])
     stacks = open_series(paths)
-    assert len(gate) == 4  # between the 5 files
+    reads = [i for i, e in enumerate(gate) if e == "read"]
+    assert len(reads) == 5 and reads[0] == 0  # the first file at once
+    assert all(b - a >= 2 for a, b in zip(reads, reads[1:]))  # a give-way between each two
+    assert len(gate) > reads[-1] + 1  # and while the read headers are grouped and sorted
     for s in stacks:
         s.close()
 

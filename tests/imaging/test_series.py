@@ -208,3 +208,24 @@ def test_dismantle_leaves_what_a_sibling_stack_shares(tmp_path):
     for _ in stack.dismantle(piece=2):
         pass
     assert len(shared) == 6  # let go of, not emptied
+
+
+def test_a_sorted_stack_adopts_the_frames_a_one_file_stack_decoded(tmp_path):
+    """The viewer shows one file first (a stack of its own), then the sorted series: the frame on the screen is
+    taken over, not decoded again."""
+    paths = sorted(make_series(tmp_path, 6))
+    (one,) = open_series([paths[3]])
+    first = one.get_frame(0, timeout=10)
+    (whole,) = open_series(paths)
+    try:
+        index = next(i for i in range(len(whole)) if whole.source(i).path == one.source(0).path)
+        decoded: list[int] = []
+        real = whole._decode
+        whole._decode = lambda i: (decoded.append(i), real(i))[1]
+        assert whole.adopt(one) == 1
+        assert whole.is_cached(index) and np.array_equal(whole.frame(index), first)
+        assert whole.get_frame(index, timeout=10) is not None and decoded == []
+        assert whole.adopt(one) == 0  # already there
+    finally:
+        one.close()
+        whole.close()

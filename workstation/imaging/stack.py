@@ -252,6 +252,24 @@ class Stack(FrameJobs):
                 return int(self._present.sum()) * self.frame_bytes
             return self._lru_bytes
 
+    def adopt(self, other: "Stack") -> int:
+        """Take the frames ``other`` has decoded (same file and frame, same shape and type) into this stack's cache:
+        the viewer's first image, decoded for a one-file stack before the sorted stack existed, is not decoded
+        again. Returns how many frames were taken."""
+        if other is self or other.frame_shape != self.frame_shape or other.dtype != self.dtype:
+            return 0
+        where = {(src.path, src.frame): i for i, src in enumerate(self._sources)} if len(other) else {}
+        taken = 0
+        for j in range(len(other)):
+            arr = other._lookup(j)
+            src = other.source(j)
+            i = where.get((src.path, src.frame))
+            if arr is None or i is None or self._lookup(i) is not None:
+                continue
+            self._store(i, arr)
+            taken += 1
+        return taken
+
     def _lookup(self, index: int) -> np.ndarray | None:
         with self._lock:
             if self._present is not None and self._present[index]:

@@ -232,6 +232,8 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
                       if e.stack is not None and e.stack.source(0).path == path), None)
             if k:
                 self.entries.insert(0, self.entries.pop(k))
+            if k is not None:
+                self.entries[0].stack.adopt(quick.stack)  # the image on the screen is not decoded again
         self.viewports[0].expected_frames = None
         self.is_loaded = True
         for i, e in enumerate(self.entries):
