@@ -488,24 +488,24 @@ def test_idle_housekeeping_never_runs_a_full_collection(server_settings, archive
         if phase == "start":
             generations.append(info["generation"])
 
-    with running_server(server_settings, archive) as server:
+    def poll(server, times=150):
         gc.callbacks.append(seen)
         try:
-            for _ in range(150):
+            for _ in range(times):
                 server._server.service_actions()
         finally:
             gc.callbacks.remove(seen)
+
+    with running_server(server_settings, archive) as server:
+        poll(server)
         assert 2 not in generations
         assert generations.count(1) >= 2  # still collected, every 60 polls
         # While the viewer pauses the collector (reading a series' headers), the young generations hold every
         # header object: housekeeping leaves them alone.
         generations.clear()
         gc.disable()
-        gc.callbacks.append(seen)
         try:
-            for _ in range(150):
-                server._server.service_actions()
+            poll(server)
         finally:
-            gc.callbacks.remove(seen)
             gc.enable()
         assert generations == []
