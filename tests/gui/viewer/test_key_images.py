@@ -36,6 +36,9 @@ def _open(qtbot, win, study):
     viewer = win.viewers[-1]
     qtbot.waitUntil(lambda: viewer.is_loaded and viewer.active.current_array() is not None, timeout=15000)
     qtbot.waitUntil(lambda: study in viewer.key_images.state, timeout=10000)  # its documents are read
+    # The hanging protocol arranged: its steps make each cell active in turn (emri_small hangs 1x3 by the MR brain
+    # rule), and a test acting before the last step scrolled a viewport that was then no longer the active one.
+    qtbot.waitUntil(lambda: not viewer.hanging.pending, timeout=10000)
     viewer.activateWindow()
     return viewer
 
