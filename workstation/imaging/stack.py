@@ -258,16 +258,16 @@ class Stack(FrameJobs):
         again. Returns how many frames were taken."""
         if other is self or other.frame_shape != self.frame_shape or other.dtype != self.dtype:
             return 0
-        where = {(src.path, src.frame): i for i, src in enumerate(self._sources)} if len(other) else {}
+        decoded = [(other.source(j), arr) for j in range(len(other)) if (arr := other._lookup(j)) is not None]
+        if not decoded:
+            return 0
+        where = {(src.path, src.frame): i for i, src in enumerate(self._sources)}
         taken = 0
-        for j in range(len(other)):
-            arr = other._lookup(j)
-            src = other.source(j)
+        for src, arr in decoded:
             i = where.get((src.path, src.frame))
-            if arr is None or i is None or self._lookup(i) is not None:
-                continue
-            self._store(i, arr)
-            taken += 1
+            if i is not None and self._lookup(i) is None:
+                self._store(i, arr)
+                taken += 1
         return taken
 
     def _lookup(self, index: int) -> np.ndarray | None:
