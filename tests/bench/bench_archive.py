@@ -118,7 +118,7 @@ def bare_loop(paths: list[Path]) -> float:
 def disk_write_throughput(work: Path, paths: list[Path], layout: bool = False) -> float:
     """Seconds to copy ``paths`` (kernel copy, 4 threads, no parsing) and make them durable with one sync at the
     end: the floor of a durable copy-mode import on this disk, whatever the parsing costs. With ``layout`` into
-    the archive's two-level folders (first level made beforehand, as Storage does; the second made per file)."""
+    the archive's two-level folders (first level made beforehand; the second made per file)."""
     import hashlib
     from concurrent.futures import ThreadPoolExecutor
 

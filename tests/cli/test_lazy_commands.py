@@ -56,14 +56,22 @@ def test_retrieve_runs_without_the_pixel_back_ends(tmp_path):
     with run_dcmqrscp(tmp_path / "qr", seed=paths) as peer:
         argv = ["workstation", "--data-dir", str(data), "retrieve", peer.address, "--study", study,
                 "--method", "get"]
-        code = ("import sys\nfrom workstation.cli import main\n"
-                f"sys.argv = {argv!r}\nrc = main()\n"
-                "print(sorted(m for m in ('numpy', 'gdcm', 'PIL', 'pylibjpeg') if sys.modules.get(m)))\n"
+        # The command leaves through the quick exit (no interpreter teardown): the modules are listed on the way.
+        code = ("import sys\nimport workstation.cli as cli\n"
+                "real = cli._quick_exit\n"
+                "def listed(rc):\n"
+                "    print(sorted(m for m in ('numpy', 'gdcm', 'PIL', 'pylibjpeg') if sys.modules.get(m)))\n"
+                "    real(rc)\n"
+                "    print('no quick exit')\n"
+                "cli._quick_exit = listed\n"
+                f"sys.argv = {argv!r}\nrc = cli.main()\n"
                 "sys.exit(rc)\n")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                              env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout  # and nothing after: the process left there
+    assert "get: 3 completed" in out.stdout, out.stdout  # the summary was flushed before the quick exit
+    assert not (data / ".open").exists()  # the archive was closed cleanly before the quick exit
     from workstation.archive import Archive
     from workstation.config import Settings
 
@@ -77,3 +85,21 @@ def test_retrieve_runs_without_the_pixel_back_ends(tmp_path):
     for row in rows:
         stored = pydicom.dcmread(row["path"])
         assert stored.PixelData == pydicom.dcmread(originals[str(stored.SOPInstanceUID)]).PixelData
+
+
+def test_a_failing_command_leaves_by_the_quick_exit_with_its_code_and_message(tmp_path):
+    """`workstation echo` to a port nobody listens on, as a process: the quick exit (no interpreter teardown)
+    keeps the exit code and the one-line error, and the archive is closed cleanly."""
+    import socket
+
+    with socket.socket() as probe:  # a free port, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = tmp_path / "ws"
+    out = subprocess.run([sys.executable, "-m", "workstation", "--data-dir", str(data), "echo",
+                          f"NOBODY@127.0.0.1:{port}"], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT)
+    assert out.returncode not in (0, None), out
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("workstation: "), out.stderr
+    assert not (data / ".open").exists()

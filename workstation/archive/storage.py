@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import hashlib
+import logging
 import os
 import shutil
 import sys
@@ -20,6 +21,10 @@ import threading
 import uuid
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
+
+from workstation.archive.direct_io import DirectUnsupported, write_direct
+
+log = logging.getLogger("workstation.archive.storage")
 
 
 class StorageFull(OSError):
@@ -41,18 +46,10 @@ class Storage:
         for d in (self.root, self.tmp_dir, self.trash_dir):
             d.mkdir(parents=True, exist_ok=True)
         self._made_dirs: set[str] = set()
+        self._first_level: set[str] = set()  # first-level folders known to exist
         self._unsynced_dirs: set[str] = set()  # made without a sync, until sync_written
         self._mkdir_lock = threading.Lock()
-        self._make_first_level()
-
-    def _make_first_level(self) -> None:
-        """The 256 first-level folders exist from the start: each costs a directory fsync when made, better once
-        here than during the first C-STOREs of a new archive."""
-        if (self.root / "ff").is_dir():
-            return
-        for i in range(256):
-            os.makedirs(self.root / f"{i:02x}", exist_ok=True)
-        fsync_dir(self.root)
+        self._direct_ok = True  # until the file system refuses an O_DIRECT write
 
     # --- names -----------------------------------------------------------------------------------------------
     @staticmethod
@@ -87,21 +84,26 @@ class Storage:
         with self._mkdir_lock:
             if key in self._made_dirs and (not sync or key not in self._unsynced_dirs):
                 return
-            # The first level exists from the start (_make_first_level): make the second alone, and the first
-            # only if it went missing (a failed mkdir costs as much as one that works - 0.15 ms per file).
+            # One mkdir per new folder: a failed one costs as much as one that works (0.15 ms). The first level is
+            # made as needed, tried once per process (making all 256 when a new archive opened took 20 ms of every
+            # `workstation retrieve` into a new data folder).
+            made = []
+            first = path.parent.parent
+            if str(first) not in self._first_level:
+                try:
+                    os.mkdir(first)
+                    made.append(first)
+                except FileExistsError:
+                    pass
+                self._first_level.add(str(first))
             try:
                 os.mkdir(path.parent)
-                made = [path.parent]
+                made.append(path.parent)
             except FileExistsError:
-                made = []
-            except FileNotFoundError:
-                made = []
-                for folder in (path.parent.parent, path.parent):
-                    try:
-                        os.mkdir(folder)
-                        made.append(folder)
-                    except FileExistsError:
-                        continue
+                pass
+            except FileNotFoundError:  # the first level went away meanwhile (removed by hand)
+                os.makedirs(path.parent, exist_ok=True)
+                made += [first, path.parent]
             for folder in made:
                 if sync:
                     fsync_dir(folder.parent)
@@ -124,12 +126,14 @@ class Storage:
     # --- writing ---------------------------------------------------------------------------------------------
     def write_bytes(
         self, sop_instance_uid: str, data: bytes | memoryview, fsync: bool = True, sync_dir: bool = True,
-        early_writeback: bool = False,
+        early_writeback: bool = False, direct: Any = None,
     ) -> Path:
         """Write ``data`` as the file of ``sop_instance_uid`` atomically: temp file, fsync, rename.
 
         ``early_writeback`` (without fsync) asks the kernel to start writing the file out now, without waiting:
         a batch's later sync then finds less to flush, so the disk works while the network still delivers.
+        ``direct`` (a :class:`~workstation.archive.direct_io.DirectBuffer` the calling thread owns; without fsync)
+        writes around the page cache instead, where the file system allows it (see ``direct_io``).
 
         With ``sync_dir=False`` the rename is not yet durable: the caller must pass the returned path's folder to
         :meth:`sync_dirs` before it commits anything that relies on the file (the importer does, once per batch).
@@ -138,6 +142,14 @@ class Storage:
         self._ensure_parent(dest, sync=fsync and sync_dir)
         tmp = self._tmp_path(dest)
         try:
+            if direct is not None and not fsync and self._direct_ok:
+                try:
+                    write_direct(tmp, (data,), direct)
+                    os.replace(tmp, dest)
+                    return dest
+                except DirectUnsupported as exc:
+                    self._direct_ok = False  # once per storage: the file system will not change
+                    log.info("storage writes go through the page cache: %s", exc)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
             try:
                 _write_all(fd, data)

@@ -4,9 +4,11 @@ In a C-GET the node keeps its copy of every instance it sends us, so the C-STORE
 have to wait for the instance to be on disk: what must be durable is what we *report* - the retrieve is done only
 when every instance it counts is on disk and indexed. :class:`ArchiveIngest` therefore, for each sub-operation:
 
-1. parses the header (an instance the archive cannot index is refused at once, status C000, as before);
-2. writes the file atomically (temp file, rename into storage) **without** fsync;
-3. answers Success.
+1. answers Success (on the fast path, ``DirectGet``, before anything else);
+2. parses the header on the association's thread, while the node prepares the next instance (an instance the
+   archive cannot index is counted as failed and never written);
+3. writes the file atomically (temp file, rename into storage) **without** fsync, on a writer thread and around the
+   page cache where the file system allows it (:mod:`workstation.archive.direct_io`).
 
 Every ``batch_files`` instances or ``batch_seconds`` (and at the end) a background thread makes the batch durable
 with one sync of the storage filesystem (:meth:`Archive.sync_storage`: a single journal commit for hundreds of
@@ -16,8 +18,9 @@ returns once the last batch is synced and indexed; ``retrieve`` calls it before 
 Crash safety, which the archive's consistency check (``Archive.check(full=True)``: at open after an unclean stop,
 and ``workstation check``) provides:
 
-* a killed process (SIGKILL, crash): the renamed files are complete in the page cache and survive; files without a
-  row are indexed by the check, temp files of the dead writer are removed. Nothing was reported to the user yet.
+* a killed process (SIGKILL, crash): the renamed files are complete (on the disk or in the page cache) and
+  survive; files without a row are indexed by the check, temp files of the dead writer are removed. Nothing was
+  reported to the user yet.
 * a power loss before a batch's sync: a file whose data never reached the disk is empty or unreadable and the check
   does not index it (it reports it); the node still has the instance, and nothing about it was reported done.
 * a failed sync or index commit: the batch's new files are removed again and counted as failed in the result.
@@ -113,24 +116,28 @@ class ArchiveIngest:
     archive after answering Success) and ``errors`` (reasons). Instances are handed over from one thread (the
     association's); :meth:`finish` from the same thread.
 
-    With ``write_behind`` (the default) the call only queues the bytes (at most ``WRITE_BEHIND_BYTES`` waiting;
-    the call blocks beyond) and returns ``"queued"``: writer threads write each file under the name its file
-    meta gives, a parser thread reads its header for the index (and removes it again if the archive cannot index
-    it), a committer thread syncs and indexes the batches - each C-STORE response waits for none of it, and the
-    three overlap. An instance the archive refuses is then counted in ``failed`` rather than refused to the node
-    (C000), and once the disk is full the following ones are refused with ``StorageFull`` (A700). Without
-    ``write_behind`` the call parses and writes before it returns (``"staged"`` or ``"duplicate"``;
-    ``InvalidInstance`` / ``StorageFull`` / ``OSError`` raised as ``Archive.store_bytes`` does). Either way
-    nothing is fsynced on the way: durability is the batch's sync.
+    With ``write_behind`` (the default) the call reads the header (the archive's checks, the repair of a missing
+    UID, the duplicate check) and queues the file (at most ``WRITE_BEHIND_BYTES`` waiting; the call blocks beyond)
+    and returns ``"queued"``: writer threads write each file around the page cache (``archive.direct_io``), a
+    committer thread syncs and indexes the batches - each C-STORE response waits for neither, and they overlap.
+    With ``deferred`` the header is read later, by :meth:`after_response`, which the association's thread calls
+    once it has answered the node (``DirectGet.after_store``): the node then prepares the next instance while
+    we parse, and no parser thread takes the GIL from the association's thread (each handover cost it up to the
+    switch interval, after every recv). An instance the archive refuses is counted in ``failed`` rather than
+    refused to the node (C000), and once the disk is full the following ones are refused with ``StorageFull``
+    (A700). Without ``write_behind`` the call parses and writes before it returns (``"staged"`` or
+    ``"duplicate"``; ``InvalidInstance`` / ``StorageFull`` / ``OSError`` raised as ``Archive.store_bytes`` does).
+    Either way nothing is fsynced on the way: durability is the batch's sync.
     """
 
     def __init__(self, archive: Any, *, source: str = "", batch_files: int = BATCH_FILES,
-                 batch_seconds: float = BATCH_SECONDS, write_behind: bool = True):
+                 batch_seconds: float = BATCH_SECONDS, write_behind: bool = True, deferred: bool = False):
         self.archive = archive
         self.source = source
         self.batch_files = max(1, batch_files)
         self.batch_seconds = batch_seconds
         self.write_behind = write_behind
+        self.deferred = deferred and write_behind
         self.overwrite = getattr(archive.settings, "duplicate_policy", "keep") == "overwrite"
         self.stored = 0
         self.duplicates = 0
@@ -141,14 +148,14 @@ class ArchiveIngest:
         self._batch: list[tuple[Any, Path, bool]] = []  # (InstanceRecord, path, a row existed before)
         self._batch_started = 0.0
         self._staged: set[str] = set()  # SOP Instance UIDs written in this job
-        self._folders: set[str] = set()  # hash folders known to exist
-        self._commits: queue.Queue[list[tuple[Any, Path, bool]] | None] = queue.Queue()
-        self._writes: queue.Queue[bytes | list[Any] | None] = queue.Queue()
-        self._parses: queue.Queue[tuple[bytes, str, Path, bool, int] | None] = queue.Queue()
+        # SimpleQueue (C, no Python-level condition per put and get): the bound on what waits is ``_room``.
+        self._commits: queue.SimpleQueue[list[tuple[Any, Path, bool]] | None] = queue.SimpleQueue()
+        self._writes: queue.SimpleQueue[tuple[bytes, Any, str, bool, int] | None] = queue.SimpleQueue()
+        self._pending: list[bytes | list[Any]] = []  # received, header not yet read (``deferred``)
         self._threads: list[threading.Thread] = []
         self._writers_left = 0
         self._queued_bytes = 0
-        self._room = threading.Condition()
+        self._room = threading.Condition(threading.Lock())
         self._disk_full: BaseException | None = None
         self._lock = threading.Lock()
         self._finished = False
@@ -156,11 +163,12 @@ class ArchiveIngest:
     # --- the association's thread ----------------------------------------------------------------------------
     def __call__(self, data: bytes | list[Any]) -> str:
         """Take one received file: ``bytes``, or with ``write_behind`` also the list of its pieces in order (file
-        meta, then the data set's fragments as received), joined by a writer thread off the caller's path."""
+        meta, then the data set's fragments as received)."""
         if self._finished:
             raise RuntimeError("this ingest is finished")
         if not self.write_behind:
             return self._stage(data if isinstance(data, bytes) else b"".join(data))
+        self.after_response()  # a caller that does not call it itself
         if self._disk_full is not None:
             raise self._disk_full
         with self._room:
@@ -170,22 +178,31 @@ class ArchiveIngest:
         if not self._threads:
             _fast_switching(True)
             self._writers_left = WRITERS
-            for name, target in ([("write", self._write_loop)] * WRITERS + [("parse", self._parse_loop),
-                                                                             ("sync", self._commit_loop)]):
+            for name, target in [("write", self._write_loop)] * WRITERS + [("sync", self._commit_loop)]:
                 thread = threading.Thread(target=target, name=f"get-ingest-{name}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
-        self._writes.put(data)
+        if self.deferred:
+            self._pending.append(data)
+        else:
+            self._prepare(data)
         return "queued"
+
+    def after_response(self) -> None:
+        """Read the headers of what was received (``deferred``) and pass the files on to the writers; called by
+        the association's thread after it answered the node."""
+        while self._pending:
+            self._prepare(self._pending.pop(0))
 
     def finish(self) -> None:
         """Write what is queued, make the last batch durable and indexed, and wait for all of it; idempotent."""
         if self._finished:
             return
+        self.after_response()
         self._finished = True
         if self._threads:
             for _ in range(WRITERS):
-                self._writes.put(None)  # each stage passes the end on to the next
+                self._writes.put(None)  # the last writer passes the end on to the committer
             try:
                 for thread in self._threads:
                     thread.join()
@@ -208,17 +225,19 @@ class ArchiveIngest:
             raise InvalidInstance(str(exc)) from None
 
     def _exists(self, sop_uid: str) -> bool:
-        return sop_uid in self._staged or self.archive.index.has_instance(sop_uid)
+        """Already here (this job or the archive). The index is asked only when the instance's file exists: a stat
+        instead of a query per instance on the association's thread. (A row whose file went missing is then
+        treated as new: the file is written again, and the commit counts it as a duplicate.)"""
+        if sop_uid in self._staged:
+            return True
+        path = self.archive.storage.path_text_for(sop_uid)
+        return os.path.exists(path) and self.archive.index.has_instance(sop_uid)
 
-    def _write(self, sop_uid: str, data: bytes) -> Path:
-        storage = self.archive.storage
-        folder = storage.path_for(sop_uid).parent
-        if str(folder) not in self._folders:
-            # Made here without the directory fsync storage gives each new folder (in a fresh archive nearly
-            # every instance makes one: a journal commit per instance); the batch's sync covers them.
-            os.makedirs(folder, exist_ok=True)
-            self._folders.add(str(folder))
-        path = storage.write_bytes(sop_uid, data, fsync=False, sync_dir=False, early_writeback=True)
+    def _write(self, sop_uid: str, data: bytes, direct: Any = None) -> Path:
+        # New folders are made without the directory fsync a synced write gives them (in a fresh archive nearly
+        # every instance makes one: a journal commit per instance); the batch's sync covers them.
+        path = self.archive.storage.write_bytes(sop_uid, data, fsync=False, sync_dir=False, early_writeback=True,
+                                                direct=direct)
         self._staged.add(sop_uid)
         return path
 
@@ -274,84 +293,92 @@ class ArchiveIngest:
             self._queued_bytes -= size
             self._room.notify_all()
 
+    def _prepare(self, data: bytes | list[Any]) -> None:
+        """The association's thread: the header of a received file (the archive's checks, a repair, the duplicate
+        check), then on to a writer. Read from the received bytes, never back from the written file: pydicom
+        seeks its way through a file (~60 lseek calls per instance), and each call hands the GIL to another thread
+        and back - seven times the futex traffic of the whole C-GET, measured with strace."""
+        from workstation.archive.index import InstanceRecord
+
+        size = _size(data)
+        data = data if isinstance(data, bytes) else b"".join(data)
+        try:
+            header = self._parse(data)
+            sop_uid = header.sop_instance_uid
+            named = meta_sop_instance_uid(data)
+            if named is not None and named != sop_uid:
+                raise ValueError(f"its SOP Instance UID {sop_uid} is not its file meta's {named}")
+            if header.from_meta:
+                data, header = self._repaired(data, header)
+            existed = self._exists(sop_uid)
+            if existed and not self.overwrite:
+                with self._lock:
+                    self.duplicates += 1
+                self._release(size)
+                return
+            self._staged.add(sop_uid)  # a second copy in this job is a duplicate, whichever writer is first
+            record = InstanceRecord(header.attributes, len(data))
+        except Exception as exc:  # noqa: BLE001 - counted and reported; the next ones still come
+            self._failed(f"{type(exc).__name__}: {exc}")
+            self._release(size)
+            return
+        self._writes.put((data, record, sop_uid, existed, size))
+
     def _write_loop(self) -> None:
-        """Writer thread: each file under the name its meta gives (duplicates skipped), then on to the parser."""
+        """Writer thread: each file under its name, around the page cache where the file system allows
+        (``archive.direct_io``: the batch's sync waits for the disk anyway, and taking fresh cache pages was the
+        slowest part of a retrieve), then into the batch."""
+        from workstation.archive import direct_io
+
+        buffer = direct_io.DirectBuffer() if direct_io.AVAILABLE else None
+        try:
+            self._write_items(buffer)
+        except BaseException:  # never leave finish() waiting for a committer that waits for us
+            log.exception("a C-GET ingest writer failed; the archive check indexes what it wrote")
+            self._failed("a writer failed: see the log")
+            self._discard_rest()
+        finally:
+            if buffer is not None:
+                buffer.close()
+            self._writer_done()
+
+    def _write_items(self, buffer: Any) -> None:
         while True:
             item = self._writes.get()
             if item is None:
-                with self._lock:
-                    self._writers_left -= 1
-                    last = not self._writers_left
-                if last:
-                    self._parses.put(None)
                 return
-            size = _size(item)
-            data = item if isinstance(item, bytes) else b"".join(item)
-            del item  # the received PDUs go as soon as the file is one piece
+            data, record, sop_uid, existed, size = item
+            del item
             try:
-                sop_uid = meta_sop_instance_uid(data)
-                if sop_uid is None:  # no usable meta: the header decides the name
-                    sop_uid = self._parse(data).sop_instance_uid
-                existed = self._exists(sop_uid)
-                if existed and not self.overwrite:
-                    with self._lock:
-                        self.duplicates += 1
-                    self._release(size)
-                    continue
-                if existed:
-                    self._parse(data)  # never replace a stored instance with one the archive cannot index
-                path = self._write(sop_uid, data)
+                path = self._write(sop_uid, data, buffer)
             except Exception as exc:  # noqa: BLE001 - counted and reported; the next ones still come
+                if not existed:
+                    self._staged.discard(sop_uid)  # a good copy sent later is not a duplicate
                 self._failed(f"{type(exc).__name__}: {exc}")
                 if type(exc).__name__ == "StorageFull":
                     self._disk_full = exc
-                self._release(size)
-                continue
-            self._parses.put((data, sop_uid, path, existed, size))
-
-    def _parse_loop(self) -> None:
-        """Parser thread: the header of each written file for its index row; a file that cannot be indexed goes.
-
-        The header is read from the received bytes, not back from the written file: pydicom seeks its way
-        through a file (~60 lseek calls per instance), and each call hands the GIL to another thread and back -
-        seven times the futex traffic of the whole C-GET, measured with strace."""
-        try:
-            self._parse_all()
-        except BaseException:  # never leave finish() waiting for a commit thread that waits for us
-            log.exception("the C-GET ingest's parser failed; the archive check indexes what it wrote")
-            with self._lock:
-                self.failed += 1
-                self.errors.append("the parser failed: see the log")
-            self._commits.put(None)
-
-    def _parse_all(self) -> None:
-        from workstation.archive.index import InstanceRecord
-
-        while True:
-            item = self._parses.get()
-            if item is None:
-                if self._batch:
-                    self._submit()
-                self._commits.put(None)
-                return
-            data, sop_uid, path, existed, size = item
-            try:
-                header = self._parse(data)
-                if header.sop_instance_uid != sop_uid:
-                    raise ValueError(f"its SOP Instance UID {header.sop_instance_uid} is not its file meta's "
-                                     f"{sop_uid}")
-                if header.from_meta:  # written as received: the repaired file replaces it under the same name
-                    data, header = self._repaired(data, header)
-                    path = self._write(sop_uid, data)
-            except Exception as exc:  # noqa: BLE001 - counted and reported; the next ones still come
-                if not existed:
-                    _unlink(path)
-                    self._staged.discard(sop_uid)  # a good copy sent later is not a duplicate
-                self._failed(f"{type(exc).__name__}: {exc}")
             else:
-                self._add(InstanceRecord(header.attributes, len(data)), path, existed)
+                with self._lock:
+                    self._add(record, path, existed)
             finally:
                 self._release(size)
+
+    def _discard_rest(self) -> None:
+        while True:
+            item = self._writes.get()
+            if item is None:
+                return
+            self._failed(f"{item[2]}: not written, a writer failed")
+            self._release(item[4])
+
+    def _writer_done(self) -> None:
+        with self._lock:
+            self._writers_left -= 1
+            if self._writers_left:
+                return
+            if self._batch:
+                self._submit()
+        self._commits.put(None)
 
     def _submit(self) -> None:
         batch, self._batch = self._batch, []

@@ -418,7 +418,8 @@ def retrieve(
         if store is None and archive is not None:
             from workstation.net.scu.ingest import ArchiveIngest
 
-            ingest = ArchiveIngest(archive, source=source or f"C-GET from {node.ae_title}")
+            # Deferred: the headers are read after each C-STORE response (see ArchiveIngest).
+            ingest = ArchiveIngest(archive, source=source or f"C-GET from {node.ae_title}", deferred=True)
             store = ingest
         if store is None:
             raise NetError("C-GET needs somewhere to store the received instances")
@@ -469,7 +470,8 @@ def retrieve(
     try:
         _run_retrieve(settings, node, method, model, identifier, destination, contexts, ext_neg, handlers,
                              (on_store, store_data) if method == "get" else None, result, cancel, progress,
-                             final_progress=ingest is None, pieces=ingest is not None)
+                             final_progress=ingest is None, pieces=ingest is not None,
+                             after_store=ingest.after_response if ingest is not None else None)
     finally:
         if ingest is not None:
             # The durability barrier: whatever was received (also when cancelled or aborted) is synced and
@@ -495,7 +497,7 @@ def _run_retrieve(settings: Settings, node: Node, method: str, model: str, ident
                   stores: tuple[Callable[[Any], int], Callable[[bytes], int]] | None, result: RetrieveResult,
                   cancel: CancelFlag | None,
                   progress: ProgressCallback | None, *, final_progress: bool = True,
-                  pieces: bool = False) -> RetrieveResult:
+                  pieces: bool = False, after_store: Callable[[], Any] | None = None) -> RetrieveResult:
     assoc = open_association(settings, node, contexts, ext_neg=ext_neg, evt_handlers=handlers, fast=True)
     direct = None
     if stores is not None:
@@ -522,6 +524,12 @@ def _run_retrieve(settings: Settings, node: Node, method: str, model: str, ident
                 responses = assoc.send_c_move(identifier, destination, model, msg_id=msg_id)
             elif direct is not None:
                 direct.after_store = watch.poll
+                if after_store is not None:
+                    def after_each(poll: Callable[[], Any] = watch.poll) -> None:
+                        after_store()
+                        poll()
+
+                    direct.after_store = after_each
                 responses = direct.responses(identifier, model, msg_id)
             else:
                 responses = assoc.send_c_get(identifier, model, msg_id=msg_id)

@@ -1,0 +1,153 @@
+"""Writing a file around the page cache (O_DIRECT), for bulk ingest whose data must reach the disk anyway.
+
+A C-GET into the archive writes hundreds of megabytes that are synced before the retrieve reports anything. Written
+through the page cache, every byte first takes a fresh cache page; on a virtual machine whose free memory the host
+has reclaimed, taking those pages became the slowest part of the whole retrieve (157 MB as 300 files: 0.06-0.10 s
+of system time while the guest's free pages were warm, 0.57-0.69 s once they were not; the same files written
+with O_DIRECT took 0.14-0.18 s every time, on the 2-core VM the benchmarks run on). getscu pays that cost too, but it never
+syncs: ours is paid on top of a sync that has to wait for the disk in any case.
+
+O_DIRECT wants the buffer, the length and the file offset aligned to the device's logical block. Each writer owns a
+:class:`DirectBuffer` (page-aligned, a few MiB, reused); a file is copied through it in chunks of whole blocks, and
+the last partial block goes through the page cache (the same descriptor, O_DIRECT switched off). Where the file system does
+not support O_DIRECT (tmpfs, some network file systems; other platforms), :class:`DirectUnsupported` is raised
+before anything is written and the caller writes through the page cache as before.
+
+Durability is unchanged: a direct write is on the device when it returns, but the file's size, its name and the
+device's own write cache are made durable by the batch's ``syncfs`` like every other write.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import mmap
+import os
+import sys
+from collections.abc import Sequence
+
+ALIGN = 4096  # a multiple of every logical block size in use (512 and 4096)
+CHUNK = 4 * 1024 * 1024
+AVAILABLE = sys.platform.startswith("linux") and hasattr(os, "O_DIRECT")
+
+
+class DirectUnsupported(OSError):
+    """This file system does not take O_DIRECT writes; nothing was left behind."""
+
+
+class DirectBuffer:
+    """A page-aligned buffer of ``size`` bytes (a multiple of :data:`ALIGN`) for one writer thread at a time."""
+
+    def __init__(self, size: int = CHUNK):
+        size = max(ALIGN, size // ALIGN * ALIGN)
+        self._map = mmap.mmap(-1, size)  # anonymous maps are page aligned
+        self.view = memoryview(self._map)
+        self._anchor = (ctypes.c_char * size).from_buffer(self._map)
+        self.address = ctypes.addressof(self._anchor)
+        self.size = size
+
+    def close(self) -> None:
+        del self._anchor
+        self.view.release()
+        self._map.close()
+
+
+def write_direct(path: str | os.PathLike[str], pieces: Sequence[bytes | bytearray | memoryview],
+                 buffer: DirectBuffer) -> int:
+    """Create ``path`` (it must not exist) holding ``pieces`` one after the other, written with O_DIRECT; returns
+    the size. Raises :class:`DirectUnsupported` (and removes the file) when the file system refuses O_DIRECT, and
+    any other OSError (ENOSPC...) as ``os.write`` does, also removing the partial file."""
+    if not AVAILABLE:
+        raise DirectUnsupported(errno.EINVAL, "O_DIRECT is not available on this platform")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_DIRECT, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.EINVAL:
+            raise DirectUnsupported(exc.errno, f"no O_DIRECT here: {exc.strerror}") from None
+        raise
+    view, capacity = buffer.view, buffer.size
+    total = filled = 0
+    written_any = False
+    try:
+        try:
+            for piece in pieces:
+                piece = memoryview(piece).cast("B")
+                start = 0
+                while start < len(piece):
+                    n = min(capacity - filled, len(piece) - start)
+                    _copy(buffer, filled, piece[start:start + n])
+                    filled += n
+                    start += n
+                    if filled == capacity:
+                        _write_all(fd, view[:filled])
+                        written_any = True
+                        total += filled
+                        filled = 0
+            if filled:
+                whole = filled // ALIGN * ALIGN
+                if whole:
+                    _write_all(fd, view[:whole])
+                    written_any = True
+                if whole != filled:
+                    # The tail through the page cache: padding it and truncating the file afterwards made ext4
+                    # read the last block back from the disk, as long as the write itself.
+                    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+                    tail = view[whole:filled]
+                    while len(tail):
+                        tail = tail[os.write(fd, tail):]
+                total += filled
+        except OSError as exc:
+            if exc.errno == errno.EINVAL and not written_any:
+                raise DirectUnsupported(exc.errno, f"no O_DIRECT writes here: {exc.strerror}") from None
+            raise
+        finally:
+            os.close(fd)
+    except BaseException:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        raise
+    return total
+
+
+# Copies of at least this size go through ctypes.memmove, which runs without the GIL: a slice assignment holds it
+# for the whole copy (0.1 ms per 512 KiB), and the association's thread waits for the GIL after every recv.
+_GIL_FREE_COPY = 64 * 1024
+
+
+def _copy(buffer: DirectBuffer, offset: int, piece: memoryview) -> None:
+    n = len(piece)
+    if n >= _GIL_FREE_COPY:
+        source = _source_address(piece)
+        if source is not None:
+            ctypes.memmove(buffer.address + offset, source[0], n)
+            del source
+            return
+    buffer.view[offset:offset + n] = piece
+
+
+def _source_address(piece: memoryview) -> tuple[int, object] | None:
+    """The address of a contiguous piece's first byte and the object that keeps it valid, or None where ctypes
+    cannot take one (a read-only view into part of an object)."""
+    if not piece.readonly:
+        anchor = (ctypes.c_char * len(piece)).from_buffer(piece)
+        return ctypes.addressof(anchor), anchor
+    obj = piece.obj
+    if isinstance(obj, bytes) and len(obj) == len(piece):  # the whole of a bytes object
+        anchor = ctypes.c_char_p(obj)
+        return ctypes.cast(anchor, ctypes.c_void_p).value or 0, anchor
+    return None
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    # A short write leaves the rest at an aligned offset only if the kernel wrote whole blocks, which it does for
+    # O_DIRECT; anything else is an error worth raising rather than a misaligned retry.
+    while len(view):
+        n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.EIO, "the disk took no bytes")
+        if n % ALIGN and n != len(view):
+            raise OSError(errno.EIO, "a direct write stopped off a block boundary")
+        view = view[n:]
