@@ -118,9 +118,9 @@ def slow_sync(self, paths=()):
     synced[0] += len(paths)
     print(f"synced {synced[0]}", flush=True)
     time.sleep(0.3)
-def slow_write(self, uid, data, *args):
+def slow_write(self, uid, data, *args, **kwargs):
     time.sleep(0.002)
-    return write(self, uid, data, *args)
+    return write(self, uid, data, *args, **kwargs)
 Archive.sync_storage = slow_sync
 ArchiveIngest._write = slow_write
 from workstation.cli import main

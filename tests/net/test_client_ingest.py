@@ -195,7 +195,7 @@ def test_a_writer_that_fails_unexpectedly_does_not_hang_finish(archive, series, 
     from workstation.net.scu import ingest as scu_ingest
 
     monkeypatch.setattr(scu_ingest.ArchiveIngest, "_write_items",
-                        lambda self, buffer: (_ for _ in ()).throw(KeyboardInterrupt()))
+                        lambda self: (_ for _ in ()).throw(KeyboardInterrupt()))
     ingest = ArchiveIngest(archive)
     for data in series[:4]:
         ingest(data)

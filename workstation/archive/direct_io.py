@@ -58,58 +58,102 @@ def write_direct(path: str | os.PathLike[str], pieces: Sequence[bytes | bytearra
     """Create ``path`` (it must not exist) holding ``pieces`` one after the other, written with O_DIRECT; returns
     the size. Raises :class:`DirectUnsupported` (and removes the file) when the file system refuses O_DIRECT, and
     any other OSError (ENOSPC...) as ``os.write`` does, also removing the partial file."""
-    if not AVAILABLE:
-        raise DirectUnsupported(errno.EINVAL, "O_DIRECT is not available on this platform")
+    out = _DirectFile(path, buffer)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_DIRECT, 0o644)
-    except OSError as exc:
-        if exc.errno == errno.EINVAL:
-            raise DirectUnsupported(exc.errno, f"no O_DIRECT here: {exc.strerror}") from None
-        raise
-    view, capacity = buffer.view, buffer.size
-    total = filled = 0
-    written_any = False
-    try:
-        try:
-            for piece in pieces:
-                piece = memoryview(piece).cast("B")
-                start = 0
-                while start < len(piece):
-                    n = min(capacity - filled, len(piece) - start)
-                    _copy(buffer, filled, piece[start:start + n])
-                    filled += n
-                    start += n
-                    if filled == capacity:
-                        _write_all(fd, view[:filled])
-                        written_any = True
-                        total += filled
-                        filled = 0
-            if filled:
-                whole = filled // ALIGN * ALIGN
-                if whole:
-                    _write_all(fd, view[:whole])
-                    written_any = True
-                if whole != filled:
-                    # The tail through the page cache: padding it and truncating the file afterwards made ext4
-                    # read the last block back from the disk, as long as the write itself.
-                    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
-                    tail = view[whole:filled]
-                    while len(tail):
-                        tail = tail[os.write(fd, tail):]
-                total += filled
-        except OSError as exc:
-            if exc.errno == errno.EINVAL and not written_any:
-                raise DirectUnsupported(exc.errno, f"no O_DIRECT writes here: {exc.strerror}") from None
-            raise
-        finally:
-            os.close(fd)
+        for piece in pieces:
+            piece = memoryview(piece).cast("B")
+            start = 0
+            while start < len(piece):
+                n = min(buffer.size - out.filled, len(piece) - start)
+                _copy(buffer, out.filled, piece[start:start + n])
+                out.filled += n
+                start += n
+                if out.filled == buffer.size:
+                    out.flush()
+        return out.finish()
     except BaseException:
+        out.abandon()
+        raise
+
+
+def copy_direct(path: str | os.PathLike[str], source: str | os.PathLike[str], buffer: DirectBuffer) -> int:
+    """Create ``path`` (it must not exist) as a copy of the file ``source``, read into ``buffer`` and written with
+    O_DIRECT; returns the size. Errors as :func:`write_direct`."""
+    src = os.open(source, os.O_RDONLY)
+    try:
+        out = _DirectFile(path, buffer)
         try:
-            os.unlink(path)
+            while True:
+                n = os.readv(src, [buffer.view[out.filled:]])  # without the GIL
+                if n == 0:
+                    return out.finish()
+                out.filled += n
+                if out.filled == buffer.size:
+                    out.flush()
+        except BaseException:
+            out.abandon()
+            raise
+    finally:
+        os.close(src)
+
+
+class _DirectFile:
+    """A new file written through a :class:`DirectBuffer`: whole buffers as they fill, then the whole blocks of the
+    last one, then its partial block through the page cache (the same descriptor, O_DIRECT switched off: padding
+    it and truncating the file afterwards made ext4 read the last block back from the disk)."""
+
+    def __init__(self, path: str | os.PathLike[str], buffer: DirectBuffer):
+        if not AVAILABLE:
+            raise DirectUnsupported(errno.EINVAL, "O_DIRECT is not available on this platform")
+        try:
+            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_DIRECT, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:
+                raise DirectUnsupported(exc.errno, f"no O_DIRECT here: {exc.strerror}") from None
+            raise
+        self.path = path
+        self.buffer = buffer
+        self.filled = 0  # bytes in the buffer, not yet written
+        self.total = 0  # bytes written
+        self._closed = False
+
+    def flush(self) -> None:
+        """Write the full buffer."""
+        self._write_direct(self.buffer.view[:self.filled])
+        self.filled = 0
+
+    def finish(self) -> int:
+        whole = self.filled // ALIGN * ALIGN
+        if whole:
+            self._write_direct(self.buffer.view[:whole])
+        if whole != self.filled:
+            fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl.fcntl(self.fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+            tail = self.buffer.view[whole:self.filled]
+            while len(tail):
+                tail = tail[os.write(self.fd, tail):]
+        self.total += self.filled - whole
+        self.filled = 0
+        self._closed = True
+        os.close(self.fd)
+        return self.total
+
+    def abandon(self) -> None:
+        if not self._closed:
+            self._closed = True
+            os.close(self.fd)
+        try:
+            os.unlink(self.path)
         except OSError:
             pass
-        raise
-    return total
+
+    def _write_direct(self, view: memoryview) -> None:
+        try:
+            _write_all(self.fd, view)
+        except OSError as exc:
+            if exc.errno == errno.EINVAL and not self.total:
+                raise DirectUnsupported(exc.errno, f"no O_DIRECT writes here: {exc.strerror}") from None
+            raise
+        self.total += len(view)
 
 
 # Copies of at least this size go through ctypes.memmove, which runs without the GIL: a slice assignment holds it

@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
-from workstation.archive.direct_io import DirectUnsupported, write_direct
+from workstation.archive.direct_io import DirectBuffer, DirectUnsupported, copy_direct, write_direct
 
 log = logging.getLogger("workstation.archive.storage")
 
@@ -50,6 +50,7 @@ class Storage:
         self._unsynced_dirs: set[str] = set()  # made without a sync, until sync_written
         self._mkdir_lock = threading.Lock()
         self._direct_ok = True  # until the file system refuses an O_DIRECT write
+        self._direct_buffers = threading.local()
 
     # --- names -----------------------------------------------------------------------------------------------
     @staticmethod
@@ -126,14 +127,14 @@ class Storage:
     # --- writing ---------------------------------------------------------------------------------------------
     def write_bytes(
         self, sop_instance_uid: str, data: bytes | memoryview, fsync: bool = True, sync_dir: bool = True,
-        early_writeback: bool = False, direct: Any = None,
+        early_writeback: bool = False, direct: bool = False,
     ) -> Path:
         """Write ``data`` as the file of ``sop_instance_uid`` atomically: temp file, fsync, rename.
 
         ``early_writeback`` (without fsync) asks the kernel to start writing the file out now, without waiting:
         a batch's later sync then finds less to flush, so the disk works while the network still delivers.
-        ``direct`` (a :class:`~workstation.archive.direct_io.DirectBuffer` the calling thread owns; without fsync)
-        writes around the page cache instead, where the file system allows it (see ``direct_io``).
+        ``direct`` (without fsync) writes around the page cache instead, where the file system allows it: for bulk
+        writes whose batch is synced anyway (see ``direct_io``).
 
         With ``sync_dir=False`` the rename is not yet durable: the caller must pass the returned path's folder to
         :meth:`sync_dirs` before it commits anything that relies on the file (the importer does, once per batch).
@@ -142,14 +143,13 @@ class Storage:
         self._ensure_parent(dest, sync=fsync and sync_dir)
         tmp = self._tmp_path(dest)
         try:
-            if direct is not None and not fsync and self._direct_ok:
+            if direct and not fsync and self._direct_ok:
                 try:
-                    write_direct(tmp, (data,), direct)
+                    write_direct(tmp, (data,), self._direct_buffer())
                     os.replace(tmp, dest)
                     return dest
                 except DirectUnsupported as exc:
-                    self._direct_ok = False  # once per storage: the file system will not change
-                    log.info("storage writes go through the page cache: %s", exc)
+                    self._no_direct(exc)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
             try:
                 _write_all(fd, data)
@@ -170,13 +170,22 @@ class Storage:
         return dest
 
     def copy_file(
-        self, sop_instance_uid: str, source: Path | BinaryIO, fsync: bool = True, sync_dir: bool = True
+        self, sop_instance_uid: str, source: Path | BinaryIO, fsync: bool = True, sync_dir: bool = True,
+        direct: bool = False,
     ) -> Path:
-        """Copy a file (path or open binary file) into storage atomically (``sync_dir`` as in write_bytes)."""
+        """Copy a file (path or open binary file) into storage atomically (``sync_dir`` and ``direct`` as in
+        write_bytes)."""
         dest = self.path_for(sop_instance_uid)
         self._ensure_parent(dest, sync=fsync and sync_dir)
         tmp = self._tmp_path(dest)
         try:
+            if direct and not fsync and self._direct_ok and isinstance(source, (str, os.PathLike)):
+                try:
+                    copy_direct(tmp, source, self._direct_buffer())
+                    os.replace(tmp, dest)
+                    return dest
+                except DirectUnsupported as exc:
+                    self._no_direct(exc)
             if isinstance(source, (str, os.PathLike)):
                 _copy_path(source, tmp, fsync)
             else:
@@ -194,6 +203,17 @@ class Storage:
                 raise StorageFull(exc.errno, "no space left on the archive's disk", str(self.root)) from None
             raise
         return dest
+
+    def _direct_buffer(self) -> DirectBuffer:
+        """The calling thread's buffer for direct writes (a few MiB, freed with the thread)."""
+        buffer = getattr(self._direct_buffers, "buffer", None)
+        if buffer is None:
+            buffer = self._direct_buffers.buffer = DirectBuffer()
+        return buffer
+
+    def _no_direct(self, exc: OSError) -> None:
+        self._direct_ok = False  # once per storage: the file system will not change
+        log.info("storage writes go through the page cache: %s", exc)
 
     def sync_written(self, files: Iterable[Path], folders: Iterable[Path]) -> None:
         """Make files written with ``fsync=False, sync_dir=False`` durable, data and names, before anything that

@@ -233,7 +233,7 @@ class ArchiveIngest:
         path = self.archive.storage.path_text_for(sop_uid)
         return os.path.exists(path) and self.archive.index.has_instance(sop_uid)
 
-    def _write(self, sop_uid: str, data: bytes, direct: Any = None) -> Path:
+    def _write(self, sop_uid: str, data: bytes, direct: bool = False) -> Path:
         # New folders are made without the directory fsync a synced write gives them (in a fresh archive nearly
         # every instance makes one: a journal commit per instance); the batch's sync covers them.
         path = self.archive.storage.write_bytes(sop_uid, data, fsync=False, sync_dir=False, early_writeback=True,
@@ -328,21 +328,16 @@ class ArchiveIngest:
         """Writer thread: each file under its name, around the page cache where the file system allows
         (``archive.direct_io``: the batch's sync waits for the disk anyway, and taking fresh cache pages was the
         slowest part of a retrieve), then into the batch."""
-        from workstation.archive import direct_io
-
-        buffer = direct_io.DirectBuffer() if direct_io.AVAILABLE else None
         try:
-            self._write_items(buffer)
+            self._write_items()
         except BaseException:  # never leave finish() waiting for a committer that waits for us
             log.exception("a C-GET ingest writer failed; the archive check indexes what it wrote")
             self._failed("a writer failed: see the log")
             self._discard_rest()
         finally:
-            if buffer is not None:
-                buffer.close()
             self._writer_done()
 
-    def _write_items(self, buffer: Any) -> None:
+    def _write_items(self) -> None:
         while True:
             item = self._writes.get()
             if item is None:
@@ -350,7 +345,7 @@ class ArchiveIngest:
             data, record, sop_uid, existed, size = item
             del item
             try:
-                path = self._write(sop_uid, data, buffer)
+                path = self._write(sop_uid, data, direct=True)
             except Exception as exc:  # noqa: BLE001 - counted and reported; the next ones still come
                 if not existed:
                     self._staged.discard(sop_uid)  # a good copy sent later is not a duplicate
