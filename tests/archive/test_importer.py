@@ -372,3 +372,46 @@ def test_a_full_disk_at_a_batch_sync_stops_the_import_with_only_synced_batches_i
         archive.import_paths([tmp_path / "in"], processes=0)
     assert len(archive.query("instance")) == calls[0] >= 3  # the first batch, synced before the failure
     assert len(calls) == 2  # nothing synced or indexed after the failure
+
+
+@pytest.mark.parametrize("processes", [0, 2])
+def test_copy_batches_go_to_the_committer_whenever_it_is_idle(archive, tmp_path, monkeypatch, processes):
+    """Batches are not held back to a size or an interval while the committer has nothing to do: many small syncs
+    keep the disk busy along the way and leave a short one at the end. Each batch is still synced before its
+    rows, and every file ends up indexed once."""
+    from workstation.archive import importer
+
+    monkeypatch.setattr(importer, "_BATCH", 10**6)
+    monkeypatch.setattr(importer, "_BATCH_SECONDS", 10**6)
+    monkeypatch.setattr(importer, "_MIN_BATCH_SECONDS", 0.0)
+    paths = make_ct_series(tmp_path / "ct", 160, rows=64, columns=64)
+    events: list[str] = []
+    sync, add = archive.storage.sync_written, archive.add_records
+
+    def sync_written(files, folders):
+        sync(files, folders)
+        events.append(f"sync {len(list(files))}")
+
+    def add_records(records):
+        events.append(f"rows {len(records)}")
+        return add(records)
+
+    monkeypatch.setattr(archive.storage, "sync_written", sync_written)
+    monkeypatch.setattr(archive, "add_records", add_records)
+    report = archive.import_paths([tmp_path / "ct"], link=False, processes=processes)
+    assert report.imported == 160 and not report.rejected
+    rows = [e for e in events if e.startswith("rows")]
+    assert len(rows) > 1, events  # not one batch at the end
+    for sync_event, rows_event in zip(events[::2], events[1::2]):  # each batch: its files synced, then its rows
+        assert sync_event.startswith("sync") and rows_event.startswith("rows")
+        assert sync_event.split()[1] == rows_event.split()[1]
+    assert len(archive.query("instance")) == 160
+
+
+def test_a_link_import_syncs_no_storage(archive, tmp_path, monkeypatch):
+    """Link mode writes no file into storage: its batches commit rows without a file-system sync."""
+    paths = make_ct_series(tmp_path / "ct", 20, rows=16, columns=16)
+    calls = []
+    monkeypatch.setattr(archive.storage, "sync_written", lambda files, folders: calls.append(1))
+    report = archive.import_paths([tmp_path / "ct"], link=True)
+    assert report.imported == 20 and not calls
