@@ -99,19 +99,14 @@ def test_a_file_system_without_o_direct_is_refused_cleanly_and_storage_falls_bac
     try:
         with pytest.raises(direct_io.DirectUnsupported):
             direct_io.write_direct(tmp_path / "f", [os.urandom(10_000)], buffer)
-        (tmp_path / "source").write_bytes(os.urandom(10_000))
-        with pytest.raises(direct_io.DirectUnsupported):
-            direct_io.copy_direct(tmp_path / "g", tmp_path / "source", buffer)
     finally:
         buffer.close()
-    assert not (tmp_path / "f").exists() and not (tmp_path / "g").exists()
+    assert not (tmp_path / "f").exists()
     storage = Storage(tmp_path / "storage")
     data = os.urandom(10_000)
     path = storage.write_bytes("1.2.3.4", data, fsync=False, sync_dir=False, direct=True)
     again = storage.write_bytes("1.2.3.5", data, fsync=False, sync_dir=False, direct=True)
-    copied = storage.copy_file("1.2.3.6", tmp_path / "source", fsync=False, sync_dir=False, direct=True)
     assert path.read_bytes() == data and again.read_bytes() == data
-    assert copied.read_bytes() == (tmp_path / "source").read_bytes()
     assert not storage._direct_ok  # asked once, then the page cache
     assert not storage.temp_files()
 
@@ -137,33 +132,16 @@ def test_a_full_disk_during_a_direct_write_leaves_no_file(disk_dir, monkeypatch)
     assert storage._direct_ok and not storage.temp_files() and not storage.path_for("1.2.3.4").exists()
 
 
-def test_storage_writes_and_copies_direct_where_it_can(disk_dir, monkeypatch):
-    calls = []
+def test_storage_writes_direct_where_it_can(disk_dir, monkeypatch):
     from workstation.archive import storage as storage_module
 
-    for name in ("write_direct", "copy_direct"):
-        real = getattr(direct_io, name)
-        monkeypatch.setattr(storage_module, name,
-                            lambda path, what, buffer, real=real, name=name: calls.append(name) or real(path, what,
-                                                                                                         buffer))
+    calls = []
+    real = direct_io.write_direct
+    monkeypatch.setattr(storage_module, "write_direct",
+                        lambda path, pieces, buffer: calls.append(path) or real(path, pieces, buffer))
     storage = Storage(disk_dir / "storage")
     data = os.urandom(600_000)
-    (disk_dir / "source").write_bytes(data * 9)  # larger than the buffer: copied in several reads
     path = storage.write_bytes("1.2.3.4", data, fsync=False, sync_dir=False, direct=True)
-    copied = storage.copy_file("1.2.3.5", disk_dir / "source", fsync=False, sync_dir=False, direct=True)
     synced = storage.write_bytes("1.2.3.6", data)  # fsync per file: through the page cache, as before
-    assert calls == ["write_direct", "copy_direct"]
-    assert path.read_bytes() == data and copied.read_bytes() == data * 9 and synced.read_bytes() == data
+    assert len(calls) == 1 and path.read_bytes() == data and synced.read_bytes() == data
     assert not storage.temp_files()
-
-
-@pytest.mark.parametrize("size", [0, 5, 4096, 4 * 1024 * 1024, 4 * 1024 * 1024 + 4097])
-def test_a_copy_holds_exactly_the_source(disk_dir, size):
-    data = os.urandom(size)
-    (disk_dir / "source").write_bytes(data)
-    buffer = direct_io.DirectBuffer()
-    try:
-        assert direct_io.copy_direct(disk_dir / "copy", disk_dir / "source", buffer) == size
-    finally:
-        buffer.close()
-    assert (disk_dir / "copy").read_bytes() == data

@@ -4,14 +4,17 @@ A C-GET into the archive writes hundreds of megabytes that are synced before the
 through the page cache, every byte first takes a fresh cache page; on a virtual machine whose free memory the host
 has reclaimed, taking those pages became the slowest part of the whole retrieve (157 MB as 300 files: 0.06-0.10 s
 of system time while the guest's free pages were warm, 0.57-0.69 s once they were not; the same files written
-with O_DIRECT took 0.14-0.18 s every time, on the 2-core VM the benchmarks run on). getscu pays that cost too, but it never
-syncs: ours is paid on top of a sync that has to wait for the disk in any case.
+with O_DIRECT took 0.14-0.18 s every time, on the 2-core VM the benchmarks run on). getscu pays that cost too,
+but it never syncs: ours was paid on top of a sync that has to wait for the disk in any case.
 
 O_DIRECT wants the buffer, the length and the file offset aligned to the device's logical block. Each writer owns a
 :class:`DirectBuffer` (page-aligned, a few MiB, reused); a file is copied through it in chunks of whole blocks, and
-the last partial block goes through the page cache (the same descriptor, O_DIRECT switched off). Where the file system does
-not support O_DIRECT (tmpfs, some network file systems; other platforms), :class:`DirectUnsupported` is raised
-before anything is written and the caller writes through the page cache as before.
+the last partial block goes through the page cache (the same descriptor, O_DIRECT switched off). Where the file
+system refuses O_DIRECT (at open or at the first write: some FUSE and network file systems; other platforms),
+:class:`DirectUnsupported` is raised, the partial file removed, and the caller writes through the page cache.
+
+The C-GET ingest uses it. The copy-mode import does not: copying around the page cache did no better there than
+the kernel's copy_file_range, which can also share blocks (reflinks) on file systems that have them.
 
 Durability is unchanged: a direct write is on the device when it returns, but the file's size, its name and the
 device's own write cache are made durable by the batch's ``syncfs`` like every other write.
@@ -74,27 +77,6 @@ def write_direct(path: str | os.PathLike[str], pieces: Sequence[bytes | bytearra
     except BaseException:
         out.abandon()
         raise
-
-
-def copy_direct(path: str | os.PathLike[str], source: str | os.PathLike[str], buffer: DirectBuffer) -> int:
-    """Create ``path`` (it must not exist) as a copy of the file ``source``, read into ``buffer`` and written with
-    O_DIRECT; returns the size. Errors as :func:`write_direct`."""
-    src = os.open(source, os.O_RDONLY)
-    try:
-        out = _DirectFile(path, buffer)
-        try:
-            while True:
-                n = os.readv(src, [buffer.view[out.filled:]])  # without the GIL
-                if n == 0:
-                    return out.finish()
-                out.filled += n
-                if out.filled == buffer.size:
-                    out.flush()
-        except BaseException:
-            out.abandon()
-            raise
-    finally:
-        os.close(src)
 
 
 class _DirectFile:

@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
-from workstation.archive.direct_io import DirectBuffer, DirectUnsupported, copy_direct, write_direct
+from workstation.archive.direct_io import DirectBuffer, DirectUnsupported, write_direct
 
 log = logging.getLogger("workstation.archive.storage")
 
@@ -170,22 +170,13 @@ class Storage:
         return dest
 
     def copy_file(
-        self, sop_instance_uid: str, source: Path | BinaryIO, fsync: bool = True, sync_dir: bool = True,
-        direct: bool = False,
+        self, sop_instance_uid: str, source: Path | BinaryIO, fsync: bool = True, sync_dir: bool = True
     ) -> Path:
-        """Copy a file (path or open binary file) into storage atomically (``sync_dir`` and ``direct`` as in
-        write_bytes)."""
+        """Copy a file (path or open binary file) into storage atomically (``sync_dir`` as in write_bytes)."""
         dest = self.path_for(sop_instance_uid)
         self._ensure_parent(dest, sync=fsync and sync_dir)
         tmp = self._tmp_path(dest)
         try:
-            if direct and not fsync and self._direct_ok and isinstance(source, (str, os.PathLike)):
-                try:
-                    copy_direct(tmp, source, self._direct_buffer())
-                    os.replace(tmp, dest)
-                    return dest
-                except DirectUnsupported as exc:
-                    self._no_direct(exc)
             if isinstance(source, (str, os.PathLike)):
                 _copy_path(source, tmp, fsync)
             else:

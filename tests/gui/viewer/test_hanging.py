@@ -162,3 +162,26 @@ def test_a_mammogram_sent_as_one_series_hangs_view_by_view(qtbot, tmp_path):
     assert sorted(win.thumbnails.item(i).text().split("\n")[-2].split(" ", 2)[-1] for i in range(4)) == \
         ["L CC", "L MLO", "R CC", "R MLO"]
     win.close()
+
+
+def test_the_active_cell_stays_while_the_protocol_fills_the_others(qtbot, tmp_path, monkeypatch):
+    """The protocol fills its cells one step at a time; the active cell (where keys and tools act) is not moved from
+    cell to cell along the way (a key pressed meanwhile went to whichever cell the last step had filled)."""
+    from workstation.gui.viewer import hanging_apply
+
+    monkeypatch.setattr(hanging_apply, "_STEP_MS", 30)
+    win, _settings = open_chest_studies(tmp_path)
+    seen = []
+    cls = type(win.hanging)
+    real = cls._next_step
+
+    def watched(self, steps):
+        real(self, steps)
+        seen.append(win.viewports.index(win.active) if win.active in win.viewports else None)
+
+    monkeypatch.setattr(cls, "_next_step", watched)
+    qtbot.waitUntil(lambda: win.layout_name == "2x2" and all(shown(win)) and not win.hanging.pending,
+                    timeout=20000)
+    assert len(seen) >= 4 and set(seen) == {0}, seen
+    assert win.active is win.viewports[0]
+    win.close()

@@ -206,7 +206,9 @@ class Hanging(QtCore.QObject):
             if cell.display_set is None:
                 vp.set_entry(None)  # says what to drop there; never another study's image in a "prior" cell
                 continue
-            self.win.show_entry(k, index[(cell.display_set.series_uid, cell.display_set.instance_uids[0])])
+            # The active cell stays where it is while the cells fill: keys and tools act on one cell throughout.
+            self.win.show_entry(k, index[(cell.display_set.series_uid, cell.display_set.instance_uids[0])],
+                                activate=False)
             if cell.rule.preset:
                 self._preset(vp, cell.rule.preset)
             if cell.rule.flip and not vp.state.flip_h:

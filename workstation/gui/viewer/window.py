@@ -322,8 +322,10 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         rows, cols = LAYOUTS[self.layout_name]
         return self.viewports[: rows * cols]
 
-    def show_entry(self, viewport_index: int, entry_index: int, frame: int | None = None) -> None:
-        """Show series ``entry_index`` (of :attr:`entries`) in viewport ``viewport_index``."""
+    def show_entry(self, viewport_index: int, entry_index: int, frame: int | None = None,
+                   activate: bool = True) -> None:
+        """Show series ``entry_index`` (of :attr:`entries`) in viewport ``viewport_index`` and make it the active one
+        (unless ``activate`` is false: a hanging protocol filling its cells leaves the reader's active cell)."""
         if not 0 <= entry_index < len(self.entries):
             return
         vp = self.viewports[viewport_index]
@@ -339,7 +341,8 @@ class ViewerWindow(ViewerToolbar, SyncLinking, QtWidgets.QMainWindow):
         self.pstates.apply_newest(vp)
         if frame is not None and entry.stack is not None:
             vp.state.update(frame=frame)
-        self._set_active(vp)
+        if activate or vp is self.active:
+            self._set_active(vp)
 
     # -- drag and drop of series (also between windows) --------------------------------------------------------
     def _payload(self, index: int) -> SeriesPayload | None:
