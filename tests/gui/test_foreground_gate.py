@@ -92,3 +92,17 @@ def test_the_gui_thread_itself_never_waits(gate, monkeypatch):
     QtCore.QTimer.singleShot(0, handler)
     run_until(lambda: bool(waited))
     assert waited and waited[0] < 0.05
+
+
+def test_the_main_window_installs_the_gate(qtbot, settings, archive):
+    """The browser window alone (no viewer open) receives and retrieves: background ingest must give way there too."""
+    from workstation.gui import foreground_gate
+    from workstation.gui.main_window import MainWindow
+    from workstation.imaging import give_way
+
+    give_way.set_gate(None)
+    foreground_gate._GATE = None
+    win = MainWindow(settings, archive, start_listener=False, watch_media=False)
+    qtbot.addWidget(win)
+    assert give_way._gate is not None and foreground_gate._GATE is not None
+    assert give_way._gate == foreground_gate._GATE.wait

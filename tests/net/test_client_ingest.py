@@ -263,3 +263,26 @@ def test_a_row_whose_file_went_missing_gets_its_file_back(archive, series, defer
     assert again.duplicates == 3 and again.stored == 0 and again.failed == 0, again.errors
     assert os.path.exists(lost) and len(_rows(archive)) == 3
     assert {p: os.stat(p).st_mtime_ns for p in kept} == kept  # not rewritten
+
+
+def test_deferred_headers_give_way_to_the_gui_first(archive, series, monkeypatch):
+    """In the app, each header read after a response first passes the GUI's gate (imaging.give_way): the parse
+    holds the GIL the GUI thread needs, and a busy GUI stalled 33-74 ms while a C-GET came in."""
+    from workstation.imaging import give_way
+    from workstation.net.scu import ingest as scu_ingest
+
+    order: list[str] = []
+    real = scu_ingest.ArchiveIngest._parse
+    monkeypatch.setattr(scu_ingest.ArchiveIngest, "_parse",
+                        lambda self, data: order.append("parse") or real(self, data))
+    previous = give_way._gate  # the app's gate, if a GUI test installed one
+    give_way.set_gate(lambda: order.append("gate"))
+    try:
+        ingest = ArchiveIngest(archive, deferred=True)
+        for data in series[:3]:
+            ingest(data)
+            ingest.after_response()
+        ingest.finish()
+    finally:
+        give_way.set_gate(previous)
+    assert order == ["gate", "parse"] * 3 and ingest.stored == 3

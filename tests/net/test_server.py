@@ -509,3 +509,22 @@ def test_idle_housekeeping_never_runs_a_full_collection(server_settings, archive
         finally:
             gc.enable()
         assert generations == []
+
+
+def test_each_received_instance_gives_way_to_the_gui_first(server, client, archive, tmp_path):
+    """In the app, the Store SCP passes the GUI's gate (imaging.give_way) before it reads and indexes each instance:
+    both hold the GIL the GUI thread needs."""
+    import threading
+
+    from workstation.imaging import give_way
+
+    passed: list[str] = []
+    previous = give_way._gate  # the app's gate, if a GUI test installed one
+    give_way.set_gate(lambda: passed.append(threading.current_thread().name))
+    try:
+        report = send(client, node_of(server), make_ct_series(tmp_path / "ct", 3))
+    finally:
+        give_way.set_gate(previous)
+    assert report.exit_code == 0, report.summary()
+    assert len(passed) == 3 and threading.main_thread().name not in passed
+    assert len(archive.query("instance")) == 3

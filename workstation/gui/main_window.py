@@ -35,6 +35,7 @@ from workstation.gui.viewer.arrivals import add_series
 from workstation.gui.viewer.key_images import attach as attach_key_images, open_key_images_window
 from workstation.gui.viewer.launch import open_viewer
 from workstation.gui.viewer import window as _viewer_window  # noqa: F401 - imported now, see above
+from workstation.gui import foreground_gate
 from workstation.gui import operations as ops
 
 log = logging.getLogger("workstation.gui.main")
@@ -62,6 +63,8 @@ class MainWindow(SelectionActions, QtWidgets.QMainWindow):
     def __init__(self, settings: Any, archive: Any, *, start_listener: bool = True, watch_media: bool | None = None,
                  parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
+        # Background work (C-GET and Store SCP ingest, header reading, decoding) gives way while the GUI is busy.
+        foreground_gate.install()
         self.settings = settings
         self.archive = archive
         self.setObjectName("main_window")

@@ -45,6 +45,7 @@ from pynetdicom.sop_class import _STORAGE_CLASSES
 
 from workstation.archive import InvalidInstance, StorageFull
 from workstation.dicom.header import NotDicom, Unusable, read_header
+from workstation.imaging.give_way import give_way
 from workstation.net.dimse_bytes import file_meta_bytes, handler_status, store_response_command
 
 log = logging.getLogger("workstation.net.scp.server")
@@ -170,6 +171,7 @@ class StoreHandler:
             self.on_failed(assoc, sop_uid, f"cannot assemble the data set: {exc}")
             return status_dataset(CANNOT_UNDERSTAND, "cannot assemble the data set")
         source = f"{assoc.requestor.ae_title}@{assoc.requestor.address}"
+        give_way()  # in the app, while the GUI thread is busy (bounded): the header and the index hold the GIL
         try:
             header = read_header(data, name=source)
         except (NotDicom, Unusable) as exc:

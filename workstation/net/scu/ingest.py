@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workstation.imaging.give_way import give_way
+
 log = logging.getLogger("workstation.net.retrieve")
 
 BATCH_FILES = 200
@@ -190,8 +192,10 @@ class ArchiveIngest:
 
     def after_response(self) -> None:
         """Read the headers of what was received (``deferred``) and pass the files on to the writers; called by
-        the association's thread after it answered the node."""
+        the association's thread after it answered the node. In the app, it first gives way while the GUI thread
+        is busy (bounded; ``imaging.give_way``): the header is Python holding the GIL the GUI needs."""
         while self._pending:
+            give_way()
             self._prepare(self._pending.pop(0))
 
     def finish(self) -> None:
