@@ -1,4 +1,4 @@
-"""The GUI's side of imaging.give_way: a background thread waits while the GUI thread handles events, goes on as
+"""The GUI's side of workstation.give_way: a background thread waits while the GUI thread handles events, goes on as
 soon as the event loop is idle again, never waits longer than the bound, and the GUI thread itself never waits."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from PySide6 import QtCore
 
 from workstation.gui import foreground_gate
-from workstation.imaging import give_way
+from workstation import give_way
 
 
 def run_until(condition, seconds: float = 5.0) -> None:
@@ -98,7 +98,7 @@ def test_the_main_window_installs_the_gate(qtbot, settings, archive):
     """The browser window alone (no viewer open) receives and retrieves: background ingest must give way there too."""
     from workstation.gui import foreground_gate
     from workstation.gui.main_window import MainWindow
-    from workstation.imaging import give_way
+    from workstation import give_way
 
     give_way.set_gate(None)
     foreground_gate._GATE = None

@@ -1,4 +1,4 @@
-"""Background work giving way to the GUI (imaging.give_way): header reading and read-ahead decoding pass through
+"""Background work giving way to the GUI (workstation.give_way): header reading and read-ahead decoding pass through
 the gate, a frame somebody asked for never does (it is what the reader waits for)."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import threading
 import pytest
 
 from tests.imaging.synth import make_series
-from workstation.imaging import give_way, open_series
+from workstation import give_way
+from workstation.imaging import open_series
 
 
 @pytest.fixture

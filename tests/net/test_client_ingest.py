@@ -266,9 +266,9 @@ def test_a_row_whose_file_went_missing_gets_its_file_back(archive, series, defer
 
 
 def test_deferred_headers_give_way_to_the_gui_first(archive, series, monkeypatch):
-    """In the app, each header read after a response first passes the GUI's gate (imaging.give_way): the parse
+    """In the app, each header read after a response first passes the GUI's gate (workstation.give_way): the parse
     holds the GIL the GUI thread needs, and a busy GUI stalled 33-74 ms while a C-GET came in."""
-    from workstation.imaging import give_way
+    from workstation import give_way
     from workstation.net.scu import ingest as scu_ingest
 
     order: list[str] = []

@@ -512,11 +512,11 @@ def test_idle_housekeeping_never_runs_a_full_collection(server_settings, archive
 
 
 def test_each_received_instance_gives_way_to_the_gui_first(server, client, archive, tmp_path):
-    """In the app, the Store SCP passes the GUI's gate (imaging.give_way) before it reads and indexes each instance:
+    """In the app, the Store SCP passes the GUI's gate (workstation.give_way) before it reads and indexes each instance:
     both hold the GIL the GUI thread needs."""
     import threading
 
-    from workstation.imaging import give_way
+    from workstation import give_way
 
     passed: list[str] = []
     previous = give_way._gate  # the app's gate, if a GUI test installed one

@@ -1,4 +1,4 @@
-"""The GUI side of :mod:`workstation.imaging.give_way`: background loops wait while the GUI thread handles events.
+"""The GUI side of :mod:`workstation.give_way`: background loops wait while the GUI thread handles events.
 
 The GUI thread counts as busy from the first event it handles after being idle until its event loop is about to
 wait again (``QAbstractEventDispatcher.aboutToBlock``; glib's ``awake`` comes only after the handlers, so events
@@ -14,7 +14,7 @@ import time
 
 from PySide6 import QtCore, QtWidgets
 
-from workstation.imaging import give_way
+from workstation import give_way
 
 MAX_BUSY_S = 0.05
 

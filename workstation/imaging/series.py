@@ -15,7 +15,7 @@ from pydicom.uid import UID
 from workstation.imaging.decode import frame_count, read_header
 from workstation.imaging.errors import ImagingError, NotAnImageError
 from workstation.imaging.geometry import FrameGeometry, frame_geometry
-from workstation.imaging.give_way import give_way
+from workstation.give_way import give_way
 from workstation.imaging.stack import DEFAULT_MEMORY_BUDGET, FrameSource, MemoryBudget, Stack
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from workstation.imaging.decode import decode_frame
 from workstation.imaging.errors import DecodeError, ImagingError
 from workstation.imaging.frame_jobs import FrameJobs
 from workstation.imaging.geometry import FrameGeometry
-from workstation.imaging.give_way import give_way
+from workstation.give_way import give_way
 from workstation.imaging.presentation import Presentation
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ class Stack(FrameJobs):
         self._fixed_budget = 0 if self._shared is not None else int(memory_budget)  # type: ignore[arg-type]
         self._start_jobs(executor, min(4, os.cpu_count() or 2), "imaging-decode")
         # Frames queued by prefetch that nobody has asked for yet: their jobs give way to a busy GUI thread
-        # (workstation.imaging.give_way); a frame asked for (frame(), get_frame()) is decoded at once.
+        # (workstation.give_way); a frame asked for (frame(), get_frame()) is decoded at once.
         self._ahead: set[int] = set()
         self._presentations: dict[tuple[str, int], Presentation] = {}
         # Cache: a volume when the whole stack fits the budget, else an LRU.

@@ -13,13 +13,15 @@ from workstation.imaging import stack as stack_module
 
 
 @pytest.fixture
-def decodes(monkeypatch):
-    """Every frame decode, through a stack or directly (the thumbnail's fallback), is counted here."""
+def decodes(monkeypatch, tmp_path):
+    """Every frame decode of this test's files, through a stack or directly (the thumbnail's fallback), is counted
+    here (a window of an earlier test may still finish a decode of its own)."""
     calls = []
     real = imaging.decode_frame
 
     def counting(path, *a, **k):
-        calls.append(str(path))
+        if str(path).startswith(str(tmp_path)):
+            calls.append(str(path))
         return real(path, *a, **k)
 
     monkeypatch.setattr(stack_module, "decode_frame", counting)

@@ -45,7 +45,7 @@ from pynetdicom.sop_class import _STORAGE_CLASSES
 
 from workstation.archive import InvalidInstance, StorageFull
 from workstation.dicom.header import NotDicom, Unusable, read_header
-from workstation.imaging.give_way import give_way
+from workstation.give_way import give_way
 from workstation.net.dimse_bytes import file_meta_bytes, handler_status, store_response_command
 
 log = logging.getLogger("workstation.net.scp.server")

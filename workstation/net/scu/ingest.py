@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from workstation.imaging.give_way import give_way
+from workstation.give_way import give_way
 
 log = logging.getLogger("workstation.net.retrieve")
 
@@ -193,7 +193,7 @@ class ArchiveIngest:
     def after_response(self) -> None:
         """Read the headers of what was received (``deferred``) and pass the files on to the writers; called by
         the association's thread after it answered the node. In the app, it first gives way while the GUI thread
-        is busy (bounded; ``imaging.give_way``): the header is Python holding the GIL the GUI needs."""
+        is busy (bounded; ``workstation.give_way``): the header is Python holding the GIL the GUI needs."""
         while self._pending:
             give_way()
             self._prepare(self._pending.pop(0))

@@ -2,9 +2,10 @@
 
 Under the GIL, a GUI handler that takes 8 ms of CPU took 30-40 ms while a series opened: the thread reading 2,000
 headers and the decode threads took the GIL from it every switch interval. Loops that read headers or decode
-frames call :func:`give_way` between items; the app installs the gate (:func:`set_gate`), which holds the calling
-thread while the GUI thread is handling events, for a bounded time. The core knows no GUI: without a gate,
-:func:`give_way` does nothing.
+frames call :func:`give_way` between items, as do the Store SCP and the C-GET ingest before each header; the app
+installs the gate (:func:`set_gate`), which holds the calling thread while the GUI thread is handling events, for a
+bounded time. The core knows no GUI: without a gate, :func:`give_way` does nothing. (A module of its own at the top
+of the package: importing it from ``workstation.imaging`` made the network commands import numpy.)
 """
 
 from __future__ import annotations
