@@ -85,3 +85,35 @@ def test_zoom_and_window_follow_between_current_and_prior_and_a_viewport_can_be_
     assert b.state.zoom == 2.0
     a.state.set_window(99, 99)
     assert (b.state.center, b.state.width) == (10, 20)  # set apart by the reader: its window stays its own
+
+
+def test_the_badge_never_covers_the_top_corner_lines_in_a_narrow_cell(qtbot, open_viewer, tmp_path):
+    """In a narrow cell the top corners' lines (patient, study, series) reach under the centred badge: the badge
+    goes below them rather than over them (seen in a 2x2 hanging of current and prior chest CT)."""
+    from PySide6 import QtGui
+
+    from workstation.gui.viewer import overlay
+
+    _c, current = write_study(tmp_path / "c", "P1", "Doe^Jane", "20240515", 0, instances=3)
+    _p, prior = write_study(tmp_path / "p", "P1", "Doe^Jane", "20220310", 0, instances=3)
+    win = open_viewer([[str(p) for p in current], [str(p) for p in prior]], layout="1x2")
+    qtbot.waitUntil(lambda: len(win.entries) == 2, timeout=10000)
+    win.show_entry(1, 1)
+    vp = win.viewports[1]
+    qtbot.waitUntil(lambda: vp.current_array() is not None, timeout=10000)
+    moved = 0
+    for width in (260, 320, 420, 600, 900):
+        win.resize(2 * width + 150, 600)
+        qtbot.wait(50)
+        w = vp.canvas.width()
+        font = QtGui.QFont(vp.canvas.font())
+        font.setPixelSize(12)
+        fm = QtGui.QFontMetricsF(font)
+        blocks = overlay.top_blocks(fm, overlay.fitted_corner_texts(vp, fm, w, 6), w, 6)
+        text, _color = overlay.study_badge(vp)
+        plain = overlay.badge_rect(vp, overlay._badge_font(vp.canvas.font()), text)
+        placed = overlay.badge_rect(vp, overlay._badge_font(vp.canvas.font()), text, blocks)
+        assert not any(placed.intersects(b) for b in blocks), (w, placed, blocks)
+        assert placed.top() < vp.canvas.height() / 3  # still at the top, where it is looked for
+        moved += placed.top() > plain.top()
+    assert moved  # at least one of these widths had the corners reach under the badge

@@ -102,6 +102,23 @@ def _elide(fm: QtGui.QFontMetricsF, lines: list[str], width: float) -> list[str]
     return [fm.elidedText(line, Qt.ElideRight, max(20.0, width)) for line in lines]
 
 
+def fitted_corner_texts(vp, fm: QtGui.QFontMetricsF, width: float, margin: float) -> dict[str, list[str]]:
+    """The corner lines as painted: each corner gets less than half the width (minus room for the orientation
+    letter), so the blocks never overlap."""
+    texts = corner_texts(vp, exporting=getattr(vp.canvas, "exporting", False))
+    half = width / 2 - margin - 14
+    return {k: _elide(fm, v, half) for k, v in texts.items()}
+
+
+def top_blocks(fm: QtGui.QFontMetricsF, texts: dict[str, list[str]], width: float, margin: float
+               ) -> list[QtCore.QRectF]:
+    """The rectangles the top-left and top-right corner texts take (as painted: ``_text`` in the area inset by
+    ``margin``)."""
+    tl_w, tl_h = _block_size(fm, texts.get("top_left", []))
+    tr_w, tr_h = _block_size(fm, texts.get("top_right", []))
+    return [QtCore.QRectF(margin, margin, tl_w, tl_h), QtCore.QRectF(width - margin - tr_w, margin, tr_w, tr_h)]
+
+
 def _block_size(fm: QtGui.QFontMetricsF, lines: list[str]) -> tuple[float, float]:
     if not lines:
         return 0.0, 0.0
@@ -236,18 +253,33 @@ def study_label(entries) -> dict[int, tuple[str, int]]:
     return out
 
 
-def _paint_study_badge(vp, p: QtGui.QPainter) -> None:
+def _badge_font(base: QtGui.QFont) -> QtGui.QFont:
+    font = QtGui.QFont(base)
+    font.setPixelSize(13)
+    font.setBold(True)
+    return font
+
+
+def badge_rect(vp, font: QtGui.QFont, text: str, avoid: list[QtCore.QRectF] = ()) -> QtCore.QRectF:
+    """Where the study badge goes: centred below the top orientation letter, and lower down where that would cover
+    a top corner's lines (a long series description in a narrow cell reaches under it)."""
+    fm = QtGui.QFontMetricsF(font)
+    w = fm.horizontalAdvance(text) + 14
+    box = QtCore.QRectF((vp.canvas.width() - w) / 2, 26, w, fm.height() + 6)
+    for block in sorted(avoid, key=lambda r: r.bottom()):
+        if box.intersects(block.adjusted(-8, 0, 8, 0)):  # not flush against the text either
+            box.moveTop(block.bottom() + 4)
+    return box
+
+
+def _paint_study_badge(vp, p: QtGui.QPainter, avoid: list[QtCore.QRectF] = ()) -> None:
     badge = study_badge(vp)
     if badge is None:
         return
     text, color = badge
-    font = QtGui.QFont(p.font())
-    font.setPixelSize(13)
-    font.setBold(True)
+    font = _badge_font(p.font())
     p.setFont(font)
-    fm = QtGui.QFontMetricsF(font)
-    w = fm.horizontalAdvance(text) + 14
-    box = QtCore.QRectF((vp.canvas.width() - w) / 2, 26, w, fm.height() + 6)
+    box = badge_rect(vp, font, text, avoid)
     p.setPen(QtGui.QPen(color, 1.5))
     p.setBrush(QtGui.QColor(0, 0, 0, 170))
     p.drawRoundedRect(box, 4, 4)
@@ -337,20 +369,19 @@ def paint_overlay(vp, p: QtGui.QPainter, annotations: bool) -> None:
     p.setRenderHint(QtGui.QPainter.Antialiasing, True)
     _paint_frame_error(vp, p)
     _paint_measurements(vp, p)
+    base_font = QtGui.QFont(p.font())
     # Which study this is shows even without annotations: current and prior must never be confused.
-    _paint_study_badge(vp, p)
     if not annotations:
+        _paint_study_badge(vp, p)
         return
     w, h = vp.canvas.width(), vp.canvas.height()
-    font = QtGui.QFont(p.font())
+    font = QtGui.QFont(base_font)
     font.setPixelSize(12)
-    p.setFont(font)
     m = 6
-    texts = corner_texts(vp, exporting=getattr(vp.canvas, "exporting", False))
     fm = QtGui.QFontMetricsF(font)
-    # Each corner gets less than half the width (minus room for the orientation letter): blocks never overlap.
-    half = w / 2 - m - 14
-    texts = {k: _elide(fm, v, half) for k, v in texts.items()}
+    texts = fitted_corner_texts(vp, fm, w, m)
+    _paint_study_badge(vp, p, top_blocks(fm, texts, w, m))
+    p.setFont(font)
     area = QtCore.QRectF(m, m, w - 2 * m, h - 2 * m)
     _text(p, area, Qt.AlignLeft | Qt.AlignTop, "\n".join(texts["top_left"]))
     _text(p, area, Qt.AlignRight | Qt.AlignTop, "\n".join(texts["top_right"]))
