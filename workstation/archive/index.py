@@ -204,13 +204,19 @@ class Index:
         return list(self._by_thread.values())
 
     def close(self) -> None:
+        """Close this thread's connection and let go of the others. Another thread's connection is never closed
+        from here: closing one while its thread was in the middle of a query (a priors lookup as the archive
+        closed) crashed the interpreter. Dropped, a connection nobody is using closes at once; one still in use
+        closes when its query lets go of it."""
         with self._connections_lock:
-            for con in self._by_thread.values():
-                try:
-                    con.close()
-                except sqlite3.Error:
-                    pass
-            self._by_thread = {}
+            mine = self._by_thread.pop(threading.get_native_id(), None)
+            others, self._by_thread = self._by_thread, {}
+        if mine is not None:
+            try:
+                mine.close()
+            except sqlite3.Error:
+                pass
+        del others
 
     def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         con = self.connection()
