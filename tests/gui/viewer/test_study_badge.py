@@ -26,10 +26,8 @@ def test_one_study_needs_no_badge(qtbot, open_viewer, tmp_path):
     assert study_badge(win.active) is None
 
 
-def test_the_badge_is_painted_even_without_annotations(qtbot, open_viewer, tmp_path):
-    import numpy as np
-    from PySide6 import QtGui
-
+def _prior_beside_current(qtbot, open_viewer, tmp_path):
+    """A current and a prior study side by side; the prior shown (and decoded) in the second viewport."""
     _c, current = write_study(tmp_path / "c", "P1", "Doe^Jane", "20240515", 0, instances=3)
     _p, prior = write_study(tmp_path / "p", "P1", "Doe^Jane", "20220310", 0, instances=3)
     win = open_viewer([[str(p) for p in current], [str(p) for p in prior]], layout="1x2")
@@ -37,6 +35,14 @@ def test_the_badge_is_painted_even_without_annotations(qtbot, open_viewer, tmp_p
     win.show_entry(1, 1)
     vp = win.viewports[1]
     qtbot.waitUntil(lambda: vp.current_array() is not None, timeout=10000)
+    return win, vp
+
+
+def test_the_badge_is_painted_even_without_annotations(qtbot, open_viewer, tmp_path):
+    import numpy as np
+    from PySide6 import QtGui
+
+    win, vp = _prior_beside_current(qtbot, open_viewer, tmp_path)
     image = vp.grab_view(annotations=False).toImage().convertToFormat(QtGui.QImage.Format_RGB888)
     ptr = image.constBits()
     arr = np.frombuffer(ptr, np.uint8, image.sizeInBytes()).reshape(image.height(), image.bytesPerLine())
@@ -94,13 +100,7 @@ def test_the_badge_never_covers_the_top_corner_lines_in_a_narrow_cell(qtbot, ope
 
     from workstation.gui.viewer import overlay
 
-    _c, current = write_study(tmp_path / "c", "P1", "Doe^Jane", "20240515", 0, instances=3)
-    _p, prior = write_study(tmp_path / "p", "P1", "Doe^Jane", "20220310", 0, instances=3)
-    win = open_viewer([[str(p) for p in current], [str(p) for p in prior]], layout="1x2")
-    qtbot.waitUntil(lambda: len(win.entries) == 2, timeout=10000)
-    win.show_entry(1, 1)
-    vp = win.viewports[1]
-    qtbot.waitUntil(lambda: vp.current_array() is not None, timeout=10000)
+    win, vp = _prior_beside_current(qtbot, open_viewer, tmp_path)
     moved = 0
     for width in (260, 320, 420, 600, 900):
         win.resize(2 * width + 150, 600)
