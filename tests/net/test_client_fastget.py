@@ -7,14 +7,11 @@ import sys
 
 import pydicom
 import pytest
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless
 from pynetdicom import dimse_messages, dimse_primitives
 from pynetdicom.sop_class import CTImageStorage, StudyRootQueryRetrieveInformationModelGet
 
 from tests.peers import make_ct_series
 from workstation.net.scu.fastget import Status, decode_command, status_dataset
-from workstation.net.scu.ingest import meta_sop_instance_uid
-from workstation.net.dimse_bytes import file_meta_bytes as file_meta
 
 
 def _command_bytes(message_cls, primitive) -> bytes:
@@ -85,17 +82,6 @@ def test_decode_command_refuses_garbage():
         decode_command(b"\x08\x00\x00\x01\x02\x00\x00\x00ab")  # not group 0000
     with pytest.raises(ProtocolError):
         decode_command(b"\x00\x00\x00\x01")  # truncated
-
-
-@pytest.mark.parametrize("syntax", [ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless])
-def test_meta_sop_instance_uid_reads_our_meta_and_pydicoms(tmp_path, syntax):
-    path = make_ct_series(tmp_path, 1, transfer_syntax=syntax if syntax == RLELossless else None)[0]
-    ds = pydicom.dcmread(path)
-    assert meta_sop_instance_uid(path.read_bytes()) == ds.SOPInstanceUID  # written by pydicom
-    ours = file_meta(ds.SOPClassUID, ds.SOPInstanceUID, syntax) + b"\x08\x00\x16\x00"
-    assert meta_sop_instance_uid(ours) == ds.SOPInstanceUID
-    assert meta_sop_instance_uid(b"\x00" * 200) is None  # no DICM
-    assert meta_sop_instance_uid(b"\x00" * 128 + b"DICM" + b"\x08\x00\x05\x00CS\x00\x00" * 2) is None
 
 
 class _GetSCP:

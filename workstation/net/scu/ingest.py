@@ -31,7 +31,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import struct
 import sys
 import threading
 import time
@@ -75,39 +74,6 @@ def _fast_switching(on: bool) -> None:
             # Only if nobody else changed it meanwhile (the GUI sets its own at start).
             if _switch_users == 0 and abs(sys.getswitchinterval() - min(SWITCH_INTERVAL, _switch_saved)) < 1e-7:
                 sys.setswitchinterval(_switch_saved)
-
-
-_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"}
-
-
-def meta_sop_instance_uid(data: bytes | bytearray | memoryview) -> str | None:
-    """MediaStorageSOPInstanceUID (0002,0003) from a file's meta group (explicit VR little endian after the
-    128-byte preamble and ``DICM``), read with struct: the storage name of an instance before its header is
-    parsed. None when the bytes have no such meta."""
-    view = memoryview(data)
-    if len(view) < 144 or view[128:132] != b"DICM":
-        return None
-    offset, size = 132, min(len(view), 132 + 65536)
-    while offset + 8 <= size:
-        group, element = struct.unpack_from("<HH", view, offset)
-        if group != 0x0002:
-            return None
-        vr = bytes(view[offset + 4:offset + 6])
-        if vr in _LONG_VRS:
-            (length,) = struct.unpack_from("<I", view, offset + 8)
-            offset += 12
-        else:
-            (length,) = struct.unpack_from("<H", view, offset + 6)
-            offset += 8
-        if element == 0x0003:
-            value = bytes(view[offset:offset + length]).rstrip(b"\x00 ")
-            try:
-                text = value.decode("ascii")
-            except UnicodeDecodeError:
-                return None
-            return text or None
-        offset += length
-    return None
 
 
 class ArchiveIngest:
@@ -309,8 +275,9 @@ class ArchiveIngest:
         try:
             header = self._parse(data)
             sop_uid = header.sop_instance_uid
-            named = meta_sop_instance_uid(data)
-            if named is not None and named != sop_uid:
+            meta = getattr(header.dataset, "file_meta", None)  # written from the C-STORE request
+            named = str(meta.get("MediaStorageSOPInstanceUID", "") or "") if meta is not None else ""
+            if named and named != sop_uid:
                 raise ValueError(f"its SOP Instance UID {sop_uid} is not its file meta's {named}")
             if header.from_meta:
                 data, header = self._repaired(data, header)
