@@ -13,6 +13,8 @@ from workstation.archive.storage import Storage
 
 pytestmark = pytest.mark.skipif(not direct_io.AVAILABLE, reason="O_DIRECT is a Linux feature")
 
+SERIES = "1.2.840.99.1"  # the series every file of these tests belongs to
+
 
 def _direct_works(folder: Path) -> bool:
     buffer = direct_io.DirectBuffer(direct_io.ALIGN)
@@ -104,8 +106,8 @@ def test_a_file_system_without_o_direct_is_refused_cleanly_and_storage_falls_bac
     assert not (tmp_path / "f").exists()
     storage = Storage(tmp_path / "storage")
     data = os.urandom(10_000)
-    path = storage.write_bytes("1.2.3.4", data, fsync=False, sync_dir=False, direct=True)
-    again = storage.write_bytes("1.2.3.5", data, fsync=False, sync_dir=False, direct=True)
+    path = storage.write_bytes("1.2.3.4", SERIES, data, fsync=False, sync_dir=False, direct=True)
+    again = storage.write_bytes("1.2.3.5", SERIES, data, fsync=False, sync_dir=False, direct=True)
     assert path.read_bytes() == data and again.read_bytes() == data
     assert not storage._direct_ok  # asked once, then the page cache
     assert not storage.temp_files()
@@ -128,8 +130,8 @@ def test_a_full_disk_during_a_direct_write_leaves_no_file(disk_dir, monkeypatch)
     monkeypatch.setattr(os, "write", write_)
     storage = Storage(disk_dir / "storage")
     with pytest.raises(StorageFull):
-        storage.write_bytes("1.2.3.4", os.urandom(9 * 1024 * 1024), fsync=False, sync_dir=False, direct=True)
-    assert storage._direct_ok and not storage.temp_files() and not storage.path_for("1.2.3.4").exists()
+        storage.write_bytes("1.2.3.4", SERIES, os.urandom(9 * 1024 * 1024), fsync=False, sync_dir=False, direct=True)
+    assert storage._direct_ok and not storage.temp_files() and not storage.path_for("1.2.3.4", SERIES).exists()
 
 
 def test_storage_writes_direct_where_it_can(disk_dir, monkeypatch):
@@ -141,7 +143,7 @@ def test_storage_writes_direct_where_it_can(disk_dir, monkeypatch):
                         lambda path, pieces, buffer: calls.append(path) or real(path, pieces, buffer))
     storage = Storage(disk_dir / "storage")
     data = os.urandom(600_000)
-    path = storage.write_bytes("1.2.3.4", data, fsync=False, sync_dir=False, direct=True)
-    synced = storage.write_bytes("1.2.3.6", data)  # fsync per file: through the page cache, as before
+    path = storage.write_bytes("1.2.3.4", SERIES, data, fsync=False, sync_dir=False, direct=True)
+    synced = storage.write_bytes("1.2.3.6", SERIES, data)  # fsync per file: through the page cache, as before
     assert len(calls) == 1 and path.read_bytes() == data and synced.read_bytes() == data
     assert not storage.temp_files()

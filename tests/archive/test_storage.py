@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from workstation.archive import storage as storage_mod
-from workstation.archive.storage import Storage
+from workstation.archive.storage import INSTANCE_LAYOUT, SERIES_LAYOUT, Storage, StorageError
+
+SERIES = "1.2.840.99.1"  # the series every file of these tests belongs to
 
 
 def _record_syncs(monkeypatch) -> list[Path]:
@@ -26,7 +28,7 @@ def _record_syncs(monkeypatch) -> list[Path]:
 def test_durable_write_syncs_new_folders_at_once(tmp_path, monkeypatch):
     st = Storage(tmp_path / "s")
     calls = _record_syncs(monkeypatch)
-    dest = st.write_bytes("1.2.3", b"x" * 10)
+    dest = st.write_bytes("1.2.3", SERIES, b"x" * 10)
     assert dest.read_bytes() == b"x" * 10
     assert dest.parent.parent in calls and dest.parent in calls  # the new leaf's entry, and the rename
     assert st.temp_files() == []
@@ -35,21 +37,21 @@ def test_durable_write_syncs_new_folders_at_once(tmp_path, monkeypatch):
 def test_batch_write_defers_folder_syncs_until_a_durable_writer_needs_them(tmp_path, monkeypatch):
     st = Storage(tmp_path / "s")
     calls = _record_syncs(monkeypatch)
-    dest = st.write_bytes("1.2.3", b"a", fsync=False, sync_dir=False)
+    dest = st.write_bytes("1.2.3", SERIES, b"a", fsync=False, sync_dir=False)
     assert calls == []  # a batch writer pays no sync per file
     # A durable writer into the same, still unsynced, folder makes its entries durable first.
-    other = next(uid for uid in (f"1.2.{i}" for i in range(100000)) if st.path_for(uid).parent == dest.parent
-                 and uid != "1.2.3")
-    st.write_bytes(other, b"b")
+    other = "1.2.4"
+    assert st.path_for(other, SERIES).parent == dest.parent  # a series' files share its folder
+    st.write_bytes(other, SERIES, b"b")
     assert dest.parent.parent in calls and dest.parent.parent.parent in calls
     calls.clear()
-    st.write_bytes("1.2.3", b"c")
+    st.write_bytes("1.2.3", SERIES, b"c")
     assert dest.parent.parent not in calls  # synced once is enough
 
 
 def test_sync_written_without_syncfs_syncs_each_file_and_folder(tmp_path, monkeypatch):
     st = Storage(tmp_path / "s")
-    files = [st.write_bytes(f"1.2.{i}", b"z", fsync=False, sync_dir=False) for i in range(3)]
+    files = [st.write_bytes(f"1.2.{i}", SERIES, b"z", fsync=False, sync_dir=False) for i in range(3)]
     monkeypatch.setattr(storage_mod, "_syncfs", lambda root: False)
     synced_files: list[Path] = []
     monkeypatch.setattr(storage_mod, "_fsync_path", lambda p: synced_files.append(Path(p)))
@@ -73,10 +75,10 @@ def test_early_writeback_starts_writing_each_file_out_without_fsync(tmp_path, mo
     monkeypatch.setattr(storage_mod, "_start_writeback", lambda fd: (started.append(os.fstat(fd).st_size), real(fd)))
     monkeypatch.setattr(storage_mod, "_datasync", lambda fd: synced.append(fd))
     st = Storage(tmp_path / "s")
-    path = st.write_bytes("1.2.3.4", b"x" * 70000, fsync=False, sync_dir=False, early_writeback=True)
+    path = st.write_bytes("1.2.3.4", SERIES, b"x" * 70000, fsync=False, sync_dir=False, early_writeback=True)
     assert path.read_bytes() == b"x" * 70000
     assert started == [70000] and not synced  # the whole file handed to writeback; nothing waited for
-    st.write_bytes("1.2.3.5", b"y", fsync=False, sync_dir=False)
+    st.write_bytes("1.2.3.5", SERIES, b"y", fsync=False, sync_dir=False)
     assert len(started) == 1  # only when asked
 
 
@@ -100,7 +102,7 @@ def test_temp_files_are_written_beside_their_final_name_and_found_by_the_check(t
         real_replace(src, dst)
 
     monkeypatch.setattr(storage_mod.os, "replace", spy)
-    dest = st.write_bytes("1.2.3", b"x")
+    dest = st.write_bytes("1.2.3", SERIES, b"x")
     assert seen[0].parent == dest.parent and seen[0].name.startswith(".") and seen[0].suffix == ".part"
     monkeypatch.undo()
     stray = dest.parent / ".999999999-gone.part"
@@ -127,7 +129,7 @@ def test_copy_file_falls_back_from_kernel_copies_to_a_plain_copy(tmp_path, monke
         if name not in ways and hasattr(os, name):
             monkeypatch.setattr(storage_mod.os, name, refuse)
     st = Storage(tmp_path / "s")
-    dest = st.copy_file("1.2.3", src, fsync=True)
+    dest = st.copy_file("1.2.3", SERIES, src, fsync=True)
     assert dest.read_bytes() == payload
     assert st.temp_files() == []
 
@@ -148,5 +150,45 @@ def test_copy_file_completes_a_copy_the_kernel_stopped_short(tmp_path, monkeypat
     real = os.copy_file_range
     monkeypatch.setattr(storage_mod.os, "copy_file_range", short)
     st = Storage(tmp_path / "s")
-    assert st.copy_file("1.2.3", src).read_bytes() == payload
+    assert st.copy_file("1.2.3", SERIES, src).read_bytes() == payload
     assert len(calls) == 2
+
+
+# --- layouts -------------------------------------------------------------------------------------------------
+
+
+def test_a_new_store_keeps_each_series_in_a_folder_of_its_own(tmp_path):
+    st = Storage(tmp_path / "s")
+    assert st.layout == SERIES_LAYOUT and (st.root / ".layout").read_text().strip() == SERIES_LAYOUT
+    a = [st.write_bytes(f"1.2.{i}", SERIES, b"a", fsync=False, sync_dir=False) for i in range(5)]
+    b = st.write_bytes("1.2.9", "1.2.840.99.2", b"b", fsync=False, sync_dir=False)
+    assert {p.parent for p in a} == {a[0].parent} and b.parent != a[0].parent
+    assert all(p.name == f"{Storage.key(f'1.2.{i}')}.dcm" for i, p in enumerate(a))  # named by the SOP UID
+    assert len(a[0].relative_to(st.root).parts) == 3  # the walks (iter_files, temp_files) see two levels
+    assert sorted(st.iter_files()) == sorted(a + [b])
+    # Opened again (another process, the next start): the same layout, the same paths.
+    again = Storage(tmp_path / "s")
+    assert again.layout == SERIES_LAYOUT and again.path_for("1.2.9", "1.2.840.99.2") == b
+
+
+def test_a_store_made_before_layouts_keeps_its_instance_layout(tmp_path):
+    root = tmp_path / "s"
+    key = Storage.key("1.2.3")
+    old = root / key[:2] / key[2:4] / f"{key}.dcm"  # where versions before the series layout put it
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"old")
+    st = Storage(root)
+    assert st.layout == INSTANCE_LAYOUT and (root / ".layout").read_text().strip() == INSTANCE_LAYOUT
+    assert st.path_for("1.2.3", SERIES) == old
+    new = st.write_bytes("1.2.4", SERIES, b"new")
+    k4 = Storage.key("1.2.4")
+    assert new == root / k4[:2] / k4[2:4] / f"{k4}.dcm"
+    assert Storage(root).layout == INSTANCE_LAYOUT
+
+
+def test_a_store_of_an_unknown_layout_is_refused(tmp_path):
+    root = tmp_path / "s"
+    root.mkdir()
+    (root / ".layout").write_text("by-date\n")
+    with pytest.raises(StorageError, match="unknown storage layout 'by-date'"):
+        Storage(root)

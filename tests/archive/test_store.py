@@ -134,7 +134,8 @@ def test_check_repairs_crash_leftovers(settings, tmp_path):
     (arc.storage.tmp_dir / "123-dead.part").write_bytes(b"partial")
     beside = outs[2].path.parent / ".123-dead.part"  # a temp file beside its final name, where writes go now
     beside.write_bytes(b"partial")
-    orphan = arc.storage.write_bytes(pydicom.dcmread(files[3]).SOPInstanceUID, files[3].read_bytes())
+    ds = pydicom.dcmread(files[3])
+    orphan = arc.storage.write_bytes(ds.SOPInstanceUID, ds.SeriesInstanceUID, files[3].read_bytes())
     outs[0].path.unlink()
     trashed = arc.storage.move_to_trash(outs[1].path)
     arc.close()

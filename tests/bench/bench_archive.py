@@ -13,8 +13,8 @@ Import (targets on a 2-core machine):
     durably (floor: copying the same files with the kernel's copy on 4 threads and one sync at the end, without
     parsing anything; a batch's data is synced before its index rows are committed). Targets (issue 15): copy
     <= 1.3x the slower of the two floors, link <= 1.2x the bare loop. A third, diagnostic floor copies the same
-    files into the archive's own two-level folder layout (``ab/cd/<key>.dcm``: in a new archive nearly every file
-    needs a new folder). CPU seconds are printed for each: on two shared cores the copy import's wall time is
+    files into the instance layout of archives made before the series layout (``ab/cd/<key>.dcm``: in a new
+    archive nearly every file needs a new folder), which shows what a folder per series saves. CPU seconds are printed for each: on two shared cores the copy import's wall time is
     bounded by the two floors' CPU added up more than by either floor's wall time.
 Index:
   * an index of I instances in S studies (filled with ``archive.index.add`` in batches of 1000; patients, names,
@@ -118,7 +118,7 @@ def bare_loop(paths: list[Path]) -> float:
 def disk_write_throughput(work: Path, paths: list[Path], layout: bool = False) -> float:
     """Seconds to copy ``paths`` (kernel copy, 4 threads, no parsing) and make them durable with one sync at the
     end: the floor of a durable copy-mode import on this disk, whatever the parsing costs. With ``layout`` into
-    the archive's two-level folders (first level made beforehand; the second made per file)."""
+    the instance layout of older archives' two-level folders (first level made beforehand; the second per file)."""
     import hashlib
     from concurrent.futures import ThreadPoolExecutor
 
@@ -227,9 +227,9 @@ def bench_import(work: Path, count: int, size: int, profile: bool, repeat: int, 
     secs, cpu = best["link"]
     print(f"  import link: {secs:.2f} s, {n / secs:.0f} instances/s, cpu {cpu:.2f} s = {secs / bare:.2f}x the bare loop "
           f"(target <= 1.2x: {'ok' if secs / bare <= 1.2 else 'MISSED'})")
-    print(f"  diagnostic: the disk floor into the archive's two-level folders (a mkdir per new folder): {layout:.2f} s "
-          f"(cpu {best['layout'][1]:.2f} s); copy import = {best['copy'][0] / max(bare, layout):.2f}x the slower of it "
-          f"and the bare loop")
+    print(f"  diagnostic: the disk floor into older archives' instance layout (a folder per file): {layout:.2f} s "
+          f"(cpu {best['layout'][1]:.2f} s) = {layout / disk:.2f}x the disk floor; the series layout makes a folder "
+          f"per series")
     if profile:
         for name in ("import-copy.prof", "import-link.prof"):
             print(f"\n--- cProfile {name} (main thread only; top 25 cumulative) ---")

@@ -40,8 +40,8 @@ def _journal(archive, monkeypatch):
     lock = threading.Lock()
     write, sync, add = archive.storage.write_bytes, archive.sync_storage, archive.add_records
 
-    def write_bytes(uid, data, **kw):
-        path = write(uid, data, **kw)
+    def write_bytes(uid, series, data, **kw):
+        path = write(uid, series, data, **kw)
         with lock:
             events.append(("write", str(path)))
         return path
@@ -83,7 +83,7 @@ def test_every_instance_is_synced_before_its_row_and_all_before_finish_returns(a
             written_since_sync = set()
         else:
             for uid in what:
-                assert str(archive.storage.path_for(uid)) in synced
+                assert str(archive.instance_path(uid)) in synced
     assert events[-1][0] == "index"  # finish returned after the last commit
     assert _storage_files(archive) == _rows(archive) and len(_rows(archive)) == 25
     assert not archive.storage.temp_files()
@@ -137,7 +137,7 @@ def test_a_batch_that_cannot_be_made_durable_is_removed_and_counted(archive, ser
 def test_disk_full_refuses_the_following_instances(archive, series, monkeypatch):
     from workstation.archive import StorageFull
 
-    def full(uid, data, **kw):
+    def full(uid, series, data, **kw):
         raise StorageFull(28, "no space left on the archive's disk")
 
     monkeypatch.setattr(archive.storage, "write_bytes", full)
@@ -160,10 +160,11 @@ def test_check_indexes_files_written_before_a_crash_and_never_garbage(tmp_path, 
     archive = Archive.open(settings)
     ingest = ArchiveIngest(archive, write_behind=False)
     for data in series[:3]:
-        uid = ingest._parse(data).sop_instance_uid
-        ingest._write(uid, data)  # written and renamed, never synced nor indexed: the process died here
-    empty = archive.storage.path_for("1.2.3.999.1")
-    garbage = archive.storage.path_for("1.2.3.999.2")
+        header = ingest._parse(data)
+        # Written and renamed, never synced nor indexed: the process died here.
+        ingest._write(header.sop_instance_uid, header.attributes["SeriesInstanceUID"], data)
+    empty = archive.storage.path_for("1.2.3.999.1", "1.2.3.999")
+    garbage = archive.storage.path_for("1.2.3.999.2", "1.2.3.999")
     for path, content in ((empty, b""), (garbage, b"\x00" * 4096)):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)

@@ -24,7 +24,7 @@ def test_sigkill_mid_import_then_reimport(settings, tmp_path):
     storage = data_dir / "storage"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        stored = sum(1 for _ in storage.glob("??/??/*.dcm")) if storage.exists() else 0
+        stored = sum(1 for _ in storage.glob("*/*/*.dcm")) if storage.exists() else 0
         if stored >= 40 or proc.poll() is not None:
             break
         time.sleep(0.01)

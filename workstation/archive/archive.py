@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 
 from workstation.archive.index import Index, InstanceRecord
 from workstation.archive.lock import ArchiveLock
-from workstation.archive.storage import Storage, StorageFull, is_disk_full
+from workstation.archive.storage import SERIES_LAYOUT, Storage, StorageFull, is_disk_full
 from workstation.config import Settings
 from workstation.dicom.header import NotDicom, Unusable, read_header
 
@@ -103,6 +103,8 @@ class Archive:
             self._lock = ArchiveLock(self.data_dir / ".lock")
             first_user, crashed = self._lock.acquire()
             self.index = Index(self.data_dir / "index.sqlite")
+            if self.storage.layout == SERIES_LAYOUT:
+                self.index.require_schema(2)  # an older version would look for the files in the instance layout
         except (OSError, sqlite3.Error) as exc:
             raise ArchiveError(f"cannot open the archive in {self.data_dir}: {exc}") from None
         self._listeners: list[Listener] = []
@@ -152,14 +154,14 @@ class Archive:
                 log.exception("archive listener failed")
 
     # --- paths -----------------------------------------------------------------------------------------------
-    def path_of(self, sop_uid: str, linked_path: str | None) -> Path:
-        return Path(linked_path) if linked_path else self.storage.path_for(sop_uid)
+    def path_of(self, sop_uid: str, linked_path: str | None, series_uid: str) -> Path:
+        return Path(linked_path) if linked_path else self.storage.path_for(sop_uid, series_uid)
 
     def instance_path(self, sop_instance_uid: str) -> Path | None:
         loc = self.index.instance_location(sop_instance_uid)
         if loc is None:
             return None
-        return self.path_of(sop_instance_uid, loc[1])
+        return self.path_of(sop_instance_uid, *loc)
 
     # --- receiving -------------------------------------------------------------------------------------------
     def store_bytes(self, data: bytes, *, source: str = "", fsync: bool = True) -> StoreOutcome:
@@ -179,9 +181,10 @@ class Archive:
         attrs = header.attributes
         sop_uid = attrs["SOPInstanceUID"]
         overwrite = self.settings.duplicate_policy == "overwrite"
-        existed = self.index.has_instance(sop_uid)
-        if existed and not overwrite:
-            return StoreOutcome(sop_uid, self.instance_path(sop_uid) or self.storage.path_for(sop_uid), "duplicate")
+        loc = self.index.instance_location(sop_uid)
+        existed = loc is not None
+        if loc is not None and not overwrite:
+            return StoreOutcome(sop_uid, self.path_of(sop_uid, *loc), "duplicate")
         note = ""
         if getattr(header, "from_meta", None):
             from workstation.archive.repair import repair
@@ -194,16 +197,20 @@ class Archive:
             attrs = fixed.attributes
         # Replacing a stored file: keep the old one under a temp name (a hard link, no copy) until the new row is
         # committed, so a failed index update leaves the old file matching its old row.
-        keep = self._keep_old(self.storage.path_for(sop_uid)) if existed else None
+        # (A linked instance's file is the user's, elsewhere: it is neither kept nor replaced.)
+        old = self.storage.path_for(sop_uid, loc[1]) if loc is not None and not loc[0] else None
+        keep = self._keep_old(old) if old is not None else None
         try:
-            path = self.storage.write_bytes(sop_uid, data, fsync=fsync)
+            path = self.storage.write_bytes(sop_uid, attrs["SeriesInstanceUID"], data, fsync=fsync)
             try:
                 added, dups = self.index.add([InstanceRecord(attrs, len(data))], replace=overwrite)
             except sqlite3.Error as exc:
                 # The row failed: the file must go too (or be the old one again), never a file without its row.
                 if keep is not None:
-                    os.replace(keep, path)
+                    os.replace(keep, old)
                     keep = None
+                    if path != old:
+                        _unlink(path)
                 elif not existed:
                     _unlink(path)
                 if "full" in str(exc).lower():
@@ -212,15 +219,18 @@ class Archive:
         finally:
             if keep is not None:
                 _unlink(keep)
+        if old is not None and old != path:
+            # Sent again in another series (a corrected study): the replaced file is in the old series' folder.
+            _unlink(old)
         if dups:
             return StoreOutcome(sop_uid, path, "duplicate")
         self._announce("added", [(attrs["StudyInstanceUID"], attrs["SeriesInstanceUID"], sop_uid)])
         return StoreOutcome(sop_uid, path, "replaced" if existed else "stored", repaired=note)
 
     def _keep_old(self, path: Path) -> Path | None:
-        """A second name for the file at ``path`` (a temp name the check would clean up), or None."""
+        """A second name for the stored file at ``path`` (a temp name the check would clean up), or None."""
         if not path.exists():
-            return None  # a linked instance: its file is elsewhere and is not replaced
+            return None
         keep = self.storage._tmp_path(path)
         try:
             os.link(path, keep)
@@ -230,7 +240,19 @@ class Archive:
 
     def add_records(self, records: list[InstanceRecord]) -> tuple[list[str], list[str]]:
         """Index already-written files (the importer's batches); announces what was added."""
-        added, dups = self.index.add(records, replace=self.settings.duplicate_policy == "overwrite")
+        replace = self.settings.duplicate_policy == "overwrite"
+        stale: list[Path] = []
+        if replace:
+            # An instance sent again in another series (a corrected study) was written into the new series' folder:
+            # the file it replaces, in the old one, goes once the new row is committed.
+            new = {r.attributes["SOPInstanceUID"]: r.attributes["SeriesInstanceUID"] for r in records
+                   if r.linked_path is None}
+            stale = [self.storage.path_for(sop, series)
+                     for sop, (linked, series) in self.index.locations(new).items()
+                     if not linked and self.storage.path_for(sop, series) != self.storage.path_for(sop, new[sop])]
+        added, dups = self.index.add(records, replace=replace)
+        for path in stale:
+            _unlink(path)
         if added:
             # Once per added instance: a batch may hold the same instance twice (copies under two names), and
             # listeners count arrivals.
@@ -260,14 +282,16 @@ class Archive:
             path_text_for = self.storage.path_text_for
             for row in rows:
                 linked = row.pop("linked_path", None)
-                row["path"] = str(Path(linked)) if linked else path_text_for(row["SOPInstanceUID"])
+                row["path"] = (str(Path(linked)) if linked
+                               else path_text_for(row["SOPInstanceUID"], row["SeriesInstanceUID"]))
         return rows
 
     def lookup(self, identifier: str) -> list[dict[str, Any]]:
         rows = self.index.lookup(identifier)
         for row in rows:
             if row["level"] == "instance":
-                row["path"] = str(self.path_of(row["SOPInstanceUID"], row.pop("linked_path", None)))
+                row["path"] = str(self.path_of(row["SOPInstanceUID"], row.pop("linked_path", None),
+                                               row["SeriesInstanceUID"]))
         return rows
 
     def count_received_since(self, since: float) -> int:
@@ -285,14 +309,14 @@ class Archive:
             return 0
         trashed: list[tuple[Path, Path]] = []
         try:
-            for sop_uid, linked in targets:
+            for sop_uid, linked, series_uid in targets:
                 if linked:
                     continue
-                original = self.storage.path_for(sop_uid)
+                original = self.storage.path_for(sop_uid, series_uid)
                 moved = self.storage.move_to_trash(original)
                 if moved is not None:
                     trashed.append((moved, original))
-            removed = self.index.remove([sop for sop, _ in targets])
+            removed = self.index.remove([t[0] for t in targets])
         except BaseException:
             for moved, original in trashed:
                 try:
@@ -336,10 +360,10 @@ class Archive:
             if left:
                 log.error("the index is damaged beyond REINDEX: %s; run `workstation rebuild`", left[:5])
                 return report
-        known: dict[str, str | None] = dict(self.index.all_instances())
+        known = {sop: (linked, series) for sop, linked, series in self.index.all_instances()}
         missing = []
-        for sop, linked in known.items():
-            path = self.path_of(sop, linked)
+        for sop, (linked, series) in known.items():
+            path = self.path_of(sop, linked, series)
             if path.exists():
                 continue
             if linked and not path.parent.exists():
@@ -351,7 +375,7 @@ class Archive:
             removed = self.index.remove(missing)
             report.rows_without_file = missing
             self._announce("removed", removed)
-        managed_keys = {self.storage.key(sop): sop for sop, linked in known.items() if not linked}
+        managed_keys = {self.storage.key(sop): sop for sop, (linked, _) in known.items() if not linked}
         orphans = [f for f in self.storage.iter_files() if f.stem not in managed_keys]
         records: list[InstanceRecord] = []
         for n, f in enumerate(orphans):
@@ -363,8 +387,8 @@ class Archive:
                 # Not ours to delete: a file we cannot read stays where it is, reported.
                 report.files_unreadable.append(f"{f}: {exc}")
                 continue
-            if self.storage.path_for(header.sop_instance_uid) != f:
-                report.files_unreadable.append(f"{f}: its name does not match its SOPInstanceUID")
+            if self.storage.path_for(header.sop_instance_uid, header.attributes["SeriesInstanceUID"]) != f:
+                report.files_unreadable.append(f"{f}: its name does not match its SOP and Series Instance UIDs")
                 continue
             records.append(InstanceRecord(header.attributes, f.stat().st_size))
             report.files_indexed.append(header.sop_instance_uid)
@@ -377,13 +401,13 @@ class Archive:
         for trashed in list(self.storage.trash_dir.iterdir()):
             key = trashed.name.split(".")[0]
             # The trash name keeps the storage key; whether a row still names it decides restore vs. empty.
-            original = self.storage.root / key[:2] / key[2:4] / f"{key}.dcm"
             restored = False
             if key and len(key) == 40:
                 try:
                     header = read_header(trashed)
                     sop = header.sop_instance_uid
-                    if self.index.has_instance(sop) and not original.exists():
+                    original = self.storage.path_for(sop, header.attributes["SeriesInstanceUID"])
+                    if original.stem == key and self.index.has_instance(sop) and not original.exists():
                         self.storage.restore_from_trash(trashed, original)
                         report.trash_restored += 1
                         restored = True
@@ -400,7 +424,7 @@ class Archive:
         new_path = self.data_dir / "index.sqlite.rebuild"
         for suffix in ("", "-wal", "-shm"):
             _unlink(Path(str(new_path) + suffix))
-        linked = [(sop, p) for sop, p in self.index.all_instances() if p]
+        linked = [(sop, p) for sop, p, _ in self.index.all_instances() if p]
         new_index = Index(new_path)
         files = list(self.storage.iter_files())
         indexed, unreadable = 0, []

@@ -445,9 +445,11 @@ def _parse_files(files: list[tuple[str, str]], link: bool, target: tuple[str, st
                     out.append(("rejected", None, str(exc), ""))
                     continue
                 header = fixed
-                dest = storage.write_bytes(sop, data, fsync=False, sync_dir=False)
+                dest = storage.write_bytes(sop, header.attributes["SeriesInstanceUID"], data, fsync=False,
+                                           sync_dir=False)
             else:
-                dest = storage.copy_file(sop, Path(path), fsync=False, sync_dir=False)
+                dest = storage.copy_file(sop, header.attributes["SeriesInstanceUID"], Path(path), fsync=False,
+                                         sync_dir=False)
         except StorageFull:
             raise  # the importer redoes the chunk in threads, which stop the import with it
         except OSError as exc:
@@ -524,9 +526,11 @@ def _copy(archive: "Archive", src: _Source, attributes: dict[str, Any], data: by
     """Store one checked source durably (see the module docstring); raises StorageFull, else never raises."""
     try:
         if data is not None:
-            dest = archive.storage.write_bytes(attributes["SOPInstanceUID"], data, fsync=False, sync_dir=False)
+            dest = archive.storage.write_bytes(attributes["SOPInstanceUID"], attributes["SeriesInstanceUID"], data,
+                                               fsync=False, sync_dir=False)
         else:
-            dest = archive.storage.copy_file(attributes["SOPInstanceUID"], src.path, fsync=False, sync_dir=False)
+            dest = archive.storage.copy_file(attributes["SOPInstanceUID"], attributes["SeriesInstanceUID"], src.path,
+                                             fsync=False, sync_dir=False)
     except StorageFull:
         raise
     except OSError as exc:

@@ -2,7 +2,8 @@
 
 One connection per thread (WAL mode), writes serialized per process and kept short; other processes (a CLI next to
 the running app) wait on SQLite's busy timeout. Managed files are not named in the index: their path is derived
-from the SOPInstanceUID, which keeps the index under 1 KB per instance; linked files keep their absolute path.
+from the SOPInstanceUID and SeriesInstanceUID (``Storage.path_for``), which keeps the index under 1 KB per instance;
+linked files keep their absolute path.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from typing import Any, Callable, Iterable
 
 from workstation.archive.matching import ATTRIBUTES, LEVELS, QueryError, condition, fold, normalize_level
 
-SCHEMA_VERSION = 1
+# 2: the archive's files may be stored in the series layout (workstation.archive.storage), which a version that
+# knows only schema 1 would not find (its check would drop their rows). Indexes of schema 1 stay so while their
+# store keeps the instance layout.
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -168,8 +172,17 @@ class Index:
                 raise sqlite3.DatabaseError(
                     f"the index {self.path} was written by a newer version (schema {row[0]})"
                 )
+            self.schema_version = SCHEMA_VERSION if row is None else int(row[0])
             _add_missing_columns(con)
             con.commit()
+
+    def require_schema(self, version: int) -> None:
+        """Raise the recorded schema version to ``version`` (never lowers it): versions that know only an older
+        schema refuse to open this index from then on."""
+        if self.schema_version >= version:
+            return
+        self._write(lambda con: con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),)))
+        self.schema_version = version
 
     # --- connections -----------------------------------------------------------------------------------------
     def connection(self) -> sqlite3.Connection:
@@ -244,10 +257,13 @@ class Index:
             found.update(r[0] for r in con.execute(q, chunk))
         return found
 
-    def instance_location(self, sop_uid: str) -> tuple[bool, str | None] | None:
-        """(exists, linked_path) for an instance, or None when unknown."""
-        row = self.connection().execute("SELECT linked_path FROM instances WHERE sop_uid = ?", (sop_uid,)).fetchone()
-        return None if row is None else (True, row[0])
+    def instance_location(self, sop_uid: str) -> tuple[str | None, str] | None:
+        """(linked_path, SeriesInstanceUID) of an instance, or None when unknown."""
+        row = self.connection().execute(
+            "SELECT i.linked_path, se.series_uid FROM instances i JOIN series se ON se.pk = i.series_pk"
+            " WHERE i.sop_uid = ?", (sop_uid,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
 
     def query(
         self,
@@ -381,17 +397,32 @@ class Index:
                 found.append(row)
         return found
 
-    def instances_for(self, level: str, uid: str) -> list[tuple[str, str | None]]:
-        """(sop_uid, linked_path) of every instance under a patient (PatientID), study, series or instance."""
+    def instances_for(self, level: str, uid: str) -> list[tuple[str, str | None, str]]:
+        """(sop_uid, linked_path, series_uid) of every instance under a patient (PatientID), study, series or
+        instance."""
         level = normalize_level(level)
         keyword = {"patient": "PatientID", "study": "StudyInstanceUID", "series": "SeriesInstanceUID",
                    "instance": "SOPInstanceUID"}[level]
         attr = ATTRIBUTES[keyword]
-        sql = f"SELECT i.sop_uid, i.linked_path FROM {_FROM['instance']} WHERE {attr.column} = ?"
-        return [(r[0], r[1]) for r in self.connection().execute(sql, (uid,))]
+        sql = f"SELECT i.sop_uid, i.linked_path, se.series_uid FROM {_FROM['instance']} WHERE {attr.column} = ?"
+        return [(r[0], r[1], r[2]) for r in self.connection().execute(sql, (uid,))]
 
-    def all_instances(self) -> list[tuple[str, str | None]]:
-        return [(r[0], r[1]) for r in self.connection().execute("SELECT sop_uid, linked_path FROM instances")]
+    def all_instances(self) -> list[tuple[str, str | None, str]]:
+        """(sop_uid, linked_path, series_uid) of every instance."""
+        sql = "SELECT i.sop_uid, i.linked_path, se.series_uid FROM instances i JOIN series se ON se.pk = i.series_pk"
+        return [(r[0], r[1], r[2]) for r in self.connection().execute(sql)]
+
+    def locations(self, sop_uids: Iterable[str]) -> dict[str, tuple[str | None, str]]:
+        """(linked_path, SeriesInstanceUID) of each of ``sop_uids`` the index has."""
+        uids = list(sop_uids)
+        found: dict[str, tuple[str | None, str]] = {}
+        con = self.connection()
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            q = ("SELECT i.sop_uid, i.linked_path, se.series_uid FROM instances i JOIN series se ON se.pk = i.series_pk"
+                 f" WHERE i.sop_uid IN ({','.join('?' * len(chunk))})")
+            found.update((r[0], (r[1], r[2])) for r in con.execute(q, chunk))
+        return found
 
     # --- writes ----------------------------------------------------------------------------------------------
     def add(self, records: list[InstanceRecord], replace: bool = False) -> tuple[list[str], list[str]]:

@@ -1,11 +1,22 @@
 """Managed file layout: atomic writes under names derived from UIDs, a trash for deletes, temp-file cleanup.
 
-Layout below ``storage/``::
+Layout below ``storage/`` (never a name or a path taken from a file)::
 
-    ab/cd/abcd....dcm      sha256(SOPInstanceUID)[:40]; never a name or a path taken from a file
-    ab/cd/.<pid>-<hex>.part  a file being written beside its final name (removed by the consistency check)
-    .tmp/                  temp files of older versions (removed by the consistency check)
-    .trash/                files whose rows are being deleted (restored or emptied by the check)
+    ab/cdef0123456789abcd/<key>.dcm   "series" layout (archives made by this version): one folder per series,
+                                      sha256(SeriesInstanceUID) split 2 + 18; <key> = sha256(SOPInstanceUID)[:40]
+    ab/cd/<key>.dcm                   "instance" layout (archives made before it): two levels of the key itself
+    .layout                           which of the two; written once, when the store is made
+    <folder>/.<pid>-<hex>.part        a file being written beside its final name (removed by the consistency check)
+    .tmp/                             temp files of older versions (removed by the consistency check)
+    .trash/                           files whose rows are being deleted (restored or emptied by the check)
+
+Why a folder per series: a series' files are made, read and deleted together. Making a folder costs as much as
+making a file (more on a file system that has seen many deletes), and the instance layout made one per file in a
+new archive: a copy import of 1,000 files spent a fifth of its time in mkdir. A series' files also land near
+their folder on disk (ext4 places them in its block group), which helps reading a series back from a cold disk.
+The series, not the study: the index files an instance under its series (by SeriesInstanceUID), and a series
+whose instances name different studies (it happens) stays one series there, so only the series UID names the
+same folder both when a file is written and when its path is derived from the index.
 """
 
 from __future__ import annotations
@@ -35,6 +46,15 @@ def is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+SERIES_LAYOUT = "series"
+INSTANCE_LAYOUT = "instance"
+_LAYOUT_FILE = ".layout"
+
+
+class StorageError(OSError):
+    """The store cannot be used by this version (a layout it does not know)."""
+
+
 class Storage:
     """The archive's file store."""
 
@@ -45,6 +65,8 @@ class Storage:
         self.trash_dir = self.root / ".trash"
         for d in (self.root, self.tmp_dir, self.trash_dir):
             d.mkdir(parents=True, exist_ok=True)
+        self.layout = self._layout()
+        self._by_series = self.layout == SERIES_LAYOUT
         self._made_dirs: set[str] = set()
         self._first_level: set[str] = set()  # first-level folders known to exist
         self._unsynced_dirs: set[str] = set()  # made without a sync, until sync_written
@@ -52,17 +74,55 @@ class Storage:
         self._direct_ok = True  # until the file system refuses an O_DIRECT write
         self._direct_buffers = threading.local()
 
+    def _layout(self) -> str:
+        """The store's layout, from its ``.layout`` file; a store without one is given one now: the instance
+        layout where files of an older version are there already, the series layout where it is empty."""
+        marker = self.root / _LAYOUT_FILE
+        try:
+            text = marker.read_text(encoding="ascii", errors="replace").strip()
+        except FileNotFoundError:
+            text = None
+        if text in (SERIES_LAYOUT, INSTANCE_LAYOUT):
+            return text
+        if text is not None:
+            raise StorageError(errno.EINVAL, f"unknown storage layout {text!r}: written by a newer version?",
+                               str(marker))
+        with os.scandir(self.root) as entries:
+            older = any(not e.name.startswith(".") and e.is_dir() for e in entries)
+        layout = INSTANCE_LAYOUT if older else SERIES_LAYOUT
+        # Durable before any file is stored by it (a store whose marker was lost would be read as the other
+        # layout), and made by a link, which fails where another process opening the store made it first.
+        tmp = self.root / f".layout.{os.getpid()}-{uuid.uuid4().hex}"
+        try:
+            with open(tmp, "w", encoding="ascii") as fh:
+                fh.write(layout + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, marker)
+            except FileExistsError:
+                return self._layout()
+            except OSError:  # no hard links here (FAT, some network file systems)
+                os.replace(tmp, marker)
+        finally:
+            _unlink_quietly(tmp)
+        fsync_dir(self.root)
+        return layout
+
     # --- names -----------------------------------------------------------------------------------------------
     @staticmethod
     def key(sop_instance_uid: str) -> str:
-        return hashlib.sha256(sop_instance_uid.encode("utf-8", "surrogateescape")).hexdigest()[:40]
+        return _sha(sop_instance_uid)[:40]
 
-    def path_for(self, sop_instance_uid: str) -> Path:
-        return Path(self.path_text_for(sop_instance_uid))
+    def path_for(self, sop_instance_uid: str, series_instance_uid: str) -> Path:
+        return Path(self.path_text_for(sop_instance_uid, series_instance_uid))
 
-    def path_text_for(self, sop_instance_uid: str) -> str:
+    def path_text_for(self, sop_instance_uid: str, series_instance_uid: str) -> str:
         """``str(path_for(...))`` without pathlib (a study's 2,000 paths took 20 ms as Path objects)."""
         k = self.key(sop_instance_uid)
+        if self._by_series:
+            s = _sha(series_instance_uid)
+            return os.path.join(self._root_text, s[:2], s[2:20], f"{k}.dcm")
         return os.path.join(self._root_text, k[:2], k[2:4], f"{k}.dcm")
 
     def relative(self, path: Path) -> str:
@@ -126,10 +186,11 @@ class Storage:
 
     # --- writing ---------------------------------------------------------------------------------------------
     def write_bytes(
-        self, sop_instance_uid: str, data: bytes | memoryview, fsync: bool = True, sync_dir: bool = True,
-        early_writeback: bool = False, direct: bool = False,
+        self, sop_instance_uid: str, series_instance_uid: str, data: bytes | memoryview, fsync: bool = True,
+        sync_dir: bool = True, early_writeback: bool = False, direct: bool = False,
     ) -> Path:
-        """Write ``data`` as the file of ``sop_instance_uid`` atomically: temp file, fsync, rename.
+        """Write ``data`` as the file of ``sop_instance_uid`` (of ``series_instance_uid``) atomically: temp file,
+        fsync, rename.
 
         ``early_writeback`` (without fsync) asks the kernel to start writing the file out now, without waiting:
         a batch's later sync then finds less to flush, so the disk works while the network still delivers.
@@ -139,7 +200,7 @@ class Storage:
         With ``sync_dir=False`` the rename is not yet durable: the caller must pass the returned path's folder to
         :meth:`sync_dirs` before it commits anything that relies on the file (the importer does, once per batch).
         """
-        dest = self.path_for(sop_instance_uid)
+        dest = self.path_for(sop_instance_uid, series_instance_uid)
         self._ensure_parent(dest, sync=fsync and sync_dir)
         tmp = self._tmp_path(dest)
         try:
@@ -170,10 +231,11 @@ class Storage:
         return dest
 
     def copy_file(
-        self, sop_instance_uid: str, source: Path | BinaryIO, fsync: bool = True, sync_dir: bool = True
+        self, sop_instance_uid: str, series_instance_uid: str, source: Path | BinaryIO, fsync: bool = True,
+        sync_dir: bool = True,
     ) -> Path:
         """Copy a file (path or open binary file) into storage atomically (``sync_dir`` as in write_bytes)."""
-        dest = self.path_for(sop_instance_uid)
+        dest = self.path_for(sop_instance_uid, series_instance_uid)
         self._ensure_parent(dest, sync=fsync and sync_dir)
         tmp = self._tmp_path(dest)
         try:
@@ -306,6 +368,10 @@ def _writer_alive(name: str) -> bool:
     except OSError:  # PermissionError: it exists, as another user's process
         return True
     return True
+
+
+def _sha(uid: str) -> str:
+    return hashlib.sha256(uid.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 _LIBC: object | None = None

@@ -194,20 +194,20 @@ class ArchiveIngest:
         except (NotDicom, Unusable) as exc:
             raise InvalidInstance(str(exc)) from None
 
-    def _exists(self, sop_uid: str) -> bool:
+    def _exists(self, sop_uid: str, series_uid: str) -> bool:
         """Already here (this job or the archive). The index is asked only when the instance's file exists: a stat
         instead of a query per instance on the association's thread. (A row whose file went missing is then
         treated as new: the file is written again, and the commit counts it as a duplicate.)"""
         if sop_uid in self._staged:
             return True
-        path = self.archive.storage.path_text_for(sop_uid)
+        path = self.archive.storage.path_text_for(sop_uid, series_uid)
         return os.path.exists(path) and self.archive.index.has_instance(sop_uid)
 
-    def _write(self, sop_uid: str, data: bytes, direct: bool = False) -> Path:
+    def _write(self, sop_uid: str, series_uid: str, data: bytes, direct: bool = False) -> Path:
         # New folders are made without the directory fsync a synced write gives them (in a fresh archive nearly
         # every instance makes one: a journal commit per instance); the batch's sync covers them.
-        path = self.archive.storage.write_bytes(sop_uid, data, fsync=False, sync_dir=False, early_writeback=True,
-                                                direct=direct)
+        path = self.archive.storage.write_bytes(sop_uid, series_uid, data, fsync=False, sync_dir=False,
+                                                early_writeback=True, direct=direct)
         self._staged.add(sop_uid)
         return path
 
@@ -225,12 +225,13 @@ class ArchiveIngest:
         header = self._parse(data)
         data, header = self._repaired(data, header)
         sop_uid = header.sop_instance_uid
-        existed = self._exists(sop_uid)
+        series_uid = header.attributes["SeriesInstanceUID"]
+        existed = self._exists(sop_uid, series_uid)
         if existed and not self.overwrite:
             with self._lock:
                 self.duplicates += 1
             return "duplicate"
-        path = self._write(sop_uid, data)
+        path = self._write(sop_uid, series_uid, data)
         self._add(InstanceRecord(header.attributes, len(data)), path, existed)
         return "staged"
 
@@ -281,7 +282,7 @@ class ArchiveIngest:
                 raise ValueError(f"its SOP Instance UID {sop_uid} is not its file meta's {named}")
             if header.from_meta:
                 data, header = self._repaired(data, header)
-            existed = self._exists(sop_uid)
+            existed = self._exists(sop_uid, header.attributes["SeriesInstanceUID"])
             if existed and not self.overwrite:
                 with self._lock:
                     self.duplicates += 1
@@ -316,7 +317,7 @@ class ArchiveIngest:
             data, record, sop_uid, existed, size = item
             del item
             try:
-                path = self._write(sop_uid, data, direct=True)
+                path = self._write(sop_uid, record.attributes["SeriesInstanceUID"], data, direct=True)
             except Exception as exc:  # noqa: BLE001 - counted and reported; the next ones still come
                 if not existed:
                     self._staged.discard(sop_uid)  # a good copy sent later is not a duplicate
@@ -373,6 +374,14 @@ class ArchiveIngest:
                 self.failed += len(batch)
                 self.errors.append(f"{len(batch)} instances could not be made durable and indexed: {text}")
             return
+        if dups:
+            # Archived before under another series (the stat of _exists looked in this one's folder): the index
+            # keeps the instance where it was, and the copy written here goes.
+            known = set(dups)
+            for record, path, existed in batch:
+                sop = record.attributes["SOPInstanceUID"]
+                if sop in known and not existed and self.archive.instance_path(sop) != path:
+                    _unlink(path)
         with self._lock:
             self.stored += len(added)
             self.duplicates += len(dups)
