@@ -186,6 +186,17 @@ def test_a_store_made_before_layouts_keeps_its_instance_layout(tmp_path):
     assert Storage(root).layout == INSTANCE_LAYOUT
 
 
+def test_a_store_copied_without_its_layout_file_is_read_by_the_shape_of_its_folders(tmp_path):
+    """A copy made with ``cp -r storage/*`` leaves the dot file behind: the folders still tell the layout, and a
+    series store must not be taken for an older one (its files would not be found)."""
+    st = Storage(tmp_path / "s")
+    path = st.write_bytes("1.2.3", SERIES, b"a")
+    (st.root / ".layout").unlink()
+    again = Storage(tmp_path / "s")
+    assert again.layout == SERIES_LAYOUT and again.path_for("1.2.3", SERIES) == path
+    assert (st.root / ".layout").read_text().strip() == SERIES_LAYOUT
+
+
 def test_a_store_of_an_unknown_layout_is_refused(tmp_path):
     root = tmp_path / "s"
     root.mkdir()

@@ -49,6 +49,7 @@ def is_disk_full(exc: BaseException) -> bool:
 SERIES_LAYOUT = "series"
 INSTANCE_LAYOUT = "instance"
 _LAYOUT_FILE = ".layout"
+_SERIES_FOLDER = 18  # hex digits of a series folder's name (below the 2 of its parent)
 
 
 class StorageError(OSError):
@@ -75,8 +76,9 @@ class Storage:
         self._direct_buffers = threading.local()
 
     def _layout(self) -> str:
-        """The store's layout, from its ``.layout`` file; a store without one is given one now: the instance
-        layout where files of an older version are there already, the series layout where it is empty."""
+        """The store's layout, from its ``.layout`` file. A store without one is given one now, read from the
+        shape of its folders: the instance layout where files of an older version are there already, the series
+        layout where it is empty or its folders are series folders (a copy that left the dot file behind)."""
         marker = self.root / _LAYOUT_FILE
         try:
             text = marker.read_text(encoding="ascii", errors="replace").strip()
@@ -87,11 +89,9 @@ class Storage:
         if text is not None:
             raise StorageError(errno.EINVAL, f"unknown storage layout {text!r}: written by a newer version?",
                                str(marker))
-        with os.scandir(self.root) as entries:
-            older = any(not e.name.startswith(".") and e.is_dir() for e in entries)
-        layout = INSTANCE_LAYOUT if older else SERIES_LAYOUT
-        # Durable before any file is stored by it (a store whose marker was lost would be read as the other
-        # layout), and made by a link, which fails where another process opening the store made it first.
+        layout = self._layout_of_folders() or SERIES_LAYOUT
+        # Durable before any file is stored by it, and made by a link, which fails where another process opening
+        # the store made it first.
         tmp = self.root / f".layout.{os.getpid()}-{uuid.uuid4().hex}"
         try:
             with open(tmp, "w", encoding="ascii") as fh:
@@ -109,6 +109,18 @@ class Storage:
         fsync_dir(self.root)
         return layout
 
+    def _layout_of_folders(self) -> str | None:
+        """The layout the second-level folders show (2 hex digits: instance; 18: series), None if there are none."""
+        with os.scandir(self.root) as firsts:
+            for first in firsts:
+                if first.name.startswith(".") or not first.is_dir():
+                    continue
+                with os.scandir(first.path) as seconds:
+                    for second in seconds:
+                        if second.is_dir() and not second.name.startswith("."):
+                            return SERIES_LAYOUT if len(second.name) == _SERIES_FOLDER else INSTANCE_LAYOUT
+        return None
+
     # --- names -----------------------------------------------------------------------------------------------
     @staticmethod
     def key(sop_instance_uid: str) -> str:
@@ -122,7 +134,7 @@ class Storage:
         k = self.key(sop_instance_uid)
         if self._by_series:
             s = _sha(series_instance_uid)
-            return os.path.join(self._root_text, s[:2], s[2:20], f"{k}.dcm")
+            return os.path.join(self._root_text, s[:2], s[2 : 2 + _SERIES_FOLDER], f"{k}.dcm")
         return os.path.join(self._root_text, k[:2], k[2:4], f"{k}.dcm")
 
     def relative(self, path: Path) -> str:
