@@ -12,8 +12,9 @@ Layout below ``storage/`` (never a name or a path taken from a file)::
 
 Why a folder per series: a series' files are made, read and deleted together. Making a folder costs as much as
 making a file (more on a file system that has seen many deletes), and the instance layout made one per file in a
-new archive: a copy import of 1,000 files spent a fifth of its time in mkdir. A series' files also land near
-their folder on disk (ext4 places them in its block group), which helps reading a series back from a cold disk.
+new archive: a copy import of 1,000 files spent a fifth of its time in mkdir. A series' files also tend to land
+near each other on disk (ext4 puts a folder's files in its block group); what that saves when a series is read
+from a cold disk was not measured (the development VM cannot drop its caches).
 The series, not the study: the index files an instance under its series (by SeriesInstanceUID), and a series
 whose instances name different studies (it happens) stays one series there, so only the series UID names the
 same folder both when a file is written and when its path is derived from the index.
