@@ -91,7 +91,10 @@ def test_twenty_storescu_at_once_against_serve_defaults(tmp_path):
                                      *map(str, batch)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                     env=dict(os.environ, TCP_NODELAY="1"))
                    for i, batch in enumerate(batches)]
-        outputs = [(s.wait(120), s.stdout.read()) for s in senders]
+        outputs = []
+        for s in senders:  # communicate() also closes the pipes (left open, they showed as ResourceWarnings)
+            text, _ = s.communicate(timeout=120)
+            outputs.append((s.returncode, text))
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:
