@@ -151,3 +151,24 @@ def test_a_retrieved_instance_archived_before_in_another_series_is_a_duplicate_a
         assert (ingest.stored, ingest.duplicates, ingest.failed) == (0, 1, 0)
         assert {p: p.read_bytes() for p in arc.storage.iter_files()} == kept
         assert arc.check(full=True).clean
+
+
+def test_the_check_removes_a_replaced_copy_a_crash_left_in_another_series_folder(settings, tmp_path):
+    """A crash between the commit of a replacement in another series and the removal of the replaced file leaves
+    two files of one instance; the row names the new one. The check removes the old copy, but only while no other
+    process has the archive open (one could be between writing a replacement and committing it)."""
+    first = make_ct_series(tmp_path / "a", 2)
+    with Archive.open(settings) as arc:
+        for p in first:
+            arc.store_bytes(p.read_bytes())
+        sop = pydicom.dcmread(first[0]).SOPInstanceUID
+        current = arc.instance_path(sop)
+        stale = _rewritten(first[0], arc.storage.path_for(sop, "1.2.826.0.1.3680043.9.7.97"),
+                           SeriesInstanceUID="1.2.826.0.1.3680043.9.7.97")
+        with Archive.open(settings, check=False):  # another process has it open (its own lock)
+            assert arc.check(full=True).clean and stale.exists()
+        report = arc.check(full=True)
+        assert report.superseded_removed == [str(stale)] and not stale.exists()
+        assert current.read_bytes() == first[0].read_bytes()
+        assert arc.check(full=True).clean
+        assert {Path(r["path"]) for r in arc.query("instance")} == set(arc.storage.iter_files())

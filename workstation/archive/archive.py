@@ -68,11 +68,13 @@ class CheckReport:
     linked_offline: int = 0
     files_indexed: list[str] = field(default_factory=list)
     files_unreadable: list[str] = field(default_factory=list)
+    superseded_removed: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
         return not (self.temp_files_removed or self.trash_restored or self.trash_emptied or self.rows_without_file
-                    or self.files_indexed or self.files_unreadable or self.index_repaired or self.index_damaged)
+                    or self.files_indexed or self.files_unreadable or self.index_repaired or self.index_damaged
+                    or self.superseded_removed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,7 @@ class CheckReport:
             "linked_offline": self.linked_offline,
             "files_indexed": self.files_indexed,
             "files_unreadable": self.files_unreadable,
+            "superseded_removed": self.superseded_removed,
         }
 
 
@@ -330,7 +333,9 @@ class Archive:
 
     # --- consistency -----------------------------------------------------------------------------------------
     def check(self, full: bool = True, progress: Callable[[int, int], None] | None = None) -> CheckReport:
-        """Find and repair what a crash can leave. Never deletes a stored instance file.
+        """Find and repair what a crash can leave. Never deletes a stored instance file, but a second copy its row
+        no longer names (the file that replaced it exists). Runs with nothing else writing in this process (at
+        open, or the ``check`` command); other processes may write meanwhile.
 
         * temp files of interrupted writes are removed;
         * trashed files whose rows still exist go back, the others are removed (an interrupted delete);
@@ -375,8 +380,19 @@ class Archive:
             removed = self.index.remove(missing)
             report.rows_without_file = missing
             self._announce("removed", removed)
-        managed_keys = {self.storage.key(sop): sop for sop, (linked, _) in known.items() if not linked}
-        orphans = [f for f in self.storage.iter_files() if f.stem not in managed_keys]
+        gone = set(missing)
+        expected = {self.storage.key(sop): self.storage.path_text_for(sop, series)
+                    for sop, (linked, series) in known.items() if not linked and sop not in gone}
+        orphans: list[Path] = []
+        superseded: list[Path] = []
+        for f in self.storage.iter_files():
+            where = expected.get(f.stem)
+            if where is None:
+                orphans.append(f)
+            elif str(f) != where:
+                superseded.append(f)
+        if superseded:
+            self._remove_superseded(superseded, report)
         records: list[InstanceRecord] = []
         for n, f in enumerate(orphans):
             if progress:
@@ -395,6 +411,32 @@ class Archive:
         if records:
             self.add_records(records)
         return report
+
+    def _remove_superseded(self, files: list[Path], report: CheckReport) -> None:
+        """Remove second copies, in another series' folder, of instances whose rows name their file elsewhere:
+        left by a crash between the commit of a replacement in another series and the removal of the file it
+        replaced (a rebuild could index either). Only while no other process has the archive open (one could be
+        between writing a replacement and committing it), and only where the row, read again now, still names
+        another file that exists."""
+        if not self._lock.try_exclusive():
+            return  # the next check that has the archive to itself
+        try:
+            sops = {}
+            for f in files:
+                header = _header_or_none(f)
+                if header is not None and self.storage.key(header.sop_instance_uid) == f.stem:
+                    sops[f] = header.sop_instance_uid
+            now = self.index.locations(sops.values())
+            for f, sop in sops.items():
+                loc = now.get(sop)
+                if loc is None or loc[0]:
+                    continue
+                current = self.storage.path_for(sop, loc[1])
+                if current != f and current.exists():
+                    _unlink(f)
+                    report.superseded_removed.append(str(f))
+        finally:
+            self._lock.downgrade()
 
     def _repair_trash(self, report: CheckReport) -> None:
         """Finish deletes a crash interrupted (only when no other process has the archive open)."""
@@ -461,6 +503,13 @@ class Archive:
         (:meth:`Storage.sync_written`). Raises OSError (StorageFull when the disk is full) if it could not."""
         paths = list(paths)
         self.storage.sync_written(paths, {p.parent for p in paths})
+
+
+def _header_or_none(path: Path) -> Any:
+    try:
+        return read_header(path)
+    except (NotDicom, Unusable):
+        return None
 
 
 def _unlink(path: Path) -> None:
