@@ -87,6 +87,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rebuild", help="rebuild the index from the stored files (never deletes a file)")
     p.set_defaults(func=cmd_rebuild)
 
+    p = sub.add_parser("migrate-storage", help="move an archive made by an older version to a folder per series "
+                       "(faster imports and retrieves; no file is copied)")
+    p.set_defaults(func=cmd_migrate_storage)
+
     p = sub.add_parser("config", help="show or change settings")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     c = csub.add_parser("show", help="print the settings")
@@ -358,6 +362,22 @@ def cmd_rebuild(args: argparse.Namespace, ctx: Context) -> int:
     print(f"index rebuilt: {result['indexed']} instances from {result['files']} stored and {result['linked']} linked files")
     for line in result["unreadable"]:
         print(f"  not indexed: {line}")
+    return 0
+
+
+def cmd_migrate_storage(args: argparse.Namespace, ctx: Context) -> int:
+    from workstation.archive.relayout import RelayoutError, to_series_layout
+
+    try:
+        result = to_series_layout(ctx.archive)
+    except RelayoutError as exc:
+        raise CommandError(str(exc)) from None
+    if result["already"]:
+        print("the archive already keeps a folder per series")
+        return 0
+    print(f"moved {result['moved']} files to a folder per series")
+    for line in result["not_moved"]:
+        print(f"  not moved: {line}")
     return 0
 
 
