@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pydicom
 import pytest
@@ -113,11 +114,11 @@ def _check_same_instances(rows: list[dict], originals) -> None:
     """Archived files hold exactly the originals' data sets (byte for byte after the file meta)."""
     by_uid = {}
     for path in originals:
-        data = open(path, "rb").read()
+        data = Path(path).read_bytes()
         by_uid[pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID] = _dataset_bytes(data)
     assert {r["SOPInstanceUID"] for r in rows} == set(by_uid)
     for row in rows:
-        data = open(row["path"], "rb").read()
+        data = Path(row["path"]).read_bytes()
         assert _dataset_bytes(data) == by_uid[row["SOPInstanceUID"]], row["SOPInstanceUID"]
         ds = pydicom.dcmread(row["path"])
         assert ds.file_meta.MediaStorageSOPInstanceUID == row["SOPInstanceUID"]
@@ -226,7 +227,7 @@ def test_send_study_series_patient_from_the_archive_to_storescp(run, storescp, c
     assert {p.name for p in storescp.files()} == {f"CT.{r['sop_instance_uid']}.dcm" for r in report["results"]}
     held = {r["SOPInstanceUID"]: r["path"] for r in _archived(run)}
     for f in storescp.files():  # what the peer got is what we hold
-        assert _dataset_bytes(f.read_bytes()) == _dataset_bytes(open(held[f.name[3:-4]], "rb").read())
+        assert _dataset_bytes(f.read_bytes()) == _dataset_bytes(Path(held[f.name[3:-4]]).read_bytes())
     code, out, _ = run("send", storescp.address, "--series", ds.SeriesInstanceUID)
     assert code == 0 and "5 sent of 5" in out
     code, out, _ = run("send", storescp.address, "--patient", "PAT002")

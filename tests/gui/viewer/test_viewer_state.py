@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ def test_state_module_does_not_import_qt():
     for name in ("workstation.gui.viewer.state", "workstation.gui.viewer.orientation",
                  "workstation.gui.viewer.measure"):
         mod = importlib.import_module(name)
-        src = open(mod.__file__).read()
+        src = Path(mod.__file__).read_text()
         assert "PySide6" not in src and "pyqtgraph" not in src
 
 

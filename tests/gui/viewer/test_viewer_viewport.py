@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from PySide6 import QtCore, QtGui
@@ -406,7 +407,7 @@ def test_a_frame_that_cannot_be_decoded_says_why_in_the_middle(open_viewer, tmp_
     from workstation.gui.viewer.overlay import frame_error_text
 
     path = write_ct_series(tmp_path / "ct", 1, rows=128, cols=128)[0]
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     broken = tmp_path / "broken.dcm"
     broken.write_bytes(data[: len(data) - 128 * 128])  # half of the pixel data
     win = open_viewer([str(broken)], wait_image=False)
