@@ -91,24 +91,33 @@ class Storage:
             raise StorageError(errno.EINVAL, f"unknown storage layout {text!r}: written by a newer version?",
                                str(marker))
         layout = self._layout_of_folders() or SERIES_LAYOUT
-        # Durable before any file is stored by it, and made by a link, which fails where another process opening
-        # the store made it first.
+        if not self._write_layout_file(layout, replace=False):
+            return self._layout()  # another process opening the store named it first
+        return layout
+
+    def _write_layout_file(self, layout: str, replace: bool) -> bool:
+        """Name ``layout`` in the ``.layout`` file, durably (before any file is stored by it). Without ``replace``
+        the file is made by a link, which fails (False) where another process made it first."""
+        marker = self.root / _LAYOUT_FILE
         tmp = self.root / f".layout.{os.getpid()}-{uuid.uuid4().hex}"
         try:
             with open(tmp, "w", encoding="ascii") as fh:
                 fh.write(layout + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
-            try:
-                os.link(tmp, marker)
-            except FileExistsError:
-                return self._layout()
-            except OSError:  # no hard links here (FAT, some network file systems)
+            if replace:
                 os.replace(tmp, marker)
+            else:
+                try:
+                    os.link(tmp, marker)
+                except FileExistsError:
+                    return False
+                except OSError:  # no hard links here (FAT, some network file systems)
+                    os.replace(tmp, marker)
         finally:
             _unlink_quietly(tmp)
         fsync_dir(self.root)
-        return layout
+        return True
 
     def _layout_of_folders(self) -> str | None:
         """The layout the second-level folders show (2 hex digits: instance; 18: series), None if there are none."""
@@ -143,16 +152,7 @@ class Storage:
     def switch_layout(self, layout: str) -> None:
         """Name ``layout`` in the ``.layout`` file, durably, and use it from now on (``workstation.archive.relayout``
         moves the files first)."""
-        tmp = self.root / f".layout.{os.getpid()}-{uuid.uuid4().hex}"
-        try:
-            with open(tmp, "w", encoding="ascii") as fh:
-                fh.write(layout + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.root / _LAYOUT_FILE)
-        finally:
-            _unlink_quietly(tmp)
-        fsync_dir(self.root)
+        self._write_layout_file(layout, replace=True)
         self.layout = layout
         self._by_series = layout == SERIES_LAYOUT
 
