@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -49,10 +50,15 @@ def to_series_layout(archive: "Archive", progress: Callable[[int, int], None] | 
         try:
             storage.sync_written([new for _, new in pairs], {new.parent for _, new in pairs})
             archive.index.require_schema(2)
+        except (OSError, sqlite3.Error) as exc:
+            _unlink_new_names(pairs)
+            raise RelayoutError(f"could not make the new names durable: {exc}") from None
+        try:
             storage.switch_layout(SERIES_LAYOUT)
         except OSError as exc:
-            _unlink_new_names(pairs)
-            raise RelayoutError(f"could not make the new names durable: {exc.strerror or exc}") from None
+            # Every file has both names: whichever layout the file names at the next open, its files are found,
+            # and the check removes the other names.
+            raise RelayoutError(f"could not switch the layout file: {exc}; run `workstation check`") from None
         moved = _drop_old_names(pairs)
     finally:
         archive._lock.downgrade()
