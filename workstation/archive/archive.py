@@ -250,9 +250,10 @@ class Archive:
             # the file it replaces, in the old one, goes once the new row is committed.
             new = {r.attributes["SOPInstanceUID"]: r.attributes["SeriesInstanceUID"] for r in records
                    if r.linked_path is None}
-            stale = [self.storage.path_for(sop, series)
-                     for sop, (linked, series) in self.index.locations(new).items()
-                     if not linked and self.storage.path_for(sop, series) != self.storage.path_for(sop, new[sop])]
+            for sop, (linked, series) in self.index.locations(new).items():
+                old = self.storage.path_for(sop, series)
+                if not linked and old != self.storage.path_for(sop, new[sop]):
+                    stale.append(old)
         added, dups = self.index.add(records, replace=replace)
         for path in stale:
             _unlink(path)
@@ -381,16 +382,16 @@ class Archive:
             report.rows_without_file = missing
             self._announce("removed", removed)
         gone = set(missing)
-        expected = {self.storage.key(sop): self.storage.path_text_for(sop, series)
+        expected = {self.storage.key(sop): (sop, self.storage.path_text_for(sop, series))
                     for sop, (linked, series) in known.items() if not linked and sop not in gone}
         orphans: list[Path] = []
-        superseded: list[Path] = []
+        superseded: list[tuple[Path, str]] = []  # (file, the SOP Instance UID its name was derived from)
         for f in self.storage.iter_files():
-            where = expected.get(f.stem)
-            if where is None:
+            named = expected.get(f.stem)
+            if named is None:
                 orphans.append(f)
-            elif str(f) != where:
-                superseded.append(f)
+            elif str(f) != named[1]:
+                superseded.append((f, named[0]))
         if superseded:
             self._remove_superseded(superseded, report)
         records: list[InstanceRecord] = []
@@ -412,7 +413,7 @@ class Archive:
             self.add_records(records)
         return report
 
-    def _remove_superseded(self, files: list[Path], report: CheckReport) -> None:
+    def _remove_superseded(self, files: list[tuple[Path, str]], report: CheckReport) -> None:
         """Remove second copies, in another series' folder, of instances whose rows name their file elsewhere:
         left by a crash between the commit of a replacement in another series and the removal of the file it
         replaced (a rebuild could index either). Only while no other process has the archive open (one could be
@@ -421,13 +422,8 @@ class Archive:
         if not self._lock.try_exclusive():
             return  # the next check that has the archive to itself
         try:
-            sops = {}
-            for f in files:
-                header = _header_or_none(f)
-                if header is not None and self.storage.key(header.sop_instance_uid) == f.stem:
-                    sops[f] = header.sop_instance_uid
-            now = self.index.locations(sops.values())
-            for f, sop in sops.items():
+            now = self.index.locations(sop for _, sop in files)
+            for f, sop in files:
                 loc = now.get(sop)
                 if loc is None or loc[0]:
                     continue
@@ -503,13 +499,6 @@ class Archive:
         (:meth:`Storage.sync_written`). Raises OSError (StorageFull when the disk is full) if it could not."""
         paths = list(paths)
         self.storage.sync_written(paths, {p.parent for p in paths})
-
-
-def _header_or_none(path: Path) -> Any:
-    try:
-        return read_header(path)
-    except (NotDicom, Unusable):
-        return None
 
 
 def _unlink(path: Path) -> None:

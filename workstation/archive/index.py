@@ -259,11 +259,7 @@ class Index:
 
     def instance_location(self, sop_uid: str) -> tuple[str | None, str] | None:
         """(linked_path, SeriesInstanceUID) of an instance, or None when unknown."""
-        row = self.connection().execute(
-            "SELECT i.linked_path, se.series_uid FROM instances i JOIN series se ON se.pk = i.series_pk"
-            " WHERE i.sop_uid = ?", (sop_uid,)
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
+        return self.locations([sop_uid]).get(sop_uid)
 
     def query(
         self,

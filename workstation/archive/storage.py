@@ -68,7 +68,6 @@ class Storage:
         for d in (self.root, self.tmp_dir, self.trash_dir):
             d.mkdir(parents=True, exist_ok=True)
         self.layout = self._layout()
-        self._by_series = self.layout == SERIES_LAYOUT
         self._made_dirs: set[str] = set()
         self._first_level: set[str] = set()  # first-level folders known to exist
         self._unsynced_dirs: set[str] = set()  # made without a sync, until sync_written
@@ -143,8 +142,7 @@ class Storage:
         """``str(path_for(...))`` without pathlib (a study's 2,000 paths took 20 ms as Path objects); in
         ``layout`` when given, else in the store's."""
         k = self.key(sop_instance_uid)
-        by_series = self._by_series if layout is None else layout == SERIES_LAYOUT
-        if by_series:
+        if (layout or self.layout) == SERIES_LAYOUT:
             s = _sha(series_instance_uid)
             return os.path.join(self._root_text, s[:2], s[2 : 2 + _SERIES_FOLDER], f"{k}.dcm")
         return os.path.join(self._root_text, k[:2], k[2:4], f"{k}.dcm")
@@ -154,7 +152,6 @@ class Storage:
         moves the files first)."""
         self._write_layout_file(layout, replace=True)
         self.layout = layout
-        self._by_series = layout == SERIES_LAYOUT
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
