@@ -172,3 +172,26 @@ def test_the_check_removes_a_replaced_copy_a_crash_left_in_another_series_folder
         assert current.read_bytes() == first[0].read_bytes()
         assert arc.check(full=True).clean
         assert {Path(r["path"]) for r in arc.query("instance")} == set(arc.storage.iter_files())
+
+
+def test_deleting_a_series_removes_its_folder_and_the_check_removes_those_left_before(settings, tmp_path):
+    """A folder per series would pile up empty with every series deleted; an instance deleted alone keeps it."""
+    a = make_ct_series(tmp_path / "a", 3, series_uid="1.2.826.0.1.3680043.9.7.1")
+    make_ct_series(tmp_path / "b", 2, series_uid="1.2.826.0.1.3680043.9.7.2", patient_id="PAT002")
+    with Archive.open(settings) as arc:
+        assert arc.import_paths([tmp_path], processes=0).imported == 5
+        folder_a = arc.instance_path(pydicom.dcmread(a[0]).SOPInstanceUID).parent
+        (folder_b,) = {p.parent for p in arc.storage.iter_files()} - {folder_a}
+        assert arc.delete("instance", pydicom.dcmread(a[0]).SOPInstanceUID) == 1 and folder_a.is_dir()
+        assert arc.delete("series", "1.2.826.0.1.3680043.9.7.1") == 2
+        assert not folder_a.exists() and folder_b.is_dir() and arc.storage.empty_folders() == []
+        # The same series sent again: its folder is made again.
+        assert arc.import_paths([tmp_path / "a"], processes=0).imported == 3 and folder_a.is_dir()
+        # Left by an older version: removed by a full check that has the archive to itself, reported, not a repair.
+        left = arc.storage.root / "ab" / ("0" * 18)
+        left.mkdir(parents=True)
+        with Archive.open(settings, check=False):  # another process has it open: it could be about to write there
+            assert arc.check(full=True).empty_folders_removed == 0 and left.exists()
+        report = arc.check(full=True)
+        assert report.empty_folders_removed == 1 and report.clean and not left.exists()
+        assert len(list(arc.storage.iter_files())) == 5

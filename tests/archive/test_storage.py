@@ -203,3 +203,44 @@ def test_a_store_of_an_unknown_layout_is_refused(tmp_path):
     (root / ".layout").write_text("by-date\n")
     with pytest.raises(StorageError, match="unknown storage layout 'by-date'"):
         Storage(root)
+
+
+# --- folders of deleted series -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("way", ["bytes", "direct", "durable", "copy"])
+def test_a_writer_makes_a_folder_again_that_another_process_removed_as_empty(tmp_path, way):
+    """This process made the series' folder earlier (and remembers it); another one deleted the series and removed
+    the folder: the next file of that series must still be written, not fail on a folder that is gone."""
+    st = Storage(tmp_path / "s")
+    first = st.write_bytes("1.2.1", SERIES, b"a", fsync=False, sync_dir=False)
+    first.unlink()
+    os.rmdir(first.parent)  # as another process's Storage.remove_empty_folders does
+    source = tmp_path / "src.dcm"
+    source.write_bytes(b"b" * 5000)
+    if way == "copy":
+        dest = st.copy_file("1.2.2", SERIES, source, fsync=False, sync_dir=False)
+    else:
+        dest = st.write_bytes("1.2.2", SERIES, source.read_bytes(), fsync=way == "durable", direct=way == "direct",
+                              sync_dir=way == "durable")
+    assert dest.parent == first.parent and dest.read_bytes() == source.read_bytes()
+    assert st.temp_files() == []
+
+
+def test_a_missing_source_is_still_an_error_and_leaves_nothing(tmp_path):
+    st = Storage(tmp_path / "s")
+    with pytest.raises(FileNotFoundError):
+        st.copy_file("1.2.1", SERIES, tmp_path / "gone.dcm", fsync=False)
+    assert st.temp_files() == [] and list(st.iter_files()) == []
+
+
+def test_only_empty_file_folders_are_removed(tmp_path):
+    st = Storage(tmp_path / "s")
+    kept = st.write_bytes("1.2.1", SERIES, b"a", fsync=False, sync_dir=False)
+    gone = st.write_bytes("1.2.2", "1.2.840.99.2", b"b", fsync=False, sync_dir=False)
+    gone.unlink()
+    assert st.empty_folders() == [gone.parent]
+    # Not a file folder of the store (the store itself, a first level, its trash): never removed.
+    assert st.remove_empty_folders([kept.parent, st.root, gone.parent.parent, st.trash_dir, gone.parent]) == 1
+    assert kept.exists() and not gone.parent.exists() and gone.parent.parent.exists() and st.trash_dir.exists()
+    assert st.empty_folders() == []

@@ -69,6 +69,8 @@ class CheckReport:
     files_indexed: list[str] = field(default_factory=list)
     files_unreadable: list[str] = field(default_factory=list)
     superseded_removed: list[str] = field(default_factory=list)
+    # Housekeeping, not a repair: folders of deleted series that an older version (or a crash) left behind.
+    empty_folders_removed: int = 0
 
     @property
     def clean(self) -> bool:
@@ -88,6 +90,7 @@ class CheckReport:
             "files_indexed": self.files_indexed,
             "files_unreadable": self.files_unreadable,
             "superseded_removed": self.superseded_removed,
+            "empty_folders_removed": self.empty_folders_removed,
         }
 
 
@@ -225,6 +228,7 @@ class Archive:
         if old is not None and old != path:
             # Sent again in another series (a corrected study): the replaced file is in the old series' folder.
             _unlink(old)
+            self.storage.remove_empty_folders([old.parent])
         if dups:
             return StoreOutcome(sop_uid, path, "duplicate")
         self._announce("added", [(attrs["StudyInstanceUID"], attrs["SeriesInstanceUID"], sop_uid)])
@@ -257,6 +261,7 @@ class Archive:
         added, dups = self.index.add(records, replace=replace)
         for path in stale:
             _unlink(path)
+        self.storage.remove_empty_folders(path.parent for path in stale)
         if added:
             # Once per added instance: a batch may hold the same instance twice (copies under two names), and
             # listeners count arrivals.
@@ -329,6 +334,8 @@ class Archive:
                     log.exception("could not restore %s from the trash", original)
             raise
         self.storage.empty_trash([m for m, _ in trashed])
+        # A deleted series leaves its folder empty: it goes too (a folder per deleted series would pile up).
+        self.storage.remove_empty_folders(original.parent for _, original in trashed)
         self._announce("removed", removed)
         return len(removed)
 
@@ -349,6 +356,8 @@ class Archive:
             if alone:
                 report.temp_files_removed = self.storage.remove_temp_files(everywhere=full)
                 self._repair_trash(report)
+                if full:  # no other process is between making a folder and writing into it
+                    report.empty_folders_removed = self.storage.remove_empty_folders(self.storage.empty_folders())
             else:
                 # Another process (serve, the app) has the archive open: its temp files are writes in flight and
                 # its trash is a delete in progress. Only the temp files of writers that are gone are leftovers.

@@ -28,7 +28,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import stat
 import sys
 import threading
 import time
@@ -36,13 +35,13 @@ import zipfile
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
+from workstation.archive.import_walk import Source, walk
 from workstation.archive.index import InstanceRecord
 from workstation.archive.repair import link_reason, repair
 from workstation.archive.storage import StorageFull
-from workstation.dicom.dicomdir import DicomdirListing, read_dicomdir
 from workstation.dicom.header import Header, NotDicom, Unusable, read_header
 
 if TYPE_CHECKING:
@@ -57,7 +56,6 @@ _BATCH_SECONDS = 0.5
 # 0.83 s with 0.04 s against 1.23 s with batches of 0.5 s). A slow disk's syncs take longer, and the batches
 # grow with them.
 _MIN_BATCH_SECONDS = 0.04
-_MAX_ZIP_MEMBER = 2 * 1024**3
 # Parser processes pay off from about a thousand files when spawned (spawning one costs ~0.35 s of CPU, mostly
 # importing pydicom, against ~0.3 ms of parsing saved per file on two CPUs); forked ones start in milliseconds.
 _PROCESS_MIN_FILES = 1000
@@ -114,16 +112,8 @@ class ImportReport:
 
 
 @dataclass
-class _Source:
-    label: str  # what the user sees in the report
-    path: Path  # the file, or the ZIP archive holding it
-    member: str | None = None  # ZIP entry name
-    size: int = 0
-
-
-@dataclass
 class _Result:
-    source: _Source
+    source: Source
     kind: str  # "ok" | "duplicate" | "skipped" | "rejected"
     record: InstanceRecord | None = None
     reason: str = ""
@@ -149,7 +139,7 @@ def import_paths(
     started = time.monotonic()
     link = archive.settings.import_mode == "link" if link is None else link
     report = ImportReport()
-    sources = list(_walk(archive, [Path(p) for p in paths], report))
+    sources = list(walk(archive.storage.root, [Path(p) for p in paths], report))
     total = len(sources)
     overwrite = archive.settings.duplicate_policy == "overwrite"
     workers = workers or min(4, (os.cpu_count() or 2) * 2)
@@ -231,10 +221,10 @@ def import_paths(
         if progress is not None:
             progress(ImportProgress(done, total, report.bytes, res.source.label))
 
-    def parsed(chunk: list[_Source], results: list[tuple[str, dict[str, Any] | None, str, str]]) -> None:
+    def parsed(chunk: list[Source], results: list[tuple[str, dict[str, Any] | None, str, str]]) -> None:
         """Results of a parser process: failures and duplicates (its own check) accounted for; in link mode the
         file's resolved path, in copy mode the file it stored (complete, not yet synced: the batch's flush)."""
-        good: list[tuple[_Source, dict[str, Any], str, str]] = []
+        good: list[tuple[Source, dict[str, Any], str, str]] = []
         for src, (kind, attributes, extra, note) in zip(chunk, results):
             if attributes is None:
                 account(_Result(src, kind, reason=extra))
@@ -264,10 +254,10 @@ def import_paths(
                     max_workers=processes, mp_context=context,
                     initializer=_parser_init, initargs=(os.getpid(),),
                 ))
-            pending: dict[Future[Any], list[_Source] | None] = {}  # a chunk for a parser task, None for a thread
+            pending: dict[Future[Any], list[Source] | None] = {}  # a chunk for a parser task, None for a thread
             in_threads = 0
             thread_queue = iter(threaded)
-            fallback: list[_Source] = []  # files a failed parser process left, taken first (pop from the end)
+            fallback: list[Source] = []  # files a failed parser process left, taken first (pop from the end)
             chunk_queue = iter(chunks)
             stopping = False
             while True:
@@ -475,7 +465,7 @@ def _worker_store(target: tuple[str, str, bool]) -> tuple[Any, Any]:
 
 def _prepare(
     archive: "Archive",
-    src: _Source,
+    src: Source,
     link: bool,
     overwrite: bool,
     zips: dict[Path, zipfile.ZipFile],
@@ -522,7 +512,7 @@ def _prepare(
     return _copy(archive, src, header.attributes, data)
 
 
-def _copy(archive: "Archive", src: _Source, attributes: dict[str, Any], data: bytes | None = None) -> _Result:
+def _copy(archive: "Archive", src: Source, attributes: dict[str, Any], data: bytes | None = None) -> _Result:
     """Store one checked source durably (see the module docstring); raises StorageFull, else never raises."""
     try:
         if data is not None:
@@ -537,162 +527,3 @@ def _copy(archive: "Archive", src: _Source, attributes: dict[str, Any], data: by
         return _Result(src, "rejected", reason=f"cannot copy into the archive: {exc.strerror or exc}")
     size = len(data) if data is not None else src.size
     return _Result(src, "ok", InstanceRecord(attributes, size), stored=dest)
-
-
-# --- walking the inputs --------------------------------------------------------------------------------------
-
-
-def _walk(archive: "Archive", roots: list[Path], report: ImportReport) -> Iterator[_Source]:
-    seen_dirs: set[tuple[int, int]] = set()
-    seen_files: set[tuple[int, int]] = set()
-    storage_root = archive.storage.root.resolve()
-    for root in roots:
-        try:
-            st = root.stat()
-        except OSError as exc:
-            report.reject(str(root), f"cannot read: {exc.strerror or exc}")
-            continue
-        if root.is_dir():
-            yield from _walk_dir(root, report, seen_dirs, seen_files, storage_root)
-        elif not stat.S_ISREG(st.st_mode):
-            report.reject(str(root), _not_regular(st.st_mode))
-        elif root.name.upper() == "DICOMDIR":
-            # The DICOMDIR itself names the medium: import its folder and check it against the listing.
-            yield from _walk_dir(root.parent, report, seen_dirs, seen_files, storage_root)
-        elif _is_zip(root):
-            yield from _walk_zip(root, report)
-        else:
-            key = (st.st_dev, st.st_ino)
-            if key not in seen_files:
-                seen_files.add(key)
-                yield _Source(str(root), root, size=st.st_size)
-
-
-def _walk_dir(
-    top: Path,
-    report: ImportReport,
-    seen_dirs: set[tuple[int, int]],
-    seen_files: set[tuple[int, int]],
-    storage_root: Path,
-) -> Iterator[_Source]:
-    listings: list[tuple[Path, DicomdirListing]] = []
-    found: dict[Path, list[Path]] = {}
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=True, onerror=lambda e: report.reject(
-            str(getattr(e, "filename", top)), f"cannot read folder: {e.strerror or e}")):
-        here = Path(dirpath)
-        try:
-            st = here.stat()
-        except OSError:
-            dirnames[:] = []
-            continue
-        key = (st.st_dev, st.st_ino)
-        if key in seen_dirs or _inside(here, storage_root):
-            dirnames[:] = []  # a symlink loop, a folder seen already, or the archive itself
-            continue
-        seen_dirs.add(key)
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = here / name
-            try:
-                fst = path.stat()
-            except OSError as exc:
-                report.reject(str(path), f"cannot read: {exc.strerror or exc}")
-                continue
-            fkey = (fst.st_dev, fst.st_ino)
-            if fkey in seen_files:
-                continue
-            seen_files.add(fkey)
-            if not stat.S_ISREG(fst.st_mode):
-                # A FIFO would block the first read forever; sockets and devices are no files to import.
-                report.reject(str(path), _not_regular(fst.st_mode))
-                continue
-            if name.upper() == "DICOMDIR":
-                # Not an instance, and not skipped either: it is read for the medium's reconciliation below.
-                listing = read_dicomdir(path)
-                listings.append((path, listing))
-                continue
-            if _is_zip(path):
-                yield from _walk_zip(path, report)
-                continue
-            found.setdefault(here, []).append(path)
-            yield _Source(str(path), path, size=fst.st_size)
-    for path, listing in listings:
-        report.dicomdirs.append(_compare_listing(path, listing, found))
-
-
-def _compare_listing(dicomdir: Path, listing: DicomdirListing, found: dict[Path, list[Path]]) -> dict[str, Any]:
-    """What the DICOMDIR lists against what the walk found (names resolved case-insensitively, ISO 9660)."""
-    base = dicomdir.parent
-    present: dict[str, Path] = {}
-    for folder, files in found.items():
-        if not _inside(folder, base):
-            continue
-        for f in files:
-            present[f.relative_to(base).as_posix().upper()] = f
-    listed = set()
-    missing = []
-    for ref in listing.references:
-        key = ref.upper()
-        if key in present:
-            listed.add(key)
-        else:
-            missing.append(ref)
-    return {
-        "path": str(dicomdir),
-        "listed": len(listing.references),
-        "found": len(listed),
-        "missing": missing,
-        "not_listed": sorted(str(present[k]) for k in set(present) - listed),
-        "problems": listing.problems,
-    }
-
-
-def _walk_zip(path: Path, report: ImportReport) -> Iterator[_Source]:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (OSError, zipfile.BadZipFile) as exc:
-        report.reject(str(path), f"unreadable ZIP archive: {exc}")
-        return
-    for info in infos:
-        if info.is_dir():
-            continue
-        label = f"{path}!{info.filename}"
-        name = PurePosixPath(info.filename.replace("\\", "/"))
-        if name.is_absolute() or ".." in name.parts or ":" in info.filename.split("/")[0]:
-            report.reject(label, "unsafe path in ZIP archive (absolute or '..'): not imported")
-            continue
-        if info.flag_bits & 0x1:
-            report.reject(label, "encrypted ZIP entry")
-            continue
-        if info.file_size > _MAX_ZIP_MEMBER:
-            report.reject(label, f"ZIP entry too large ({info.file_size} bytes)")
-            continue
-        if PurePosixPath(info.filename).name.upper() == "DICOMDIR":
-            continue  # a media directory, not an instance (the ZIP's members are imported whatever it lists)
-        yield _Source(label, path, member=info.filename, size=info.file_size)
-
-
-def _not_regular(mode: int) -> str:
-    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a plain file")
-    return f"not a regular file ({kind}): not read"
-
-
-def _is_zip(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(132)
-    except OSError:
-        return False
-    if len(head) == 132 and head[128:] == b"DICM":
-        return False
-    return head[:4] == b"PK\x03\x04" and zipfile.is_zipfile(path)
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-        return True
-    except (ValueError, OSError):
-        return False

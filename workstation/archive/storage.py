@@ -32,7 +32,7 @@ import sys
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from workstation.archive.direct_io import DirectBuffer, DirectUnsupported, write_direct
 
@@ -228,16 +228,13 @@ class Storage:
         With ``sync_dir=False`` the rename is not yet durable: the caller must pass the returned path's folder to
         :meth:`sync_dirs` before it commits anything that relies on the file (the importer does, once per batch).
         """
-        dest = self.path_for(sop_instance_uid, series_instance_uid)
-        self._ensure_parent(dest, sync=fsync and sync_dir)
-        tmp = self._tmp_path(dest)
-        try:
+
+        def write(tmp: Path) -> None:
             if direct and not fsync and self._direct_ok:
                 try:
                     write_direct(tmp, (data,), self._direct_buffer())
-                    os.replace(tmp, dest)
-                    return dest
-                except DirectUnsupported as exc:
+                    return
+                except DirectUnsupported as exc:  # the partial file is gone: write it again below
                     self._no_direct(exc)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
             try:
@@ -248,25 +245,16 @@ class Storage:
                     _start_writeback(fd)
             finally:
                 os.close(fd)
-            os.replace(tmp, dest)
-            if fsync and sync_dir:
-                fsync_dir(dest.parent)
-        except BaseException as exc:
-            _unlink_quietly(tmp)
-            if is_disk_full(exc):
-                raise StorageFull(exc.errno, "no space left on the archive's disk", str(self.root)) from None
-            raise
-        return dest
+
+        return self._put(self.path_for(sop_instance_uid, series_instance_uid), fsync and sync_dir, write)
 
     def copy_file(
         self, sop_instance_uid: str, series_instance_uid: str, source: Path | BinaryIO, fsync: bool = True,
         sync_dir: bool = True,
     ) -> Path:
         """Copy a file (path or open binary file) into storage atomically (``sync_dir`` as in write_bytes)."""
-        dest = self.path_for(sop_instance_uid, series_instance_uid)
-        self._ensure_parent(dest, sync=fsync and sync_dir)
-        tmp = self._tmp_path(dest)
-        try:
+
+        def write(tmp: Path) -> None:
             if isinstance(source, (str, os.PathLike)):
                 _copy_path(source, tmp, fsync)
             else:
@@ -275,15 +263,35 @@ class Storage:
                     out.flush()
                     if fsync:
                         _datasync(out.fileno())
-            os.replace(tmp, dest)
-            if fsync and sync_dir:
-                fsync_dir(dest.parent)
-        except BaseException as exc:
-            _unlink_quietly(tmp)
-            if is_disk_full(exc):
-                raise StorageFull(exc.errno, "no space left on the archive's disk", str(self.root)) from None
-            raise
-        return dest
+
+        return self._put(self.path_for(sop_instance_uid, series_instance_uid), fsync and sync_dir, write)
+
+    def _put(self, dest: Path, durable: bool, write: Callable[[Path], None]) -> Path:
+        """``write`` a temp file beside ``dest``, then rename it to ``dest`` (and make the rename durable at once
+        with ``durable``). Nothing partial stays behind. A folder that another process removed as empty since this
+        one made it (the last files of a series deleted there) is made again, once."""
+        self._ensure_parent(dest, sync=durable)
+        for attempt in (1, 2):
+            tmp = self._tmp_path(dest)
+            try:
+                write(tmp)
+                os.replace(tmp, dest)
+                if durable:
+                    fsync_dir(dest.parent)
+                return dest
+            except FileNotFoundError:
+                _unlink_quietly(tmp)
+                if attempt == 2 or os.path.isdir(dest.parent):  # a source that is gone, not our folder
+                    raise
+                with self._mkdir_lock:
+                    self._made_dirs.discard(str(dest.parent))
+                self._ensure_parent(dest, sync=durable)
+            except BaseException as exc:
+                _unlink_quietly(tmp)
+                if is_disk_full(exc):
+                    raise StorageFull(exc.errno, "no space left on the archive's disk", str(self.root)) from None
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _direct_buffer(self) -> DirectBuffer:
         """The calling thread's buffer for direct writes (a few MiB, freed with the thread)."""
@@ -345,6 +353,37 @@ class Storage:
             if _unlink_quietly(p):
                 removed += 1
         return removed
+
+    def remove_empty_folders(self, folders: Iterable[Path]) -> int:
+        """Remove those of ``folders`` (a file's folder: a series' in the series layout) that are empty now, as a
+        delete leaves them; a folder that is not empty stays (rmdir refuses). A writer of another process that made
+        one of them earlier makes it again (:meth:`_put`)."""
+        removed = 0
+        with self._mkdir_lock:
+            for folder in set(folders):
+                if folder.parent.parent != self.root:
+                    continue  # only the file folders of the store, never anything above them
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    continue
+                self._made_dirs.discard(str(folder))
+                self._unsynced_dirs.discard(str(folder))
+                removed += 1
+        return removed
+
+    def empty_folders(self) -> list[Path]:
+        """The store's empty file folders (a walk over the whole store)."""
+        found = []
+        for first in self.root.iterdir():
+            if first.name.startswith(".") or not first.is_dir():
+                continue
+            for second in first.iterdir():
+                if second.is_dir() and not second.name.startswith("."):
+                    with os.scandir(second) as entries:
+                        if next(entries, None) is None:
+                            found.append(second)
+        return found
 
     # --- consistency -----------------------------------------------------------------------------------------
     def temp_files(self, everywhere: bool = True) -> list[Path]:

@@ -339,6 +339,8 @@ def cmd_check(args: argparse.Namespace, ctx: Context) -> int:
         print("the archive is consistent")
         if report.linked_offline:
             print(f"  {report.linked_offline} linked files are on media not mounted now; their rows are kept")
+        if report.empty_folders_removed:
+            print(f"  {report.empty_folders_removed} empty folders of deleted series removed")
     else:
         d = report.to_dict()
         print("repaired:")

@@ -13,7 +13,6 @@ import re
 import stat
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import pydicom

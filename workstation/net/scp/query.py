@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRLittleEndian
 from pynetdicom import evt
 from pynetdicom.dsutils import encode as encode_dataset
 from pynetdicom.presentation import build_context
