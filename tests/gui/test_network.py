@@ -210,3 +210,24 @@ def test_nodes_dialog_marks_a_node_for_priors(qtbot, main_window):
     saved = {n.name: n for n in load_settings(str(main_window.settings.data_dir)).nodes}
     assert (saved["pacs"].search_priors, saved["pacs"].fetch_priors) == (True, True)
     assert (saved["mod"].search_priors, saved["mod"].fetch_priors) == (False, False)
+
+
+def test_the_app_sets_the_network_polls_to_pynetdicoms_default(monkeypatch):
+    """The CLI's bulk associations poll pynetdicom's DUL every 50 us; in the app that starved the GUI thread of the
+    GIL (130-200 ms stalls during a C-GET). Both the SCU's and the SCP's polls must be found and lengthened."""
+    from workstation.gui.common import GUI_DUL_POLL, tame_network_polling
+    from workstation.net import guard
+    from workstation.net.scp.query import _sub_association_open  # imported before the app tames the polls
+    from workstation.net.scu import tuning
+
+    monkeypatch.setattr(tuning, "FAST_POLL", tuning.FAST_POLL)
+    monkeypatch.setattr(guard, "FAST_POLL", guard.FAST_POLL)
+    assert tuning.FAST_POLL < GUI_DUL_POLL and guard.FAST_POLL < GUI_DUL_POLL
+    tame_network_polling()
+    assert tuning.FAST_POLL == GUI_DUL_POLL and guard.FAST_POLL == GUI_DUL_POLL
+    # The app's C-MOVE sub-associations read it when they open (an imported copy kept the CLI's 50 us).
+    from types import SimpleNamespace
+
+    dul = SimpleNamespace(socket=None, _run_loop_delay=None)
+    _sub_association_open(SimpleNamespace(assoc=SimpleNamespace(dul=dul)))
+    assert dul._run_loop_delay == GUI_DUL_POLL

@@ -244,7 +244,7 @@ def test_store_response_command_matches_pynetdicom(status):
 def test_fast_recv_reads_whole_pdus_and_reports_a_close():
     from types import SimpleNamespace
 
-    from workstation.net.scu.client import fast_recv
+    from workstation.net.scu.tuning import fast_recv
 
     a, b = socket.socketpair()
     try:

@@ -121,7 +121,7 @@ GUI_DUL_POLL = 0.001  # pynetdicom's own default
 def tame_network_polling() -> None:
     """In the GUI, network transfers poll pynetdicom's DUL at its default 1 ms, not net-client's 50 us.
 
-    net-client shortens the poll for bulk transfers (``workstation.net.scu.client.FAST_POLL``) to speed the CLI up;
+    net-client shortens the poll for bulk transfers (``workstation.net.scu.tuning.FAST_POLL``) to speed the CLI up;
     in the app, a C-GET's association thread then wakes 20,000 times a second and each wake takes the GIL: the
     GUI thread, which needs the GIL for every cell it paints, measured 130-200 ms stalls during a C-GET, against
     23-39 ms at 1 ms (app benchmark). The Store SCP's guard (net-server) does the same
@@ -129,7 +129,7 @@ def tame_network_polling() -> None:
     """
     import importlib
 
-    for name in ("workstation.net.scu.client", "workstation.net.guard"):  # net-client's SCU, net-server's SCP
+    for name in ("workstation.net.scu.tuning", "workstation.net.guard"):  # the SCU's associations, the SCP's
         try:
             module = importlib.import_module(name)
         except ImportError:  # pragma: no cover

@@ -41,7 +41,8 @@ from workstation.archive import QueryError
 from workstation.archive.matching import ATTRIBUTES
 from workstation.config import Node, Settings
 from workstation.net.dimse_bytes import command_element, handler_status, pdata_pdus
-from workstation.net.guard import FAST_POLL, set_nodelay
+from workstation.net import guard
+from workstation.net.guard import set_nodelay
 from workstation.net.transcode import FALLBACK, accepted_syntaxes, fit_for, stored_syntax
 
 log = logging.getLogger("workstation.net.scp.server")
@@ -651,7 +652,8 @@ def _sub_association_open(event: Any) -> None:
     except AttributeError:
         pass
     if hasattr(event.assoc.dul, "_run_loop_delay"):
-        event.assoc.dul._run_loop_delay = FAST_POLL
+        # Read at each call, not imported: the app lengthens it (gui.common.tame_network_polling).
+        event.assoc.dul._run_loop_delay = guard.FAST_POLL
 
 
 __all__ = ["FIND_CLASSES", "GET_CLASSES", "MOVE_CLASSES", "QR_CLASSES", "FindResponder", "IdentifierEncoder",
