@@ -91,6 +91,10 @@ def test_dump_marks_private_tags_and_nests_sequences():
 def test_check_and_rebuild(populated):
     data, _ = populated
     assert run(data, "check").stdout.strip() == "the archive is consistent"
+    (data / "storage" / "ab" / ("0" * 18)).mkdir(parents=True)  # a deleted series' folder an older version left
+    r = run(data, "check")
+    assert r.stdout.splitlines() == ["the archive is consistent", "  1 empty folder of deleted series removed"]
+    assert json.loads(run(data, "check", "--json").stdout)["empty_folders_removed"] == 0
     r = run(data, "rebuild")
     assert r.returncode == 0 and "3 instances" in r.stdout
 

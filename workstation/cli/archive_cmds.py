@@ -340,7 +340,8 @@ def cmd_check(args: argparse.Namespace, ctx: Context) -> int:
         if report.linked_offline:
             print(f"  {report.linked_offline} linked files are on media not mounted now; their rows are kept")
         if report.empty_folders_removed:
-            print(f"  {report.empty_folders_removed} empty folders of deleted series removed")
+            n = report.empty_folders_removed
+            print(f"  {n} empty folder{'s' if n != 1 else ''} of deleted series removed")
     else:
         d = report.to_dict()
         print("repaired:")
