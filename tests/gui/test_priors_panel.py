@@ -147,3 +147,23 @@ def test_a_prior_arriving_after_the_reader_rearranged_leaves_the_layout_alone(qt
     # The same series again adds nothing.
     assert not add_series(win, ops.series_groups(main_window.archive, patient["old"], None))
     win.close()
+
+
+def test_the_list_follows_deletes_and_arrivals(qtbot, main_window, patient, tmp_path):
+    """A deleted prior leaves the list (it must never be offered), one arriving for the patient joins it, another
+    patient's arrival does not, and the reader's choice in the list is kept while it is read again."""
+    panel = main_window.priors
+    select(qtbot, main_window, patient["current"])
+    qtbot.waitUntil(lambda: listed(panel) == ["local 2022-03-10"], timeout=10000)
+    new, new_paths = write_study(tmp_path / "new", "P7", "Doe^Jane", "20230101", 1)
+    _x, stranger = write_study(tmp_path / "stranger", "P71", "Poe^Ed", "20230202", 0)
+    assert main_window.archive.import_paths(new_paths + stranger).imported == 4
+    qtbot.waitUntil(lambda: listed(panel) == ["local 2023-01-01", "local 2022-03-10"], timeout=10000)
+    panel.table.topLevelItem(1).setSelected(True)
+    panel.table.topLevelItem(0).setSelected(False)
+    assert main_window.archive.delete("study", new) == 2
+    qtbot.waitUntil(lambda: listed(panel) == ["local 2022-03-10"], timeout=10000)
+    assert [p.uid for p in panel.selected_priors()] == [patient["old"]]
+    assert main_window.archive.delete("study", patient["old"]) == 2
+    qtbot.waitUntil(lambda: listed(panel) == [], timeout=10000)
+    assert "0 other studies of Doe Jane (P7)" == panel.title.text() and not panel.open_button.isEnabled()

@@ -239,3 +239,31 @@ def test_nodes_marked_for_priors_from_the_cli(tmp_path):
     settings = load_settings(str(tmp_path / "a"))
     assert [n.name for n in prior_nodes(settings)] == ["pacs"]
     assert [n.name for n in prior_nodes(settings, ["other"])] == ["other"]
+
+
+def test_relisting_reads_the_local_part_again_and_keeps_the_nodes_answers(archive, tmp_path):
+    """After a delete or an arrival the list is read again locally: a deleted prior is never offered, one that
+    arrived from a node is listed as local, a grown one has its new count; the nodes' answers stay as given."""
+    from workstation.reading.priors import NodeFailure, PriorList, current_study, relist_local
+
+    cur, cur_paths = write_study(tmp_path / "cur", "P5", "Doe^Ann", "20240515", 0)
+    old, old_paths = write_study(tmp_path / "old", "P5", "Doe^Ann", "20220310", 0)
+    far, far_paths = write_study(tmp_path / "far", "P5", "Doe^Ann", "20210101", 1, instances=3)
+    assert archive.import_paths(cur_paths + old_paths).imported == 4
+    current = current_study(archive, cur)
+    on_node = Prior({"StudyInstanceUID": far, "StudyDate": "20210101", "PatientID": "P5"}, "pacs")
+    before = PriorList(current, local_priors(archive, current) + [on_node], [NodeFailure("down", "refused")])
+    assert [(p.uid, p.source) for p in before.priors] == [(old, LOCAL), (far, "pacs")]
+
+    assert archive.delete("study", old) == 2
+    assert archive.import_paths(far_paths[:2]).imported == 2  # the node's study arrives (part of it)
+    after = relist_local(archive, before)
+    assert [(p.uid, p.source) for p in after.priors] == [(far, LOCAL)]
+    assert after.priors[0].row["NumberOfStudyRelatedInstances"] == 2
+    assert [f.node for f in after.failures] == ["down"]
+    assert archive.import_paths(far_paths[2:]).imported == 1
+    assert relist_local(archive, after).priors[0].row["NumberOfStudyRelatedInstances"] == 3
+
+    assert archive.delete("study", cur) == 2
+    with pytest.raises(PriorsError, match="not in the archive"):
+        relist_local(archive, after)

@@ -343,6 +343,7 @@ class MainWindow(SelectionActions, QtWidgets.QMainWindow):
         else:
             self.browser.model.update_studies(studies)
         self.browser.refresh_series(studies)
+        self.priors.archive_changed(kinds, studies)
 
     def _on_retrieved(self, job: Job) -> None:
         if job.state == FAILED:

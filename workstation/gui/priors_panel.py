@@ -56,6 +56,8 @@ class PriorsPanel(QtWidgets.QWidget):
         self._token = 0
         self._worker = None
         self._pending_open: dict[str, list[str]] = {}  # prior uid being retrieved -> what to open after
+        self._checked: set[str] = set()  # studies that arrived and were looked at for this list (archive_changed)
+        self._relisting: list = []  # workers reading the local list again, kept alive until they finish
         self.title = QtWidgets.QLabel(self)
         self.title.setWordWrap(True)
         self.table = QtWidgets.QTreeWidget(self)
@@ -102,6 +104,7 @@ class PriorsPanel(QtWidgets.QWidget):
             return
         self.study_uid = study_uid
         self._token += 1
+        self._checked = set()
         if self._worker is not None:
             self._worker.quit()
             self._worker = None
@@ -120,6 +123,27 @@ class PriorsPanel(QtWidgets.QWidget):
         self._worker = worker
         worker.start()
 
+    def archive_changed(self, kinds: set, study_uids: set) -> None:
+        """The archive changed (``ArchiveBridge.changed``): the local part of the list is read again, off the GUI
+        thread, when the change touches it - a listed study deleted or grown, the current one gone, a study not
+        seen before arrived (it may be this patient's) - so a deleted prior is never offered, nor a stale count."""
+        if not self.study_uid or self.result is None:
+            return
+        listed = {p.uid for p in self.result.priors} | {self.study_uid}
+        new = study_uids - listed - self._checked if "added" in kinds else set()
+        if not (study_uids & listed or new):
+            return
+        self._checked |= new
+        from workstation.reading.priors import relist_local
+
+        token = self._token
+        worker = create_worker(relist_local, self.archive, self.result, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(lambda result, t=token: self._on_result(t, result))
+        worker.errored.connect(lambda exc, t=token: self._on_error(t, exc))
+        self._relisting.append(worker)
+        worker.finished.connect(lambda w=worker: self._relisting.remove(w) if w in self._relisting else None)
+        worker.start()
+
     def _on_error(self, token: int, exc: BaseException) -> None:
         if token == self._token and isValid(self.table):
             self._show_empty(self.tr("Priors could not be listed: %s") % exc)
@@ -136,6 +160,7 @@ class PriorsPanel(QtWidgets.QWidget):
         if not isValid(self.table):
             return  # the window is gone (deleted without a close): the worker's answer comes after it
         self.result = result
+        chosen = {p.uid for p in self.selected_priors()}  # kept when the same list is read again
         self.table.clear()
         cur = result.current
         name = str(cur.get("PatientName") or "").split("=")[0].replace("^", " ").strip()
@@ -162,6 +187,7 @@ class PriorsPanel(QtWidgets.QWidget):
                     item.setToolTip(col, text)
                     item.setBackground(col, QtGui.QBrush(QtGui.QColor("#fff2cc")))
             self.table.addTopLevelItem(item)
+            item.setSelected(prior.uid in chosen)
         lines = [self.tr("%1 could not be asked: %2").replace("%1", f.node).replace("%2", core_text(f.error))
                  for f in result.failures]
         self.failures.setText("\n".join("✘ " + line for line in lines))

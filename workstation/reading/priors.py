@@ -210,6 +210,18 @@ def list_priors(
     return result
 
 
+def relist_local(archive: Any, previous: PriorList) -> PriorList:
+    """``previous`` with its local part read again from the archive (studies deleted, arrived or grown since), the
+    nodes' answers and failures kept as they were (asking the nodes again is the user's call). A study listed from a
+    node that has arrived here since is listed as local. Raises :class:`PriorsError` when the current study is
+    gone."""
+    current = current_study(archive, str(previous.current.get("StudyInstanceUID") or ""))
+    local = local_priors(archive, current)
+    held = {p.uid for p in local}
+    remote = [p for p in previous.priors if not p.is_local and p.uid not in held]
+    return PriorList(current, merge(local, remote), list(previous.failures))
+
+
 # --- relevance --------------------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[a-z0-9]+")
