@@ -9,7 +9,9 @@ import pytest
 from PySide6 import QtCore, QtGui
 
 from viewer_events import centre, click, drag, hover, key, wheel
-from workstation.gui.viewer.overlay import corner_texts, measurement_label, orientation_texts, scale_bar
+from workstation.gui.viewer.overlay import (
+    corner_texts, frame_error_text, measurement_label, orientation_texts, scale_bar,
+)
 
 Qt = QtCore.Qt
 
@@ -404,7 +406,6 @@ def test_a_frame_that_cannot_be_decoded_says_why_in_the_middle(open_viewer, tmp_
     import numpy as np
 
     from viewer_data import write_ct_series
-    from workstation.gui.viewer.overlay import frame_error_text
 
     path = write_ct_series(tmp_path / "ct", 1, rows=128, cols=128)[0]
     data = Path(path).read_bytes()
@@ -420,6 +421,37 @@ def test_a_frame_that_cannot_be_decoded_says_why_in_the_middle(open_viewer, tmp_
     arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())[:, : img.width()]
     h, w = arr.shape
     assert arr[int(h * 0.3): int(h * 0.7), int(w * 0.1): int(w * 0.9)].max() > 150  # text drawn in the middle
+
+
+def test_a_frame_that_cannot_be_decoded_never_shows_the_frame_before_it(qtbot, open_viewer, tmp_path):
+    """Scrolled onto a truncated slice, the viewport shows why it cannot be displayed and nothing else: the slice
+    before it stayed on the screen under the message, read as this one. Scrolled back, the image returns."""
+    import numpy as np
+
+    from viewer_data import write_ct_series
+
+    paths = write_ct_series(tmp_path / "ct", 3, rows=128, cols=128)
+    broken = Path(paths[1])
+    data = broken.read_bytes()
+    broken.write_bytes(data[: len(data) - 128 * 128])
+    win = open_viewer(paths)
+    vp = win.active
+
+    def brightest_outside_the_message() -> int:
+        img = vp.grab_view(annotations=False).toImage().convertToFormat(QtGui.QImage.Format_Grayscale8)
+        arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())[:, : img.width()]
+        h, w = arr.shape
+        return int(max(arr[: int(h * 0.15)].max(), arr[int(h * 0.85):].max()))
+
+    start = vp.state.frame
+    assert brightest_outside_the_message() > 60  # the ramp of a good slice
+    target = next(i for i in range(len(vp.stack)) if Path(vp.stack.source(i).path) == broken)
+    vp.scroll(target - start)
+    qtbot.waitUntil(lambda: bool(vp.frame_error), timeout=10000)
+    assert brightest_outside_the_message() == 0 and frame_error_text(vp)
+    vp.scroll(start - target)
+    qtbot.waitUntil(lambda: vp.current_array() is not None, timeout=10000)
+    assert brightest_outside_the_message() > 60 and not vp.frame_error
 
 
 def test_series_line_without_a_series_number(open_viewer, ct_series):

@@ -317,9 +317,14 @@ class StackViewport(QtWidgets.QWidget):
             self._refresh_probe()
             self.canvas.viewport().update()  # the annotations say "loading" (or why not)
             if err is not None:
+                # Only the reason shows: the frame before this one stayed on the screen under the message, its
+                # pixels read as this frame's. (While a frame loads, the one before stays, marked "loading".)
+                self.image.setVisible(False)
+                self.planes.setVisible(False)
                 self.imageShown.emit()  # what shows is the reason: nothing more will come for this frame
             return
         self.frame_error = ""
+        self.image.setVisible(True)
         pres = self.stack.presentation(i)
         self.presentation = pres
         self._array = arr
