@@ -283,10 +283,17 @@ def test_a_window_set_before_the_first_frame_is_decoded_stays(open_viewer, qtbot
     ct = str(test_file("CT_small.dcm"))
     win = open_viewer([ct])
     vp = win.active
-    (stack,) = open_series([ct])  # not decoded yet: its frame arrives from a worker after this test's next line
+    import threading
+
+    (stack,) = open_series([ct])
+    # Its frame arrives from a worker once the window is set (held back: on a loaded machine it came first).
+    set_first = threading.Event()
+    decode = stack._decode
+    stack._decode = lambda index: (set_first.wait(10), decode(index))[1]
     vp.set_stack(stack, dict(vp.header))
     assert vp._needs_auto is not None and vp.current_array() is None  # the opening window is still to come
     vp.state.set_window(40.0, 400.0)
+    set_first.set()
     qtbot.waitUntil(lambda: vp.current_array() is not None, timeout=10000)
     qtbot.wait(100)
     assert (vp.state.center, vp.state.width) == (40.0, 400.0)
