@@ -454,6 +454,41 @@ def test_a_frame_that_cannot_be_decoded_never_shows_the_frame_before_it(qtbot, o
     assert brightest_outside_the_message() > 60 and not vp.frame_error
 
 
+def test_a_frame_slow_to_load_does_not_leave_the_one_before_it_on_the_screen(qtbot, open_viewer, tmp_path):
+    """Scrolling onto a frame that takes long to decode: the frame before it stays a moment (a scroll through
+    quickly decoded frames never flickers), then leaves the screen until this one has come."""
+    import threading
+
+    import numpy as np
+
+    from viewer_data import write_ct_series
+    from workstation.gui.viewer.viewport import STALE_MS
+    from workstation.imaging import open_series
+
+    paths = write_ct_series(tmp_path / "ct", 3, rows=128, cols=128)
+    win = open_viewer(paths)
+    vp = win.active
+    (stack,) = open_series(paths)
+    come = threading.Event()
+    decode = stack._decode
+    stack._decode = lambda index: decode(index) if index == 0 else (come.wait(10), decode(index))[1]
+    vp.set_stack(stack, dict(vp.header), frame=0)
+    qtbot.waitUntil(lambda: vp.current_array() is not None, timeout=10000)
+
+    def brightest() -> int:
+        img = vp.grab_view(annotations=False).toImage().convertToFormat(QtGui.QImage.Format_Grayscale8)
+        return int(np.frombuffer(img.constBits(), np.uint8).max())
+
+    assert brightest() > 60
+    vp.scroll(1)
+    assert vp.current_array() is None and brightest() > 60  # at once: still the frame before
+    qtbot.wait(STALE_MS + 100)
+    assert brightest() == 0 and vp.current_array() is None
+    come.set()
+    qtbot.waitUntil(lambda: vp.current_array() is not None, timeout=10000)
+    assert brightest() > 60 and vp.state.frame == 1
+
+
 def test_series_line_without_a_series_number(open_viewer, ct_series):
     win = open_viewer([ct_series])
     vp = win.active

@@ -31,6 +31,7 @@ from workstation.gui.viewer.ps_layers import PSLayers
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 PS_VOI_LUT = 1 << 16  # state.lut naming the applied presentation state's VOI LUT, not one of the file's
+STALE_MS = 150  # a frame still loading after this long: the frame before it leaves the screen
 
 Qt = QtCore.Qt
 __all__ = ["StackViewport", "CountingImageItem", "SERIES_MIME"]
@@ -117,6 +118,12 @@ class StackViewport(QtWidgets.QWidget):
         lay.addWidget(self.canvas)
         lay.addWidget(self._label_area)
         lay.addWidget(self._doc_button, 0, Qt.AlignCenter)
+
+        # A frame still loading after STALE_MS: the one before it leaves the screen (see _show_frame).
+        self._stale = QtCore.QTimer(self)
+        self._stale.setSingleShot(True)
+        self._stale.setInterval(STALE_MS)
+        self._stale.timeout.connect(self._hide_stale_frame)
 
         self._cine = QtCore.QTimer(self)
         self._cine.timeout.connect(lambda: self.state.scroll(1, wrap=True))
@@ -318,11 +325,16 @@ class StackViewport(QtWidgets.QWidget):
             self.canvas.viewport().update()  # the annotations say "loading" (or why not)
             if err is not None:
                 # Only the reason shows: the frame before this one stayed on the screen under the message, its
-                # pixels read as this frame's. (While a frame loads, the one before stays, marked "loading".)
-                self.image.setVisible(False)
-                self.planes.setVisible(False)
+                # pixels read as this frame's.
+                self._hide_stale_frame()
                 self.imageShown.emit()  # what shows is the reason: nothing more will come for this frame
+            elif not self._stale.isActive():
+                # While it loads, the frame before it stays, "loading" in the corner: for a scroll through cached
+                # or quickly decoded frames that is a few milliseconds. Longer (a large JPEG 2000 frame, a slow
+                # disk), it leaves the screen rather than be read as this frame, measurements and all.
+                self._stale.start()
             return
+        self._stale.stop()
         self.frame_error = ""
         self.image.setVisible(True)
         pres = self.stack.presentation(i)
@@ -345,6 +357,12 @@ class StackViewport(QtWidgets.QWidget):
         self._refresh_probe()
         self.canvas.viewport().update()
         self.imageShown.emit()
+
+    def _hide_stale_frame(self) -> None:
+        if self.current_array() is None:
+            self.image.setVisible(False)
+            self.planes.setVisible(False)
+            self.canvas.viewport().update()
 
     def _show_planes(self, index: int, rows: int, columns: int) -> None:
         """Draw the overlay planes of frame ``index``'s file and frame (none when ``state.planes`` is off)."""
