@@ -17,6 +17,7 @@ from superqt.utils import create_worker
 
 from workstation.gui.core_text import core_text
 from workstation.gui.jobs import Job
+from workstation.gui.operations import run_quick
 from workstation.gui.qr_panel import retrieve_one, summarize_retrieve
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,6 @@ class PriorsPanel(QtWidgets.QWidget):
         self._worker = None
         self._pending_open: dict[str, list[str]] = {}  # prior uid being retrieved -> what to open after
         self._checked: set[str] = set()  # studies that arrived and were looked at for this list (archive_changed)
-        self._relisting: list = []  # workers reading the local list again, kept alive until they finish
         self.title = QtWidgets.QLabel(self)
         self.title.setWordWrap(True)
         self.table = QtWidgets.QTreeWidget(self)
@@ -137,12 +137,9 @@ class PriorsPanel(QtWidgets.QWidget):
         from workstation.reading.priors import relist_local
 
         token = self._token
-        worker = create_worker(relist_local, self.archive, self.result, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(lambda result, t=token: self._on_result(t, result))
-        worker.errored.connect(lambda exc, t=token: self._on_error(t, exc))
-        self._relisting.append(worker)
-        worker.finished.connect(lambda w=worker: self._relisting.remove(w) if w in self._relisting else None)
-        worker.start()
+        run_quick(self, relist_local, self.archive, self.result,
+                  on_result=lambda result, t=token: self._on_result(t, result),
+                  on_error=lambda exc, t=token: self._on_error(t, exc))
 
     def _on_error(self, token: int, exc: BaseException) -> None:
         if token == self._token and isValid(self.table):
